@@ -1,0 +1,121 @@
+"""HTML helpers shared by the adapters: parse, strip chrome, extract text, sanitise."""
+
+from __future__ import annotations
+
+import re
+
+import lxml.html
+import nh3
+from lxml import etree
+
+from ..urls import unwrap_image_proxy
+
+# Elements that never hold an article's own words.
+NON_CONTENT_TAGS = (
+    "script", "style", "noscript", "iframe", "form", "button", "nav", "aside",
+    "footer", "header", "svg", "template", "select", "input", "object", "embed",
+)  # fmt: skip
+# class/id words that mark page chrome on most sites (ads, share bars, related lists).
+CHROME_PATTERN = re.compile(
+    r"(?:^|[\s_-])(?:ad|ads|advert\w*|banner|related|recommend\w*|share|sharing|social|"
+    r"comment\w*|promo\w*|newsletter|sidebar|breadcrumbs?|popular|subscribe)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+# Elements that describe the article (byline, date, captions) rather than tell it.
+METADATA_TAGS = ("address", "time", "figcaption", "cite")
+# A line that is only a date or time stamp, in the forms feeds use.
+DATE_LINE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
+    r"|^\d{1,2}/\d{1,2}/\d{4}(?:\s*-?\s*\d{1,2}:\d{2})?$"
+    r"|^\d{4}年\d{1,2}月\d{1,2}日(?:\s*\d{1,2}:\d{2})?$"
+)
+BLOCK_TAGS = frozenset({
+    "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "blockquote", "section",
+    "article", "figure", "figcaption", "table", "tr", "td", "th", "pre", "address", "dl", "dt",
+    "dd", "hr", "main", "header", "footer",
+})  # fmt: skip
+SAFE_TAGS = {
+    "p", "br", "a", "strong", "b", "em", "i", "u", "ul", "ol", "li", "blockquote",
+    "h2", "h3", "h4", "h5", "h6", "figure", "figcaption", "img", "small", "sub", "sup",
+}  # fmt: skip
+SAFE_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "width", "height"}}
+
+
+def parse_fragment(html: str) -> lxml.html.HtmlElement:
+    """Parse an item's HTML (or plain text) into one wrapper element."""
+    if not html.strip():
+        return lxml.html.fragment_fromstring("<div></div>")
+    try:
+        return lxml.html.fragment_fromstring(html, create_parent="div")
+    except (etree.ParserError, ValueError):
+        wrapper = lxml.html.fragment_fromstring("<div></div>")
+        wrapper.text = html
+        return wrapper
+
+
+def drop_chrome(root: lxml.html.HtmlElement) -> None:
+    """Remove non-content elements and those whose class or id names page chrome."""
+    for element in list(root.iter()):
+        if not isinstance(element.tag, str):
+            if element.getparent() is not None:
+                element.drop_tree()
+            continue
+        if element is root:
+            continue
+        marker = f"{element.get('class', '')} {element.get('id', '')}"
+        if (
+            element.tag in NON_CONTENT_TAGS
+            or element.tag in METADATA_TAGS
+            or CHROME_PATTERN.search(marker)
+            or any(name.startswith("data-selfpromo") for name in element.attrib)
+        ) and element.getparent() is not None:
+            element.drop_tree()
+
+
+def paragraphs(root: lxml.html.HtmlElement) -> list[str]:
+    """The element's text split into paragraphs at block elements, <br> and newlines."""
+    pieces: list[str] = []
+
+    def walk(element: lxml.html.HtmlElement) -> None:
+        block = element.tag in BLOCK_TAGS
+        if block or element.tag == "br":
+            pieces.append("\n")
+        if element.text:
+            pieces.append(element.text)
+        for child in element:
+            if isinstance(child.tag, str):
+                walk(child)
+            if child.tail:
+                pieces.append(child.tail)
+        if block:
+            pieces.append("\n")
+
+    walk(root)
+    lines = "".join(pieces).split("\n")
+    return [
+        text for line in lines if (text := " ".join(line.split())) and not DATE_LINE.match(text)
+    ]
+
+
+def images(root: lxml.html.HtmlElement) -> tuple[str, ...]:
+    found = [unwrap_image_proxy(src) for img in root.iter("img") if (src := img.get("src"))]
+    return tuple(dict.fromkeys(u for u in found if u.startswith(("http://", "https://"))))
+
+
+def sanitize(html: str) -> str:
+    """Markup safe to put in an email: no scripts, styles, handlers or odd URL schemes."""
+    return nh3.clean(
+        html,
+        tags=SAFE_TAGS,
+        attributes=SAFE_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )
+
+
+def to_html(root: lxml.html.HtmlElement) -> str:
+    inner = (root.text or "") + "".join(
+        lxml.html.tostring(child, encoding="unicode") for child in root
+    )
+    return inner

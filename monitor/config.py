@@ -1,0 +1,480 @@
+"""Load the TOML config into one typed `Config`.
+
+The rest of the program never sees raw dictionaries: everything is checked
+here, once, and every complaint names the file, the line and the key, e.g.
+``config.toml:12: feeds[2].url: not a URL``. Keys this version does not know
+are not fatal (a newer config may be shared with an older install); they are
+reported as warnings so a typo does not go unnoticed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import ConfigError
+
+CONFIG_ENV = "MONITOR_CONFIG"
+DEFAULT_SUBJECT = "每日摘要 {date} · {stories} 条新闻 · {topics} 个主题"
+SMTP_SECURITY = ("starttls", "ssl", "none")
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    path: Path
+
+
+@dataclass(frozen=True)
+class FetchConfig:
+    concurrency: int = 16
+    timeout: float = 20.0
+    max_bytes: int = 10_000_000
+    user_agent: str = "monitor/0.1 (+https://pypi.org/project/monitor/)"
+
+
+@dataclass(frozen=True)
+class DedupConfig:
+    max_distance: int = 3
+    window_days: int = 14
+
+
+@dataclass(frozen=True)
+class DigestConfig:
+    send_at: time = time(7, 0)
+    timezone: str = "UTC"
+    recipients: tuple[str, ...] = ()
+    sender: str = "monitor@localhost"
+    outbox: Path = Path("outbox")
+    subject: str = DEFAULT_SUBJECT
+    other_heading: str = "其他"
+    summary_chars: int = 120
+    templates: Path | None = None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int = 587
+    security: str = "starttls"
+    username: str | None = None
+    password_env: str | None = None
+    timeout: float = 30.0
+
+    def password(self) -> str | None:
+        """The password, read from the environment only when it is needed."""
+        if not self.password_env:
+            return None
+        value = os.environ.get(self.password_env)
+        if value is None:
+            raise ConfigError(
+                f"smtp.password_env: environment variable {self.password_env} is not set"
+            )
+        return value
+
+
+@dataclass(frozen=True)
+class TopicConfig:
+    name: str
+    keywords: tuple[str, ...]
+    exclude: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FeedConfig:
+    name: str
+    url: str
+    topics: tuple[str, ...] = ()
+    adapter: str | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    storage: StorageConfig
+    fetch: FetchConfig
+    dedup: DedupConfig
+    digest: DigestConfig
+    smtp: SmtpConfig | None
+    topics: tuple[TopicConfig, ...]
+    feeds: tuple[FeedConfig, ...]
+    warnings: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+
+def find_config(explicit: str | os.PathLike[str] | None) -> Path:
+    """The config to use: ``--config``, else ``$MONITOR_CONFIG``, else ./config.toml."""
+    if explicit:
+        return Path(explicit)
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV])
+    default = Path("config.toml")
+    if default.exists():
+        return default
+    raise ConfigError(
+        "no config file: pass --config PATH or set MONITOR_CONFIG "
+        "(config.example.toml is a working example)"
+    )
+
+
+def load_config(path: str | os.PathLike[str]) -> Config:
+    """Read and check the config file at `path`."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError as e:
+        raise ConfigError(f"{path}: config file not found") from e
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read config file: {e.strerror}") from e
+    try:
+        text = raw.decode("utf-8-sig")
+        data = tomllib.loads(text)
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {e.start})") from e
+    except tomllib.TOMLDecodeError as e:
+        line = re.search(r"line (\d+)", str(e))
+        where = f"{path}:{line.group(1)}" if line else str(path)
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(e))
+        raise ConfigError(f"{where}: invalid TOML: {message}") from e
+    return _Builder(path.resolve(), path, text).build(data)
+
+
+class _Locator:
+    """Find the line of a key such as ``feeds[2].url`` in the raw TOML text.
+
+    tomllib keeps no positions, so the text is scanned for table headers and
+    ``key =`` lines; good enough to point a user at the right line.
+    """
+
+    _header = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?")
+    _key = re.compile(r"""^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_-]+)\s*=""")
+
+    def __init__(self, text: str) -> None:
+        self.lines: dict[str, int] = {}
+        counts: dict[str, int] = {}
+        table = ""
+        in_multiline = False
+        for number, line in enumerate(text.splitlines(), start=1):
+            quotes = line.count('"""') + line.count("'''")
+            if in_multiline:
+                in_multiline = quotes % 2 == 0
+                continue
+            header = self._header.match(line)
+            if header:
+                name = header.group(2).strip()
+                if header.group(1) == "[[":
+                    index = counts.get(name, -1) + 1
+                    counts[name] = index
+                    table = f"{name}[{index}]"
+                else:
+                    table = name
+                self.lines.setdefault(table, number)
+                continue
+            key = self._key.match(line)
+            if key:
+                name = key.group(1).strip("\"'")
+                self.lines.setdefault(f"{table}.{name}" if table else name, number)
+            in_multiline = quotes % 2 == 1
+
+    def line(self, key: str) -> int | None:
+        while key:
+            if key in self.lines:
+                return self.lines[key]
+            key = key.rpartition(".")[0]
+        return None
+
+
+class _Builder:
+    def __init__(self, resolved: Path, shown: Path, text: str) -> None:
+        self.path = resolved
+        self.shown = shown
+        self.locator = _Locator(text)
+        self.warnings: list[str] = []
+
+    def error(self, key: str, message: str) -> ConfigError:
+        line = self.locator.line(key)
+        where = f"{self.shown}:{line}" if line else str(self.shown)
+        return ConfigError(f"{where}: {key}: {message}")
+
+    def table(self, data: dict[str, Any], key: str) -> _Table:
+        value = data.get(key, {})
+        if not isinstance(value, dict):
+            raise self.error(key, "must be a table")
+        return _Table(self, key, value)
+
+    def tables(self, data: dict[str, Any], key: str) -> Iterator[_Table]:
+        value = data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise self.error(key, f"must be an array of tables ([[{key}]])")
+        for index, item in enumerate(value):
+            yield _Table(self, f"{key}[{index}]", item)
+
+    def path_value(self, value: str) -> Path:
+        candidate = Path(os.path.expanduser(value))
+        return candidate if candidate.is_absolute() else self.path.parent / candidate
+
+    def build(self, data: dict[str, Any]) -> Config:
+        known = {"storage", "fetch", "dedup", "digest", "smtp", "topics", "feeds"}
+        for key in data:
+            if key not in known:
+                self.warn(key)
+
+        storage = self.table(data, "storage")
+        storage_config = StorageConfig(
+            path=self.path_value(storage.text("path", "monitor.db", nonempty=True))
+        )
+        storage.done()
+
+        fetch = self.table(data, "fetch")
+        fetch_config = FetchConfig(
+            concurrency=fetch.integer("concurrency", FetchConfig.concurrency, minimum=1),
+            timeout=fetch.number("timeout", FetchConfig.timeout, minimum=0.1),
+            max_bytes=fetch.integer("max_bytes", FetchConfig.max_bytes, minimum=1024),
+            user_agent=fetch.text("user_agent", FetchConfig.user_agent, nonempty=True),
+        )
+        fetch.done()
+
+        dedup = self.table(data, "dedup")
+        dedup_config = DedupConfig(
+            max_distance=dedup.integer(
+                "max_distance", DedupConfig.max_distance, minimum=0, maximum=15
+            ),
+            window_days=dedup.integer("window_days", DedupConfig.window_days, minimum=1),
+        )
+        dedup.done()
+
+        digest_config = self.digest(self.table(data, "digest"))
+        smtp_config = self.smtp(self.table(data, "smtp")) if "smtp" in data else None
+        topics = tuple(self.topic(t) for t in self.tables(data, "topics"))
+        names = [t.name for t in topics]
+        for index, name in enumerate(names):
+            if name in names[:index]:
+                raise self.error(f"topics[{index}].name", f"duplicate topic name {name!r}")
+        feeds = tuple(self.feed(f, set(names)) for f in self.tables(data, "feeds"))
+        seen: dict[str, int] = {}
+        for index, feed in enumerate(feeds):
+            if feed.name in seen:
+                raise self.error(
+                    f"feeds[{index}].name",
+                    f"duplicate feed name {feed.name!r} (also feeds[{seen[feed.name]}])",
+                )
+            seen[feed.name] = index
+        return Config(
+            path=self.path,
+            storage=storage_config,
+            fetch=fetch_config,
+            dedup=dedup_config,
+            digest=digest_config,
+            smtp=smtp_config,
+            topics=topics,
+            feeds=feeds,
+            warnings=tuple(self.warnings),
+        )
+
+    def warn(self, key: str) -> None:
+        line = self.locator.line(key)
+        where = f"{self.shown}:{line}" if line else str(self.shown)
+        self.warnings.append(f"{where}: {key}: unknown key, ignored")
+
+    def digest(self, t: _Table) -> DigestConfig:
+        send_at_text = t.text("send_at", "07:00")
+        match = re.fullmatch(r"(\d{1,2}):(\d{2})", send_at_text)
+        if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+            raise self.error("digest.send_at", f"not a time of day (HH:MM): {send_at_text!r}")
+        timezone = t.text("timezone", "UTC", nonempty=True)
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise self.error("digest.timezone", f"unknown time zone {timezone!r}") from e
+        recipients = t.texts("recipients", ())
+        for index, address in enumerate(recipients):
+            if not _looks_like_address(address):
+                raise self.error(
+                    f"digest.recipients[{index}]", f"not an email address: {address!r}"
+                )
+        sender = t.text("sender", DigestConfig.sender, nonempty=True)
+        if not _looks_like_address(sender):
+            raise self.error("digest.sender", f"not an email address: {sender!r}")
+        subject = t.text("subject", DEFAULT_SUBJECT, nonempty=True)
+        try:
+            subject.format(date="", stories=0, topics=0)
+        except (KeyError, IndexError, ValueError) as e:
+            raise self.error(
+                "digest.subject", f"bad placeholder {e} (use {{date}}, {{stories}}, {{topics}})"
+            ) from e
+        templates = t.text("templates", "")
+        config = DigestConfig(
+            send_at=time(int(match.group(1)), int(match.group(2))),
+            timezone=timezone,
+            recipients=recipients,
+            sender=sender,
+            outbox=self.path_value(t.text("outbox", "outbox", nonempty=True)),
+            subject=subject,
+            other_heading=t.text("other_heading", DigestConfig.other_heading, nonempty=True),
+            summary_chars=t.integer("summary_chars", DigestConfig.summary_chars, minimum=20),
+            templates=self.path_value(templates) if templates else None,
+        )
+        t.done()
+        return config
+
+    def smtp(self, t: _Table) -> SmtpConfig:
+        host = t.text("host", "", nonempty=True)
+        security = t.text("security", "starttls")
+        if security not in SMTP_SECURITY:
+            raise self.error("smtp.security", f"must be one of {', '.join(SMTP_SECURITY)}")
+        default_port = {"starttls": 587, "ssl": 465, "none": 25}[security]
+        if "password" in t.data:
+            raise self.error(
+                "smtp.password",
+                "passwords are not kept in the config; name an environment variable "
+                "with password_env",
+            )
+        config = SmtpConfig(
+            host=host,
+            port=t.integer("port", default_port, minimum=1, maximum=65535),
+            security=security,
+            username=t.text("username", "") or None,
+            password_env=t.text("password_env", "") or None,
+            timeout=t.number("timeout", SmtpConfig.timeout, minimum=0.1),
+        )
+        t.done()
+        return config
+
+    def topic(self, t: _Table) -> TopicConfig:
+        config = TopicConfig(
+            name=t.text("name", "", nonempty=True),
+            keywords=t.texts("keywords", (), nonempty=True),
+            exclude=t.texts("exclude", ()),
+        )
+        t.done()
+        return config
+
+    def feed(self, t: _Table, topic_names: set[str]) -> FeedConfig:
+        url = t.text("url", "", nonempty=True)
+        problem = _url_problem(url)
+        if problem:
+            raise self.error(f"{t.prefix}.url", problem)
+        topics = t.texts("topics", ())
+        for index, name in enumerate(topics):
+            if name not in topic_names:
+                raise self.error(f"{t.prefix}.topics[{index}]", f"no [[topics]] named {name!r}")
+        config = FeedConfig(
+            name=t.text("name", "", nonempty=True),
+            url=url,
+            topics=topics,
+            adapter=t.text("adapter", "") or None,
+        )
+        t.done()
+        return config
+
+
+class _Table:
+    """One TOML table being read; remembers which keys were used."""
+
+    def __init__(self, builder: _Builder, prefix: str, data: dict[str, Any]) -> None:
+        self.builder = builder
+        self.prefix = prefix
+        self.data = data
+        self.used: set[str] = set()
+
+    def _get(self, key: str, default: Any) -> Any:
+        self.used.add(key)
+        return self.data.get(key, default)
+
+    def _error(self, key: str, message: str) -> ConfigError:
+        return self.builder.error(f"{self.prefix}.{key}", message)
+
+    def text(self, key: str, default: str, *, nonempty: bool = False) -> str:
+        value = self._get(key, default)
+        if not isinstance(value, str):
+            raise self._error(key, f"must be a string, not {_type_name(value)}")
+        if nonempty and not value.strip():
+            raise self._error(key, "is required" if key not in self.data else "must not be empty")
+        return value
+
+    def integer(self, key: str, default: int, *, minimum: int, maximum: int | None = None) -> int:
+        value = self._get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self._error(key, f"must be an integer, not {_type_name(value)}")
+        if value < minimum or (maximum is not None and value > maximum):
+            bound = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
+            raise self._error(key, f"must be {bound}, not {value}")
+        return value
+
+    def number(self, key: str, default: float, *, minimum: float) -> float:
+        value = self._get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self._error(key, f"must be a number, not {_type_name(value)}")
+        if value < minimum:
+            raise self._error(key, f"must be >= {minimum}, not {value}")
+        return float(value)
+
+    def texts(
+        self, key: str, default: tuple[str, ...], *, nonempty: bool = False
+    ) -> tuple[str, ...]:
+        value = self._get(key, list(default))
+        if not isinstance(value, list):
+            raise self._error(key, f"must be an array of strings, not {_type_name(value)}")
+        for index, item in enumerate(value):
+            if not isinstance(item, str) or not item.strip():
+                raise self._error(f"{key}[{index}]", "must be a non-empty string")
+        if nonempty and not value:
+            raise self._error(key, "must list at least one entry")
+        return tuple(value)
+
+    def done(self) -> None:
+        for key in self.data:
+            if key not in self.used:
+                self.builder.warn(f"{self.prefix}.{key}")
+
+
+def _type_name(value: object) -> str:
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "an array",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
+
+
+def _looks_like_address(address: str) -> bool:
+    return bool(re.fullmatch(r"[^@\s<>,;\"]+@[^@\s<>,;\"]+", address))
+
+
+def _url_problem(url: str) -> str | None:
+    """Why `url` cannot be a feed location, or None if it can.
+
+    A value without a scheme is a local path (a file, relative to the config).
+    """
+    if any(c in url for c in "\r\n\t\0"):
+        return "not a URL: contains control characters"
+    if "://" not in url and not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", url):
+        return None
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https"):
+        if not parts.hostname:
+            return "not a URL: no host"
+        return None
+    if parts.scheme == "file":
+        return None
+    if len(parts.scheme) == 1:  # a Windows drive letter
+        return None
+    if not parts.scheme or "://" not in url:
+        return "not a URL"
+    return f"unsupported URL scheme {parts.scheme!r} (use http, https, file or a path)"

@@ -1,0 +1,96 @@
+"""Deliver a composed digest: to an SMTP server, or to the outbox folder.
+
+Delivery reports success only once the server accepted the message for every
+recipient (or the outbox files are completely written); the caller marks
+stories delivered only then, so a failure means the next run tries again.
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import ssl
+import tempfile
+from datetime import datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+from .config import Config, SmtpConfig
+from .errors import DeliveryError
+
+
+def deliver(config: Config, message: EmailMessage, html: str, now: datetime) -> str:
+    """Send or file `message`; return where it went, for the record."""
+    if config.smtp is not None:
+        send_smtp(config.smtp, message, list(config.digest.recipients) or [config.digest.sender])
+        return f"smtp://{config.smtp.host}:{config.smtp.port}"
+    return str(write_outbox(config.digest.outbox, message, html, now))
+
+
+def send_smtp(smtp: SmtpConfig, message: EmailMessage, recipients: list[str]) -> None:
+    where = f"SMTP server {smtp.host}:{smtp.port}"
+    try:
+        client: smtplib.SMTP
+        if smtp.security == "ssl":
+            client = smtplib.SMTP_SSL(
+                smtp.host, smtp.port, timeout=smtp.timeout, context=ssl.create_default_context()
+            )
+        else:
+            client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
+        with client:
+            client.ehlo()
+            if smtp.security == "starttls":
+                client.starttls(context=ssl.create_default_context())
+                client.ehlo()
+            if smtp.username:
+                client.login(smtp.username, smtp.password() or "")
+            refused = client.send_message(message, to_addrs=recipients)
+    except smtplib.SMTPAuthenticationError as e:
+        raise DeliveryError(f"{where}: login refused ({e.smtp_code})") from e
+    except smtplib.SMTPRecipientsRefused as e:
+        raise DeliveryError(f"{where}: refused every recipient") from e
+    except smtplib.SMTPResponseException as e:
+        reason = (
+            e.smtp_error.decode(errors="replace")
+            if isinstance(e.smtp_error, bytes)
+            else e.smtp_error
+        )
+        raise DeliveryError(f"{where}: {e.smtp_code} {reason}") from e
+    except smtplib.SMTPNotSupportedError as e:
+        raise DeliveryError(f"{where}: {e} (check smtp.security)") from e
+    except (TimeoutError, smtplib.SMTPException, OSError) as e:
+        reason = str(e) or type(e).__name__
+        raise DeliveryError(f"{where}: {reason}") from e
+    if refused:
+        names = ", ".join(sorted(refused))
+        raise DeliveryError(f"{where}: refused recipients {names}")
+
+
+def write_outbox(outbox: Path, message: EmailMessage, html: str, now: datetime) -> Path:
+    """Write ``digest-<time>.eml`` and its ``.html`` preview; return the .eml path."""
+    stamp = now.strftime("%Y%m%d-%H%M%S")
+    try:
+        outbox.mkdir(parents=True, exist_ok=True)
+        eml = outbox / f"digest-{stamp}.eml"
+        counter = 1
+        while eml.exists():
+            counter += 1
+            eml = outbox / f"digest-{stamp}-{counter}.eml"
+        _write_atomic(eml.with_suffix(".html"), html.encode("utf-8"))
+        _write_atomic(eml, message.as_bytes())
+    except OSError as e:
+        raise DeliveryError(f"outbox {outbox}: cannot write: {e.strerror or e}") from e
+    return eml
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

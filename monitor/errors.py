@@ -1,0 +1,47 @@
+"""The one exception tree of `monitor`.
+
+Every error a user can meet is a `MonitorError`; its message is one line that
+names the thing at fault (the config file and key, the feed, the database, the
+mail server) so the user knows what to fix without reading a traceback::
+
+    MonitorError
+     ├── ConfigError     the config file is missing, unreadable or wrong
+     ├── FetchError      one feed could not be fetched (never stops the others)
+     ├── ParseError      one feed's bytes are not a usable feed
+     ├── StorageError    the database cannot be opened, read or written
+     └── DeliveryError   the digest could not be delivered (it is retried)
+
+Causes are chained (``raise ... from e``) so ``--debug`` can still show them.
+"""
+
+from __future__ import annotations
+
+
+class MonitorError(Exception):
+    """Root of every error `monitor` reports to a user."""
+
+    exit_code = 1
+
+
+class ConfigError(MonitorError):
+    """The configuration cannot be used; the message names file, line and key."""
+
+    exit_code = 2
+
+
+class FetchError(MonitorError):
+    """A feed could not be fetched; the message names the feed and the reason."""
+
+
+class ParseError(MonitorError):
+    """A feed's content is not a feed `monitor` can read."""
+
+
+class StorageError(MonitorError):
+    """The database cannot be used; the message names the database file."""
+
+
+class DeliveryError(MonitorError):
+    """A digest was not accepted; its stories stay pending for the next run."""
+
+    exit_code = 3

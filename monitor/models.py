@@ -1,0 +1,121 @@
+"""Typed records passed between the pipeline's stages.
+
+fetch → `FetchResult` → parse → `Item` → adapt → `Article` → dedup/store →
+`StoredItem` → digest → `Digest`. Each stage takes and returns plain frozen
+dataclasses, so any stage can be tested with values built by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What one fetch of one feed produced."""
+
+    url: str
+    status: int
+    content: bytes | None
+    etag: str | None = None
+    last_modified: str | None = None
+    content_type: str | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+@dataclass(frozen=True)
+class Item:
+    """One entry of a feed, as the feed states it."""
+
+    guid: str
+    url: str
+    title: str
+    published: datetime | None
+    authors: tuple[str, ...]
+    html: str
+
+
+@dataclass(frozen=True)
+class Article:
+    """An item after its site adapter cleaned it: what dedup and the digest see."""
+
+    title: str
+    url: str
+    published: datetime
+    authors: tuple[str, ...]
+    text: str
+    html: str
+    images: tuple[str, ...]
+    source: str
+    original_source: str | None = None
+
+    @property
+    def is_repost(self) -> bool:
+        return self.original_source is not None
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    """An item as the database holds it, for the digest and for export."""
+
+    id: int
+    feed: str
+    guid: str
+    url: str
+    title: str
+    published: datetime
+    source: str
+    original_source: str | None
+    text: str
+    story: int
+    topics: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Story:
+    """One story: its canonical item first, then the reposts of it."""
+
+    id: int
+    items: tuple[StoredItem, ...]
+
+    @property
+    def canonical(self) -> StoredItem:
+        return self.items[0]
+
+    @property
+    def reposts(self) -> tuple[StoredItem, ...]:
+        return self.items[1:]
+
+
+@dataclass(frozen=True)
+class DigestEntry:
+    story: int
+    title: str
+    url: str
+    source: str
+    published: datetime
+    summary: str
+    also: tuple[StoredItem, ...]
+
+
+@dataclass(frozen=True)
+class DigestSection:
+    name: str
+    entries: tuple[DigestEntry, ...]
+
+
+@dataclass(frozen=True)
+class Digest:
+    subject: str
+    date: str
+    sections: tuple[DigestSection, ...]
+    generated: datetime
+    story_ids: tuple[int, ...] = field(default=())
+
+    @property
+    def story_count(self) -> int:
+        return sum(len(s.entries) for s in self.sections)

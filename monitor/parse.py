@@ -1,0 +1,91 @@
+"""Turn feed bytes into `Item` records with feedparser.
+
+feedparser gets the bytes wrapped in a stream, never a string: given a string
+it would treat it as a URL or a file name and open it. Its own sanitising and
+URI resolution are off; the site adapters clean the HTML once, for the email.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import io
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+
+from .errors import ParseError
+from .models import Item
+
+
+def parse_feed(content: bytes, feed_name: str) -> list[Item]:
+    """The items of one feed document.
+
+    A damaged feed whose entries could still be read keeps them (feedparser's
+    "bozo" flag alone is not fatal); a document with nothing usable raises.
+    """
+    if not content.strip():
+        raise ParseError(f"feed {feed_name!r}: empty response body")
+    parsed = feedparser.parse(io.BytesIO(content), sanitize_html=False, resolve_relative_uris=False)
+    entries = parsed.get("entries") or []
+    if not entries:
+        if parsed.get("bozo"):
+            reason = str(parsed.get("bozo_exception", "")).splitlines()[0:1]
+            detail = f": {reason[0]}" if reason and reason[0] else ""
+            raise ParseError(f"feed {feed_name!r}: not a readable feed{detail}")
+        if not parsed.get("version"):
+            raise ParseError(f"feed {feed_name!r}: not an RSS or Atom feed")
+        return []
+    items: list[Item] = []
+    for entry in entries:
+        item = _item(entry)
+        if item is not None:
+            items.append(item)
+    return items
+
+
+def _item(entry: Any) -> Item | None:
+    link = str(entry.get("link") or "").strip()
+    title = " ".join(str(entry.get("title") or "").split())
+    html = _content(entry)
+    if not (link or title or html):
+        return None
+    guid = str(entry.get("id") or "").strip() or link
+    if not guid:
+        digest = hashlib.sha256(f"{title}\n{html}".encode()).hexdigest()[:32]
+        guid = f"sha256:{digest}"
+    return Item(
+        guid=guid,
+        url=link,
+        title=title,
+        published=_date(entry),
+        authors=_authors(entry),
+        html=html,
+    )
+
+
+def _content(entry: Any) -> str:
+    contents = entry.get("content") or []
+    best = max((str(c.get("value") or "") for c in contents), key=len, default="")
+    summary = str(entry.get("summary") or "")
+    return best if len(best) >= len(summary) else summary
+
+
+def _date(entry: Any) -> datetime | None:
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        value = entry.get(key)
+        if value:
+            try:
+                return datetime.fromtimestamp(calendar.timegm(value), UTC)
+            except (OverflowError, ValueError, OSError):
+                continue
+    return None
+
+
+def _authors(entry: Any) -> tuple[str, ...]:
+    names = [str(a.get("name") or "").strip() for a in entry.get("authors") or []]
+    names = [n for n in names if n]
+    if not names and entry.get("author"):
+        names = [str(entry["author"]).strip()]
+    return tuple(dict.fromkeys(names))

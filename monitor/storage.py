@@ -1,0 +1,503 @@
+"""SQLite storage: the only module that writes SQL.
+
+The schema is versioned with ``PRAGMA user_version`` and upgraded step by step
+by `MIGRATIONS`; a database newer than this program is refused, never touched.
+The database runs in WAL mode and every feed's items are written in one
+transaction, so a crash or kill leaves either all of a feed's new items or
+none of them, and the next run catches up. Every driver error is re-raised as
+a `StorageError` naming the database file.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .dedup import Candidate, Features, blocks
+from .errors import StorageError
+from .models import Article, StoredItem, Story
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: feeds, items, stories, the near-duplicate index and digests.
+    """
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE feeds (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        url TEXT NOT NULL,
+        etag TEXT,
+        last_modified TEXT,
+        last_fetched_at TEXT,
+        last_status INTEGER,
+        last_error TEXT,
+        error_count INTEGER NOT NULL DEFAULT 0,
+        last_new_at TEXT
+    );
+    CREATE TABLE digests (
+        id INTEGER PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+        subject TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        story_count INTEGER NOT NULL,
+        delivered_at TEXT,
+        transport TEXT,
+        error TEXT
+    );
+    CREATE TABLE stories (
+        id INTEGER PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        canonical_item_id INTEGER,
+        delivered_digest_id INTEGER REFERENCES digests (id)
+    );
+    CREATE INDEX stories_pending ON stories (delivered_digest_id);
+    CREATE TABLE items (
+        id INTEGER PRIMARY KEY,
+        feed_id INTEGER NOT NULL REFERENCES feeds (id),
+        guid TEXT NOT NULL,
+        url TEXT NOT NULL,
+        title TEXT NOT NULL,
+        published TEXT NOT NULL,
+        fetched_at TEXT NOT NULL,
+        authors TEXT NOT NULL,
+        source TEXT NOT NULL,
+        original_source TEXT,
+        text TEXT NOT NULL,
+        html TEXT NOT NULL,
+        images TEXT NOT NULL,
+        topics TEXT NOT NULL,
+        text_hash TEXT NOT NULL,
+        simhash INTEGER NOT NULL,
+        text_length INTEGER NOT NULL,
+        paragraph_chars INTEGER NOT NULL,
+        story_id INTEGER NOT NULL REFERENCES stories (id),
+        match_reason TEXT,
+        UNIQUE (feed_id, guid)
+    );
+    CREATE INDEX items_url ON items (url);
+    CREATE INDEX items_text_hash ON items (text_hash);
+    CREATE INDEX items_story ON items (story_id);
+    CREATE INDEX items_fetched ON items (fetched_at);
+    CREATE TABLE simhash_blocks (
+        block INTEGER NOT NULL,
+        value INTEGER NOT NULL,
+        item_id INTEGER NOT NULL REFERENCES items (id),
+        PRIMARY KEY (block, value, item_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE paragraphs (
+        hash INTEGER NOT NULL,
+        item_id INTEGER NOT NULL REFERENCES items (id),
+        length INTEGER NOT NULL,
+        PRIMARY KEY (hash, item_id)
+    ) WITHOUT ROWID;
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass(frozen=True)
+class FeedState:
+    id: int
+    etag: str | None
+    last_modified: str | None
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _signed(value: int) -> int:
+    """A 64-bit unsigned fingerprint as SQLite's signed INTEGER."""
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def _unsigned(value: int) -> int:
+    return value + (1 << 64) if value < 0 else value
+
+
+class Storage:
+    """One open database. Use as a context manager, or call `close()`."""
+
+    def __init__(self, path: Path, *, block_count: int = 4) -> None:
+        self.path = path
+        self.block_count = block_count
+        try:
+            if path.parent and not path.parent.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        except (sqlite3.Error, OSError) as e:
+            raise StorageError(f"database {path}: cannot open: {e}") from e
+        self._db.row_factory = sqlite3.Row
+        with self._errors("open"):
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = NORMAL")
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+            self._sync_blocks()
+
+    def __enter__(self) -> Storage:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _errors(self, doing: str) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.DatabaseError as e:
+            message = str(e)
+            if "file is not a database" in message or "malformed" in message:
+                message = "not a monitor database, or corrupted"
+            raise StorageError(f"database {self.path}: {doing}: {message}") from e
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside happen together or not at all."""
+        with self._errors("write"):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            else:
+                self._db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StorageError(
+                f"database {self.path}: schema version {version} is newer than this "
+                f"monitor knows ({SCHEMA_VERSION}); upgrade monitor"
+            )
+        for number in range(version, SCHEMA_VERSION):
+            with self.transaction():
+                for statement in MIGRATIONS[number].split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {number + 1}")
+
+    def _sync_blocks(self) -> None:
+        """Rebuild the pigeonhole index when `max_distance` (so the block count) changed."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'simhash_blocks'").fetchone()
+        if row is not None and int(row[0]) == self.block_count:
+            return
+        with self.transaction():
+            self._db.execute("DELETE FROM simhash_blocks")
+            rows = self._db.execute("SELECT id, simhash FROM items").fetchall()
+            self._db.executemany(
+                "INSERT INTO simhash_blocks (block, value, item_id) VALUES (?, ?, ?)",
+                [
+                    (number, value, item_id)
+                    for item_id, simhash in rows
+                    for number, value in enumerate(blocks(_unsigned(simhash), self.block_count))
+                ],
+            )
+            self._db.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('simhash_blocks', ?)",
+                (str(self.block_count),),
+            )
+
+    # feeds
+
+    def feed_state(self, name: str, url: str) -> FeedState:
+        """The stored state of feed `name`, created on first sight.
+
+        A changed URL forgets the validators, which belong to the old address.
+        """
+        with self._errors("read feed"):
+            row = self._db.execute(
+                "SELECT id, url, etag, last_modified FROM feeds WHERE name = ?", (name,)
+            ).fetchone()
+            if row is None:
+                cursor = self._db.execute(
+                    "INSERT INTO feeds (name, url) VALUES (?, ?)", (name, url)
+                )
+                return FeedState(int(cursor.lastrowid or 0), None, None)
+            if row["url"] != url:
+                self._db.execute(
+                    "UPDATE feeds SET url = ?, etag = NULL, last_modified = NULL WHERE id = ?",
+                    (url, row["id"]),
+                )
+                return FeedState(row["id"], None, None)
+            return FeedState(row["id"], row["etag"], row["last_modified"])
+
+    def record_fetch(
+        self,
+        feed_id: int,
+        *,
+        status: int,
+        etag: str | None,
+        last_modified: str | None,
+        new_items: int,
+        now: datetime,
+    ) -> None:
+        self._db.execute(
+            """UPDATE feeds SET last_fetched_at = ?, last_status = ?, last_error = NULL,
+                   error_count = 0, etag = ?, last_modified = ?,
+                   last_new_at = CASE WHEN ? > 0 THEN ? ELSE last_new_at END
+               WHERE id = ?""",
+            (_iso(now), status, etag, last_modified, new_items, _iso(now), feed_id),
+        )
+
+    def record_failure(self, feed_id: int, error: str, now: datetime) -> None:
+        with self._errors("record feed error"):
+            self._db.execute(
+                """UPDATE feeds SET last_fetched_at = ?, last_error = ?,
+                       error_count = error_count + 1 WHERE id = ?""",
+                (_iso(now), error, feed_id),
+            )
+
+    # dedup look-ups
+
+    def has_guid(self, feed_id: int, guid: str) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM items WHERE feed_id = ? AND guid = ?", (feed_id, guid)
+        ).fetchone()
+        return row is not None
+
+    def has_url(self, url: str) -> bool:
+        return self._db.execute("SELECT 1 FROM items WHERE url = ?", (url,)).fetchone() is not None
+
+    def story_with_text(self, text_hash: str) -> tuple[int, int] | None:
+        """(item id, story id) of an item with exactly this normalised text."""
+        row = self._db.execute(
+            "SELECT id, story_id FROM items WHERE text_hash = ? ORDER BY id LIMIT 1",
+            (text_hash,),
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def candidates(self, features: Features, since: datetime) -> list[Candidate]:
+        """Items fetched since `since` that share a simhash block or a paragraph."""
+        block_values = blocks(features.simhash, self.block_count)
+        ids: set[int] = set()
+        for number, value in enumerate(block_values):
+            ids.update(
+                row[0]
+                for row in self._db.execute(
+                    "SELECT item_id FROM simhash_blocks WHERE block = ? AND value = ?",
+                    (number, value),
+                )
+            )
+        shared: dict[int, int] = {}
+        for digest, length in features.paragraphs.items():
+            for row in self._db.execute("SELECT item_id FROM paragraphs WHERE hash = ?", (digest,)):
+                shared[row[0]] = shared.get(row[0], 0) + length
+        ids.update(shared)
+        if not ids:
+            return []
+        found: list[Candidate] = []
+        id_list = sorted(ids)
+        for start in range(0, len(id_list), 500):
+            chunk = id_list[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"""SELECT id, story_id, simhash, text_length, paragraph_chars FROM items
+                    WHERE id IN ({marks}) AND fetched_at >= ?""",
+                (*chunk, _iso(since)),
+            )
+            found.extend(
+                Candidate(
+                    item_id=row[0],
+                    story_id=row[1],
+                    simhash=_unsigned(row[2]),
+                    normalized_length=row[3],
+                    paragraph_chars=row[4],
+                    shared_paragraph_chars=shared.get(row[0], 0),
+                )
+                for row in rows
+            )
+        return found
+
+    # writes
+
+    def new_story(self, now: datetime) -> int:
+        cursor = self._db.execute("INSERT INTO stories (created_at) VALUES (?)", (_iso(now),))
+        return int(cursor.lastrowid or 0)
+
+    def insert_item(
+        self,
+        *,
+        feed_id: int,
+        guid: str,
+        article: Article,
+        features: Features,
+        topics: tuple[str, ...],
+        story_id: int,
+        match_reason: str | None,
+        now: datetime,
+    ) -> int:
+        cursor = self._db.execute(
+            """INSERT INTO items (feed_id, guid, url, title, published, fetched_at, authors,
+                   source, original_source, text, html, images, topics, text_hash, simhash,
+                   text_length, paragraph_chars, story_id, match_reason)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (
+                feed_id,
+                guid,
+                article.url,
+                article.title,
+                _iso(article.published),
+                _iso(now),
+                json.dumps(list(article.authors), ensure_ascii=False),
+                article.source,
+                article.original_source,
+                article.text,
+                article.html,
+                json.dumps(list(article.images)),
+                json.dumps(list(topics), ensure_ascii=False),
+                features.text_hash,
+                _signed(features.simhash),
+                features.normalized_length,
+                features.paragraph_chars,
+                story_id,
+                match_reason,
+            ),
+        )
+        item_id = int(cursor.lastrowid or 0)
+        self._db.executemany(
+            "INSERT INTO simhash_blocks (block, value, item_id) VALUES (?, ?, ?)",
+            [
+                (number, value, item_id)
+                for number, value in enumerate(blocks(features.simhash, self.block_count))
+            ],
+        )
+        self._db.executemany(
+            "INSERT OR IGNORE INTO paragraphs (hash, item_id, length) VALUES (?, ?, ?)",
+            [(digest, item_id, length) for digest, length in features.paragraphs.items()],
+        )
+        self._update_canonical(story_id)
+        return item_id
+
+    def _update_canonical(self, story_id: int) -> None:
+        """The story's canonical item: an original over a repost, then the earliest."""
+        self._db.execute(
+            """UPDATE stories SET canonical_item_id = (
+                   SELECT id FROM items WHERE story_id = ?
+                   ORDER BY original_source IS NOT NULL, published, id LIMIT 1)
+               WHERE id = ?""",
+            (story_id, story_id),
+        )
+
+    # digests
+
+    def pending_stories(self) -> list[Story]:
+        """Stories not yet in a delivered digest, each with its canonical item first."""
+        with self._errors("read pending stories"):
+            rows = self._db.execute(
+                f"""SELECT {_ITEM_COLUMNS}, s.canonical_item_id FROM stories s
+                    JOIN items i ON i.story_id = s.id
+                    JOIN feeds f ON f.id = i.feed_id
+                    WHERE s.delivered_digest_id IS NULL
+                    ORDER BY s.id, i.id != s.canonical_item_id, i.published, i.id"""
+            ).fetchall()
+        stories: dict[int, list[StoredItem]] = {}
+        for row in rows:
+            stories.setdefault(row["story_id"], []).append(_stored_item(row))
+        return [Story(id=story_id, items=tuple(items)) for story_id, items in stories.items()]
+
+    def begin_digest(self, subject: str, message_id: str, story_count: int, now: datetime) -> int:
+        with self._errors("record digest"):
+            cursor = self._db.execute(
+                """INSERT INTO digests (created_at, status, subject, message_id, story_count)
+                   VALUES (?, 'pending', ?, ?, ?)""",
+                (_iso(now), subject, message_id, story_count),
+            )
+            return int(cursor.lastrowid or 0)
+
+    def digest_delivered(
+        self, digest_id: int, story_ids: list[int], transport: str, now: datetime
+    ) -> None:
+        """Mark the digest sent and its stories delivered, together."""
+        with self.transaction():
+            self._db.execute(
+                """UPDATE digests SET status = 'sent', delivered_at = ?, transport = ?
+                   WHERE id = ?""",
+                (_iso(now), transport, digest_id),
+            )
+            self._db.executemany(
+                """UPDATE stories SET delivered_digest_id = ?
+                   WHERE id = ? AND delivered_digest_id IS NULL""",
+                [(digest_id, story_id) for story_id in story_ids],
+            )
+
+    def digest_failed(self, digest_id: int, error: str) -> None:
+        with self._errors("record digest failure"):
+            self._db.execute(
+                "UPDATE digests SET status = 'failed', error = ? WHERE id = ?",
+                (error, digest_id),
+            )
+
+    def digests(self) -> list[dict[str, Any]]:
+        with self._errors("read digests"):
+            rows = self._db.execute("SELECT * FROM digests ORDER BY id").fetchall()
+        return [dict(row) for row in rows]
+
+    # export
+
+    def export_items(self) -> Iterator[dict[str, Any]]:
+        """Every stored item with its story and the URL of the story's canonical item."""
+        with self._errors("export"):
+            cursor = self._db.execute(
+                f"""SELECT {_ITEM_COLUMNS}, s.canonical_item_id, c.url AS canonical_url,
+                       i.fetched_at, i.match_reason
+                    FROM items i JOIN feeds f ON f.id = i.feed_id
+                    JOIN stories s ON s.id = i.story_id
+                    LEFT JOIN items c ON c.id = s.canonical_item_id
+                    ORDER BY i.id"""
+            )
+            for row in cursor:
+                item = _stored_item(row)
+                yield {
+                    "url": item.url,
+                    "title": item.title,
+                    "feed": item.feed,
+                    "published": item.published.isoformat(),
+                    "story": item.story,
+                    "duplicate_of": None
+                    if row["canonical_item_id"] == item.id
+                    else row["canonical_url"],
+                    "topics": list(item.topics),
+                    "source": item.source,
+                    "original_source": item.original_source,
+                    "guid": row["guid"],
+                    "fetched_at": row["fetched_at"],
+                    "match": row["match_reason"],
+                }
+
+    def integrity_check(self) -> str:
+        with self._errors("integrity check"):
+            return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+_ITEM_COLUMNS = """i.id, f.name AS feed, i.guid, i.url, i.title, i.published, i.source,
+    i.original_source, i.text, i.story_id, i.topics"""
+
+
+def _stored_item(row: sqlite3.Row) -> StoredItem:
+    return StoredItem(
+        id=row["id"],
+        feed=row["feed"],
+        guid=row["guid"],
+        url=row["url"],
+        title=row["title"],
+        published=datetime.fromisoformat(row["published"]),
+        source=row["source"],
+        original_source=row["original_source"],
+        text=row["text"],
+        story=row["story_id"],
+        topics=tuple(json.loads(row["topics"])),
+    )

@@ -1,0 +1,64 @@
+"""URL normalisation: one spelling per page, so exact repeats are caught."""
+
+from __future__ import annotations
+
+import contextlib
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+
+# Query parameters that only say how a reader arrived, never which page it is.
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid", "gclid", "dclid", "msclkid", "yclid", "igshid", "mc_cid", "mc_eid",
+        "spm", "share_token", "from", "ref", "ref_src", "src", "at_medium", "at_campaign",
+        "xtor", "cmpid", "ocid", "smid", "smtyp",
+    }
+)  # fmt: skip
+IMAGE_PROXIES = ("images.weserv.nl", "wsrv.nl")
+
+
+def canonical_url(url: str) -> str:
+    """`url` with scheme and host lower-cased, default port, fragment and tracking removed.
+
+    The path keeps its meaning but gets one spelling: percent-escapes are
+    decoded and re-encoded, so a link written with raw Chinese characters and
+    one written with escapes compare equal.
+    """
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return url
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return url
+    scheme = parts.scheme.lower()
+    host = parts.hostname.lower().rstrip(".")
+    with contextlib.suppress(UnicodeError):
+        host = host.encode("idna").decode("ascii")
+    if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
+        host = f"{host}:{port}"
+    path = quote(unquote(parts.path), safe="/:@!$&'()*+,;=-._~%") or "/"
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not k.lower().startswith("utm_") and k.lower() not in TRACKING_PARAMS
+    ]
+    return urlunsplit((scheme, host, path, urlencode(query), ""))
+
+
+def unwrap_image_proxy(url: str) -> str:
+    """The real image behind an ``images.weserv.nl/?url=…`` style proxy."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if (parts.hostname or "").lower() not in IMAGE_PROXIES:
+        return url
+    target = dict(parse_qsl(parts.query)).get("url")
+    if not target:
+        return url
+    if target.startswith("ssl:"):
+        target = "https://" + target[4:]
+    elif "://" not in target:
+        target = "https://" + target
+    return target
