@@ -35,11 +35,7 @@ EPILOG_EXPORT = """example:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.debug else logging.INFO,
-        format="monitor: %(message)s",
-        stream=sys.stderr,
-    )
+    _setup_logging(debug=args.debug)
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
@@ -52,6 +48,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return e.exit_code
     except KeyboardInterrupt:
         return 130
+
+
+def _setup_logging(*, debug: bool) -> None:
+    """Log lines go to the current stderr, prefixed so they stand out in cron mail."""
+    for handler in list(log.handlers):
+        log.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("monitor: %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.DEBUG if debug else logging.INFO)
+    log.propagate = False
 
 
 def _parser() -> argparse.ArgumentParser:

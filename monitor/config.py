@@ -71,6 +71,7 @@ class SmtpConfig:
     username: str | None = None
     password_env: str | None = None
     timeout: float = 30.0
+    ca_file: Path | None = None
 
     def password(self) -> str | None:
         """The password, read from the environment only when it is needed."""
@@ -350,6 +351,7 @@ class _Builder:
             username=t.text("username", "") or None,
             password_env=t.text("password_env", "") or None,
             timeout=t.number("timeout", SmtpConfig.timeout, minimum=0.1),
+            ca_file=self.path_value(ca_file) if (ca_file := t.text("ca_file", "")) else None,
         )
         t.done()
         return config

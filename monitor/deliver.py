@@ -27,20 +27,29 @@ def deliver(config: Config, message: EmailMessage, html: str, now: datetime) -> 
     return str(write_outbox(config.digest.outbox, message, html, now))
 
 
+def tls_context(smtp: SmtpConfig) -> ssl.SSLContext:
+    """Certificates are always verified; `ca_file` adds a private CA to trust."""
+    where = f"smtp.ca_file {smtp.ca_file}"
+    try:
+        return ssl.create_default_context(cafile=str(smtp.ca_file) if smtp.ca_file else None)
+    except (OSError, ssl.SSLError) as e:
+        raise DeliveryError(f"{where}: cannot load: {e}") from e
+
+
 def send_smtp(smtp: SmtpConfig, message: EmailMessage, recipients: list[str]) -> None:
     where = f"SMTP server {smtp.host}:{smtp.port}"
     try:
         client: smtplib.SMTP
         if smtp.security == "ssl":
             client = smtplib.SMTP_SSL(
-                smtp.host, smtp.port, timeout=smtp.timeout, context=ssl.create_default_context()
+                smtp.host, smtp.port, timeout=smtp.timeout, context=tls_context(smtp)
             )
         else:
             client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
         with client:
             client.ehlo()
             if smtp.security == "starttls":
-                client.starttls(context=ssl.create_default_context())
+                client.starttls(context=tls_context(smtp))
                 client.ehlo()
             if smtp.username:
                 client.login(smtp.username, smtp.password() or "")

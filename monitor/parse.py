@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 import io
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,30 +20,36 @@ from .errors import ParseError
 from .models import Item
 
 
-def parse_feed(content: bytes, feed_name: str) -> list[Item]:
+@dataclass(frozen=True)
+class ParsedFeed:
+    items: list[Item]
+    warning: str | None = None
+
+
+def parse_feed(content: bytes, feed_name: str) -> ParsedFeed:
     """The items of one feed document.
 
-    A damaged feed whose entries could still be read keeps them (feedparser's
-    "bozo" flag alone is not fatal); a document with nothing usable raises.
+    A damaged feed whose entries could still be read keeps them, with a
+    warning (feedparser's "bozo" flag alone is not fatal); a document with
+    nothing usable raises.
     """
     if not content.strip():
         raise ParseError(f"feed {feed_name!r}: empty response body")
     parsed = feedparser.parse(io.BytesIO(content), sanitize_html=False, resolve_relative_uris=False)
     entries = parsed.get("entries") or []
+    reason = str(parsed.get("bozo_exception", "")).strip().split("\n")[0]
+    detail = f": {reason}" if reason else ""
     if not entries:
         if parsed.get("bozo"):
-            reason = str(parsed.get("bozo_exception", "")).splitlines()[0:1]
-            detail = f": {reason[0]}" if reason and reason[0] else ""
             raise ParseError(f"feed {feed_name!r}: not a readable feed{detail}")
         if not parsed.get("version"):
             raise ParseError(f"feed {feed_name!r}: not an RSS or Atom feed")
-        return []
-    items: list[Item] = []
-    for entry in entries:
-        item = _item(entry)
-        if item is not None:
-            items.append(item)
-    return items
+        return ParsedFeed([])
+    items = [item for entry in entries if (item := _item(entry)) is not None]
+    warning = None
+    if parsed.get("bozo"):
+        warning = f"feed {feed_name!r}: damaged feed, kept {len(items)} readable items{detail}"
+    return ParsedFeed(items, warning)
 
 
 def _item(entry: Any) -> Item | None:

@@ -20,7 +20,7 @@ from .config import Config, FeedConfig
 from .dedup import MIN_TEXT_CHARS, Features, best_match
 from .deliver import deliver
 from .digest import build_digest
-from .errors import DeliveryError, MonitorError, ParseError
+from .errors import MonitorError, ParseError
 from .fetch import Fetcher, Validators
 from .models import Digest, FetchResult
 from .parse import parse_feed
@@ -135,11 +135,13 @@ def store_feed(
                 now=now,
             )
         return
-    items = parse_feed(result.content, feed.name)
+    parsed = parse_feed(result.content, feed.name)
+    if parsed.warning:
+        report.item_errors.append(parsed.warning)
     chosen: Adapter | None = adapter_named(feed.adapter) if feed.adapter else None
     since = now - timedelta(days=config.dedup.window_days)
     with storage.transaction():
-        for item in items:
+        for item in parsed.items:
             if storage.has_guid(state.id, item.guid):
                 report.repeats += 1
                 continue
@@ -213,7 +215,7 @@ def send_digest(config: Config, storage: Storage, clock: Clock = _utcnow) -> Dig
     )
     try:
         transport = deliver(config, message, html, now)
-    except DeliveryError as e:
+    except MonitorError as e:
         storage.digest_failed(digest_id, str(e))
         raise
     storage.digest_delivered(digest_id, list(digest.story_ids), transport, now)

@@ -1,0 +1,208 @@
+"""Real servers on 127.0.0.1 for the tests: an HTTP feed server and an SMTP server."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Response:
+    body: bytes = b""
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    etag: str | None = None
+    delay: float = 0.0
+    chunked: bool = False
+
+
+@dataclass
+class FeedServer:
+    """A threaded HTTP server whose routes the test sets: path → Response."""
+
+    routes: dict[str, Response | Callable[[BaseHTTPRequestHandler], Response]]
+    requests: list[tuple[str, dict[str, str]]]
+    base: str
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def hits(self, path: str) -> int:
+        return sum(1 for p, _ in self.requests if p == path)
+
+
+def _handler(server_state: FeedServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802 - the http.server API
+            server_state.requests.append((self.path, dict(self.headers.items())))
+            route = server_state.routes.get(self.path)
+            if route is None:
+                self._send(Response(b"not found", 404))
+                return
+            response = route(self) if callable(route) else route
+            if response.delay:
+                time.sleep(response.delay)
+            if response.etag and self.headers.get("If-None-Match") == response.etag:
+                self._send(Response(b"", 304, {"ETag": response.etag}))
+                return
+            self._send(response)
+
+        def _send(self, response: Response) -> None:
+            try:
+                self.send_response(response.status)
+                headers = dict(response.headers)
+                if response.etag:
+                    headers["ETag"] = response.etag
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                if response.chunked:
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.end_headers()
+                    for start in range(0, len(response.body), 4096):
+                        chunk = response.body[start : start + 4096]
+                        self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+                    self.wfile.write(b"0\r\n\r\n")
+                else:
+                    self.send_header("Content-Length", str(len(response.body)))
+                    self.end_headers()
+                    self.wfile.write(response.body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+    return Handler
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    state = FeedServer(routes={}, requests=[], base="")
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    httpd.daemon_threads = True
+    state.base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield state
+    httpd.shutdown()
+    httpd.server_close()
+
+
+class MailHandler:
+    """Collects accepted messages; can be told to refuse them."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+        self.refuse: str | None = None
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.refuse:
+            return self.refuse
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        self.messages.append(message)
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 OK"
+
+
+@dataclass
+class MailServer:
+    handler: MailHandler
+    port: int
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        return self.handler.messages
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[MailServer]:
+    handler = MailHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    yield MailServer(handler, controller.port)
+    controller.stop()
+
+
+def authenticator(users: dict[str, str]) -> Callable[..., AuthResult]:
+    def check(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+        if not isinstance(data, LoginPassword):
+            return AuthResult(success=False, handled=False)
+        ok = users.get(data.login.decode()) == data.password.decode()
+        return AuthResult(success=ok)
+
+    return check
+
+
+def write_config(
+    folder: Path,
+    feeds: list[tuple[str, str]],
+    *,
+    smtp: str = "",
+    extra: str = "",
+    topics: str = "",
+) -> Path:
+    """A config file in `folder` for `feeds` (name, url); outbox unless `smtp` is given."""
+    lines = [
+        "[storage]",
+        'path = "monitor.db"',
+        "[fetch]",
+        "timeout = 5",
+        "[digest]",
+        'timezone = "Asia/Shanghai"',
+        'recipients = ["reader@example.org"]',
+        'sender = "monitor@example.org"',
+        'outbox = "outbox"',
+        extra,
+        smtp,
+        topics,
+    ]
+    for name, url in feeds:
+        lines += ["[[feeds]]", f'name = "{name}"', f'url = "{url}"']
+    path = folder / "config.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def smtp_table(port: int, security: str = "none", **more: str) -> str:
+    lines = ["[smtp]", 'host = "127.0.0.1"', f"port = {port}", f'security = "{security}"']
+    lines += [f'{key} = "{value}"' for key, value in more.items()]
+    return "\n".join(lines)
+
+
+def text_part(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
+def html_part(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("html",))
+    assert part is not None
+    return str(part.get_content())

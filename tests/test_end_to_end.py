@@ -1,0 +1,149 @@
+"""The whole pipeline through the real CLI: HTTP feeds in, one email out."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import (
+    FeedServer,
+    MailServer,
+    Response,
+    html_part,
+    smtp_table,
+    text_part,
+    write_config,
+)
+from fixtures.make_samples import build
+
+from monitor.cli import main
+
+TOPICS = """
+[[topics]]
+name = "俄朝关系"
+keywords = ["普京", "俄朝", "朝俄"]
+[[topics]]
+name = "朝鲜半岛"
+keywords = ["朝鲜", "韩国", "平壤"]
+"""
+
+
+def serve_samples(feed_server: FeedServer) -> list[tuple[str, str]]:
+    feeds = []
+    for index, (name, content) in enumerate(sorted(build().items())):
+        path = f"/{name}"
+        feed_server.routes[path] = Response(
+            content.encode(), headers={"Content-Type": "application/rss+xml"}, etag=f'"v{index}"'
+        )
+        feeds.append((name.removesuffix(".xml"), feed_server.url(path)))
+    return feeds
+
+
+def export(config: Path, capsys: pytest.CaptureFixture[str]) -> list[dict[str, object]]:
+    capsys.readouterr()
+    assert main(["export", "--config", str(config), "--format", "jsonl"]) == 0
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+def test_run_sends_one_email_with_each_story_once(
+    tmp_path: Path,
+    feed_server: FeedServer,
+    smtp_server: MailServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = write_config(
+        tmp_path, serve_samples(feed_server), smtp=smtp_table(smtp_server.port), topics=TOPICS
+    )
+    assert main(["run", "--config", str(config)]) == 0
+    assert len(smtp_server.messages) == 1
+    message = smtp_server.messages[0]
+    text = text_part(message)
+    html = html_part(message)
+
+    # The DW article and its aggregator copy: listed once, the copy under "also carried by".
+    dw_title = "对抗朝鲜：韩日追求军情合作 “正常化”"
+    assert text.count(dw_title) == 1
+    assert html.count(dw_title) == 1
+    entry = text[text.index(dw_title) :].split("\n* ", 1)[0]
+    assert "\n  dw · 2023-03-19 00:17\n" in entry  # outlet and local time (Asia/Shanghai)
+    assert "也见于: aggregator <https://www.qukanredian.com/news/20230319/dw-korea-japan" in entry
+    # The 国际在线 article and the aggregator page that reposts it: one story.
+    assert text.count("韩日全面恢复军事情报共享") == 1
+    assert "https://news.cri.cn/20230318/korea-japan-gsomia-sample.html" in text
+    # Different articles on related subjects stay separate stories.
+    assert "面对俄朝条约，韩国日本的恐慌和忧虑" in text
+    assert "朝俄蜜月" in text
+    assert message["Subject"].startswith("每日摘要 ")
+    assert "5 条新闻" in message["Subject"]
+
+    records = export(config, capsys)
+    assert len(records) == 7
+    by_url = {r["url"]: r for r in records}
+    copy = by_url["https://www.qukanredian.com/news/20230319/dw-korea-japan.html"]
+    original = next(r for r in records if r["feed"] == "dw")
+    assert copy["story"] == original["story"]
+    assert copy["duplicate_of"] == original["url"]
+    assert original["duplicate_of"] is None
+    assert len({r["story"] for r in records}) == 5
+    for record in records:
+        assert {"url", "title", "feed", "published", "story", "duplicate_of", "topics"} <= set(
+            record
+        )
+        assert str(record["published"]).endswith("+00:00")
+
+
+def test_second_run_fetches_conditionally_and_sends_nothing_new(
+    tmp_path: Path,
+    feed_server: FeedServer,
+    smtp_server: MailServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = write_config(tmp_path, serve_samples(feed_server), smtp=smtp_table(smtp_server.port))
+    assert main(["run", "--config", str(config)]) == 0
+    assert main(["run", "--config", str(config)]) == 0
+    assert len(smtp_server.messages) == 1
+    second_round = feed_server.requests[len(feed_server.requests) // 2 :]
+    assert all(headers.get("If-None-Match", "").startswith('"v') for _, headers in second_round)
+    assert "no pending stories" in capsys.readouterr().err
+
+
+def test_repost_arriving_after_delivery_is_recorded_not_sent_again(
+    tmp_path: Path,
+    feed_server: FeedServer,
+    smtp_server: MailServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    samples = build()
+    feed_server.routes["/dw.xml"] = Response(samples["dw.xml"].encode())
+    feed_server.routes["/aggregator.xml"] = Response(b"", status=503)
+    feeds = [("dw", feed_server.url("/dw.xml")), ("aggregator", feed_server.url("/aggregator.xml"))]
+    config = write_config(tmp_path, feeds, smtp=smtp_table(smtp_server.port))
+    assert main(["run", "--config", str(config)]) == 0
+    assert "HTTP 503" in capsys.readouterr().err
+    feed_server.routes["/aggregator.xml"] = Response(samples["aggregator.xml"].encode())
+    assert main(["run", "--config", str(config)]) == 0
+    # The aggregator's own page (a different story) goes out; the DW copy does not.
+    assert len(smtp_server.messages) == 2
+    second = text_part(smtp_server.messages[1])
+    assert "韩日全面恢复军事情报共享" in second
+    assert "对抗朝鲜" not in second
+    stories = {r["url"]: r["story"] for r in export(config, capsys)}
+    assert len(stories) == 3 and len(set(stories.values())) == 2
+
+
+def test_no_digest_only_fetches_and_digest_delivers_later(
+    tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path, serve_samples(feed_server))
+    assert main(["run", "--no-digest", "--config", str(config)]) == 0
+    assert not (tmp_path / "outbox").exists()
+    preview = tmp_path / "preview.html"
+    assert main(["digest", "--config", str(config), "--preview", str(preview)]) == 0
+    assert "对抗朝鲜" in preview.read_text(encoding="utf-8")
+    assert not (tmp_path / "outbox").exists()
+    assert main(["digest", "--config", str(config)]) == 0
+    files = sorted(p.suffix for p in (tmp_path / "outbox").iterdir())
+    assert files == [".eml", ".html"]
+    assert main(["digest", "--config", str(config)]) == 0
+    assert len(list((tmp_path / "outbox").iterdir())) == 2

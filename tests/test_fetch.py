@@ -1,0 +1,98 @@
+"""Fetching from a real HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from pathlib import Path
+
+import pytest
+from conftest import FeedServer, Response
+
+from monitor.config import FeedConfig, FetchConfig
+from monitor.errors import FetchError
+from monitor.fetch import Fetcher, Validators
+from monitor.models import FetchResult
+
+RSS = b"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title></channel></rss>"
+
+
+def fetch(
+    url: str,
+    validators: Validators | None = None,
+    *,
+    base: Path = Path("."),
+    **limits: float,
+) -> FetchResult:
+    config = FetchConfig(**limits)  # type: ignore[arg-type]
+
+    async def go() -> FetchResult:
+        async with Fetcher(config, base) as fetcher:
+            return await fetcher.fetch(
+                FeedConfig(name="feed one", url=url), validators or Validators()
+            )
+
+    return asyncio.run(go())
+
+
+def test_conditional_get_with_etag_and_last_modified(feed_server: FeedServer) -> None:
+    feed_server.routes["/f"] = Response(
+        RSS, etag='"abc"', headers={"Last-Modified": "Sat, 21 Nov 2026 10:00:00 GMT"}
+    )
+    first = fetch(feed_server.url("/f"))
+    assert first.status == 200 and first.content == RSS
+    assert first.etag == '"abc"' and first.last_modified == "Sat, 21 Nov 2026 10:00:00 GMT"
+    second = fetch(feed_server.url("/f"), Validators(first.etag, first.last_modified))
+    assert second.not_modified and second.content is None
+    assert second.etag == '"abc"'
+    headers = feed_server.requests[-1][1]
+    assert headers["If-None-Match"] == '"abc"'
+    assert headers["If-Modified-Since"] == "Sat, 21 Nov 2026 10:00:00 GMT"
+
+
+def test_http_error_names_the_feed(feed_server: FeedServer) -> None:
+    with pytest.raises(FetchError, match=r"^feed 'feed one': HTTP 404 Not Found$"):
+        fetch(feed_server.url("/missing"))
+
+
+def test_body_over_max_bytes_is_cut_off_while_streaming(feed_server: FeedServer) -> None:
+    feed_server.routes["/big"] = Response(b"x" * 200_000, chunked=True)
+    with pytest.raises(FetchError, match=r"over max_bytes \(50000\), cut off"):
+        fetch(feed_server.url("/big"), max_bytes=50_000)
+
+
+def test_declared_length_over_max_bytes_is_refused_early(feed_server: FeedServer) -> None:
+    feed_server.routes["/big"] = Response(b"x" * 200_000)
+    with pytest.raises(FetchError, match="body of 200000 bytes is over max_bytes"):
+        fetch(feed_server.url("/big"), max_bytes=50_000)
+
+
+def test_slow_server_times_out(feed_server: FeedServer) -> None:
+    feed_server.routes["/slow"] = Response(RSS, delay=3)
+    with pytest.raises(FetchError, match="timed out after 0.5 s"):
+        fetch(feed_server.url("/slow"), timeout=0.5)
+
+
+def test_connection_refused() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(FetchError, match="^feed 'feed one': cannot connect"):
+        fetch(f"http://127.0.0.1:{port}/feed.xml")
+
+
+def test_redirect_is_followed(feed_server: FeedServer) -> None:
+    feed_server.routes["/old"] = Response(b"", 301, {"Location": "/new"})
+    feed_server.routes["/new"] = Response(RSS)
+    result = fetch(feed_server.url("/old"))
+    assert result.content == RSS and result.url == feed_server.url("/new")
+
+
+def test_local_path_and_file_url(tmp_path: Path) -> None:
+    (tmp_path / "feed.xml").write_bytes(RSS)
+    assert fetch("feed.xml", base=tmp_path).content == RSS
+    assert fetch((tmp_path / "feed.xml").as_uri()).content == RSS
+    with pytest.raises(FetchError, match="no such file"):
+        fetch("absent.xml", base=tmp_path)
+    with pytest.raises(FetchError, match="is a folder"):
+        fetch(str(tmp_path))
