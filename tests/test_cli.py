@@ -1,0 +1,132 @@
+"""The command line as a user meets it: exit codes, one-line errors, the README."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, FeedServer, Response, write_config
+from fixtures.make_samples import SAMPLES, build
+
+from monitor.cli import main
+
+
+def monitor(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_example_config_runs_offline_into_the_outbox(tmp_path: Path) -> None:
+    """The README's main job: bundled samples, SQLite, digest in the outbox."""
+    shutil.copy(ROOT / "config.example.toml", tmp_path)
+    shutil.copytree(SAMPLES, tmp_path / "monitor" / "samples")
+    done = monitor("run", "--config", "config.example.toml", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "5 feeds · 7 new items · 2 reposts collapsed · 0 feeds failed" in done.stderr
+    files = sorted(p.suffix for p in (tmp_path / "outbox").iterdir())
+    assert files == [".eml", ".html"]
+    assert (tmp_path / "monitor.db").exists()
+    exported = monitor(
+        "export", "--format", "jsonl", cwd=tmp_path, env={"MONITOR_CONFIG": "config.example.toml"}
+    )
+    records = [json.loads(line) for line in exported.stdout.splitlines()]
+    assert len(records) == 7 and len({r["story"] for r in records}) == 5
+
+
+def test_failing_feed_is_one_line_and_the_others_still_run(
+    tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed_server.routes["/dw.xml"] = Response(build()["dw.xml"].encode())
+    feed_server.routes["/html"] = Response(b"<html><body>Sorry</body></html>")
+    feeds = [
+        ("gone", feed_server.url("/gone.xml")),
+        ("page", feed_server.url("/html")),
+        ("dw", feed_server.url("/dw.xml")),
+        ("missing file", "nothing-here.xml"),
+    ]
+    config = write_config(tmp_path, feeds)
+    assert main(["run", "--config", str(config)]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert "monitor: feed 'gone': HTTP 404 Not Found" in lines
+    assert any(line.startswith("monitor: feed 'page': not") for line in lines)
+    assert any(line.startswith("monitor: feed 'missing file': no such file") for line in lines)
+    assert (
+        "monitor: 4 feeds · 1 new items · 0 reposts collapsed · 3 feeds failed (see the lines above)"
+        in lines
+    )
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 1
+
+
+def test_bad_config_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path, [("a", "gopher://x/y")])
+    assert main(["run", "--config", str(config)]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert re.fullmatch(
+        rf"monitor: error: {re.escape(str(config))}:\d+: feeds\[0\]\.url: unsupported URL scheme 'gopher'.*",
+        line,
+    )
+
+
+def test_unusable_database_exits_non_zero(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path, [("a", "a.xml")])
+    (tmp_path / "monitor.db").write_bytes(b"garbage" * 1000)
+    assert main(["run", "--config", str(config)]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "monitor.db" in line and "corrupted" in line
+
+
+def test_no_config_anywhere(tmp_path: Path) -> None:
+    env = {"MONITOR_CONFIG": ""}
+    done = monitor("run", cwd=tmp_path, env=env)
+    assert done.returncode == 2
+    assert "no config file: pass --config PATH or set MONITOR_CONFIG" in done.stderr
+
+
+def test_every_command_has_help_with_an_example(tmp_path: Path) -> None:
+    for command in ("run", "digest", "export"):
+        done = monitor(command, "--help", cwd=tmp_path)
+        assert done.returncode == 0
+        assert "example:" in done.stdout and f"monitor {command}" in done.stdout
+
+
+def test_readme_documents_every_command() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for command in ("monitor run", "monitor digest", "monitor export"):
+        assert f"`{command}" in readme, command
+
+
+def readme_setup_commands() -> list[str]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("<!-- setup-commands", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    return [line for line in block.splitlines() if line.strip()]
+
+
+def test_readme_has_the_two_setup_commands_that_ci_runs() -> None:
+    install_and_run, run_tests = readme_setup_commands()
+    assert "monitor run --config config.example.toml" in install_and_run
+    assert "pytest" in run_tests
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "setup-commands" in ci  # .ci/run reads the commands from the README itself
+
+
+def test_shipped_samples_are_built_from_the_seed_fixtures() -> None:
+    for name, content in build().items():
+        assert (SAMPLES / name).read_text(encoding="utf-8") == content, name

@@ -1,0 +1,239 @@
+"""Delivery to real SMTP servers (aiosmtpd) on 127.0.0.1, and to the outbox."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import trustme
+from aiosmtpd.controller import Controller
+from conftest import (
+    FeedServer,
+    MailHandler,
+    MailServer,
+    Response,
+    _free_port,
+    authenticator,
+    smtp_table,
+    text_part,
+    write_config,
+)
+from fixtures.make_samples import build
+
+from monitor.cli import main
+from monitor.config import load_config
+from monitor.storage import Storage
+
+
+@pytest.fixture
+def feeds(feed_server: FeedServer) -> list[tuple[str, str]]:
+    feed_server.routes["/dw.xml"] = Response(build()["dw.xml"].encode())
+    return [("dw", feed_server.url("/dw.xml"))]
+
+
+def pending(config_path: Path) -> int:
+    config = load_config(config_path)
+    with Storage(config.storage.path) as storage:
+        return len(storage.pending_stories())
+
+
+def test_failed_delivery_loses_nothing_and_is_retried(
+    tmp_path: Path,
+    feeds: list[tuple[str, str]],
+    smtp_server: MailServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = write_config(tmp_path, feeds, smtp=smtp_table(smtp_server.port))
+    smtp_server.handler.refuse = "451 4.3.0 mailbox temporarily unavailable"
+    assert main(["run", "--config", str(config)]) == 3
+    err = capsys.readouterr().err
+    assert (
+        f"SMTP server 127.0.0.1:{smtp_server.port}: 451 4.3.0 mailbox temporarily unavailable"
+        in err
+    )
+    assert smtp_server.messages == []
+    assert pending(config) == 1
+    smtp_server.handler.refuse = None
+    assert main(["digest", "--config", str(config)]) == 0
+    assert len(smtp_server.messages) == 1
+    assert "对抗朝鲜" in text_part(smtp_server.messages[0])
+    assert pending(config) == 0
+    assert main(["digest", "--config", str(config)]) == 0
+    assert len(smtp_server.messages) == 1
+
+
+@pytest.fixture
+def dropping_server() -> Iterator[int]:
+    """Greets, answers EHLO and MAIL, then drops the connection."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn:
+                conn.sendall(b"220 flaky ESMTP\r\n")
+                reader = conn.makefile("rb")
+                for line in reader:
+                    if line.upper().startswith(b"EHLO"):
+                        conn.sendall(b"250 flaky\r\n")
+                    elif line.upper().startswith(b"MAIL"):
+                        conn.sendall(b"250 ok\r\n")
+                    else:
+                        break
+                conn.shutdown(socket.SHUT_RDWR)
+                reader.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield port
+    listener.close()
+
+
+def test_connection_dropped_midway_keeps_stories_pending(
+    tmp_path: Path, feeds: list[tuple[str, str]], dropping_server: int
+) -> None:
+    config = write_config(tmp_path, feeds, smtp=smtp_table(dropping_server))
+    assert main(["run", "--config", str(config)]) == 3
+    assert pending(config) == 1
+    storage_config = load_config(config)
+    with Storage(storage_config.storage.path) as storage:
+        (digest,) = storage.digests()
+    assert digest["status"] == "failed" and "127.0.0.1" in digest["error"]
+
+
+def test_nobody_listening(
+    tmp_path: Path, feeds: list[tuple[str, str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path, feeds, smtp=smtp_table(_free_port()))
+    assert main(["run", "--config", str(config)]) == 3
+    assert "Connection refused" in capsys.readouterr().err
+    assert pending(config) == 1
+
+
+def auth_server(**kwargs: object) -> tuple[Controller, MailHandler]:
+    handler = MailHandler()
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=_free_port(),
+        authenticator=authenticator({"monitor": "s3cret"}),
+        auth_required=True,
+        **kwargs,
+    )
+    controller.start()
+    return controller, handler
+
+
+def test_login_with_password_from_the_environment(
+    tmp_path: Path,
+    feeds: list[tuple[str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    controller, handler = auth_server(auth_require_tls=False)
+    try:
+        smtp = smtp_table(controller.port, username="monitor", password_env="TEST_SMTP_PASSWORD")
+        config = write_config(tmp_path, feeds, smtp=smtp)
+        monkeypatch.setenv("TEST_SMTP_PASSWORD", "wrong")
+        assert main(["run", "--config", str(config)]) == 3
+        err = capsys.readouterr().err
+        assert "login refused (535)" in err and "wrong" not in err
+        monkeypatch.setenv("TEST_SMTP_PASSWORD", "s3cret")
+        assert main(["digest", "--config", str(config)]) == 0
+        assert len(handler.messages) == 1
+        monkeypatch.delenv("TEST_SMTP_PASSWORD")
+        assert main(["digest", "--config", str(config)]) == 0  # nothing pending: no login
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def tls(tmp_path: Path) -> tuple[ssl.SSLContext, Path]:
+    ca = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_context)
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    return server_context, ca_file
+
+
+def test_starttls_with_login(
+    tmp_path: Path,
+    feeds: list[tuple[str, str]],
+    tls: tuple[ssl.SSLContext, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    server_context, ca_file = tls
+    controller, handler = auth_server(tls_context=server_context, require_starttls=True)
+    monkeypatch.setenv("TEST_SMTP_PASSWORD", "s3cret")
+    try:
+        smtp = smtp_table(
+            controller.port,
+            "starttls",
+            username="monitor",
+            password_env="TEST_SMTP_PASSWORD",
+            ca_file=str(ca_file),
+        )
+        assert main(["run", "--config", str(write_config(tmp_path, feeds, smtp=smtp))]) == 0
+        assert len(handler.messages) == 1
+    finally:
+        controller.stop()
+
+
+def test_starttls_verifies_the_certificate(
+    tmp_path: Path,
+    feeds: list[tuple[str, str]],
+    tls: tuple[ssl.SSLContext, Path],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    server_context, _ = tls
+    handler = MailHandler()
+    controller = Controller(
+        handler, hostname="127.0.0.1", port=_free_port(), tls_context=server_context
+    )
+    controller.start()
+    try:
+        smtp = smtp_table(controller.port, "starttls")  # the test CA is not trusted
+        assert main(["run", "--config", str(write_config(tmp_path, feeds, smtp=smtp))]) == 3
+        assert "CERTIFICATE_VERIFY_FAILED" in capsys.readouterr().err
+        assert handler.messages == []
+    finally:
+        controller.stop()
+
+
+def test_implicit_tls(
+    tmp_path: Path, feeds: list[tuple[str, str]], tls: tuple[ssl.SSLContext, Path]
+) -> None:
+    server_context, ca_file = tls
+    handler = MailHandler()
+    controller = Controller(
+        handler, hostname="127.0.0.1", port=_free_port(), ssl_context=server_context
+    )
+    controller.start()
+    try:
+        smtp = smtp_table(controller.port, "ssl", ca_file=str(ca_file))
+        assert main(["run", "--config", str(write_config(tmp_path, feeds, smtp=smtp))]) == 0
+        assert len(handler.messages) == 1
+        assert handler.envelopes[0] == ("monitor@example.org", ["reader@example.org"])
+    finally:
+        controller.stop()
+
+
+def test_outbox_gets_eml_and_html_preview(tmp_path: Path, feeds: list[tuple[str, str]]) -> None:
+    config = write_config(tmp_path, feeds)
+    assert main(["run", "--config", str(config)]) == 0
+    eml, html = sorted((tmp_path / "outbox").iterdir())
+    assert eml.suffix == ".eml" and html.suffix == ".html"
+    assert eml.stem == html.stem
+    assert b"multipart/alternative" in eml.read_bytes()
+    assert "对抗朝鲜" in html.read_text(encoding="utf-8")
+    assert pending(config) == 0

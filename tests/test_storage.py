@@ -1,0 +1,164 @@
+"""The SQLite store, on real database files."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from monitor.dedup import Features
+from monitor.errors import StorageError
+from monitor.models import Article
+from monitor.storage import SCHEMA_VERSION, Storage
+
+NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+TEXT = "据韩国媒体报道，韩国国防部3月17日着手进入恢复《韩日军事情报保护协定》正常化所需程序。" * 3
+
+
+def article(
+    url: str, text: str = TEXT, original_source: str | None = None, day: int = 18
+) -> Article:
+    return Article(
+        title="标题",
+        url=url,
+        published=datetime(2023, 3, day, tzinfo=UTC),
+        authors=("甲",),
+        text=text,
+        html=f"<p>{text}</p>",
+        images=(),
+        source="源",
+        original_source=original_source,
+    )
+
+
+def add(storage: Storage, feed_id: int, a: Article, story: int | None = None) -> tuple[int, int]:
+    story_id = story if story is not None else storage.new_story(NOW)
+    item_id = storage.insert_item(
+        feed_id=feed_id,
+        guid=a.url,
+        article=a,
+        features=Features.of(a.text),
+        topics=("朝鲜半岛",),
+        story_id=story_id,
+        match_reason=None,
+        now=NOW,
+    )
+    return item_id, story_id
+
+
+def test_schema_is_versioned(tmp_path: Path) -> None:
+    with Storage(tmp_path / "m.db"):
+        pass
+    db = sqlite3.connect(tmp_path / "m.db")
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_newer_schema_is_refused_and_left_alone(tmp_path: Path) -> None:
+    path = tmp_path / "m.db"
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.close()
+    with pytest.raises(StorageError, match="is newer than this monitor knows"):
+        Storage(path)
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
+
+
+def test_corrupted_file_is_reported_not_replaced(tmp_path: Path) -> None:
+    path = tmp_path / "m.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StorageError, match=r"m\.db.*not a monitor database, or corrupted"):
+        Storage(path)
+    assert path.read_bytes() == b"this is not sqlite" * 100
+
+
+def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
+    with Storage(tmp_path / "m.db") as storage:
+        feed = storage.feed_state("f", "https://example.org/f").id
+        with pytest.raises(RuntimeError), storage.transaction():
+            add(storage, feed, article("https://example.org/1"))
+            raise RuntimeError("crash in the middle of a feed")
+        assert storage.pending_stories() == []
+        assert list(storage.export_items()) == []
+        assert storage.integrity_check() == "ok"
+
+
+def test_canonical_item_is_the_original_then_the_earliest(tmp_path: Path) -> None:
+    with Storage(tmp_path / "m.db") as storage:
+        feed = storage.feed_state("f", "u").id
+        with storage.transaction():
+            _, story = add(
+                storage, feed, article("https://agg.example/1", original_source="国际在线", day=17)
+            )
+            add(storage, feed, article("https://cri.example/1", day=18), story)
+            add(storage, feed, article("https://later.example/1", day=19), story)
+        (pending,) = storage.pending_stories()
+        assert [i.url for i in pending.items] == [
+            "https://cri.example/1",
+            "https://agg.example/1",
+            "https://later.example/1",
+        ]
+        records = {r["url"]: r for r in storage.export_items()}
+        assert records["https://cri.example/1"]["duplicate_of"] is None
+        assert records["https://agg.example/1"]["duplicate_of"] == "https://cri.example/1"
+
+
+def test_candidates_come_from_blocks_and_paragraphs(tmp_path: Path) -> None:
+    with Storage(tmp_path / "m.db") as storage:
+        feed = storage.feed_state("f", "u").id
+        with storage.transaction():
+            item_id, story = add(storage, feed, article("https://example.org/1"))
+        features = Features.of(TEXT)
+        (found,) = storage.candidates(features, since=NOW)
+        assert (found.item_id, found.story_id, found.simhash) == (item_id, story, features.simhash)
+        assert storage.candidates(features, since=datetime(2027, 1, 1, tzinfo=UTC)) == []
+
+
+def test_changing_max_distance_rebuilds_the_index(tmp_path: Path) -> None:
+    path = tmp_path / "m.db"
+    with Storage(path) as storage:
+        feed = storage.feed_state("f", "u").id
+        with storage.transaction():
+            add(storage, feed, article("https://example.org/1"))
+    with Storage(path, block_count=6) as storage:
+        assert len(storage.candidates(Features.of(TEXT), since=NOW)) == 1
+    rows = sqlite3.connect(path).execute("SELECT COUNT(*) FROM simhash_blocks").fetchone()[0]
+    assert rows == 6
+
+
+def test_delivered_stories_are_no_longer_pending(tmp_path: Path) -> None:
+    with Storage(tmp_path / "m.db") as storage:
+        feed = storage.feed_state("f", "u").id
+        with storage.transaction():
+            _, story = add(storage, feed, article("https://example.org/1"))
+        failed = storage.begin_digest("s", "<m1@x>", 1, NOW)
+        storage.digest_failed(failed, "SMTP server down")
+        assert len(storage.pending_stories()) == 1
+        sent = storage.begin_digest("s", "<m2@x>", 1, NOW)
+        storage.digest_delivered(sent, [story], "outbox", NOW)
+        assert storage.pending_stories() == []
+        assert [d["status"] for d in storage.digests()] == ["failed", "sent"]
+        # A repost joining a delivered story does not make it pending again.
+        with storage.transaction():
+            add(storage, feed, article("https://example.org/copy"), story)
+        assert storage.pending_stories() == []
+
+
+def test_feed_validators_are_forgotten_when_the_url_changes(tmp_path: Path) -> None:
+    with Storage(tmp_path / "m.db") as storage:
+        state = storage.feed_state("f", "https://a.example/feed")
+        with storage.transaction():
+            storage.record_fetch(
+                state.id, status=200, etag='"1"', last_modified=None, new_items=0, now=NOW
+            )
+        assert storage.feed_state("f", "https://a.example/feed").etag == '"1"'
+        assert storage.feed_state("f", "https://b.example/feed").etag is None
+
+
+def test_unwritable_location_is_a_storage_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StorageError, match="cannot open"):
+        Storage(blocker / "sub" / "m.db")
