@@ -15,9 +15,13 @@ line that is not page chrome.
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from .models import Item
+from .parse import ParsedFeed
 
 _STAMP = re.compile(r"^\s*<!--\s*(\d{10,16})\s*-->\s*$")
 _LINK = re.compile(r"^\s*\[(?P<title>.*)\]\((?P<url>[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)\)\s*$")
@@ -73,3 +77,36 @@ def _strip_front_matter(body: str) -> str:
         if end != -1:
             return body[end + 4 :].lstrip("\n")
     return body
+
+
+def archived_item_to_item(name: str, item: ArchivedItem) -> Item:
+    """An archived item as a feed `Item`; plain text becomes one paragraph per line."""
+    body = item.body
+    if not item.is_html:
+        lines = (s for line in body.split("\n") if (s := line.strip()))
+        body = "".join(f"<p>{html.escape(line)}</p>" for line in lines)
+    return Item(
+        guid=item.url or f"archive:{name}",
+        url=item.url,
+        title=item.title,
+        published=item.published,
+        authors=(),
+        html=body,
+    )
+
+
+def parse_archive(files: tuple[tuple[str, bytes], ...], feed_name: str) -> ParsedFeed:
+    """The items of a folder feed; a file that cannot be decoded is skipped and named."""
+    items: list[Item] = []
+    bad: list[str] = []
+    for name, content in files:
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            bad.append(name)
+            continue
+        items.append(archived_item_to_item(name, read_archived_item(text)))
+    warning = None
+    if bad:
+        warning = f"feed {feed_name!r}: skipped files that are not UTF-8 text: {', '.join(bad)}"
+    return ParsedFeed(items, warning)

@@ -21,6 +21,8 @@ from .config import FeedConfig, FetchConfig
 from .errors import FetchError
 from .models import FetchResult
 
+ARCHIVE_SUFFIXES = (".txt", ".md")
+
 
 @dataclass(frozen=True)
 class Validators:
@@ -78,6 +80,8 @@ class Fetcher:
                 ) from e
 
     def _read_file(self, feed: FeedConfig, path: Path) -> FetchResult:
+        if path.is_dir():
+            return self._read_folder(feed, path)
         try:
             size = path.stat().st_size
             if size > self.config.max_bytes:
@@ -88,11 +92,23 @@ class Fetcher:
             content = path.read_bytes()
         except FileNotFoundError as e:
             raise FetchError(f"feed {feed.name!r}: no such file {path}") from e
-        except IsADirectoryError as e:
-            raise FetchError(f"feed {feed.name!r}: {path} is a folder, not a feed file") from e
         except OSError as e:
             raise FetchError(f"feed {feed.name!r}: cannot read {path}: {e.strerror}") from e
         return FetchResult(url=feed.url, status=200, content=content)
+
+    def _read_folder(self, feed: FeedConfig, path: Path) -> FetchResult:
+        """A folder of archived items (``*.txt`` / ``*.md``), read in name order."""
+        files: list[tuple[str, bytes]] = []
+        try:
+            names = sorted(p for p in path.iterdir() if p.suffix in ARCHIVE_SUFFIXES)
+            for file in names:
+                if file.is_file() and file.stat().st_size <= self.config.max_bytes:
+                    files.append((file.name, file.read_bytes()))
+        except OSError as e:
+            raise FetchError(f"feed {feed.name!r}: cannot read folder {path}: {e.strerror}") from e
+        if not files:
+            raise FetchError(f"feed {feed.name!r}: folder {path} has no *.txt or *.md items")
+        return FetchResult(url=feed.url, status=200, content=None, files=tuple(files))
 
     async def _get(self, feed: FeedConfig, validators: Validators) -> FetchResult:
         headers = {}

@@ -21,6 +21,8 @@ class FetchResult:
     etag: str | None = None
     last_modified: str | None = None
     content_type: str | None = None
+    files: tuple[tuple[str, bytes], ...] = ()
+    """For a feed that is a folder of archived items: (file name, bytes) of each."""
 
     @property
     def not_modified(self) -> bool:

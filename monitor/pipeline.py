@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from .adapters import Adapter, adapter_for, adapter_named
+from .archive import parse_archive
 from .config import Config, FeedConfig
 from .dedup import MIN_TEXT_CHARS, Features, best_match
 from .deliver import deliver
@@ -123,7 +124,7 @@ def store_feed(
     now: datetime,
 ) -> None:
     """Parse, adapt, dedup and store one feed's items in one transaction."""
-    if result.not_modified or result.content is None:
+    if result.not_modified or (result.content is None and not result.files):
         report.status = "not modified"
         with storage.transaction():
             storage.record_fetch(
@@ -135,7 +136,10 @@ def store_feed(
                 now=now,
             )
         return
-    parsed = parse_feed(result.content, feed.name)
+    if result.files:
+        parsed = parse_archive(result.files, feed.name)
+    else:
+        parsed = parse_feed(result.content or b"", feed.name)
     if parsed.warning:
         report.item_errors.append(parsed.warning)
     chosen: Adapter | None = adapter_named(feed.adapter) if feed.adapter else None

@@ -94,5 +94,13 @@ def test_local_path_and_file_url(tmp_path: Path) -> None:
     assert fetch((tmp_path / "feed.xml").as_uri()).content == RSS
     with pytest.raises(FetchError, match="no such file"):
         fetch("absent.xml", base=tmp_path)
-    with pytest.raises(FetchError, match="is a folder"):
+    with pytest.raises(FetchError, match=r"has no \*\.txt or \*\.md items"):
         fetch(str(tmp_path))
+
+
+def test_folder_of_archived_items(tmp_path: Path) -> None:
+    (tmp_path / "b.txt").write_text("<!--1-->\n[t](https://x.org/b)\n------\n\n<p>b</p>")
+    (tmp_path / "a.md").write_text("plain text page")
+    (tmp_path / "notes.json").write_text("{}")
+    result = fetch(str(tmp_path))
+    assert [name for name, _ in result.files] == ["a.md", "b.txt"]
