@@ -12,13 +12,14 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .errors import MonitorError
 
 if TYPE_CHECKING:
     from .config import Config
+    from .models import Article
     from .storage import Storage
 
 log = logging.getLogger("monitor")
@@ -30,6 +31,9 @@ EPILOG_DIGEST = """example:
   monitor digest --preview digest.html   # look at it in a browser, send nothing"""
 EPILOG_EXPORT = """example:
   monitor export --format jsonl > items.jsonl"""
+EPILOG_PARSE = """examples:
+  monitor parse https://rss.dw.com/rdf/rss-chi-all      # every item of a feed
+  monitor parse saved-item.txt --adapter dw --json      # one archived item"""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -113,6 +117,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--format", choices=["jsonl"], default="jsonl")
     export.set_defaults(command=cmd_export)
+
+    parse = commands.add_parser(
+        "parse",
+        parents=[common],
+        help="show the article an adapter makes of an item or of each item of a feed",
+        description=(
+            "Show what a site adapter makes of one item (an archived item file or an "
+            "article page) or of each item of a feed (a URL, a feed file or a folder of "
+            "archived items). Nothing is stored."
+        ),
+        epilog=EPILOG_PARSE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parse.add_argument("target", metavar="PATH_OR_URL")
+    parse.add_argument("--adapter", metavar="NAME", help="use this adapter instead of by host")
+    parse.add_argument("--source", metavar="NAME", help="the outlet name for sites without one")
+    parse.add_argument("--json", action="store_true", help="one JSON object per article")
+    parse.set_defaults(command=cmd_parse)
     return parser
 
 
@@ -187,6 +209,50 @@ def cmd_export(args: argparse.Namespace) -> int:
         for record in storage.export_items():
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
     return 0
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from .adapters import adapter_for, adapter_named
+    from .load import load_items
+
+    forced = adapter_named(args.adapter) if args.adapter else None
+    default_source, items = load_items(args.target)
+    now = datetime.now(UTC)
+    for item in items:
+        adapter = forced or adapter_for(item.url)
+        article = adapter.adapt(item, args.source or default_source, now)
+        record = {"adapter": adapter.name, **article_record(article)}
+        if args.json:
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+            continue
+        for key in ("adapter", "title", "url", "published", "authors", "source"):
+            value = record[key]
+            shown = ", ".join(value) if isinstance(value, list) else value
+            sys.stdout.write(f"{key}: {shown}\n")
+        sys.stdout.write(f"original_source: {record['original_source'] or '-'}\n")
+        for image in record["images"]:
+            sys.stdout.write(f"image: {image}\n")
+        sys.stdout.write(f"\n{article.text}\n\n")
+    if not items:
+        log.info("%s: no items", args.target)
+    return 0
+
+
+def article_record(article: Article) -> dict[str, Any]:
+    """An `Article` as plain JSON values, for `monitor parse --json` and golden files."""
+    return {
+        "title": article.title,
+        "url": article.url,
+        "published": article.published.isoformat(),
+        "authors": list(article.authors),
+        "source": article.source,
+        "original_source": article.original_source,
+        "images": list(article.images),
+        "text": article.text,
+        "html": article.html,
+    }
 
 
 if __name__ == "__main__":

@@ -66,7 +66,7 @@ def test_run_sends_one_email_with_each_story_once(
     assert text.count(dw_title) == 1
     assert html.count(dw_title) == 1
     entry = text[text.index(dw_title) :].split("\n* ", 1)[0]
-    assert "\n  dw · 2023-03-19 00:17\n" in entry  # outlet and local time (Asia/Shanghai)
+    assert "\n  DW 中文 · 2023-03-18 23:50\n" in entry  # outlet, page date in Asia/Shanghai
     assert "也见于: aggregator <https://www.qukanredian.com/news/20230319/dw-korea-japan" in entry
     # The 国际在线 article and the aggregator page that reposts it: one story.
     assert text.count("韩日全面恢复军事情报共享") == 1

@@ -118,7 +118,14 @@ def test_generic_adapter_sanitises_markup() -> None:
 
 
 def test_adapter_registry() -> None:
-    assert adapter_for("https://www.dw.com/zh/a-1") is GENERIC
+    assert adapter_for("https://www.dw.com/zh/a-1").name == "dw"
+    assert adapter_for("https://cn.nytimes.com/asia-pacific/x/").name == "nytimes"
+    assert adapter_for("https://www.rfi.fr/cn/x").name == "rfi"
+    assert adapter_for("https://news.cri.cn/x").name == "cri"
+    assert adapter_for("https://www.qukanredian.com/x").name == "aggregator"
+    assert adapter_for("https://notdw.com/x") is GENERIC  # a suffix match needs a dot
+    assert adapter_for("https://example.org/x") is GENERIC
+    assert adapter_for("") is GENERIC
     assert adapter_named("generic") is GENERIC
     with pytest.raises(ConfigError, match="no adapter named 'nope'"):
         adapter_named("nope")

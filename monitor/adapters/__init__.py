@@ -3,30 +3,35 @@
 An adapter turns a feed `Item` into a clean `Article`: the article's own text
 and markup without the site's chrome, so that dedup, topics and summaries see
 the same words whichever outlet carried them. To add a site, write a module
-here with a class that has a `name`, a `hosts` tuple and an `adapt` method,
-and list it in `ADAPTERS`.
+here with a `SiteAdapter` subclass (its `name`, `hosts`, `outlet` and a
+`prepare` method that removes the site's furniture), list it in `ADAPTERS`,
+and add a golden test for it in ``tests/adapters/``.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Protocol
 from urllib.parse import urlsplit
 
 from ..errors import ConfigError
-from ..models import Article, Item
+from .base import SiteAdapter
+from .cri import AggregatorAdapter, CRIAdapter
+from .dw import DWAdapter
 from .generic import GenericAdapter
+from .nytimes import NYTimesAdapter
+from .rfi import RFIAdapter
 
-
-class Adapter(Protocol):
-    name: str
-    hosts: tuple[str, ...]
-
-    def adapt(self, item: Item, source: str, fetched: datetime) -> Article: ...
-
+Adapter = SiteAdapter
 
 GENERIC = GenericAdapter()
-ADAPTERS: tuple[Adapter, ...] = (GENERIC,)
+# One entry per site; adding a site means adding its module and listing it here.
+ADAPTERS: tuple[Adapter, ...] = (
+    DWAdapter(),
+    NYTimesAdapter(),
+    RFIAdapter(),
+    CRIAdapter(),
+    AggregatorAdapter(),
+    GENERIC,
+)
 _BY_NAME = {adapter.name: adapter for adapter in ADAPTERS}
 
 

@@ -1,40 +1,54 @@
-"""The fallback adapter: any site, cleaned by structure alone."""
+"""The fallback adapter for every site without one of its own.
+
+A feed item's HTML is usually the article alone; when it is a whole page (or
+a long fragment with navigation and link lists), trafilatura, a maintained
+main-content extractor, picks the article out first. Its output is then
+cleaned like any other page. When trafilatura finds nothing (very short
+items, plain text), the item is cleaned as it is.
+"""
 
 from __future__ import annotations
 
-import re
-from datetime import datetime
+import lxml.html
 
-from ..models import Article, Item
-from ..urls import canonical_url
 from . import markup
+from .base import Page, SiteAdapter
 
-# "本文内容转载自其他媒体", "转载自新华社" and the like: the page says it is a repost.
-REPOST_PATTERN = re.compile(r"(?:本文)?(?:内容)?转载自[：:]?\s*([^\s，。,.:：；;]{2,20})")
+# Below this many block elements a fragment is an article body already:
+# trafilatura's main-content scoring needs a page to compare against.
+MIN_BLOCKS_FOR_EXTRACTION = 8
 
 
-class GenericAdapter:
+class GenericAdapter(SiteAdapter):
     name = "generic"
     hosts: tuple[str, ...] = ()
 
-    def adapt(self, item: Item, source: str, fetched: datetime) -> Article:
-        root = markup.parse_fragment(item.html)
-        found_images = markup.images(root)
-        markup.drop_chrome(root)
-        text = "\n".join(markup.paragraphs(root))
-        repost = REPOST_PATTERN.search(text)
-        return Article(
-            title=item.title or _first_line(text),
-            url=canonical_url(item.url) if item.url else "",
-            published=item.published or fetched,
-            authors=item.authors,
-            text=text,
-            html=markup.sanitize(markup.to_html(root)),
-            images=found_images,
-            source=source,
-            original_source=repost.group(1) if repost else None,
-        )
+    def prepare(self, root: lxml.html.HtmlElement, page: Page) -> None:
+        if len(markup.leaf_blocks(root)) < MIN_BLOCKS_FOR_EXTRACTION:
+            return
+        extracted = _extract(lxml.html.tostring(root, encoding="unicode"))
+        if extracted is None:
+            return
+        kept = markup.parse_fragment(extracted)
+        if len(markup.text_of(kept)) < 0.2 * len(markup.text_of(root)):
+            return  # it kept too little to be the article; trust the feed
+        for child in list(root):
+            root.remove(child)
+        root.text = kept.text
+        for child in list(kept):
+            root.append(child)
 
 
-def _first_line(text: str) -> str:
-    return text.split("\n", 1)[0][:200]
+def _extract(html: str) -> str | None:
+    import trafilatura  # noqa: PLC0415 - heavy, needed only for long generic items
+
+    result = trafilatura.extract(
+        html,
+        output_format="html",
+        include_comments=False,
+        include_tables=True,
+        include_images=True,
+        include_links=True,
+        favor_precision=True,
+    )
+    return str(result) if result else None

@@ -57,8 +57,7 @@ def drop_chrome(root: lxml.html.HtmlElement) -> None:
     """Remove non-content elements and those whose class or id names page chrome."""
     for element in list(root.iter()):
         if not isinstance(element.tag, str):
-            if element.getparent() is not None:
-                element.drop_tree()
+            remove(element)
             continue
         if element is root:
             continue
@@ -66,10 +65,39 @@ def drop_chrome(root: lxml.html.HtmlElement) -> None:
         if (
             element.tag in NON_CONTENT_TAGS
             or element.tag in METADATA_TAGS
+            or is_caption(element)
             or CHROME_PATTERN.search(marker)
             or any(name.startswith("data-selfpromo") for name in element.attrib)
         ) and element.getparent() is not None:
             element.drop_tree()
+
+
+def is_caption(element: lxml.html.HtmlElement) -> bool:
+    """Full-text mirrors write every image caption as ``<small style="color: #999;">``."""
+    return element.tag == "small" and "#999" in element.get("style", "")
+
+
+def text_of(element: lxml.html.HtmlElement) -> str:
+    return " ".join(element.text_content().split())
+
+
+def leaf_blocks(root: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    """Block elements holding no other block, in document order: the page's "lines"."""
+    found = []
+    for element in root.iter():
+        if element is root or not isinstance(element.tag, str) or element.tag not in BLOCK_TAGS:
+            continue
+        if not any(
+            isinstance(d.tag, str) and d.tag in BLOCK_TAGS for d in element.iterdescendants()
+        ):
+            found.append(element)
+    return found
+
+
+def remove(element: lxml.html.HtmlElement) -> None:
+    """Remove `element` and its content, keeping the text that follows it."""
+    if element.getparent() is not None:
+        element.drop_tree()
 
 
 def paragraphs(root: lxml.html.HtmlElement) -> list[str]:

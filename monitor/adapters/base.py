@@ -1,0 +1,103 @@
+"""The common shape of a site adapter: parse, let the site clean, extract.
+
+A site adapter subclasses `SiteAdapter` and overrides `prepare`, which sees the
+parsed item and removes what is the site's own furniture, noting the date and
+authors the markup gives. Everything else (chrome by tag and class, shared
+furniture lines, text, sanitised markup, images) is done here once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import lxml.html
+
+from ..models import Article, Item
+from ..urls import canonical_url
+from . import boilerplate, markup
+
+
+@dataclass
+class Page:
+    """What `prepare` learnt from the markup."""
+
+    published: datetime | None = None
+    authors: list[str] = field(default_factory=list)
+    original_source: str | None = None
+
+
+class SiteAdapter:
+    name = "generic"
+    hosts: tuple[str, ...] = ()
+    outlet: str | None = None
+    """The outlet's name as `source`; None keeps the feed's name."""
+    timezone = "UTC"
+    """Where the site's pages write times without an offset."""
+
+    def adapt(self, item: Item, source: str, fetched: datetime) -> Article:
+        root = markup.parse_fragment(item.html)
+        page = Page()
+        self.prepare(root, page)
+        markup.drop_chrome(root)
+        found_images = markup.images(root)
+        findings = boilerplate.clean(root, item.title)
+        lines = markup.paragraphs(root)
+        text = "\n".join(lines)
+        original = (
+            page.original_source or findings.original_source or boilerplate.original_from_text(text)
+        )
+        return Article(
+            title=item.title or (lines[0][:200] if lines else ""),
+            url=canonical_url(item.url) if item.url else "",
+            published=page.published or item.published or fetched,
+            authors=tuple(dict.fromkeys(page.authors or findings.authors or item.authors)),
+            text=text,
+            html=markup.sanitize(markup.to_html(root)),
+            images=found_images,
+            source=self.outlet or source,
+            original_source=original if original != self.outlet else None,
+        )
+
+    def prepare(self, root: lxml.html.HtmlElement, page: Page) -> None:
+        """Remove the site's own furniture from `root`, noting date and authors in `page`."""
+
+    def local_time(self, value: datetime) -> datetime:
+        """`value` as an aware time: a naive one is in the site's `timezone`."""
+        if value.tzinfo is None:
+            return value.replace(tzinfo=ZoneInfo(self.timezone))
+        return value
+
+
+def split_names(text: str) -> list[str]:
+    """Author names from a byline: "A, B and C", "甲、乙", "A 和 B"."""
+    parts = re.split(r"\s*(?:,|，|、|;|；|\band\b|和|与)\s*", " ".join(text.split()))
+    return [p.strip() for p in parts if p.strip()]
+
+
+def parse_iso(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def leading_byline(root: lxml.html.HtmlElement) -> tuple[list[str], datetime | None]:
+    """The mirrors' leading ``<div><i>AUTHOR<br>ISO-DATE</i></div>``: remove it, return both.
+
+    Used by DW and, in its 2021 layout, NYT 中文; the author part may be empty.
+    """
+    first = root[0] if len(root) else None
+    if first is None or first.tag != "div" or (root.text or "").strip():
+        return [], None
+    italic = first.find("i")
+    br = italic.find("br") if italic is not None else None
+    if italic is None or br is None:
+        return [], None
+    published = parse_iso(br.tail or "")
+    if published is None:
+        return [], None
+    markup.remove(first)
+    return split_names(italic.text or ""), published

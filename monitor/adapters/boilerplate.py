@@ -1,0 +1,99 @@
+"""Lines that are page furniture, not article: shared by every adapter.
+
+Full-text mirrors and aggregators flatten pages into one block per line, so
+chrome arrives as text: an ad's close button, a read counter, editor credits,
+"related" lists with view counts, copyright and ICP licence footers. Each rule
+here matches a whole line (a leaf block element); a line that merely mentions
+such words is never touched. Everything after a "related items" heading
+(猜你喜欢, 精彩推荐 …) is dropped, since aggregators put nothing of the
+article there.
+
+While cleaning, the rules also collect what those lines say about the item:
+bylines ("总台记者丨魏东旭") and the outlet a repost came from ("国际在线14271人阅读",
+"本文转载自新华社").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import lxml.html
+
+from . import markup
+
+_SEP = r"\s*[丨|｜:：]\s*"
+CREDIT = re.compile(
+    rf"^(?:责任编辑|编辑|签审|审核|审校|校对|监制|制片人|出品人|统筹|策划){_SEP}\S.*$"
+)
+BYLINE = re.compile(rf"^(?:总台|本台|本网|特约)?(?:记者|作者|撰文|文){_SEP}(?P<names>\S.*)$")
+READ_COUNTER = re.compile(r"^(?P<outlet>\S{2,12}?)\s*\d[\d,]*\s*人(?:阅读|浏览)$")
+REPOST = re.compile(
+    r"(?:本文|文章)?(?:内容)?(?:转载|转自|来源)(?:于|自)?[:：]?\s*(?P<outlet>[^\s，。,.;；:：]{2,20})"
+)
+FURNITURE = re.compile(
+    r"^(?:关闭广告|广告|展开全文|点击展开全文|返回顶部|打开APP|分享到[:：]?.*|"
+    r"\S{1,20}\s+浏览\s*\d[\d,]*|"  # an aggregator's "related" entry: source, view count
+    r"本站所有信息收集于互联网.*|版权与免责声明.*|免责声明[:：].*|"
+    r"Copyright\s*©.*|©\s*\d{4}.*版权.*|版权所有.*|.*ICP备\d+号.*|.*公网安备\d+号.*|"
+    r"摘编自其他媒体|To view this video please enable JavaScript.*)$",
+    re.IGNORECASE,
+)
+TAIL_HEADINGS = re.compile(
+    r"^(?:猜你喜欢|精彩推荐|相关阅读|相关新闻|热门推荐|推荐阅读|为你推荐)$"
+    r"|^获取更多\s*RSS"  # the footer feedx appends to every item it mirrors
+)
+UNNAMED_SOURCES = {"其他媒体", "网络", "互联网"}
+
+
+@dataclass
+class Findings:
+    """What the furniture said about the item."""
+
+    authors: list[str] = field(default_factory=list)
+    original_source: str | None = None
+
+
+def clean(root: lxml.html.HtmlElement, title: str = "") -> Findings:
+    """Drop furniture lines from `root` in place; return what they revealed."""
+    found = Findings()
+    blocks = markup.leaf_blocks(root)
+    seen_article = False
+    for index, block in enumerate(blocks):
+        line = markup.text_of(block)
+        if TAIL_HEADINGS.match(line):
+            for rest in blocks[index:]:
+                markup.remove(rest)
+            break
+        if not line:
+            continue
+        if not seen_article and title and line == " ".join(title.split()):
+            markup.remove(block)  # the page repeats its headline above the article
+            continue
+        drop = True
+        if counter := READ_COUNTER.match(line):
+            found.original_source = found.original_source or counter.group("outlet")
+        elif byline := BYLINE.match(line):
+            found.authors.extend(_names(byline.group("names")))
+        elif FURNITURE.match(line) or CREDIT.match(line):
+            repost = REPOST.search(line)
+            if repost and not found.original_source:
+                found.original_source = repost.group("outlet")
+        else:
+            drop = False
+            seen_article = seen_article or len(line) > 20
+        if drop:
+            markup.remove(block)
+    return found
+
+
+def _names(text: str) -> list[str]:
+    return [n for n in re.split(r"[\s,，、/]+", text) if n]
+
+
+def original_from_text(text: str) -> str | None:
+    """The outlet named by "转载自 …" in the article text itself, if any."""
+    repost = REPOST.search(text)
+    if repost and "转载" in repost.group(0):
+        return repost.group("outlet")
+    return None

@@ -1,0 +1,43 @@
+"""RFI 中文 (rfi.fr/cn).
+
+The mirrored item opens with ``<div>01/08/2023 - 14:00</div>`` (Paris time),
+then the lead image and a bold lead paragraph, which is the article's own. It
+ends with ``data-selfpromo`` newsletter and app blocks, a share bar
+(``<div>分享 :</div>`` and links) and, on signed pieces, an author line
+``<span>作者：</span><a>艾米</a>``: the author is kept, the line is not text.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import lxml.html
+
+from . import markup
+from .base import Page, SiteAdapter, split_names
+
+DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})\s*-?\s*(\d{1,2}):(\d{2})$")
+SHARE = re.compile(r"^分享\s*[:：]?$")
+AUTHOR = re.compile(r"^作者\s*[:：]\s*(.*)$")
+
+
+class RFIAdapter(SiteAdapter):
+    name = "rfi"
+    hosts = ("rfi.fr", "rfi.my")
+    outlet = "RFI 中文"
+    timezone = "Europe/Paris"
+
+    def prepare(self, root: lxml.html.HtmlElement, page: Page) -> None:
+        for block in markup.leaf_blocks(root):
+            line = markup.text_of(block)
+            if page.published is None and (date := DATE.match(line)):
+                day, month, year, hour, minute = (int(g) for g in date.groups())
+                page.published = self.local_time(datetime(year, month, day, hour, minute))
+                markup.remove(block)
+            elif SHARE.match(line):
+                share_bar = block.getparent()
+                markup.remove(share_bar if share_bar is not root else block)
+            elif author := AUTHOR.match(line):
+                page.authors.extend(split_names(author.group(1)))
+                markup.remove(block)
