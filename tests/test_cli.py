@@ -101,15 +101,15 @@ def test_no_config_anywhere(tmp_path: Path) -> None:
 
 
 def test_every_command_has_help_with_an_example(tmp_path: Path) -> None:
-    for command in ("run", "digest", "export"):
+    for command in ("run", "digest", "export", "parse"):
         done = monitor(command, "--help", cwd=tmp_path)
         assert done.returncode == 0
-        assert "example:" in done.stdout and f"monitor {command}" in done.stdout
+        assert "example" in done.stdout and f"monitor {command}" in done.stdout
 
 
 def test_readme_documents_every_command() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for command in ("monitor run", "monitor digest", "monitor export"):
+    for command in ("monitor run", "monitor digest", "monitor export", "monitor parse"):
         assert f"`{command}" in readme, command
 
 
@@ -130,3 +130,34 @@ def test_readme_has_the_two_setup_commands_that_ci_runs() -> None:
 def test_shipped_samples_are_built_from_the_seed_fixtures() -> None:
     for name, content in build().items():
         assert (SAMPLES / name).read_text(encoding="utf-8") == content, name
+
+
+def test_parse_shows_each_item_of_a_folder_as_json(tmp_path: Path) -> None:
+    seeds = ROOT / "tests" / "fixtures" / "seeds"
+    done = monitor("parse", str(seeds), "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [r["adapter"] for r in records] == ["dw", "nytimes", "generic", "rfi", "rfi"]
+    assert records[2]["original_source"] == "国际在线"
+    assert all(r["text"] and r["published"] for r in records)
+
+
+def test_parse_a_feed_over_http_with_a_forced_adapter(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    feed_server.routes["/aggregator.xml"] = Response(build()["aggregator.xml"].encode())
+    done = monitor(
+        "parse", feed_server.url("/aggregator.xml"), "--adapter", "aggregator", cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("adapter: aggregator") == 2
+    assert "original_source: 国际在线" in done.stdout
+    assert "关闭广告" not in done.stdout
+
+
+def test_parse_an_unknown_adapter_is_a_clear_error(tmp_path: Path) -> None:
+    done = monitor("parse", "x.txt", "--adapter", "nope", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "monitor: error: no adapter named 'nope' (known: aggregator, cri, dw, generic, nytimes, rfi)"
+    )

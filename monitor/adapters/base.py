@@ -19,6 +19,10 @@ from ..models import Article, Item
 from ..urls import canonical_url
 from . import boilerplate, markup
 
+# feedx, whose mirrors many feeds come from, appends "<hr/>获取更多RSS：<a …>" to
+# every item; everything from there on is its advertisement.
+FEEDX_FOOTER = re.compile(r"(?:<hr\s*/?>|<br\s*/?>|<div[^>]*>|\s)*获取更多\s*RSS", re.IGNORECASE)
+
 
 @dataclass
 class Page:
@@ -38,7 +42,7 @@ class SiteAdapter:
     """Where the site's pages write times without an offset."""
 
     def adapt(self, item: Item, source: str, fetched: datetime) -> Article:
-        root = markup.parse_fragment(item.html)
+        root = markup.parse_fragment(FEEDX_FOOTER.split(item.html, maxsplit=1)[0])
         page = Page()
         self.prepare(root, page)
         markup.drop_chrome(root)

@@ -73,8 +73,12 @@ def drop_chrome(root: lxml.html.HtmlElement) -> None:
 
 
 def is_caption(element: lxml.html.HtmlElement) -> bool:
-    """Full-text mirrors write every image caption as ``<small style="color: #999;">``."""
-    return element.tag == "small" and "#999" in element.get("style", "")
+    """An image caption: mirrors write ``<small style="color: #999;">`` or a bare
+    ``<small>`` right after the image."""
+    if element.tag != "small":
+        return False
+    previous = element.getprevious()
+    return "#999" in element.get("style", "") or (previous is not None and previous.tag == "img")
 
 
 def text_of(element: lxml.html.HtmlElement) -> str:

@@ -1,0 +1,97 @@
+"""Layout variants the sites have used, built from the seeds' own markup."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from monitor.adapters import GENERIC, adapter_for
+from monitor.models import Article, Item
+
+FETCHED = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+BODY = "<p>第一段正文，讲述事件的经过和各方的反应，内容足够长。</p><p>第二段正文。</p>"
+
+
+def adapt(url: str, html: str, title: str = "标题") -> tuple[str, Article]:
+    adapter = adapter_for(url)
+    item = Item(guid="g", url=url, title=title, published=None, authors=(), html=html)
+    return adapter.name, adapter.adapt(item, "feed", FETCHED)
+
+
+def test_dw_author_before_the_date() -> None:
+    html = "<div><i>李四、王五<br>2021-05-01T08:00:00.000Z</i></div>" + BODY
+    _, article = adapt("https://www.dw.com/zh/x/a-1", html)
+    assert article.authors == ("李四", "王五")
+    assert article.published == datetime(2021, 5, 1, 8, 0, tzinfo=UTC)
+    assert article.text.startswith("第一段正文")
+
+
+def test_dw_article_links_point_at_readable_pages() -> None:
+    html = '<p>见<a href="https://api.dw.com/api/detail/article/57806095" rel="ArticleRef">报道</a>。</p>'
+    _, article = adapt("https://www.dw.com/zh/x/a-1", html)
+    assert 'href="https://www.dw.com/zh/a-57806095"' in article.html
+
+
+def test_nytimes_2021_byline_layout() -> None:
+    html = "<div><i>KEITH BRADSHER<br>2021-03-01T04:30:00+08:00</i></div>" + BODY
+    _, article = adapt("https://cn.nytimes.com/business/20210301/x/", html)
+    assert article.authors == ("KEITH BRADSHER",)
+    assert article.published.isoformat() == "2021-03-01T04:30:00+08:00"
+
+
+def test_nytimes_bare_small_caption_and_time_without_pudate() -> None:
+    html = (
+        '<address>AARON KROLIK</address><time datetime="2026-04-24 02:33:04">2026年4月24日</time>'
+        '<section><p><img src="https://images.weserv.nl/?url=static01.nyt.com/a.jpg"><small>图片说明文字</small></p>'
+        + BODY
+        + "</section><footer><p>翻譯：紐約時報中文網</p></footer>"
+    )
+    _, article = adapt("https://cn.nytimes.com/world/20260424/x/", html)
+    assert "图片说明" not in article.text and "紐約時報" not in article.text
+    assert article.published.isoformat() == "2026-04-24T02:33:04+08:00"
+    assert article.images == ("https://static01.nyt.com/a.jpg",)
+
+
+def test_feedx_footer_is_cut() -> None:
+    html = BODY + '<hr/>获取更多RSS：<a href="https://feedx.net">https://feedx.net</a>'
+    for url in ("https://www.rfi.fr/cn/x", "https://example.org/x"):
+        _, article = adapt(url, html)
+        assert "RSS" not in article.text and "feedx" not in article.html
+        assert article.text.endswith("第二段正文。")
+
+
+def test_rfi_quote_icons_and_promo_blocks() -> None:
+    html = (
+        "<div>15/09/2023 - 15:46</div>"
+        + BODY
+        + '<blockquote><svg viewBox="0 0 1 1"><path d="M0"/></svg>“引语。”</blockquote>'
+        + "<div data-selfpromo-newsletter>订阅通讯</div>"
+    )
+    _, article = adapt("https://www.rfi.fr/cn/x", html)
+    assert article.text.split("\n")[-1] == "“引语。”"
+    assert "订阅" not in article.text
+    assert article.published.isoformat() == "2023-09-15T15:46:00+02:00"
+
+
+def test_generic_adapter_on_a_whole_page_keeps_the_article() -> None:
+    paragraphs = "".join(
+        f"<p>这是文章的第{i}段，报道了事件的最新进展以及各方的不同看法和分析。</p>"
+        for i in range(8)
+    )
+    page = (
+        "<html><head><title>t</title></head><body>"
+        '<div class="menu"><ul>'
+        + "".join(f"<li><a href='/{i}'>栏目{i}</a></li>" for i in range(20))
+        + "</ul></div>"
+        f"<article><h1>标题</h1>{paragraphs}</article>"
+        '<div class="links"><ul>'
+        + "".join(f"<li><a href='/r{i}'>其他新闻标题{i}</a></li>" for i in range(15))
+        + "</ul></div>"
+        "</body></html>"
+    )
+    item = Item(
+        guid="g", url="https://example.org/a", title="标题", published=None, authors=(), html=page
+    )
+    article = GENERIC.adapt(item, "feed", FETCHED)
+    assert article.text.split("\n") == [
+        f"这是文章的第{i}段，报道了事件的最新进展以及各方的不同看法和分析。" for i in range(8)
+    ]
