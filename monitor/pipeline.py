@@ -159,17 +159,7 @@ def store_feed(
                 report.repeats += 1
                 continue
             features = Features.of(article.text or article.title)
-            story_id: int | None = None
-            reason: str | None = None
-            exact = storage.story_with_text(features.text_hash)
-            if exact and features.normalized_length >= MIN_EXACT_CHARS:
-                story_id, reason = exact[1], "same text"
-            elif features.normalized_length >= MIN_TEXT_CHARS:
-                match = best_match(
-                    features, storage.candidates(features, since), config.dedup.max_distance
-                )
-                if match:
-                    story_id, reason = match.story_id, match.reason
+            story_id, reason = find_story(storage, features, since, config.dedup.max_distance)
             if story_id is None:
                 story_id = storage.new_story(now)
             else:
@@ -194,6 +184,20 @@ def store_feed(
             new_items=report.new,
             now=now,
         )
+
+
+def find_story(
+    storage: Storage, features: Features, since: datetime, max_distance: int
+) -> tuple[int | None, str | None]:
+    """The story an article belongs to (and why), or None for a new story."""
+    exact = storage.story_with_text(features.text_hash)
+    if exact and features.normalized_length >= MIN_EXACT_CHARS:
+        return exact[1], "same text"
+    if features.normalized_length >= MIN_TEXT_CHARS:
+        match = best_match(features, storage.candidates(features, since), max_distance)
+        if match:
+            return match.story_id, match.reason
+    return None, None
 
 
 def pending_digest(config: Config, storage: Storage, now: datetime) -> Digest | None:

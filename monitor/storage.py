@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .dedup import Candidate, Features, blocks
+from .dedup import FEATURES_VERSION, Candidate, Features, blocks, shingles_of
 from .errors import StorageError
 from .models import Article, StoredItem, Story
 
@@ -100,7 +100,22 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (hash, item_id)
     ) WITHOUT ROWID;
     """,
+    # 2: sentence hashes replace paragraph hashes; figures kept for the template veto.
+    """
+    DROP TABLE paragraphs;
+    CREATE TABLE sentences (
+        hash INTEGER NOT NULL,
+        item_id INTEGER NOT NULL REFERENCES items (id),
+        length INTEGER NOT NULL,
+        PRIMARY KEY (hash, item_id)
+    ) WITHOUT ROWID;
+    ALTER TABLE items RENAME COLUMN paragraph_chars TO sentence_chars;
+    ALTER TABLE items ADD COLUMN figures TEXT NOT NULL DEFAULT '';
+    """,
 )
+# A sentence found in more stored items than this is boilerplate ("白宫拒绝置评。"),
+# not evidence; looking it up would only cost time.
+MAX_ITEMS_PER_SENTENCE = 200
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -142,6 +157,7 @@ class Storage:
             self._db.execute("PRAGMA synchronous = NORMAL")
             self._db.execute("PRAGMA foreign_keys = ON")
             self._migrate()
+            self._refresh_features()
             self._sync_blocks()
 
     def __enter__(self) -> Storage:
@@ -189,6 +205,36 @@ class Storage:
                     if statement.strip():
                         self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version = {number + 1}")
+
+    def _refresh_features(self) -> None:
+        """Recompute stored features when `Features.of` changed since they were written."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = 'features_version'").fetchone()
+        if row is not None and int(row[0]) == FEATURES_VERSION:
+            return
+        with self.transaction():
+            self._db.execute("DELETE FROM sentences")
+            self._db.execute("DELETE FROM simhash_blocks")
+            self._db.execute("DELETE FROM meta WHERE key = 'simhash_blocks'")
+            rows = self._db.execute("SELECT id, text, title FROM items").fetchall()
+            for item_id, text, title in rows:
+                features = Features.of(text or title)
+                self._db.execute(
+                    """UPDATE items SET text_hash = ?, simhash = ?, text_length = ?,
+                           sentence_chars = ?, figures = ? WHERE id = ?""",
+                    (
+                        features.text_hash,
+                        _signed(features.simhash),
+                        features.normalized_length,
+                        features.sentence_chars,
+                        _figures_text(features.figures),
+                        item_id,
+                    ),
+                )
+                self._insert_sentences(item_id, features)
+            self._db.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('features_version', ?)",
+                (str(FEATURES_VERSION),),
+            )
 
     def _sync_blocks(self) -> None:
         """Rebuild the pigeonhole index when `max_distance` (so the block count) changed."""
@@ -281,7 +327,7 @@ class Storage:
         return (row[0], row[1]) if row else None
 
     def candidates(self, features: Features, since: datetime) -> list[Candidate]:
-        """Items fetched since `since` that share a simhash block or a paragraph."""
+        """Items fetched since `since` that share a simhash block or a sentence."""
         block_values = blocks(features.simhash, self.block_count)
         ids: set[int] = set()
         for number, value in enumerate(block_values):
@@ -293,8 +339,14 @@ class Storage:
                 )
             )
         shared: dict[int, int] = {}
-        for digest, length in features.paragraphs.items():
-            for row in self._db.execute("SELECT item_id FROM paragraphs WHERE hash = ?", (digest,)):
+        for digest, length in features.sentences.items():
+            rows = self._db.execute(
+                "SELECT item_id FROM sentences WHERE hash = ? LIMIT ?",
+                (digest, MAX_ITEMS_PER_SENTENCE + 1),
+            ).fetchall()
+            if len(rows) > MAX_ITEMS_PER_SENTENCE:
+                continue
+            for row in rows:
                 shared[row[0]] = shared.get(row[0], 0) + length
         ids.update(shared)
         if not ids:
@@ -304,9 +356,9 @@ class Storage:
         for start in range(0, len(id_list), 500):
             chunk = id_list[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            rows = self._db.execute(
-                f"""SELECT id, story_id, simhash, text_length, paragraph_chars FROM items
-                    WHERE id IN ({marks}) AND fetched_at >= ?""",
+            matches = self._db.execute(
+                f"""SELECT id, story_id, simhash, text_length, figures, text, title
+                    FROM items WHERE id IN ({marks}) AND fetched_at >= ?""",
                 (*chunk, _iso(since)),
             )
             found.extend(
@@ -315,10 +367,10 @@ class Storage:
                     story_id=row[1],
                     simhash=_unsigned(row[2]),
                     normalized_length=row[3],
-                    paragraph_chars=row[4],
-                    shared_paragraph_chars=shared.get(row[0], 0),
+                    figures=_figures_of(row[4]),
+                    shingles=shingles_of(row[5] or row[6]),
                 )
-                for row in rows
+                for row in matches
             )
         return found
 
@@ -343,8 +395,8 @@ class Storage:
         cursor = self._db.execute(
             """INSERT INTO items (feed_id, guid, url, title, published, fetched_at, authors,
                    source, original_source, text, html, images, topics, text_hash, simhash,
-                   text_length, paragraph_chars, story_id, match_reason)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   text_length, sentence_chars, figures, story_id, match_reason)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 feed_id,
                 guid,
@@ -362,7 +414,8 @@ class Storage:
                 features.text_hash,
                 _signed(features.simhash),
                 features.normalized_length,
-                features.paragraph_chars,
+                features.sentence_chars,
+                _figures_text(features.figures),
                 story_id,
                 match_reason,
             ),
@@ -375,12 +428,15 @@ class Storage:
                 for number, value in enumerate(blocks(features.simhash, self.block_count))
             ],
         )
-        self._db.executemany(
-            "INSERT OR IGNORE INTO paragraphs (hash, item_id, length) VALUES (?, ?, ?)",
-            [(digest, item_id, length) for digest, length in features.paragraphs.items()],
-        )
+        self._insert_sentences(item_id, features)
         self._update_canonical(story_id)
         return item_id
+
+    def _insert_sentences(self, item_id: int, features: Features) -> None:
+        self._db.executemany(
+            "INSERT OR IGNORE INTO sentences (hash, item_id, length) VALUES (?, ?, ?)",
+            [(digest, item_id, length) for digest, length in features.sentences.items()],
+        )
 
     def _update_canonical(self, story_id: int) -> None:
         """The story's canonical item: an original over a repost, then the earliest."""
@@ -481,6 +537,15 @@ class Storage:
     def integrity_check(self) -> str:
         with self._errors("integrity check"):
             return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def _figures_text(figures: dict[int, int]) -> str:
+    return " ".join(f"{shape}:{digits}" for shape, digits in figures.items())
+
+
+def _figures_of(text: str) -> dict[int, int]:
+    pairs = (part.split(":") for part in text.split())
+    return {int(shape): int(digits) for shape, digits in pairs}
 
 
 _ITEM_COLUMNS = """i.id, f.name AS feed, i.guid, i.url, i.title, i.published, i.source,

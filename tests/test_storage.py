@@ -162,3 +162,31 @@ def test_unwritable_location_is_a_storage_error(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(StorageError, match="cannot open"):
         Storage(blocker / "sub" / "m.db")
+
+
+def test_a_version_1_database_is_migrated_and_its_features_recomputed(tmp_path: Path) -> None:
+    from monitor.storage import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    db.executescript(MIGRATIONS[0])
+    db.execute("PRAGMA user_version = 1")
+    db.execute("INSERT INTO feeds (id, name, url) VALUES (1, 'f', 'u')")
+    db.execute(
+        "INSERT INTO stories (id, created_at, canonical_item_id) VALUES (1, '2026-11-22', 1)"
+    )
+    db.execute(
+        """INSERT INTO items (id, feed_id, guid, url, title, published, fetched_at, authors,
+               source, text, html, images, topics, text_hash, simhash, text_length,
+               paragraph_chars, story_id)
+           VALUES (1, 1, 'g', 'https://example.org/1', 't', '2023-03-18T00:00:00+00:00',
+               '2026-11-22T08:00:00+00:00', '[]', 's', ?, '', '[]', '[]', 'old', 0, 0, 0, 1)""",
+        (TEXT,),
+    )
+    db.commit()
+    db.close()
+    with Storage(path) as storage:
+        (found,) = storage.candidates(Features.of(TEXT), since=NOW)
+        assert found.item_id == 1
+        assert storage.story_with_text(Features.of(TEXT).text_hash) == (1, 1)
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION

@@ -1,0 +1,79 @@
+"""The vectorised fingerprint returns exactly what the simhash package returns."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from simhash import Simhash
+
+from monitor.dedup import SHINGLE_WIDTH, normalize
+from monitor.features import MIN_SENTENCE_CHARS, Features, sentence_hash
+from monitor.fingerprint import feature_hash, fingerprint, shingle_hashes
+from monitor.textnorm import fold
+
+CJK = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF)
+TEXT = st.text(alphabet=st.one_of(CJK, st.characters(codec="utf-8")), min_size=0, max_size=400)
+
+
+def package_value(text: str, width: int) -> int:
+    features = sorted({text[i : i + width] for i in range(max(len(text) - width + 1, 1))})
+    return int(Simhash(features, f=64, hashfunc=feature_hash).value)
+
+
+@settings(max_examples=300)
+@given(TEXT, st.integers(2, 6))
+def test_same_value_as_the_simhash_package(text: str, width: int) -> None:
+    if not text:
+        assert fingerprint(text, width) == 0
+        return
+    assert fingerprint(text, width) == package_value(text, width)
+
+
+def test_same_value_on_a_real_article() -> None:
+    from dedup_corpus import seed_texts
+
+    for text in seed_texts().values():
+        norm = normalize(text)
+        assert fingerprint(norm, SHINGLE_WIDTH) == package_value(norm, SHINGLE_WIDTH)
+
+
+def test_feature_hash_agrees_with_the_vectorised_hashes() -> None:
+    text = "韩日军情协定将完全恢复正常abc"
+    expected = sorted({feature_hash(text[i : i + 3].encode()) for i in range(len(text) - 2)})
+    assert [int(h) for h in shingle_hashes(text, 3)] == expected
+
+
+# The plain definition of what `Features.of` computes, one sentence at a time.
+_END = re.compile(r"[。!?;\n]+|\.(?!\d)")
+_NON_WORD_BUT_BREAK = re.compile(r"[^\w\n]+|_+")
+
+
+def reference(text: str) -> tuple[str, dict[int, int], set[str]]:
+    parts = _NON_WORD_BUT_BREAK.sub("", _END.sub("\n", fold(text))).split("\n")
+    sentences = {sentence_hash(p): len(p) for p in parts if len(p) >= MIN_SENTENCE_CHARS}
+    with_digits = {p for p in parts if len(p) >= MIN_SENTENCE_CHARS and re.search(r"\d", p)}
+    return "".join(parts), sentences, with_digits
+
+
+MIXED = st.text(
+    alphabet=st.one_of(
+        CJK,
+        st.sampled_from("。！？；.,，、 \n1234567890ＡＢＣ軟體記憶體川普"),
+        st.characters(codec="utf-8"),
+    ),
+    max_size=300,
+)
+
+
+@settings(max_examples=300)
+@given(MIXED)
+def test_vectorised_features_equal_the_plain_definition(text: str) -> None:
+    norm, sentences, with_digits = reference(text)
+    features = Features.of(text)
+    assert features.normalized_length == len(norm)
+    assert features.text_hash == Features.of(norm).text_hash
+    assert features.sentences == sentences
+    assert len(features.figures) <= len(with_digits)
+    assert features.simhash == (package_value(norm, SHINGLE_WIDTH) if norm else 0)
