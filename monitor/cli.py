@@ -105,6 +105,9 @@ def _parser() -> argparse.ArgumentParser:
     digest.add_argument(
         "--preview", metavar="FILE", help="write the digest as HTML to FILE; deliver nothing"
     )
+    digest.add_argument(
+        "--name", metavar="DIGEST", action="append", help="only this digest (repeatable)"
+    )
     digest.set_defaults(command=cmd_digest)
 
     export = commands.add_parser(
@@ -176,28 +179,33 @@ def cmd_digest(args: argparse.Namespace) -> int:
         if args.preview:
             from .pipeline import preview_digest
 
-            html = preview_digest(config, storage)
+            chosen = config.digest_named(args.name[0]) if args.name else config.digest
+            html = preview_digest(config, storage, chosen)
             if html is None:
                 log.info("no pending stories; nothing to preview")
                 return 0
             Path(args.preview).write_text(html, encoding="utf-8")
             log.info("digest preview written to %s (nothing delivered)", args.preview)
             return 0
-        _deliver(config, storage)
+        for name in args.name or ():
+            config.digest_named(name)
+        _deliver(config, storage, tuple(args.name or ()))
     return 0
 
 
-def _deliver(config: Config, storage: Storage) -> None:
-    from .pipeline import send_digest
+def _deliver(config: Config, storage: Storage, names: tuple[str, ...] = ()) -> None:
+    from .pipeline import send_digests
 
-    outcome = send_digest(config, storage)
-    if outcome is None:
+    outcomes = send_digests(config, storage, names=names)
+    if not outcomes:
         log.info("no pending stories; no digest sent")
-    else:
+    for outcome in outcomes:
         log.info(
-            "digest delivered: %d stories in %d sections → %s",
+            "digest %s delivered: %d stories in %d sections to %s → %s",
+            outcome.digest.name,
             outcome.digest.story_count,
             len(outcome.digest.sections),
+            ", ".join(outcome.recipients),
             outcome.transport,
         )
 

@@ -48,6 +48,7 @@ class DedupConfig:
 
 @dataclass(frozen=True)
 class DigestConfig:
+    name: str = "daily"
     send_at: time = time(7, 0)
     timezone: str = "UTC"
     recipients: tuple[str, ...] = ()
@@ -57,6 +58,11 @@ class DigestConfig:
     other_heading: str = "其他"
     summary_chars: int = 120
     templates: Path | None = None
+    topics: tuple[str, ...] = ()
+    """Only stories of these topics (all stories when empty)."""
+    per_recipient: bool = False
+    """One message per recipient instead of one message to all."""
+    max_stories: int = 100
 
     @property
     def zone(self) -> ZoneInfo:
@@ -90,6 +96,8 @@ class TopicConfig:
     name: str
     keywords: tuple[str, ...]
     exclude: tuple[str, ...] = ()
+    patterns: tuple[re.Pattern[str], ...] = ()
+    """Regular expressions that also match the topic."""
 
 
 @dataclass(frozen=True)
@@ -106,7 +114,7 @@ class Config:
     storage: StorageConfig
     fetch: FetchConfig
     dedup: DedupConfig
-    digest: DigestConfig
+    digests: tuple[DigestConfig, ...]
     smtp: SmtpConfig | None
     topics: tuple[TopicConfig, ...]
     feeds: tuple[FeedConfig, ...]
@@ -115,6 +123,18 @@ class Config:
     @property
     def base_dir(self) -> Path:
         return self.path.parent
+
+    @property
+    def digest(self) -> DigestConfig:
+        """The first (usually the only) digest."""
+        return self.digests[0]
+
+    def digest_named(self, name: str) -> DigestConfig:
+        for digest in self.digests:
+            if digest.name == name:
+                return digest
+        known = ", ".join(d.name for d in self.digests)
+        raise ConfigError(f"{self.path}: no digest named {name!r} (known: {known})")
 
 
 def find_config(explicit: str | os.PathLike[str] | None) -> Path:
@@ -229,7 +249,7 @@ class _Builder:
         return candidate if candidate.is_absolute() else self.path.parent / candidate
 
     def build(self, data: dict[str, Any]) -> Config:
-        known = {"storage", "fetch", "dedup", "digest", "smtp", "topics", "feeds"}
+        known = {"storage", "fetch", "dedup", "digest", "digests", "smtp", "topics", "feeds"}
         for key in data:
             if key not in known:
                 self.warn(key)
@@ -258,13 +278,25 @@ class _Builder:
         )
         dedup.done()
 
-        digest_config = self.digest(self.table(data, "digest"))
         smtp_config = self.smtp(self.table(data, "smtp")) if "smtp" in data else None
         topics = tuple(self.topic(t) for t in self.tables(data, "topics"))
         names = [t.name for t in topics]
         for index, name in enumerate(names):
             if name in names[:index]:
                 raise self.error(f"topics[{index}].name", f"duplicate topic name {name!r}")
+        if "digest" in data and "digests" in data:
+            raise self.error("digests", "use either one [digest] table or [[digests]], not both")
+        if "digests" in data:
+            digests = tuple(self.digest(t, set(names)) for t in self.tables(data, "digests"))
+            if not digests:
+                raise self.error("digests", "must list at least one digest")
+        else:
+            digests = (self.digest(self.table(data, "digest"), set(names)),)
+        seen_digests: dict[str, int] = {}
+        for index, digest in enumerate(digests):
+            if digest.name in seen_digests:
+                raise self.error(f"digests[{index}].name", f"duplicate digest name {digest.name!r}")
+            seen_digests[digest.name] = index
         feeds = tuple(self.feed(f, set(names)) for f in self.tables(data, "feeds"))
         seen: dict[str, int] = {}
         for index, feed in enumerate(feeds):
@@ -279,7 +311,7 @@ class _Builder:
             storage=storage_config,
             fetch=fetch_config,
             dedup=dedup_config,
-            digest=digest_config,
+            digests=digests,
             smtp=smtp_config,
             topics=topics,
             feeds=feeds,
@@ -291,16 +323,16 @@ class _Builder:
         where = f"{self.shown}:{line}" if line else str(self.shown)
         self.warnings.append(f"{where}: {key}: unknown key, ignored")
 
-    def digest(self, t: _Table) -> DigestConfig:
+    def digest(self, t: _Table, topic_names: set[str]) -> DigestConfig:
         send_at_text = t.text("send_at", "07:00")
         match = re.fullmatch(r"(\d{1,2}):(\d{2})", send_at_text)
         if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
-            raise self.error("digest.send_at", f"not a time of day (HH:MM): {send_at_text!r}")
+            raise self.error(f"{t.prefix}.send_at", f"not a time of day (HH:MM): {send_at_text!r}")
         timezone = t.text("timezone", "UTC", nonempty=True)
         try:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError) as e:
-            raise self.error("digest.timezone", f"unknown time zone {timezone!r}") from e
+            raise self.error(f"{t.prefix}.timezone", f"unknown time zone {timezone!r}") from e
         recipients = t.texts("recipients", ())
         for index, address in enumerate(recipients):
             if not _looks_like_address(address):
@@ -309,16 +341,25 @@ class _Builder:
                 )
         sender = t.text("sender", DigestConfig.sender, nonempty=True)
         if not _looks_like_address(sender):
-            raise self.error("digest.sender", f"not an email address: {sender!r}")
+            raise self.error(f"{t.prefix}.sender", f"not an email address: {sender!r}")
         subject = t.text("subject", DEFAULT_SUBJECT, nonempty=True)
         try:
             subject.format(date="", stories=0, topics=0)
         except (KeyError, IndexError, ValueError) as e:
             raise self.error(
-                "digest.subject", f"bad placeholder {e} (use {{date}}, {{stories}}, {{topics}})"
+                f"{t.prefix}.subject",
+                f"bad placeholder {e} (use {{date}}, {{stories}}, {{topics}})",
             ) from e
         templates = t.text("templates", "")
+        topics = t.texts("topics", ())
+        for index, topic in enumerate(topics):
+            if topic not in topic_names:
+                raise self.error(f"{t.prefix}.topics[{index}]", f"no [[topics]] named {topic!r}")
         config = DigestConfig(
+            name=t.text("name", "daily", nonempty=True),
+            topics=topics,
+            per_recipient=t.boolean("per_recipient", False),
+            max_stories=t.integer("max_stories", DigestConfig.max_stories, minimum=1),
             send_at=time(int(match.group(1)), int(match.group(2))),
             timezone=timezone,
             recipients=recipients,
@@ -357,10 +398,22 @@ class _Builder:
         return config
 
     def topic(self, t: _Table) -> TopicConfig:
+        patterns = []
+        for index, pattern in enumerate(t.texts("patterns", ())):
+            try:
+                patterns.append(re.compile(pattern, re.IGNORECASE))
+            except re.error as e:
+                raise self.error(
+                    f"{t.prefix}.patterns[{index}]", f"bad regular expression: {e}"
+                ) from e
+        keywords = t.texts("keywords", ())
+        if not keywords and not patterns:
+            raise self.error(f"{t.prefix}.keywords", "a topic needs keywords or patterns")
         config = TopicConfig(
             name=t.text("name", "", nonempty=True),
-            keywords=t.texts("keywords", (), nonempty=True),
+            keywords=keywords,
             exclude=t.texts("exclude", ()),
+            patterns=tuple(patterns),
         )
         t.done()
         return config
@@ -437,6 +490,12 @@ class _Table:
         if nonempty and not value:
             raise self._error(key, "must list at least one entry")
         return tuple(value)
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self._get(key, default)
+        if not isinstance(value, bool):
+            raise self._error(key, f"must be true or false, not {_type_name(value)}")
+        return value
 
     def done(self) -> None:
         for key in self.data:

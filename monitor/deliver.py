@@ -11,20 +11,41 @@ import os
 import smtplib
 import ssl
 import tempfile
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
 
-from .config import Config, SmtpConfig
+from .config import Config, DigestConfig, SmtpConfig
 from .errors import DeliveryError
 
 
-def deliver(config: Config, message: EmailMessage, html: str, now: datetime) -> str:
-    """Send or file `message`; return where it went, for the record."""
+@dataclass(frozen=True)
+class Delivery:
+    transport: str
+    accepted: list[str]
+    refused: dict[str, str] = field(default_factory=dict)
+
+    def refused_message(self) -> str:
+        reasons = "; ".join(f"{r}: {why}" for r, why in sorted(self.refused.items()))
+        return f"{self.transport}: refused {reasons} (they get it with the next digest)"
+
+
+def deliver(
+    config: Config,
+    digest: DigestConfig,
+    message: EmailMessage,
+    html: str,
+    recipients: list[str],
+    now: datetime,
+) -> Delivery:
+    """Send or file `message`; say where it went and who it was accepted for."""
     if config.smtp is not None:
-        send_smtp(config.smtp, message, list(config.digest.recipients) or [config.digest.sender])
-        return f"smtp://{config.smtp.host}:{config.smtp.port}"
-    return str(write_outbox(config.digest.outbox, message, html, now))
+        refused = send_smtp(config.smtp, message, recipients)
+        transport = f"smtp://{config.smtp.host}:{config.smtp.port}"
+        accepted = [r for r in recipients if r not in refused]
+        return Delivery(transport, accepted, refused)
+    return Delivery(str(write_outbox(digest.outbox, message, html, now)), list(recipients))
 
 
 def tls_context(smtp: SmtpConfig) -> ssl.SSLContext:
@@ -36,7 +57,8 @@ def tls_context(smtp: SmtpConfig) -> ssl.SSLContext:
         raise DeliveryError(f"{where}: cannot load: {e}") from e
 
 
-def send_smtp(smtp: SmtpConfig, message: EmailMessage, recipients: list[str]) -> None:
+def send_smtp(smtp: SmtpConfig, message: EmailMessage, recipients: list[str]) -> dict[str, str]:
+    """Send; return the recipients the server refused (and why), if it took the others."""
     where = f"SMTP server {smtp.host}:{smtp.port}"
     try:
         client: smtplib.SMTP
@@ -70,9 +92,11 @@ def send_smtp(smtp: SmtpConfig, message: EmailMessage, recipients: list[str]) ->
     except (TimeoutError, smtplib.SMTPException, OSError) as e:
         reason = str(e) or type(e).__name__
         raise DeliveryError(f"{where}: {reason}") from e
-    if refused:
-        names = ", ".join(sorted(refused))
-        raise DeliveryError(f"{where}: refused recipients {names}")
+    return {recipient: f"{code} {_text(reason)}" for recipient, (code, reason) in refused.items()}
+
+
+def _text(reason: bytes | str) -> str:
+    return reason.decode(errors="replace") if isinstance(reason, bytes) else reason
 
 
 def write_outbox(outbox: Path, message: EmailMessage, html: str, now: datetime) -> Path:

@@ -102,6 +102,8 @@ class DigestEntry:
     published: datetime
     summary: str
     also: tuple[StoredItem, ...]
+    related: tuple[DigestEntry, ...] = ()
+    """Other outlets' own articles about the same event ("相关报道")."""
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,7 @@ class DigestSection:
 
 @dataclass(frozen=True)
 class Digest:
+    name: str
     subject: str
     date: str
     sections: tuple[DigestSection, ...]
@@ -120,4 +123,5 @@ class Digest:
 
     @property
     def story_count(self) -> int:
+        """Headlines shown; related coverage counts with its headline."""
         return sum(len(s.entries) for s in self.sections)

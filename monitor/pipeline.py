@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,11 +19,11 @@ from datetime import UTC, datetime, timedelta
 
 from .adapters import Adapter, adapter_for, adapter_named
 from .archive import parse_archive
-from .config import Config, FeedConfig
+from .config import Config, DigestConfig, FeedConfig
 from .dedup import MIN_TEXT_CHARS, Features, best_match
 from .deliver import deliver
 from .digest import build_digest
-from .errors import MonitorError, ParseError
+from .errors import DeliveryError, MonitorError, ParseError
 from .fetch import Fetcher, Validators
 from .models import Digest, FetchResult
 from .parse import parse_feed
@@ -77,6 +79,12 @@ class RunReport:
 class DigestOutcome:
     digest: Digest
     transport: str
+    recipients: tuple[str, ...] = ()
+
+
+# Who holds a lease: this process, by host and pid, for the message a second process prints.
+HOLDER = f"{socket.gethostname()} pid {os.getpid()}"
+DIGEST_LEASE_SECONDS = 600
 
 
 Clock = Callable[[], datetime]
@@ -200,31 +208,93 @@ def find_story(
     return None, None
 
 
-def pending_digest(config: Config, storage: Storage, now: datetime) -> Digest | None:
-    stories = storage.pending_stories()
-    return build_digest(stories, config, now) if stories else None
+def send_digests(
+    config: Config, storage: Storage, clock: Clock = _utcnow, names: tuple[str, ...] = ()
+) -> list[DigestOutcome]:
+    """Deliver every configured digest (or those named); one failing does not stop the rest."""
+    outcomes: list[DigestOutcome] = []
+    failures: list[MonitorError] = []
+    for digest in config.digests:
+        if names and digest.name not in names:
+            continue
+        try:
+            outcomes.extend(send_digest(config, storage, digest, clock))
+        except MonitorError as e:
+            failures.append(e)
+    if failures:
+        raise failures[0]
+    return outcomes
 
 
-def preview_digest(config: Config, storage: Storage, clock: Clock = _utcnow) -> str | None:
-    """The pending digest as HTML, without delivering or marking anything."""
-    digest = pending_digest(config, storage, clock())
-    return render_html(config, digest) if digest else None
+def send_digest(
+    config: Config, storage: Storage, digest: DigestConfig, clock: Clock = _utcnow
+) -> list[DigestOutcome]:
+    """Deliver what each recipient of `digest` has not had yet.
 
-
-def send_digest(config: Config, storage: Storage, clock: Clock = _utcnow) -> DigestOutcome | None:
-    """Deliver the pending digest; its stories are marked delivered only on success."""
+    Recipients with the same pending stories share a message (or get one each
+    with ``per_recipient``). A story is recorded as delivered to a recipient
+    only once the server accepted the message for that recipient, so a refused
+    recipient gets it next time and the others do not get it twice. A lease in
+    the database keeps two processes from sending the same digest at once.
+    """
     now = clock()
-    digest = pending_digest(config, storage, now)
-    if digest is None:
-        return None
-    message, html = compose(config, digest)
-    digest_id = storage.begin_digest(
-        digest.subject, str(message["Message-ID"]), digest.story_count, now
-    )
+    lease = f"digest:{digest.name}"
+    if storage.acquire_lease(lease, HOLDER, DIGEST_LEASE_SECONDS, now) is None:
+        holder = storage.lease_holder(lease, now) or "another process"
+        raise DeliveryError(
+            f"digest {digest.name!r} is being sent by {holder}; nothing sent this time"
+        )
     try:
-        transport = deliver(config, message, html, now)
-    except MonitorError as e:
-        storage.digest_failed(digest_id, str(e))
-        raise
-    storage.digest_delivered(digest_id, list(digest.story_ids), transport, now)
-    return DigestOutcome(digest, transport)
+        return _send_pending(config, storage, digest, now)
+    finally:
+        storage.release_lease(lease, HOLDER)
+
+
+def _send_pending(
+    config: Config, storage: Storage, digest: DigestConfig, now: datetime
+) -> list[DigestOutcome]:
+    since = now - timedelta(days=config.dedup.window_days)
+    by_pending: dict[frozenset[int], list[str]] = {}
+    for recipient in digest.recipients or (digest.sender,):
+        pending = frozenset(storage.pending_story_ids(digest.name, recipient, since))
+        if pending:
+            by_pending.setdefault(pending, []).append(recipient)
+    outcomes: list[DigestOutcome] = []
+    failures: list[MonitorError] = []
+    for story_ids, recipients in by_pending.items():
+        built = build_digest(storage.stories(set(story_ids)), config, digest, now)
+        if built is None:
+            continue
+        for to in [[r] for r in recipients] if digest.per_recipient else [recipients]:
+            message, html = compose(config, digest, built, to)
+            digest_id = storage.begin_digest(
+                digest.name, built.subject, str(message["Message-ID"]), to, now, built.story_count
+            )
+            try:
+                delivery = deliver(config, digest, message, html, to, now)
+            except MonitorError as e:
+                storage.digest_failed(digest_id, str(e))
+                failures.append(e)
+                continue
+            storage.digest_delivered(
+                digest_id, digest.name, delivery.accepted, list(built.story_ids),
+                delivery.transport, now,
+            )  # fmt: skip
+            outcomes.append(DigestOutcome(built, delivery.transport, tuple(delivery.accepted)))
+            if delivery.refused:
+                failures.append(DeliveryError(delivery.refused_message()))
+    if failures:
+        raise failures[0]
+    return outcomes
+
+
+def preview_digest(
+    config: Config, storage: Storage, digest: DigestConfig, clock: Clock = _utcnow
+) -> str | None:
+    """The pending digest of the first recipient as HTML; nothing is delivered or marked."""
+    now = clock()
+    since = now - timedelta(days=config.dedup.window_days)
+    recipient = (digest.recipients or (digest.sender,))[0]
+    story_ids = storage.pending_story_ids(digest.name, recipient, since)
+    built = build_digest(storage.stories(story_ids), config, digest, now) if story_ids else None
+    return render_html(config, digest, built) if built else None

@@ -15,7 +15,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -112,7 +112,31 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE items RENAME COLUMN paragraph_chars TO sentence_chars;
     ALTER TABLE items ADD COLUMN figures TEXT NOT NULL DEFAULT '';
     """,
+    # 3: deliveries per digest and recipient; leases so two processes never
+    # send the same digest at once. Stories delivered before are recorded as
+    # delivered to every recipient ('*') of the default digest.
+    """
+    ALTER TABLE digests ADD COLUMN name TEXT NOT NULL DEFAULT 'daily';
+    ALTER TABLE digests ADD COLUMN recipients TEXT NOT NULL DEFAULT '';
+    CREATE TABLE deliveries (
+        digest TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        story_id INTEGER NOT NULL REFERENCES stories (id),
+        digest_id INTEGER NOT NULL REFERENCES digests (id),
+        PRIMARY KEY (digest, recipient, story_id)
+    ) WITHOUT ROWID;
+    INSERT INTO deliveries (digest, recipient, story_id, digest_id)
+        SELECT 'daily', '*', id, delivered_digest_id FROM stories
+        WHERE delivered_digest_id IS NOT NULL;
+    CREATE INDEX stories_created ON stories (created_at);
+    CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    """,
 )
+ALL_RECIPIENTS = "*"
 # A sentence found in more stored items than this is boilerplate ("白宫拒绝置评。"),
 # not evidence; looking it up would only cost time.
 MAX_ITEMS_PER_SENTENCE = 200
@@ -450,39 +474,78 @@ class Storage:
 
     # digests
 
-    def pending_stories(self) -> list[Story]:
-        """Stories not yet in a delivered digest, each with its canonical item first."""
+    def pending_story_ids(self, digest: str, recipient: str, since: datetime) -> set[int]:
+        """Stories created since `since` that `recipient` has not had in `digest`."""
         with self._errors("read pending stories"):
             rows = self._db.execute(
-                f"""SELECT {_ITEM_COLUMNS}, s.canonical_item_id FROM stories s
-                    JOIN items i ON i.story_id = s.id
-                    JOIN feeds f ON f.id = i.feed_id
-                    WHERE s.delivered_digest_id IS NULL
-                    ORDER BY s.id, i.id != s.canonical_item_id, i.published, i.id"""
+                """SELECT s.id FROM stories s
+                   WHERE s.created_at >= ? AND s.canonical_item_id IS NOT NULL
+                   AND NOT EXISTS (
+                       SELECT 1 FROM deliveries d
+                       WHERE d.digest = ? AND d.story_id = s.id AND d.recipient IN (?, ?))""",
+                (_iso(since), digest, recipient, ALL_RECIPIENTS),
             ).fetchall()
-        stories: dict[int, list[StoredItem]] = {}
-        for row in rows:
-            stories.setdefault(row["story_id"], []).append(_stored_item(row))
-        return [Story(id=story_id, items=tuple(items)) for story_id, items in stories.items()]
+        return {row[0] for row in rows}
 
-    def begin_digest(self, subject: str, message_id: str, story_count: int, now: datetime) -> int:
+    def stories(self, story_ids: set[int]) -> list[Story]:
+        """The stories with these ids, each with its canonical item first."""
+        found: dict[int, list[StoredItem]] = {}
+        ids = sorted(story_ids)
+        with self._errors("read stories"):
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                rows = self._db.execute(
+                    f"""SELECT {_ITEM_COLUMNS}, s.canonical_item_id FROM stories s
+                        JOIN items i ON i.story_id = s.id
+                        JOIN feeds f ON f.id = i.feed_id
+                        WHERE s.id IN ({",".join("?" * len(chunk))})
+                        ORDER BY s.id, i.id != s.canonical_item_id, i.published, i.id""",
+                    chunk,
+                ).fetchall()
+                for row in rows:
+                    found.setdefault(row["story_id"], []).append(_stored_item(row))
+        return [Story(id=story_id, items=tuple(items)) for story_id, items in found.items()]
+
+    def pending_stories(
+        self, digest: str = "daily", recipient: str = ALL_RECIPIENTS
+    ) -> list[Story]:
+        """Every story `recipient` has not had in `digest` (for tests and tools)."""
+        since = datetime(1970, 1, 1, tzinfo=UTC)
+        return self.stories(self.pending_story_ids(digest, recipient, since))
+
+    def begin_digest(
+        self, name: str, subject: str, message_id: str, recipients: list[str], now: datetime,
+        story_count: int,
+    ) -> int:  # fmt: skip
         with self._errors("record digest"):
             cursor = self._db.execute(
-                """INSERT INTO digests (created_at, status, subject, message_id, story_count)
-                   VALUES (?, 'pending', ?, ?, ?)""",
-                (_iso(now), subject, message_id, story_count),
+                """INSERT INTO digests (created_at, status, subject, message_id, story_count,
+                       name, recipients)
+                   VALUES (?, 'pending', ?, ?, ?, ?, ?)""",
+                (_iso(now), subject, message_id, story_count, name, " ".join(recipients)),
             )
             return int(cursor.lastrowid or 0)
 
     def digest_delivered(
-        self, digest_id: int, story_ids: list[int], transport: str, now: datetime
+        self,
+        digest_id: int,
+        name: str,
+        recipients: list[str],
+        story_ids: list[int],
+        transport: str,
+        now: datetime,
     ) -> None:
-        """Mark the digest sent and its stories delivered, together."""
+        """Record the digest accepted for `recipients`: its stories are theirs now."""
         with self.transaction():
             self._db.execute(
                 """UPDATE digests SET status = 'sent', delivered_at = ?, transport = ?
                    WHERE id = ?""",
                 (_iso(now), transport, digest_id),
+            )
+            self._db.executemany(
+                """INSERT OR IGNORE INTO deliveries (digest, recipient, story_id, digest_id)
+                   VALUES (?, ?, ?, ?)""",
+                [(name, r, story_id, digest_id) for r in recipients for story_id in story_ids],
             )
             self._db.executemany(
                 """UPDATE stories SET delivered_digest_id = ?
@@ -496,6 +559,30 @@ class Storage:
                 "UPDATE digests SET status = 'failed', error = ? WHERE id = ?",
                 (error, digest_id),
             )
+
+    def acquire_lease(self, name: str, holder: str, seconds: float, now: datetime) -> str | None:
+        """Take the lease `name` for `seconds`; None if taken, else who held it (or "")."""
+        with self.transaction():
+            row = self._db.execute(
+                "SELECT holder, expires_at FROM leases WHERE name = ?", (name,)
+            ).fetchone()
+            if row is not None and row["holder"] != holder and row["expires_at"] > _iso(now):
+                return None
+            self._db.execute(
+                "INSERT OR REPLACE INTO leases (name, holder, expires_at) VALUES (?, ?, ?)",
+                (name, holder, _iso(now + timedelta(seconds=seconds))),
+            )
+            return row["holder"] if row is not None else ""
+
+    def lease_holder(self, name: str, now: datetime) -> str | None:
+        row = self._db.execute(
+            "SELECT holder, expires_at FROM leases WHERE name = ?", (name,)
+        ).fetchone()
+        return row["holder"] if row is not None and row["expires_at"] > _iso(now) else None
+
+    def release_lease(self, name: str, holder: str) -> None:
+        with self._errors("release lease"):
+            self._db.execute("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
 
     def digests(self) -> list[dict[str, Any]]:
         with self._errors("read digests"):

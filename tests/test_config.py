@@ -88,7 +88,7 @@ def test_invalid_toml_names_the_line(tmp_path: Path) -> None:
         ('recipients = ["a@example.org"]', 'recipients = ["nobody"]', "digest.recipients[0]: not an email address"),
         ('recipients = ["a@example.org"]', 'timezone = "Mars/Base"', "digest.timezone: unknown time zone 'Mars/Base'"),
         ('recipients = ["a@example.org"]', 'send_at = "25:00"', "digest.send_at: not a time of day"),
-        ('keywords = ["朝鲜"]', "keywords = []", "topics[0].keywords: must list at least one entry"),
+        ('keywords = ["朝鲜"]', "keywords = []", "topics[0].keywords: a topic needs keywords or patterns"),
         ('name = "two"', 'name = "one"', "feeds[1].name: duplicate feed name 'one'"),
         ('url = "feeds/two.xml"', 'url = "feeds/two.xml"\ntopics = ["体育"]', "feeds[1].topics[0]: no [[topics]] named '体育'"),
     ],

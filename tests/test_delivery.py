@@ -38,7 +38,7 @@ def feeds(feed_server: FeedServer) -> list[tuple[str, str]]:
 def pending(config_path: Path) -> int:
     config = load_config(config_path)
     with Storage(config.storage.path) as storage:
-        return len(storage.pending_stories())
+        return len(storage.pending_stories("daily", "reader@example.org"))
 
 
 def test_failed_delivery_loses_nothing_and_is_retried(
@@ -237,3 +237,112 @@ def test_outbox_gets_eml_and_html_preview(tmp_path: Path, feeds: list[tuple[str,
     assert b"multipart/alternative" in eml.read_bytes()
     assert "对抗朝鲜" in html.read_text(encoding="utf-8")
     assert pending(config) == 0
+
+
+def two_recipients(
+    tmp_path: Path, feeds: list[tuple[str, str]], port: int, extra: str = ""
+) -> Path:
+    config = write_config(tmp_path, feeds, smtp=smtp_table(port), extra=extra)
+    text = config.read_text(encoding="utf-8").replace(
+        'recipients = ["reader@example.org"]', 'recipients = ["a@example.org", "b@example.org"]'
+    )
+    config.write_text(text, encoding="utf-8")
+    return config
+
+
+def test_a_refused_recipient_gets_it_later_and_the_others_only_once(
+    tmp_path: Path,
+    feeds: list[tuple[str, str]],
+    smtp_server: MailServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = two_recipients(tmp_path, feeds, smtp_server.port)
+    smtp_server.handler.refuse_recipients = {"b@example.org"}
+    assert main(["run", "--config", str(config)]) == 3
+    assert "refused b@example.org: 550 5.1.1 no such mailbox" in capsys.readouterr().err
+    assert smtp_server.handler.envelopes == [("monitor@example.org", ["a@example.org"])]
+    smtp_server.handler.refuse_recipients = set()
+    assert main(["digest", "--config", str(config)]) == 0
+    assert smtp_server.handler.envelopes[1] == ("monitor@example.org", ["b@example.org"])
+    assert main(["digest", "--config", str(config)]) == 0
+    assert len(smtp_server.messages) == 2
+
+
+def test_one_message_per_recipient(
+    tmp_path: Path, feeds: list[tuple[str, str]], smtp_server: MailServer
+) -> None:
+    config = two_recipients(tmp_path, feeds, smtp_server.port, extra="per_recipient = true")
+    assert main(["run", "--config", str(config)]) == 0
+    assert sorted(m["To"] for m in smtp_server.messages) == ["a@example.org", "b@example.org"]
+
+
+def test_several_digests_with_their_own_topics_and_recipients(
+    tmp_path: Path, feed_server: FeedServer, smtp_server: MailServer
+) -> None:
+    for name in ("dw.xml", "nytimes.xml"):
+        feed_server.routes[f"/{name}"] = Response(build()[name].encode())
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f"""
+[storage]
+path = "monitor.db"
+[smtp]
+host = "127.0.0.1"
+port = {smtp_server.port}
+security = "none"
+[[topics]]
+name = "俄朝关系"
+keywords = ["俄朝", "普京"]
+[[topics]]
+name = "朝鲜半岛"
+keywords = ["朝鲜", "韩国"]
+[[digests]]
+name = "russia"
+topics = ["俄朝关系"]
+recipients = ["russia@example.org"]
+sender = "monitor@example.org"
+[[digests]]
+name = "all"
+recipients = ["all@example.org"]
+sender = "monitor@example.org"
+subject = "全部 {{date}}"
+[[feeds]]
+name = "dw"
+url = "{feed_server.url("/dw.xml")}"
+[[feeds]]
+name = "nyt"
+url = "{feed_server.url("/nytimes.xml")}"
+""",
+        encoding="utf-8",
+    )
+    assert main(["run", "--config", str(config)]) == 0
+    by_to = {m["To"]: text_part(m) for m in smtp_server.messages}
+    assert set(by_to) == {"russia@example.org", "all@example.org"}
+    assert "面对俄朝条约" in by_to["russia@example.org"]
+    assert "对抗朝鲜" not in by_to["russia@example.org"]
+    assert "面对俄朝条约" in by_to["all@example.org"] and "对抗朝鲜" in by_to["all@example.org"]
+    assert next(m for m in smtp_server.messages if m["To"] == "all@example.org")[
+        "Subject"
+    ].startswith("全部 ")
+    assert main(["digest", "--config", str(config), "--name", "russia"]) == 0
+    assert len(smtp_server.messages) == 2
+
+
+def test_a_digest_being_sent_elsewhere_is_not_sent_twice(
+    tmp_path: Path,
+    feeds: list[tuple[str, str]],
+    smtp_server: MailServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from datetime import UTC, datetime
+
+    config = write_config(tmp_path, feeds, smtp=smtp_table(smtp_server.port))
+    assert main(["run", "--no-digest", "--config", str(config)]) == 0
+    with Storage(load_config(config).storage.path) as other:
+        assert other.acquire_lease("digest:daily", "host pid 1", 600, datetime.now(UTC)) == ""
+        assert main(["digest", "--config", str(config)]) == 3
+        assert "digest 'daily' is being sent by host pid 1" in capsys.readouterr().err
+        assert smtp_server.messages == []
+        other.release_lease("digest:daily", "host pid 1")
+    assert main(["digest", "--config", str(config)]) == 0
+    assert len(smtp_server.messages) == 1

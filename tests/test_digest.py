@@ -2,21 +2,25 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from dedup_corpus import seed_texts
 
-from monitor.config import Config, load_config
+from monitor.config import Config, TopicConfig, load_config
 from monitor.digest import build_digest
 from monitor.errors import ConfigError
-from monitor.models import StoredItem, Story
+from monitor.models import Digest, StoredItem, Story
 from monitor.render import compose, render_html, render_text
 from monitor.summary import ELLIPSIS, sentences, summarize
+from monitor.topics import Score, best_topic, topic_scores
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 11, 22, 23, 30, tzinfo=UTC)  # already the 23rd in Shanghai
+GOLDEN = ROOT / "tests" / "adapters" / "golden"
 
 
 def config() -> Config:
@@ -28,23 +32,30 @@ def stored(
     story: int,
     title: str,
     text: str,
-    topics: tuple[str, ...] = (),
     source: str = "DW 中文",
-    day: int = 18,
+    published: datetime = datetime(2023, 3, 18, 12, 0, tzinfo=UTC),
+    feed: str = "DW 中文",
 ) -> StoredItem:
     return StoredItem(
         id=item_id,
-        feed=source,
+        feed=feed,
         guid=str(item_id),
         url=f"https://example.org/{item_id}",
         title=title,
-        published=datetime(2023, 3, day, 12, 0, tzinfo=UTC),
+        published=published,
         source=source,
         original_source=None,
         text=text,
         story=story,
-        topics=topics,
+        topics=(),
     )
+
+
+def build(stories: list[Story], cfg: Config | None = None) -> Digest:
+    cfg = cfg or config()
+    digest = build_digest(stories, cfg, cfg.digest, NOW)
+    assert digest is not None
+    return digest
 
 
 def test_sentences_split_on_chinese_ends_and_closing_quotes() -> None:
@@ -59,77 +70,167 @@ def test_sentences_split_on_chinese_ends_and_closing_quotes() -> None:
 
 
 def test_summary_takes_whole_lead_sentences_within_the_cap() -> None:
-    text = "第一句话。" * 1 + "第二句话比较长一些。" + "第三句。" + "第四句。"
+    text = "第一句话。第二句话比较长一些。第三句。第四句。"
     assert summarize(text, 120) == "第一句话。第二句话比较长一些。第三句。"
     assert summarize(text, 12) == "第一句话。"
 
 
+def test_summary_drops_a_leading_outlet_tag() -> None:
+    assert (
+        summarize("（德国之声中文网）韩国官员周六表示。其他。", 120) == "韩国官员周六表示。其他。"
+    )
+
+
 def test_summary_cuts_an_overlong_first_sentence_with_an_ellipsis() -> None:
-    text = "很" * 300 + "长。"
-    summary = summarize(text, 120)
+    summary = summarize("很" * 300 + "长。", 120)
     assert len(summary) == 120 and summary.endswith(ELLIPSIS)
+
+
+@pytest.mark.parametrize("prefix", ["000", "001", "002", "003", "004"])
+def test_seed_summaries_are_lead_sentences_without_furniture(prefix: str) -> None:
+    text = seed_texts()[prefix]
+    summary = summarize(text, 120)
+    assert 20 <= len(summary) <= 120
+    assert summary[-1] in "。！？”…"
+    assert "德国之声中文网" not in summary and "人阅读" not in summary
+
+
+def test_best_topic_is_the_highest_score_and_exclusions_rule_out() -> None:
+    topics = (
+        TopicConfig("朝鲜半岛", ("朝鲜", "韩国")),
+        TopicConfig("俄朝关系", ("普京", "俄罗斯"), exclude=("体育",)),
+        TopicConfig("半导体", (), patterns=(__import__("re").compile(r"芯片|半导体"),)),
+    )
+    order = [t.name for t in topics]
+    scores = topic_scores("普京访问平壤", "朝鲜、韩国与俄罗斯签署协议，普京表示。", topics)
+    assert best_topic(scores, order) == "俄朝关系"  # named in the headline
+    scores = topic_scores("协议签署", "朝鲜、韩国与俄罗斯签署协议，普京表示。", topics)
+    assert best_topic(scores, order) == "朝鲜半岛"  # two keywords each: the first configured
+    assert "俄朝关系" not in topic_scores("普京看体育比赛", "", topics)
+    assert best_topic(topic_scores("日本限制半导体出口", "", topics), order) == "半导体"
+    assert topic_scores("无关", "无关", topics, defaults=("朝鲜半岛",)) == {"朝鲜半岛": Score(0, 1)}
 
 
 def test_sections_follow_topic_order_and_other_comes_last() -> None:
     stories = [
         Story(1, (stored(1, 1, "无主题", "没有关键词的文章。"),)),
-        Story(2, (stored(2, 2, "朝鲜新闻", "朝鲜。", ("朝鲜半岛",)),)),
-        Story(3, (stored(3, 3, "普京访朝", "普京。", ("俄朝关系", "朝鲜半岛")),)),
+        Story(2, (stored(2, 2, "朝鲜新闻", "平壤发布消息。"),)),
+        Story(3, (stored(3, 3, "普京访朝", "普京与金正恩会面。"),)),
         Story(
             4,
             (
-                stored(4, 4, "韩国新闻", "韩国。", ("朝鲜半岛",), day=17),
-                stored(5, 4, "韩国新闻", "韩国。", ("朝鲜半岛",), source="趣看热点", day=19),
+                stored(4, 4, "韩国新闻", "首尔消息。", published=datetime(2023, 3, 17, tzinfo=UTC)),
+                stored(5, 4, "韩国新闻", "首尔消息。", source="趣看热点"),
             ),
         ),
     ]
-    digest = build_digest(stories, config(), NOW)
+    digest = build(stories)
     assert [s.name for s in digest.sections] == ["俄朝关系", "朝鲜半岛", "其他"]
+    # More outlets first, then the most recent.
     assert [e.title for e in digest.sections[1].entries] == ["韩国新闻", "朝鲜新闻"]
     assert [i.source for i in digest.sections[1].entries[0].also] == ["趣看热点"]
     assert digest.subject == "每日摘要 2026-11-23 · 4 条新闻 · 2 个主题"
-    assert digest.sections[0].entries[0].published.utcoffset() is not None
     assert digest.sections[0].entries[0].published.hour == 20  # 12:00 UTC in Shanghai
+    assert sorted(digest.story_ids) == [1, 2, 3, 4]
 
 
-def hostile_digest() -> Story:
+def seed_story(prefix: str, story: int) -> Story:
+    golden = json.loads((GOLDEN / f"{prefix}.json").read_text(encoding="utf-8"))
+    published = datetime.fromisoformat(golden["published"])
+    if prefix == "002":  # the aggregator page has no date; 国际在线 published it on the 18th
+        published = datetime(2023, 3, 18, 9, 12, tzinfo=UTC)
+    item = stored(story, story, golden["title"], seed_texts()[prefix], golden["source"], published)
+    return Story(story, (item,))
+
+
+def test_related_coverage_of_one_event_is_grouped_and_a_year_apart_is_not() -> None:
+    stories = [seed_story(p, n) for n, p in enumerate(["000", "001", "002", "003", "004"], 1)]
+    digest = build(stories)
+    entries = [e for s in digest.sections for e in s.entries]
+    grouped = {e.title: [r.title for r in e.related] for e in entries}
+    assert len(entries) == 4
+    heads_with_related = {title: rel for title, rel in grouped.items() if rel}
+    assert len(heads_with_related) == 1
+    ((head, rel),) = heads_with_related.items()
+    assert {head, *rel} == {"对抗朝鲜：韩日追求军情合作 “正常化”", "韩日全面恢复军事情报共享"}
+    sections = {s.name: [e.title for e in s.entries] for s in digest.sections}
+    assert sections == {
+        "俄朝关系": [
+            "面对俄朝条约，韩国日本的恐慌和忧虑",
+            "朝俄蜜月  美日韩：有军事协议将祭制裁 - 要闻解说",
+        ],
+        "美日韩同盟": ["美日韩戴维营峰会声明或将首提一方遭攻击后，三方联合磋商内容"],
+        "朝鲜半岛": ["对抗朝鲜：韩日追求军情合作 “正常化”"],
+    }
+    assert digest.subject.endswith("4 条新闻 · 3 个主题")
+
+
+def test_a_digest_limited_to_topics_leaves_out_the_rest() -> None:
+    cfg = config()
+    only = replace(cfg.digest, name="russia", topics=("俄朝关系",))
+    stories = [seed_story(p, n) for n, p in enumerate(["000", "001", "004"], 1)]
+    digest = build_digest(stories, cfg, only, NOW)
+    assert digest is not None
+    assert [s.name for s in digest.sections] == ["俄朝关系"]
+    assert sorted(digest.story_ids) == [2, 3]
+    assert build_digest(stories[:1], cfg, only, NOW) is None
+
+
+def test_max_stories_caps_the_digest_and_keeps_the_rest_out_of_story_ids() -> None:
+    cfg = config()
+    capped = replace(cfg, digests=(replace(cfg.digest, max_stories=2),))
+    stories = [Story(n, (stored(n, n, f"标题{n}", f"正文{n}。"),)) for n in range(1, 6)]
+    digest = build(stories, capped)
+    assert digest.story_count == 2 and len(digest.story_ids) == 2
+
+
+def hostile() -> Story:
     title = "Breaking\r\nBcc: victim@example.org <script>alert(1)</script>"
-    return Story(1, (stored(1, 1, title, "正文<b>粗体</b>。", ("朝鲜半岛",)),))
+    return Story(1, (stored(1, 1, title, "正文<b>粗体</b>。朝鲜。"),))
 
 
 def test_feed_text_cannot_inject_headers_or_markup() -> None:
-    cfg = replace(config(), digest=replace(config().digest, subject="{date} {stories}\r\nBcc: x@y"))
-    digest = build_digest([hostile_digest()], cfg, NOW)
-    message, html = compose(cfg, digest)
-    raw = message.as_bytes()
-    parsed = email.message_from_bytes(raw, policy=email.policy.default)
+    cfg = config()
+    cfg = replace(cfg, digests=(replace(cfg.digest, subject="{date} {stories}\r\nBcc: x@y"),))
+    digest = build([hostile()], cfg)
+    message, html = compose(cfg, cfg.digest, digest, ["reader@example.org"])
+    parsed = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
     assert parsed["Bcc"] is None
     assert "\n" not in str(parsed["Subject"])
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "<b>" not in html
 
 
-def test_email_is_multipart_alternative_with_headers() -> None:
-    digest = build_digest([hostile_digest()], config(), NOW)
-    message, _ = compose(config(), digest)
+def test_email_is_multipart_alternative_with_headers_and_inlined_css() -> None:
+    cfg = config()
+    digest = build([hostile()], cfg)
+    message, html = compose(cfg, cfg.digest, digest, ["a@example.org", "b@example.org"])
     assert message.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
     for header in ("Date", "Message-ID", "MIME-Version", "List-Id", "From", "To", "Subject"):
         assert message[header], header
-    assert 'lang="zh-Hans"' in render_html(config(), digest)
-    assert render_text(config(), digest).startswith("每日摘要 2026-11-23")
+    assert message["To"] == "a@example.org, b@example.org"
+    raw = message.as_bytes()
+    assert b"Subject: =?utf-8?" in raw and b"From: monitor =?utf-8?" in raw
+    assert 'lang="zh-Hans"' in html
+    assert '<h3 style="' in html  # CSS inlined for clients that drop <style>
+    assert "prefers-color-scheme: dark" in html
+    assert "http" not in html.split("<body")[0]  # nothing to fetch to read it
+    assert render_text(cfg, cfg.digest, digest).startswith("每日摘要 2026-11-23")
 
 
 def test_templates_can_be_overridden_one_file_at_a_time(tmp_path: Path) -> None:
     (tmp_path / "digest.txt.j2").write_text("custom: {{ digest.story_count }} stories\n")
-    cfg = replace(config(), digest=replace(config().digest, templates=tmp_path))
-    digest = build_digest([hostile_digest()], cfg, NOW)
-    assert render_text(cfg, digest) == "custom: 1 stories\n"
-    assert "<!DOCTYPE html>" in render_html(cfg, digest)
+    cfg = config()
+    custom = replace(cfg.digest, templates=tmp_path)
+    digest = build([hostile()], cfg)
+    assert render_text(cfg, custom, digest) == "custom: 1 stories\n"
+    assert "<!DOCTYPE html>" in render_html(cfg, custom, digest)
 
 
 def test_a_broken_template_is_a_config_error(tmp_path: Path) -> None:
     (tmp_path / "digest.txt.j2").write_text("{% for x in %}\n")
-    cfg = replace(config(), digest=replace(config().digest, templates=tmp_path))
+    cfg = config()
+    custom = replace(cfg.digest, templates=tmp_path)
     with pytest.raises(ConfigError, match=r"digest\.txt\.j2:1: digest template error"):
-        render_text(cfg, build_digest([hostile_digest()], cfg, NOW))
+        render_text(cfg, custom, build([hostile()], cfg))

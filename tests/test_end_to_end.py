@@ -75,7 +75,9 @@ def test_run_sends_one_email_with_each_story_once(
     assert "面对俄朝条约，韩国日本的恐慌和忧虑" in text
     assert "朝俄蜜月" in text
     assert message["Subject"].startswith("每日摘要 ")
-    assert "5 条新闻" in message["Subject"]
+    assert "4 条新闻" in message["Subject"]
+    # DW's and 国际在线's own reports of the same event: one headline, related coverage.
+    assert "相关报道:\n  - 韩日全面恢复军事情报共享 (国际在线 · 03-18 17:12)" in entry
 
     records = export(config, capsys)
     assert len(records) == 7

@@ -81,7 +81,7 @@ def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
             add(storage, feed, article("https://example.org/1"))
             raise RuntimeError("crash in the middle of a feed")
         assert storage.pending_stories() == []
-        assert list(storage.export_items()) == []
+        assert list(storage.export_items()) == []  # nothing of the failed feed
         assert storage.integrity_check() == "ok"
 
 
@@ -128,22 +128,38 @@ def test_changing_max_distance_rebuilds_the_index(tmp_path: Path) -> None:
     assert rows == 6
 
 
-def test_delivered_stories_are_no_longer_pending(tmp_path: Path) -> None:
+def test_deliveries_are_per_digest_and_recipient(tmp_path: Path) -> None:
     with Storage(tmp_path / "m.db") as storage:
         feed = storage.feed_state("f", "u").id
         with storage.transaction():
             _, story = add(storage, feed, article("https://example.org/1"))
-        failed = storage.begin_digest("s", "<m1@x>", 1, NOW)
+        since = datetime(2000, 1, 1, tzinfo=UTC)
+        failed = storage.begin_digest("daily", "s", "<m1@x>", ["a@x", "b@x"], NOW, 1)
         storage.digest_failed(failed, "SMTP server down")
-        assert len(storage.pending_stories()) == 1
-        sent = storage.begin_digest("s", "<m2@x>", 1, NOW)
-        storage.digest_delivered(sent, [story], "outbox", NOW)
-        assert storage.pending_stories() == []
+        assert storage.pending_story_ids("daily", "a@x", since) == {story}
+        sent = storage.begin_digest("daily", "s", "<m2@x>", ["a@x", "b@x"], NOW, 1)
+        storage.digest_delivered(sent, "daily", ["a@x"], [story], "smtp", NOW)
+        assert storage.pending_story_ids("daily", "a@x", since) == set()
+        assert storage.pending_story_ids("daily", "b@x", since) == {story}
+        assert storage.pending_story_ids("weekly", "a@x", since) == {story}
         assert [d["status"] for d in storage.digests()] == ["failed", "sent"]
         # A repost joining a delivered story does not make it pending again.
         with storage.transaction():
             add(storage, feed, article("https://example.org/copy"), story)
-        assert storage.pending_stories() == []
+        assert storage.pending_story_ids("daily", "a@x", since) == set()
+        # Stories created before the window are not pending any more.
+        assert storage.pending_story_ids("daily", "b@x", datetime(2027, 1, 1, tzinfo=UTC)) == set()
+
+
+def test_a_lease_is_held_until_released_or_expired(tmp_path: Path) -> None:
+    with Storage(tmp_path / "m.db") as one, Storage(tmp_path / "m.db") as two:
+        assert one.acquire_lease("digest:daily", "one", 60, NOW) == ""
+        assert two.acquire_lease("digest:daily", "two", 60, NOW) is None
+        assert two.lease_holder("digest:daily", NOW) == "one"
+        later = datetime(2026, 11, 22, 8, 2, tzinfo=UTC)
+        assert two.acquire_lease("digest:daily", "two", 60, later) == "one"  # expired
+        two.release_lease("digest:daily", "two")
+        assert one.acquire_lease("digest:daily", "one", 60, later) == ""
 
 
 def test_feed_validators_are_forgotten_when_the_url_changes(tmp_path: Path) -> None:
