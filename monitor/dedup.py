@@ -116,7 +116,8 @@ class Candidate:
     simhash: int
     normalized_length: int
     figures: dict[int, int]
-    shingles: np.ndarray
+    shingles: np.ndarray | None
+    """None when the candidate shares no sentence: only its fingerprint can match."""
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,7 @@ def best_match(new: Features, candidates: list[Candidate], max_distance: int) ->
         score, reason = 0.0, ""
         if distance <= max_distance:
             score, reason = 2.0 - distance / FINGERPRINT_BITS, f"simhash distance {distance}"
-        contained = containment(new.shingles, cand.shingles)
+        contained = containment(new.shingles, cand.shingles) if cand.shingles is not None else 0.0
         if contained >= MIN_CONTAINMENT and contained > score:
             score, reason = contained, f"containment {contained:.2f}"
         if reason and (best is None or score > best[0]):

@@ -202,7 +202,8 @@ def find_story(
     if exact and features.normalized_length >= MIN_EXACT_CHARS:
         return exact[1], "same text"
     if features.normalized_length >= MIN_TEXT_CHARS:
-        match = best_match(features, storage.candidates(features, since), max_distance)
+        candidates = storage.candidates(features, since, max_distance)
+        match = best_match(features, candidates, max_distance)
         if match:
             return match.story_id, match.reason
     return None, None

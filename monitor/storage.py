@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from .dedup import FEATURES_VERSION, Candidate, Features, blocks, shingles_of
+from .dedup import FEATURES_VERSION, Candidate, Features, blocks, hamming, shingles_of
 from .errors import StorageError
 from .models import Article, StoredItem, Story
 
@@ -134,6 +134,19 @@ MIGRATIONS: tuple[str, ...] = (
         holder TEXT NOT NULL,
         expires_at TEXT NOT NULL
     );
+    """,
+    # 4: the fingerprint beside its blocks, so a block match is checked by exact
+    # Hamming distance without reading the item (rebuilt by _sync_blocks).
+    """
+    DROP TABLE simhash_blocks;
+    CREATE TABLE simhash_blocks (
+        block INTEGER NOT NULL,
+        value INTEGER NOT NULL,
+        item_id INTEGER NOT NULL REFERENCES items (id),
+        simhash INTEGER NOT NULL,
+        PRIMARY KEY (block, value, item_id)
+    ) WITHOUT ROWID;
+    DELETE FROM meta WHERE key = 'simhash_blocks';
     """,
 )
 ALL_RECIPIENTS = "*"
@@ -269,9 +282,9 @@ class Storage:
             self._db.execute("DELETE FROM simhash_blocks")
             rows = self._db.execute("SELECT id, simhash FROM items").fetchall()
             self._db.executemany(
-                "INSERT INTO simhash_blocks (block, value, item_id) VALUES (?, ?, ?)",
+                "INSERT INTO simhash_blocks (block, value, item_id, simhash) VALUES (?, ?, ?, ?)",
                 [
-                    (number, value, item_id)
+                    (number, value, item_id, simhash)
                     for item_id, simhash in rows
                     for number, value in enumerate(blocks(_unsigned(simhash), self.block_count))
                 ],
@@ -350,35 +363,34 @@ class Storage:
         ).fetchone()
         return (row[0], row[1]) if row else None
 
-    def candidates(self, features: Features, since: datetime) -> list[Candidate]:
-        """Items fetched since `since` that share a simhash block or a sentence."""
-        block_values = blocks(features.simhash, self.block_count)
-        ids: set[int] = set()
-        for number, value in enumerate(block_values):
-            ids.update(
-                row[0]
-                for row in self._db.execute(
-                    "SELECT item_id FROM simhash_blocks WHERE block = ? AND value = ?",
-                    (number, value),
-                )
-            )
-        shared: dict[int, int] = {}
-        for digest, length in features.sentences.items():
+    def candidates(self, features: Features, since: datetime, max_distance: int) -> list[Candidate]:
+        """Items fetched since `since` within `max_distance` bits or sharing a sentence.
+
+        A block match is checked by exact Hamming distance on the stored
+        fingerprint first, without reading the item: at a million items every
+        16-bit block value is shared by ~15 unrelated items. Only items that
+        share a sentence are read in full, to confirm by containment.
+        """
+        near: set[int] = set()
+        for number, value in enumerate(blocks(features.simhash, self.block_count)):
+            for item_id, simhash in self._db.execute(
+                "SELECT item_id, simhash FROM simhash_blocks WHERE block = ? AND value = ?",
+                (number, value),
+            ):
+                if hamming(features.simhash, _unsigned(simhash)) <= max_distance:
+                    near.add(item_id)
+        shared: set[int] = set()
+        for digest in features.sentences:
             rows = self._db.execute(
                 "SELECT item_id FROM sentences WHERE hash = ? LIMIT ?",
                 (digest, MAX_ITEMS_PER_SENTENCE + 1),
             ).fetchall()
-            if len(rows) > MAX_ITEMS_PER_SENTENCE:
-                continue
-            for row in rows:
-                shared[row[0]] = shared.get(row[0], 0) + length
-        ids.update(shared)
-        if not ids:
-            return []
+            if len(rows) <= MAX_ITEMS_PER_SENTENCE:
+                shared.update(row[0] for row in rows)
         found: list[Candidate] = []
-        id_list = sorted(ids)
-        for start in range(0, len(id_list), 500):
-            chunk = id_list[start : start + 500]
+        ids = sorted(near | shared)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
             matches = self._db.execute(
                 f"""SELECT id, story_id, simhash, text_length, figures, text, title
@@ -392,7 +404,7 @@ class Storage:
                     simhash=_unsigned(row[2]),
                     normalized_length=row[3],
                     figures=_figures_of(row[4]),
-                    shingles=shingles_of(row[5] or row[6]),
+                    shingles=shingles_of(row[5] or row[6]) if row[0] in shared else None,
                 )
                 for row in matches
             )
@@ -446,9 +458,9 @@ class Storage:
         )
         item_id = int(cursor.lastrowid or 0)
         self._db.executemany(
-            "INSERT INTO simhash_blocks (block, value, item_id) VALUES (?, ?, ?)",
+            "INSERT INTO simhash_blocks (block, value, item_id, simhash) VALUES (?, ?, ?, ?)",
             [
-                (number, value, item_id)
+                (number, value, item_id, _signed(features.simhash))
                 for number, value in enumerate(blocks(features.simhash, self.block_count))
             ],
         )

@@ -111,9 +111,12 @@ def test_candidates_come_from_blocks_and_paragraphs(tmp_path: Path) -> None:
         with storage.transaction():
             item_id, story = add(storage, feed, article("https://example.org/1"))
         features = Features.of(TEXT)
-        (found,) = storage.candidates(features, since=NOW)
+        (found,) = storage.candidates(features, since=NOW, max_distance=3)
         assert (found.item_id, found.story_id, found.simhash) == (item_id, story, features.simhash)
-        assert storage.candidates(features, since=datetime(2027, 1, 1, tzinfo=UTC)) == []
+        assert (
+            storage.candidates(features, since=datetime(2027, 1, 1, tzinfo=UTC), max_distance=3)
+            == []
+        )
 
 
 def test_changing_max_distance_rebuilds_the_index(tmp_path: Path) -> None:
@@ -123,7 +126,7 @@ def test_changing_max_distance_rebuilds_the_index(tmp_path: Path) -> None:
         with storage.transaction():
             add(storage, feed, article("https://example.org/1"))
     with Storage(path, block_count=6) as storage:
-        assert len(storage.candidates(Features.of(TEXT), since=NOW)) == 1
+        assert len(storage.candidates(Features.of(TEXT), since=NOW, max_distance=3)) == 1
     rows = sqlite3.connect(path).execute("SELECT COUNT(*) FROM simhash_blocks").fetchone()[0]
     assert rows == 6
 
@@ -202,7 +205,7 @@ def test_a_version_1_database_is_migrated_and_its_features_recomputed(tmp_path: 
     db.commit()
     db.close()
     with Storage(path) as storage:
-        (found,) = storage.candidates(Features.of(TEXT), since=NOW)
+        (found,) = storage.candidates(Features.of(TEXT), since=NOW, max_distance=3)
         assert found.item_id == 1
         assert storage.story_with_text(Features.of(TEXT).text_hash) == (1, 1)
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
