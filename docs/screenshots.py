@@ -4,8 +4,9 @@
 
 Runs `monitor` on the bundled sample feeds in a temporary folder, writes the
 pending digest's HTML with ``monitor digest --preview``, and has Chromium
-(Debian's ``chromium`` and ``fonts-noto-cjk`` packages) take screenshots, light and dark, so a person
-can check how the email looks. The PNGs in docs/ were made this way.
+(Debian's ``chromium`` and ``fonts-noto-cjk`` packages) take screenshots,
+light and dark, so a person can check how the email looks. The PNGs in docs/
+were made this way.
 """
 
 from __future__ import annotations
@@ -42,7 +43,9 @@ def main() -> None:
         config = ["--config", str(work / "config.example.toml")]
         subprocess.run([*monitor, "run", "--no-digest", *config], check=True, cwd=ROOT)
         preview = work / "digest.html"
-        subprocess.run([*monitor, "digest", *config, "--preview", str(preview)], check=True, cwd=ROOT)
+        subprocess.run(
+            [*monitor, "digest", *config, "--preview", str(preview)], check=True, cwd=ROOT
+        )
         for name, width, height, dark in VIEWS:
             command = [
                 browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",

@@ -31,6 +31,8 @@ EPILOG_DIGEST = """example:
   monitor digest --preview digest.html   # look at it in a browser, send nothing"""
 EPILOG_EXPORT = """example:
   monitor export --format jsonl > items.jsonl"""
+EPILOG_DAEMON = """example:
+  monitor daemon --config /etc/monitor/config.toml --log-format json"""
 EPILOG_PARSE = """examples:
   monitor parse https://rss.dw.com/rdf/rss-chi-all      # every item of a feed
   monitor parse saved-item.txt --adapter dw --json      # one archived item"""
@@ -39,7 +41,7 @@ EPILOG_PARSE = """examples:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    _setup_logging(debug=args.debug)
+    _setup_logging(debug=args.debug, json_lines=getattr(args, "log_format", "text") == "json")
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
@@ -54,12 +56,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _setup_logging(*, debug: bool) -> None:
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, with the structured fields a log line carries."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname.lower(),
+            "message": record.getMessage(),
+        }
+        entry.update(getattr(record, "fields", {}))
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def _setup_logging(*, debug: bool, json_lines: bool = False) -> None:
     """Log lines go to the current stderr, prefixed so they stand out in cron mail."""
     for handler in list(log.handlers):
         log.removeHandler(handler)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("monitor: %(message)s"))
+    handler.setFormatter(
+        JsonFormatter() if json_lines else logging.Formatter("monitor: %(message)s")
+    )
     log.addHandler(handler)
     log.setLevel(logging.DEBUG if debug else logging.INFO)
     log.propagate = False
@@ -80,6 +97,12 @@ def _parser() -> argparse.ArgumentParser:
         help="config file (default: $MONITOR_CONFIG, then ./config.toml)",
     )
     common.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    common.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        default="text",
+        help="log lines for people or machines",
+    )
     parser.set_defaults(debug=False)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
@@ -121,6 +144,20 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=["jsonl"], default="jsonl")
     export.set_defaults(command=cmd_export)
 
+    daemon = commands.add_parser(
+        "daemon",
+        parents=[common],
+        help="run as a service: fetch each feed on its schedule, send digests on time",
+        description=(
+            "Run until stopped: fetch each feed on its own interval, honouring what the "
+            "server asks, and deliver each digest at its send_at. SIGHUP reloads the "
+            "configuration; SIGTERM or SIGINT stops cleanly."
+        ),
+        epilog=EPILOG_DAEMON,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    daemon.set_defaults(command=cmd_daemon)
+
     parse = commands.add_parser(
         "parse",
         parents=[common],
@@ -157,10 +194,18 @@ def _open(config: Config) -> Storage:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from .daemon import daemon_holder
+    from .errors import StorageError
     from .pipeline import ingest
 
     config = _load(args)
     with _open(config) as storage:
+        holder = daemon_holder(storage)
+        if holder:
+            raise StorageError(
+                f"database {config.storage.path}: monitor daemon ({holder}) is running on it "
+                "and fetches and sends by itself; stop it to use monitor run"
+            )
         report = ingest(config, storage)
         for feed in report.feeds:
             if feed.error:
@@ -171,6 +216,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         if not args.no_digest:
             _deliver(config, storage)
     return 0
+
+
+def cmd_daemon(args: argparse.Namespace) -> int:
+    from .config import find_config
+    from .daemon import run_daemon
+
+    path = find_config(args.config)
+    _load(args)  # report config problems and warnings before starting
+    return run_daemon(path)
 
 
 def cmd_digest(args: argparse.Namespace) -> int:

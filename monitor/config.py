@@ -14,7 +14,7 @@ import re
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -38,6 +38,12 @@ class FetchConfig:
     timeout: float = 20.0
     max_bytes: int = 10_000_000
     user_agent: str = "monitor/0.1 (+https://pypi.org/project/monitor/)"
+    interval: timedelta = timedelta(minutes=30)
+    """How often the daemon fetches a feed (a feed's own ``interval`` wins)."""
+    min_interval: timedelta = timedelta(minutes=5)
+    """Never fetch one feed more often than this, whatever the configuration says."""
+    per_host: int = 2
+    """At most this many requests to one host at a time."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,7 @@ class FeedConfig:
     url: str
     topics: tuple[str, ...] = ()
     adapter: str | None = None
+    interval: timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -266,6 +273,9 @@ class _Builder:
             timeout=fetch.number("timeout", FetchConfig.timeout, minimum=0.1),
             max_bytes=fetch.integer("max_bytes", FetchConfig.max_bytes, minimum=1024),
             user_agent=fetch.text("user_agent", FetchConfig.user_agent, nonempty=True),
+            interval=fetch.duration("interval", FetchConfig.interval),
+            min_interval=fetch.duration("min_interval", FetchConfig.min_interval),
+            per_host=fetch.integer("per_host", FetchConfig.per_host, minimum=1),
         )
         fetch.done()
 
@@ -325,8 +335,13 @@ class _Builder:
 
     def digest(self, t: _Table, topic_names: set[str]) -> DigestConfig:
         send_at_text = t.text("send_at", "07:00")
-        match = re.fullmatch(r"(\d{1,2}):(\d{2})", send_at_text)
-        if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+        match = re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", send_at_text)
+        if (
+            not match
+            or int(match.group(1)) > 23
+            or int(match.group(2)) > 59
+            or int(match.group(3) or 0) > 59
+        ):
             raise self.error(f"{t.prefix}.send_at", f"not a time of day (HH:MM): {send_at_text!r}")
         timezone = t.text("timezone", "UTC", nonempty=True)
         try:
@@ -360,7 +375,7 @@ class _Builder:
             topics=topics,
             per_recipient=t.boolean("per_recipient", False),
             max_stories=t.integer("max_stories", DigestConfig.max_stories, minimum=1),
-            send_at=time(int(match.group(1)), int(match.group(2))),
+            send_at=time(int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)),
             timezone=timezone,
             recipients=recipients,
             sender=sender,
@@ -432,6 +447,7 @@ class _Builder:
             url=url,
             topics=topics,
             adapter=t.text("adapter", "") or None,
+            interval=t.duration("interval", None),
         )
         t.done()
         return config
@@ -491,6 +507,23 @@ class _Table:
             raise self._error(key, "must list at least one entry")
         return tuple(value)
 
+    def duration(self, key: str, default: timedelta | None) -> Any:
+        """Seconds as a number, or a string such as "90s", "30m", "2h", "1d"."""
+        value = self._get(key, None)
+        if value is None:
+            return default
+        if isinstance(value, bool):
+            raise self._error(key, "must be a duration such as 30m or 2h, not a boolean")
+        if isinstance(value, (int, float)):
+            seconds = float(value)
+        elif isinstance(value, str) and (found := _DURATION.fullmatch(value.strip())):
+            seconds = float(found.group(1)) * _UNITS[found.group(2) or "s"]
+        else:
+            raise self._error(key, f"not a duration (such as 90s, 30m, 2h): {value!r}")
+        if seconds <= 0:
+            raise self._error(key, f"must be positive, not {value!r}")
+        return timedelta(seconds=seconds)
+
     def boolean(self, key: str, default: bool) -> bool:
         value = self._get(key, default)
         if not isinstance(value, bool):
@@ -501,6 +534,10 @@ class _Table:
         for key in self.data:
             if key not in self.used:
                 self.builder.warn(f"{self.prefix}.{key}")
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd]?)")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def _type_name(value: object) -> str:

@@ -30,7 +30,18 @@ class ConfigError(MonitorError):
 
 
 class FetchError(MonitorError):
-    """A feed could not be fetched; the message names the feed and the reason."""
+    """A feed could not be fetched; the message names the feed and the reason.
+
+    `status` is the HTTP status when there was one, and `retry_after` what the
+    server said about coming back (429/503), for the scheduler.
+    """
+
+    def __init__(
+        self, message: str, *, status: int | None = None, retry_after: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
 
 
 class ParseError(MonitorError):

@@ -50,6 +50,7 @@ class Fetcher:
         self.config = config
         self.base_dir = base_dir
         self._limit = asyncio.Semaphore(config.concurrency)
+        self._hosts: dict[str, asyncio.Semaphore] = {}
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(config.timeout),
             follow_redirects=True,
@@ -66,10 +67,13 @@ class Fetcher:
 
     async def fetch(self, feed: FeedConfig, validators: Validators) -> FetchResult:
         """Fetch one feed; every failure becomes a `FetchError` naming the feed."""
-        async with self._limit:
-            path = local_path(feed.url, self.base_dir)
-            if path is not None:
+        path = local_path(feed.url, self.base_dir)
+        if path is not None:
+            async with self._limit:
                 return await asyncio.to_thread(self._read_file, feed, path)
+        host = (urlsplit(feed.url).hostname or "").lower()
+        per_host = self._hosts.setdefault(host, asyncio.Semaphore(self.config.per_host))
+        async with self._limit, per_host:
             try:
                 return await asyncio.wait_for(
                     self._get(feed, validators), timeout=self.config.timeout
@@ -127,10 +131,22 @@ class Fetcher:
                         last_modified=response.headers.get(
                             "Last-Modified", validators.last_modified
                         ),
+                        cache_control=response.headers.get("Cache-Control"),
+                        expires=response.headers.get("Expires"),
+                        date=response.headers.get("Date"),
                     )
                 if response.status_code >= 400:
                     reason = response.reason_phrase or "error"
-                    raise FetchError(f"feed {feed.name!r}: HTTP {response.status_code} {reason}")
+                    status = response.status_code
+                    retry_after = response.headers.get("Retry-After")
+                    hint = f", retry after {retry_after}" if retry_after else ""
+                    if status == 410:
+                        hint = "; the feed is gone and will not be fetched again"
+                    raise FetchError(
+                        f"feed {feed.name!r}: HTTP {status} {reason}{hint}",
+                        status=status,
+                        retry_after=retry_after,
+                    )
                 declared = response.headers.get("Content-Length", "")
                 if declared.isdigit() and int(declared) > self.config.max_bytes:
                     raise FetchError(
@@ -154,6 +170,9 @@ class Fetcher:
                     etag=response.headers.get("ETag"),
                     last_modified=response.headers.get("Last-Modified"),
                     content_type=response.headers.get("Content-Type"),
+                    cache_control=response.headers.get("Cache-Control"),
+                    expires=response.headers.get("Expires"),
+                    date=response.headers.get("Date"),
                 )
         except FetchError:
             raise

@@ -23,6 +23,9 @@ class FetchResult:
     content_type: str | None = None
     files: tuple[tuple[str, bytes], ...] = ()
     """For a feed that is a folder of archived items: (file name, bytes) of each."""
+    cache_control: str | None = None
+    expires: str | None = None
+    date: str | None = None
 
     @property
     def not_modified(self) -> bool:

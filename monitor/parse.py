@@ -24,6 +24,8 @@ from .models import Item
 class ParsedFeed:
     items: list[Item]
     warning: str | None = None
+    ttl_minutes: int | None = None
+    """The feed's RSS <ttl>: how long it may be cached."""
 
 
 def parse_feed(content: bytes, feed_name: str) -> ParsedFeed:
@@ -49,7 +51,8 @@ def parse_feed(content: bytes, feed_name: str) -> ParsedFeed:
     warning = None
     if parsed.get("bozo"):
         warning = f"feed {feed_name!r}: damaged feed, kept {len(items)} readable items{detail}"
-    return ParsedFeed(items, warning)
+    ttl = str(parsed.get("feed", {}).get("ttl", "")).strip()
+    return ParsedFeed(items, warning, int(ttl) if ttl.isdigit() and int(ttl) > 0 else None)
 
 
 def _item(entry: Any) -> Item | None:

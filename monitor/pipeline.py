@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from .adapters import Adapter, adapter_for, adapter_named
@@ -23,11 +21,13 @@ from .config import Config, DigestConfig, FeedConfig
 from .dedup import MIN_TEXT_CHARS, Features, best_match
 from .deliver import deliver
 from .digest import build_digest
-from .errors import DeliveryError, MonitorError, ParseError
+from .errors import DeliveryError, FetchError, MonitorError, ParseError
 from .fetch import Fetcher, Validators
+from .instance import HOLDER
 from .models import Digest, FetchResult
 from .parse import parse_feed
 from .render import compose, render_html
+from .schedule import ServerHints, next_fetch
 from .storage import FeedState, Storage
 from .topics import match_topics
 
@@ -48,6 +48,8 @@ class FeedReport:
     error: str | None = None
     item_errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    http_status: int | None = None
+    next_fetch_at: datetime | None = None
 
 
 @dataclass
@@ -82,8 +84,6 @@ class DigestOutcome:
     recipients: tuple[str, ...] = ()
 
 
-# Who holds a lease: this process, by host and pid, for the message a second process prints.
-HOLDER = f"{socket.gethostname()} pid {os.getpid()}"
 DIGEST_LEASE_SECONDS = 600
 
 
@@ -100,26 +100,46 @@ def ingest(config: Config, storage: Storage, clock: Clock = _utcnow) -> RunRepor
 
 
 async def _ingest(config: Config, storage: Storage, clock: Clock) -> RunReport:
-    reports: list[FeedReport] = []
     async with Fetcher(config.fetch, config.base_dir) as fetcher:
+        reports = await asyncio.gather(
+            *(fetch_feed(config, storage, fetcher, feed, clock) for feed in config.feeds)
+        )
+    return RunReport(list(reports))
 
-        async def one(feed: FeedConfig) -> None:
-            started = time.monotonic()
-            report = FeedReport(feed.name)
-            state = storage.feed_state(feed.name, feed.url)
-            try:
-                result = await fetcher.fetch(feed, Validators(state.etag, state.last_modified))
-                store_feed(config, storage, feed, state, result, report, clock())
-            except MonitorError as e:
-                report.status, report.error = "failed", str(e)
-                storage.record_failure(state.id, str(e), clock())
-            report.seconds = time.monotonic() - started
-            reports.append(report)
 
-        await asyncio.gather(*(one(feed) for feed in config.feeds))
-    order = {feed.name: index for index, feed in enumerate(config.feeds)}
-    reports.sort(key=lambda r: order[r.name])
-    return RunReport(reports)
+async def fetch_feed(
+    config: Config, storage: Storage, fetcher: Fetcher, feed: FeedConfig, clock: Clock = _utcnow
+) -> FeedReport:
+    """Fetch one feed and store what is new; record the outcome and the next fetch time."""
+    started = time.monotonic()
+    report = FeedReport(feed.name)
+    state = storage.feed_state(feed.name, feed.url)
+    if state.gone:
+        report.status = "gone"
+        report.error = f"feed {feed.name!r}: gone (HTTP 410); not fetched until its url changes"
+        return report
+    try:
+        result = await fetcher.fetch(feed, Validators(state.etag, state.last_modified))
+        report.http_status = result.status
+        store_feed(config, storage, feed, state, result, report, clock())
+    except MonitorError as e:
+        now = clock()
+        status = e.status if isinstance(e, FetchError) else None
+        retry_after = e.retry_after if isinstance(e, FetchError) else None
+        report.status, report.error, report.http_status = "failed", str(e), status
+        report.next_fetch_at = next_fetch(
+            feed.name,
+            now,
+            feed.interval or config.fetch.interval,
+            config.fetch.min_interval,
+            state.error_count + 1,
+            ServerHints(retry_after=retry_after),
+        )
+        storage.record_failure(
+            state.id, str(e), now, status=status, next_fetch_at=report.next_fetch_at
+        )
+    report.seconds = time.monotonic() - started
+    return report
 
 
 def store_feed(
@@ -132,8 +152,13 @@ def store_feed(
     now: datetime,
 ) -> None:
     """Parse, adapt, dedup and store one feed's items in one transaction."""
+    interval = feed.interval or config.fetch.interval
+    hints = ServerHints(None, result.cache_control, result.expires, result.date)
     if result.not_modified or (result.content is None and not result.files):
         report.status = "not modified"
+        report.next_fetch_at = next_fetch(
+            feed.name, now, interval, config.fetch.min_interval, 0, hints
+        )
         with storage.transaction():
             storage.record_fetch(
                 state.id,
@@ -142,6 +167,7 @@ def store_feed(
                 last_modified=result.last_modified,
                 new_items=0,
                 now=now,
+                next_fetch_at=report.next_fetch_at,
             )
         return
     if result.files:
@@ -150,6 +176,8 @@ def store_feed(
         parsed = parse_feed(result.content or b"", feed.name)
     if parsed.warning:
         report.item_errors.append(parsed.warning)
+    hints = replace(hints, ttl_minutes=parsed.ttl_minutes)
+    report.next_fetch_at = next_fetch(feed.name, now, interval, config.fetch.min_interval, 0, hints)
     chosen: Adapter | None = adapter_named(feed.adapter) if feed.adapter else None
     since = now - timedelta(days=config.dedup.window_days)
     with storage.transaction():
@@ -191,6 +219,7 @@ def store_feed(
             last_modified=result.last_modified,
             new_items=report.new,
             now=now,
+            next_fetch_at=report.next_fetch_at,
         )
 
 

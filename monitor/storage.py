@@ -21,6 +21,7 @@ from typing import Any
 
 from .dedup import FEATURES_VERSION, Candidate, Features, blocks, hamming, shingles_of
 from .errors import StorageError
+from .instance import is_stale
 from .models import Article, StoredItem, Story
 
 MIGRATIONS: tuple[str, ...] = (
@@ -148,6 +149,11 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     DELETE FROM meta WHERE key = 'simhash_blocks';
     """,
+    # 5: the fetch schedule lives with the feed, so a restart continues it.
+    """
+    ALTER TABLE feeds ADD COLUMN next_fetch_at TEXT;
+    ALTER TABLE feeds ADD COLUMN gone INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 ALL_RECIPIENTS = "*"
 # A sentence found in more stored items than this is boilerplate ("白宫拒绝置评。"),
@@ -161,10 +167,18 @@ class FeedState:
     id: int
     etag: str | None
     last_modified: str | None
+    error_count: int = 0
+    next_fetch_at: datetime | None = None
+    gone: bool = False
 
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _precise(moment: datetime) -> str:
+    """A schedule time, to the microsecond: with intervals of seconds, rounding matters."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _signed(value: int) -> int:
@@ -296,6 +310,21 @@ class Storage:
 
     # feeds
 
+    def due_feeds(self, names: list[str], now: datetime) -> set[str]:
+        """Which of these feeds are due: never fetched, or their time has come; not gone."""
+        with self._errors("read schedule"):
+            rows = self._db.execute("SELECT name, next_fetch_at, gone FROM feeds").fetchall()
+        known = {row["name"]: row for row in rows}
+        due = set()
+        for name in names:
+            row = known.get(name)
+            if row is None or (
+                not row["gone"]
+                and (row["next_fetch_at"] is None or row["next_fetch_at"] <= _precise(now))
+            ):
+                due.add(name)
+        return due
+
     def feed_state(self, name: str, url: str) -> FeedState:
         """The stored state of feed `name`, created on first sight.
 
@@ -303,7 +332,9 @@ class Storage:
         """
         with self._errors("read feed"):
             row = self._db.execute(
-                "SELECT id, url, etag, last_modified FROM feeds WHERE name = ?", (name,)
+                """SELECT id, url, etag, last_modified, error_count, next_fetch_at, gone
+                   FROM feeds WHERE name = ?""",
+                (name,),
             ).fetchone()
             if row is None:
                 cursor = self._db.execute(
@@ -312,11 +343,19 @@ class Storage:
                 return FeedState(int(cursor.lastrowid or 0), None, None)
             if row["url"] != url:
                 self._db.execute(
-                    "UPDATE feeds SET url = ?, etag = NULL, last_modified = NULL WHERE id = ?",
+                    """UPDATE feeds SET url = ?, etag = NULL, last_modified = NULL,
+                           error_count = 0, next_fetch_at = NULL, gone = 0 WHERE id = ?""",
                     (url, row["id"]),
                 )
                 return FeedState(row["id"], None, None)
-            return FeedState(row["id"], row["etag"], row["last_modified"])
+            return FeedState(
+                row["id"],
+                row["etag"],
+                row["last_modified"],
+                row["error_count"],
+                datetime.fromisoformat(row["next_fetch_at"]) if row["next_fetch_at"] else None,
+                bool(row["gone"]),
+            )
 
     def record_fetch(
         self,
@@ -327,22 +366,49 @@ class Storage:
         last_modified: str | None,
         new_items: int,
         now: datetime,
+        next_fetch_at: datetime | None = None,
     ) -> None:
         self._db.execute(
             """UPDATE feeds SET last_fetched_at = ?, last_status = ?, last_error = NULL,
                    error_count = 0, etag = ?, last_modified = ?,
-                   last_new_at = CASE WHEN ? > 0 THEN ? ELSE last_new_at END
+                   last_new_at = CASE WHEN ? > 0 THEN ? ELSE last_new_at END,
+                   next_fetch_at = ?
                WHERE id = ?""",
-            (_iso(now), status, etag, last_modified, new_items, _iso(now), feed_id),
-        )
+            (
+                _iso(now), status, etag, last_modified, new_items, _iso(now),
+                _precise(next_fetch_at) if next_fetch_at else None, feed_id,
+            ),
+        )  # fmt: skip
 
-    def record_failure(self, feed_id: int, error: str, now: datetime) -> None:
+    def record_failure(
+        self,
+        feed_id: int,
+        error: str,
+        now: datetime,
+        *,
+        status: int | None = None,
+        next_fetch_at: datetime | None = None,
+    ) -> None:
+        """Count a failed fetch; a 410 Gone marks the feed gone until its URL changes."""
         with self._errors("record feed error"):
             self._db.execute(
-                """UPDATE feeds SET last_fetched_at = ?, last_error = ?,
-                       error_count = error_count + 1 WHERE id = ?""",
-                (_iso(now), error, feed_id),
-            )
+                """UPDATE feeds SET last_fetched_at = ?, last_error = ?, last_status = ?,
+                       error_count = error_count + 1, next_fetch_at = ?,
+                       gone = CASE WHEN ? = 410 THEN 1 ELSE gone END
+                   WHERE id = ?""",
+                (
+                    _iso(now), error, status, _precise(next_fetch_at) if next_fetch_at else None,
+                    status, feed_id,
+                ),
+            )  # fmt: skip
+
+    def get_meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._errors("write meta"):
+            self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
     # dedup look-ups
 
@@ -573,12 +639,20 @@ class Storage:
             )
 
     def acquire_lease(self, name: str, holder: str, seconds: float, now: datetime) -> str | None:
-        """Take the lease `name` for `seconds`; None if taken, else who held it (or "")."""
+        """Take (or renew) the lease `name` for `seconds`.
+
+        None if another live holder has it; else who held it before ("" if nobody).
+        """
         with self.transaction():
             row = self._db.execute(
                 "SELECT holder, expires_at FROM leases WHERE name = ?", (name,)
             ).fetchone()
-            if row is not None and row["holder"] != holder and row["expires_at"] > _iso(now):
+            if (
+                row is not None
+                and row["holder"] != holder
+                and row["expires_at"] > _iso(now)
+                and not is_stale(row["holder"])
+            ):
                 return None
             self._db.execute(
                 "INSERT OR REPLACE INTO leases (name, holder, expires_at) VALUES (?, ?, ?)",

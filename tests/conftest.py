@@ -38,6 +38,7 @@ class FeedServer:
     routes: dict[str, Response | Callable[[BaseHTTPRequestHandler], Response]]
     requests: list[tuple[str, dict[str, str]]]
     base: str
+    request_times: list[tuple[str, float]] = field(default_factory=list)
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -55,6 +56,7 @@ def _handler(server_state: FeedServer) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:  # noqa: N802 - the http.server API
             server_state.requests.append((self.path, dict(self.headers.items())))
+            server_state.request_times.append((self.path, time.monotonic()))
             route = server_state.routes.get(self.path)
             if route is None:
                 self._send(Response(b"not found", 404))

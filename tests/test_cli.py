@@ -101,7 +101,7 @@ def test_no_config_anywhere(tmp_path: Path) -> None:
 
 
 def test_every_command_has_help_with_an_example(tmp_path: Path) -> None:
-    for command in ("run", "digest", "export", "parse"):
+    for command in ("run", "digest", "export", "parse", "daemon"):
         done = monitor(command, "--help", cwd=tmp_path)
         assert done.returncode == 0
         assert "example" in done.stdout and f"monitor {command}" in done.stdout
@@ -109,7 +109,13 @@ def test_every_command_has_help_with_an_example(tmp_path: Path) -> None:
 
 def test_readme_documents_every_command() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for command in ("monitor run", "monitor digest", "monitor export", "monitor parse"):
+    for command in (
+        "monitor run",
+        "monitor digest",
+        "monitor export",
+        "monitor parse",
+        "monitor daemon",
+    ):
         assert f"`{command}" in readme, command
 
 

@@ -1,0 +1,299 @@
+"""`monitor daemon`: every feed on its own schedule, every digest on time.
+
+APScheduler runs three kinds of job on the asyncio loop:
+
+- *dispatch*, every `TICK` seconds: starts a fetch for each feed whose stored
+  ``next_fetch_at`` has come (`schedule.next_fetch` decides it after each
+  fetch). A feed already being fetched is skipped, so runs of one feed never
+  overlap; a fetch that hangs is cut off by the fetch timeout, and the
+  scheduler itself never waits on a feed.
+- one cron job per digest at its ``send_at`` in its time zone (APScheduler's
+  cron trigger follows daylight-saving changes). A slot missed while the
+  daemon was down is sent once at start-up; the last slot handled is stored
+  per digest, so it is never sent twice.
+- *lease*, renewing the database lease that makes this the only daemon on the
+  database. A second daemon, or ``monitor run``, refuses to start with a
+  message naming the holder; a holder killed on this host is taken over.
+
+SIGHUP reloads the configuration (feeds added or removed take effect at the
+next tick; a broken file is reported and the old configuration kept).
+SIGTERM and SIGINT stop the scheduler, let running fetches finish (each
+feed is stored in one transaction, so a fetch cut off stores nothing), and
+release the lease.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from .config import Config, DigestConfig, FeedConfig, load_config
+from .errors import ConfigError, MonitorError, StorageError
+from .fetch import Fetcher
+from .instance import HOLDER
+from .pipeline import FeedReport, fetch_feed, send_digests
+from .schedule import digest_due, digest_slot
+from .storage import Storage
+
+log = logging.getLogger("monitor")
+
+TICK = 0.5
+DAEMON_LEASE = "daemon"
+LEASE_SECONDS = 60
+RENEW_SECONDS = 15
+STOP_GRACE = 5.0
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Daemon:
+    def __init__(self, config_path: Path) -> None:
+        self.config_path = config_path
+        self.config = load_config(config_path)
+        self.storage = Storage(
+            self.config.storage.path, block_count=self.config.dedup.max_distance + 1
+        )
+        self.fetcher = Fetcher(self.config.fetch, self.config.base_dir)
+        self.running: dict[str, asyncio.Task[None]] = {}
+        self.stopping = asyncio.Event()
+        self.scheduler = AsyncIOScheduler(timezone=UTC)
+
+    async def run(self) -> int:
+        take_daemon_lease(self.storage, self.config)
+        loop = asyncio.get_running_loop()
+        for number in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(number, self.stopping.set)
+        loop.add_signal_handler(signal.SIGHUP, self.reload)
+        try:
+            self.scheduler.add_job(
+                self.dispatch, "interval", seconds=TICK, id="dispatch",
+                max_instances=1, coalesce=True, next_run_time=utcnow(),
+            )  # fmt: skip
+            self.scheduler.add_job(
+                self.renew_lease, "interval", seconds=RENEW_SECONDS, id="lease",
+                max_instances=1, coalesce=True,
+            )  # fmt: skip
+            self.schedule_digests()
+            self.scheduler.start()
+            log.info(
+                "daemon started: %d feeds, digests %s",
+                len(self.config.feeds),
+                ", ".join(
+                    f"{d.name} at {d.send_at:%H:%M:%S} {d.timezone}" for d in self.config.digests
+                ),
+            )
+            await self.catch_up_digests()
+            await self.stopping.wait()
+            log.info("stopping: waiting for %d running fetches", len(self.running))
+            self.scheduler.shutdown(wait=False)
+            if self.running:
+                _, late = await asyncio.wait(list(self.running.values()), timeout=STOP_GRACE)
+                for task in late:
+                    task.cancel()
+                await asyncio.gather(*late, return_exceptions=True)
+        finally:
+            await self.fetcher.__aexit__()
+            self.storage.release_lease(DAEMON_LEASE, HOLDER)
+            self.storage.close()
+        log.info("daemon stopped")
+        return 0
+
+    # feeds
+
+    async def dispatch(self) -> None:
+        names = [feed.name for feed in self.config.feeds if feed.name not in self.running]
+        try:
+            due = self.storage.due_feeds(names, utcnow())
+        except StorageError as e:
+            log.error("%s", e)
+            return
+        for feed in self.config.feeds:
+            if feed.name in due and feed.name not in self.running:
+                task = asyncio.create_task(self.fetch(feed), name=f"fetch {feed.name}")
+                self.running[feed.name] = task
+                task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self.running.pop(task.get_name().removeprefix("fetch "), None)
+
+    async def fetch(self, feed: FeedConfig) -> None:
+        try:
+            report = await fetch_feed(self.config, self.storage, self.fetcher, feed)
+        except MonitorError as e:  # the database, not the feed
+            log.error("%s", e)
+            return
+        log_fetch(report)
+
+    # digests
+
+    def schedule_digests(self) -> None:
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith("digest:"):
+                job.remove()
+        for digest in self.config.digests:
+            trigger = CronTrigger(
+                hour=digest.send_at.hour,
+                minute=digest.send_at.minute,
+                second=digest.send_at.second,
+                timezone=digest.zone,
+            )
+            self.scheduler.add_job(
+                self.send_digest, trigger, args=[digest.name], id=f"digest:{digest.name}",
+                max_instances=1, coalesce=True, misfire_grace_time=3600,
+            )  # fmt: skip
+
+    async def catch_up_digests(self) -> None:
+        now = utcnow()
+        for digest in self.config.digests:
+            last = self.last_slot(digest)
+            if last is None:
+                # First start on this database: nothing was missed.
+                self.storage.set_meta(
+                    slot_key(digest), digest_slot(now, digest.send_at, digest.zone).isoformat()
+                )
+            elif digest_due(now, digest.send_at, digest.zone, last):
+                log.info(
+                    "digest %s: sending the one missed at %s",
+                    digest.name,
+                    digest_slot(now, digest.send_at, digest.zone),
+                )
+                await self.send_digest(digest.name)
+
+    def last_slot(self, digest: DigestConfig) -> datetime | None:
+        value = self.storage.get_meta(slot_key(digest))
+        return datetime.fromisoformat(value) if value else None
+
+    async def send_digest(self, name: str) -> None:
+        try:
+            digest = self.config.digest_named(name)
+        except ConfigError:
+            return  # removed by a reload
+        now = utcnow()
+        slot = digest_slot(now, digest.send_at, digest.zone)
+        last = self.last_slot(digest)
+        if last is not None and last >= slot:
+            return
+        try:
+            outcomes = send_digests(self.config, self.storage, names=(name,))
+        except MonitorError as e:
+            retry = max(self.config.fetch.min_interval, timedelta(seconds=1))
+            log.error("%s; trying again in %s", e, retry)
+            self.scheduler.add_job(
+                self.send_digest, "date", run_date=now + retry, args=[name],
+                id=f"retry:{name}", replace_existing=True,
+            )  # fmt: skip
+            return
+        self.storage.set_meta(slot_key(digest), slot.isoformat())
+        if not outcomes:
+            log.info("digest %s: no pending stories", name)
+        for outcome in outcomes:
+            log.info(
+                "digest %s delivered: %d stories to %s → %s",
+                name, outcome.digest.story_count, ", ".join(outcome.recipients), outcome.transport,
+            )  # fmt: skip
+
+    # housekeeping
+
+    async def renew_lease(self) -> None:
+        try:
+            if self.storage.acquire_lease(DAEMON_LEASE, HOLDER, LEASE_SECONDS, utcnow()) is None:
+                log.error("lost the daemon lease to another process; stopping")
+                self.stopping.set()
+        except StorageError as e:
+            log.error("%s", e)
+
+    def reload(self) -> None:
+        try:
+            config = load_config(self.config_path)
+        except ConfigError as e:
+            log.error("reload failed, keeping the running configuration: %s", e)
+            return
+        if config.storage.path != self.config.storage.path:
+            log.warning("reload: storage.path changed; restart the daemon to use the new one")
+            config = _with_storage(config, self.config)
+        if config.fetch != self.config.fetch:
+            old = self.fetcher
+            self.fetcher = Fetcher(config.fetch, config.base_dir)
+            asyncio.get_running_loop().call_later(
+                config.fetch.timeout + STOP_GRACE, lambda: asyncio.ensure_future(old.__aexit__())
+            )
+        added = {f.name for f in config.feeds} - {f.name for f in self.config.feeds}
+        removed = {f.name for f in self.config.feeds} - {f.name for f in config.feeds}
+        self.config = config
+        self.schedule_digests()
+        log.info(
+            "configuration reloaded: %d feeds (%d added, %d removed)",
+            len(config.feeds), len(added), len(removed),
+        )  # fmt: skip
+
+
+def slot_key(digest: DigestConfig) -> str:
+    return f"digest_slot:{digest.name}"
+
+
+def _with_storage(new: Config, old: Config) -> Config:
+    from dataclasses import replace
+
+    return replace(new, storage=old.storage)
+
+
+def take_daemon_lease(storage: Storage, config: Config) -> None:
+    if storage.acquire_lease(DAEMON_LEASE, HOLDER, LEASE_SECONDS, utcnow()) is None:
+        holder = storage.lease_holder(DAEMON_LEASE, utcnow()) or "another process"
+        raise StorageError(
+            f"database {config.storage.path}: a monitor daemon ({holder}) is already "
+            "running on it; stop it first"
+        )
+
+
+def daemon_holder(storage: Storage) -> str | None:
+    """The daemon running on this database, if any (for `monitor run` to refuse)."""
+    from .instance import is_stale
+
+    holder = storage.lease_holder(DAEMON_LEASE, utcnow())
+    return None if holder is None or holder == HOLDER or is_stale(holder) else holder
+
+
+def log_fetch(report: FeedReport) -> None:
+    status = report.http_status if report.http_status is not None else report.status
+    fields = {
+        "event": "fetch",
+        "feed": report.name,
+        "status": status,
+        "new": report.new,
+        "reposts": report.reposts,
+        "seconds": round(report.seconds, 3),
+        "next": report.next_fetch_at.isoformat() if report.next_fetch_at else None,
+    }
+    if report.error:
+        when = f"; next try {report.next_fetch_at:%H:%M:%S}" if report.next_fetch_at else ""
+        log.error("%s%s", report.error, when, extra={"fields": {**fields, "error": report.error}})
+    else:
+        when = f"{report.next_fetch_at:%H:%M:%S}" if report.next_fetch_at else "-"
+        log.info(
+            "feed %r: %s, %d new, %d reposts, %.2f s, next %s",
+            report.name, status, report.new, report.reposts, report.seconds, when,
+            extra={"fields": fields},
+        )  # fmt: skip
+    for problem in report.item_errors:
+        log.warning("%s", problem, extra={"fields": {"event": "item", "feed": report.name}})
+
+
+def run_daemon(config_path: Path) -> int:
+    daemon_loop = asyncio.new_event_loop()
+    try:
+        return daemon_loop.run_until_complete(_start(config_path))
+    finally:
+        daemon_loop.close()
+
+
+async def _start(config_path: Path) -> int:
+    return await Daemon(config_path).run()

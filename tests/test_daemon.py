@@ -1,0 +1,313 @@
+"""`monitor daemon` as a real process against loopback HTTP and SMTP servers.
+
+Schedules are compressed to seconds (``min_interval = 1``); each test runs
+the daemon for a few seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from aiosmtpd.controller import Controller
+from conftest import FeedServer, MailHandler, Response, _free_port, smtp_table
+from fixtures.make_samples import build
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+class Daemon:
+    def __init__(self, config: Path) -> None:
+        self.config = config
+        self.log = config.parent / "daemon.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Daemon:
+        stream = self.log.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "monitor", "daemon", "--config", str(self.config)],
+            stdout=stream,
+            stderr=stream,
+        )
+        return self
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        assert self.process is not None
+        self.process.send_signal(sig)
+        return self.process.wait(timeout=20)
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+    def text(self) -> str:
+        return self.log.read_text(encoding="utf-8") if self.log.exists() else ""
+
+
+@pytest.fixture
+def daemons() -> Iterator[list[Daemon]]:
+    started: list[Daemon] = []
+    yield started
+    for daemon in started:
+        if daemon.process and daemon.process.poll() is None:
+            daemon.kill()
+
+
+def wait_for(check: Callable[[], Any], seconds: float = 20) -> Any:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if value := check():
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"not within {seconds} s")
+
+
+def config_file(
+    folder: Path, feeds: list[tuple[str, str]], extra: str = "", digest: str = ""
+) -> Path:
+    lines = [
+        "[storage]", 'path = "monitor.db"',
+        "[fetch]", "interval = 1", "min_interval = 1", "timeout = 3",
+        "[digest]", 'timezone = "Asia/Shanghai"', 'recipients = ["reader@example.org"]',
+        'sender = "monitor@example.org"', 'outbox = "outbox"', digest, extra,
+    ]  # fmt: skip
+    for name, url in feeds:
+        lines += ["[[feeds]]", f'name = "{name}"', f'url = "{url}"']
+    path = folder / "config.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def stored_urls(config: Path) -> set[str]:
+    db = sqlite3.connect(config.parent / "monitor.db")
+    try:
+        return {row[0] for row in db.execute("SELECT url FROM items")}
+    except sqlite3.OperationalError:
+        return set()
+    finally:
+        db.close()
+
+
+def integrity(config: Path) -> str:
+    db = sqlite3.connect(config.parent / "monitor.db")
+    try:
+        return str(db.execute("PRAGMA integrity_check").fetchone()[0])
+    finally:
+        db.close()
+
+
+def send_at(seconds_from_now: float) -> str:
+    when = datetime.now(SHANGHAI) + timedelta(seconds=seconds_from_now)
+    return f'send_at = "{when:%H:%M:%S}"'
+
+
+def test_feeds_on_their_intervals_and_a_failing_feed_backs_off_and_recovers(
+    tmp_path: Path, feed_server: FeedServer, daemons: list[Daemon]
+) -> None:
+    samples = build()
+    feed_server.routes["/good.xml"] = Response(samples["dw.xml"].encode())
+    attempts = {"n": 0}
+
+    def flaky(_: object) -> Response:
+        attempts["n"] += 1
+        if attempts["n"] <= 3:
+            return Response(b"down", 500)
+        return Response(samples["rfi.xml"].encode())
+
+    feed_server.routes["/flaky.xml"] = flaky
+    config = config_file(
+        tmp_path, [("good", feed_server.url("/good.xml")), ("flaky", feed_server.url("/flaky.xml"))]
+    )
+    daemon = Daemon(config).start()
+    daemons.append(daemon)
+    wait_for(lambda: len(stored_urls(config)) == 3, seconds=25)  # 1 from good, 2 from flaky
+    started = feed_server.hits("/good.xml")
+    time.sleep(4)
+    assert 2 <= feed_server.hits("/good.xml") - started <= 6  # every ~1 s, not a hammering loop
+    assert daemon.stop() == 0
+    log = daemon.text()
+    assert log.count("feed 'flaky': HTTP 500 Internal Server Error; next try") == 3
+    times = [t for p, t in feed_server.request_times if p == "/flaky.xml"][:4]
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    assert gaps[0] < gaps[1] < gaps[2] and gaps[2] > 2.5 * gaps[0]  # exponential back-off
+    assert "feed 'good': 200, 1 new" in log and "daemon stopped" in log
+    assert integrity(config) == "ok"
+
+
+def smtp_on(handler: MailHandler) -> Controller:
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    return controller
+
+
+def test_digest_is_sent_at_its_time_and_not_again_after_a_restart(
+    tmp_path: Path, feed_server: FeedServer, daemons: list[Daemon]
+) -> None:
+    feed_server.routes["/dw.xml"] = Response(build()["dw.xml"].encode())
+    handler = MailHandler()
+    smtp = smtp_on(handler)
+    try:
+        config = config_file(
+            tmp_path, [("dw", feed_server.url("/dw.xml"))], smtp_table(smtp.port), send_at(5)
+        )
+        daemon = Daemon(config).start()
+        daemons.append(daemon)
+        wait_for(lambda: handler.messages, seconds=20)
+        assert daemon.stop() == 0
+        second = Daemon(config).start()
+        daemons.append(second)
+        time.sleep(3)
+        assert second.stop() == 0
+        assert len(handler.messages) == 1
+        assert "对抗朝鲜" in handler.messages[0].get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    finally:
+        smtp.stop()
+
+
+def miss_a_digest(config: Path) -> None:
+    """Record that the last digest sent was two days ago, as if the daemon had been down."""
+    db = sqlite3.connect(config.parent / "monitor.db")
+    old = (datetime.now(SHANGHAI) - timedelta(days=2)).isoformat()
+    db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('digest_slot:daily', ?)", (old,))
+    db.commit()
+    db.close()
+
+
+def run_once(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", *args, "--config", str(config)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def test_a_missed_digest_is_sent_once_at_start_up(
+    tmp_path: Path, feed_server: FeedServer, daemons: list[Daemon]
+) -> None:
+    feed_server.routes["/dw.xml"] = Response(build()["dw.xml"].encode())
+    handler = MailHandler()
+    smtp = smtp_on(handler)
+    try:
+        config = config_file(
+            tmp_path, [("dw", feed_server.url("/dw.xml"))], smtp_table(smtp.port), send_at(-3600)
+        )
+        assert run_once(config, "run", "--no-digest").returncode == 0
+        miss_a_digest(config)
+        for _ in range(2):
+            daemon = Daemon(config).start()
+            daemons.append(daemon)
+            time.sleep(4)
+            assert daemon.stop() == 0
+        assert len(handler.messages) == 1
+        assert "sending the one missed" in daemon.log.read_text(encoding="utf-8")
+    finally:
+        smtp.stop()
+
+
+def test_kill_9_in_the_middle_of_a_fetch_loses_nothing(
+    tmp_path: Path, feed_server: FeedServer, daemons: list[Daemon]
+) -> None:
+    samples = build()
+    feed_server.routes["/rfi.xml"] = Response(samples["rfi.xml"].encode(), delay=2.5)
+    config = config_file(tmp_path, [("rfi", feed_server.url("/rfi.xml"))])
+    daemon = Daemon(config).start()
+    daemons.append(daemon)
+    wait_for(lambda: feed_server.hits("/rfi.xml") >= 1)
+    time.sleep(1)
+    daemon.kill()
+    assert stored_urls(config) == set()
+    feed_server.routes["/rfi.xml"] = Response(samples["rfi.xml"].encode())
+    again = Daemon(config).start()
+    daemons.append(again)
+    wait_for(lambda: len(stored_urls(config)) == 2)
+    assert again.stop() == 0
+    assert integrity(config) == "ok"
+
+
+class SlowMail(MailHandler):
+    """Takes seconds to accept a message; one whose sender went away is not accepted."""
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        await asyncio.sleep(3)
+        if server.transport is None or server.transport.is_closing():
+            return "451 sender went away"
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_kill_9_in_the_middle_of_a_digest_sends_it_once(
+    tmp_path: Path, feed_server: FeedServer, daemons: list[Daemon]
+) -> None:
+    feed_server.routes["/dw.xml"] = Response(build()["dw.xml"].encode())
+    handler = SlowMail()
+    smtp = smtp_on(handler)
+    try:
+        config = config_file(
+            tmp_path, [("dw", feed_server.url("/dw.xml"))], smtp_table(smtp.port), send_at(-3600)
+        )
+        assert run_once(config, "run", "--no-digest").returncode == 0
+        miss_a_digest(config)
+        daemon = Daemon(config).start()
+        daemons.append(daemon)
+        wait_for(lambda: "sending the one missed" in daemon.text())
+        time.sleep(1)
+        daemon.kill()  # while the server is still taking the message
+        time.sleep(3)
+        assert handler.messages == []
+        again = Daemon(config).start()
+        daemons.append(again)
+        wait_for(lambda: handler.messages, seconds=20)
+        time.sleep(1)
+        assert again.stop() == 0
+        assert len(handler.messages) == 1
+        assert integrity(config) == "ok"
+    finally:
+        smtp.stop()
+
+
+def test_one_daemon_per_database_and_run_refuses_while_it_works(
+    tmp_path: Path, feed_server: FeedServer, daemons: list[Daemon]
+) -> None:
+    feed_server.routes["/dw.xml"] = Response(build()["dw.xml"].encode())
+    config = config_file(tmp_path, [("dw", feed_server.url("/dw.xml"))])
+    first = Daemon(config).start()
+    daemons.append(first)
+    wait_for(lambda: "daemon started" in first.text())
+    second = run_once(config, "daemon")
+    assert second.returncode == 1
+    assert "a monitor daemon" in second.stderr and "is already running on it" in second.stderr
+    refused = run_once(config, "run")
+    assert refused.returncode == 1 and "is running on it" in refused.stderr
+    assert first.stop() == 0
+
+
+def test_sighup_reloads_the_feeds(
+    tmp_path: Path, feed_server: FeedServer, daemons: list[Daemon]
+) -> None:
+    samples = build()
+    feed_server.routes["/dw.xml"] = Response(samples["dw.xml"].encode())
+    feed_server.routes["/nyt.xml"] = Response(samples["nytimes.xml"].encode())
+    config = config_file(tmp_path, [("dw", feed_server.url("/dw.xml"))])
+    daemon = Daemon(config).start()
+    daemons.append(daemon)
+    wait_for(lambda: len(stored_urls(config)) == 1)
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + f'[[feeds]]\nname = "nyt"\nurl = "{feed_server.url("/nyt.xml")}"\n',
+        encoding="utf-8",
+    )
+    assert daemon.process is not None
+    os.kill(daemon.process.pid, signal.SIGHUP)
+    wait_for(lambda: len(stored_urls(config)) == 2)
+    assert "configuration reloaded: 2 feeds (1 added, 0 removed)" in daemon.text()
+    assert daemon.stop(signal.SIGINT) == 0
