@@ -33,6 +33,9 @@ EPILOG_EXPORT = """example:
   monitor export --format jsonl > items.jsonl"""
 EPILOG_DAEMON = """example:
   monitor daemon --config /etc/monitor/config.toml --log-format json"""
+EPILOG_STATUS = """examples:
+  monitor status
+  monitor status --json | jq '.feeds[] | select(.errors > 0)'"""
 EPILOG_PARSE = """examples:
   monitor parse https://rss.dw.com/rdf/rss-chi-all      # every item of a feed
   monitor parse saved-item.txt --adapter dw --json      # one archived item"""
@@ -158,6 +161,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     daemon.set_defaults(command=cmd_daemon)
 
+    status = commands.add_parser(
+        "status",
+        parents=[common],
+        help="show each feed's last fetch, errors and next fetch, and the digests",
+        description=(
+            "Show each configured feed: last fetch, HTTP status, items stored, last new "
+            "item, errors in a row and the last error, next fetch; then each digest: "
+            "last delivered and next due."
+        ),
+        epilog=EPILOG_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    status.add_argument("--json", action="store_true", help="one JSON document for scripts")
+    status.set_defaults(command=cmd_status)
+
     parse = commands.add_parser(
         "parse",
         parents=[common],
@@ -190,7 +208,7 @@ def _load(args: argparse.Namespace) -> Config:
 def _open(config: Config) -> Storage:
     from .storage import Storage
 
-    return Storage(config.storage.path, block_count=config.dedup.max_distance + 1)
+    return Storage.open(config)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -270,6 +288,19 @@ def cmd_export(args: argparse.Namespace) -> int:
         out = sys.stdout
         for record in storage.export_items():
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from .status import render_status, status_report
+
+    config = _load(args)
+    with _open(config) as storage:
+        report = status_report(config, storage)
+    if args.json:
+        sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+    else:
+        sys.stdout.write(render_status(report))
     return 0
 
 

@@ -30,6 +30,8 @@ SMTP_SECURITY = ("starttls", "ssl", "none")
 @dataclass(frozen=True)
 class StorageConfig:
     path: Path
+    busy_timeout: float = 30.0
+    """Seconds to wait for another process's write to finish before giving up."""
 
 
 @dataclass(frozen=True)
@@ -84,9 +86,27 @@ class SmtpConfig:
     password_env: str | None = None
     timeout: float = 30.0
     ca_file: Path | None = None
+    password_file: Path | None = None
 
     def password(self) -> str | None:
-        """The password, read from the environment only when it is needed."""
+        """The password, read only when it is needed, never kept in the config.
+
+        From the environment variable `password_env`, or the file `password_file`,
+        which must not be readable by group or others (chmod 600).
+        """
+        if self.password_file is not None:
+            try:
+                mode = self.password_file.stat().st_mode
+                if mode & 0o077:
+                    raise ConfigError(
+                        f"smtp.password_file: {self.password_file} can be read by others; "
+                        f"run: chmod 600 {self.password_file}"
+                    )
+                return self.password_file.read_text(encoding="utf-8").strip()
+            except OSError as e:
+                raise ConfigError(
+                    f"smtp.password_file: cannot read {self.password_file}: {e.strerror}"
+                ) from e
         if not self.password_env:
             return None
         value = os.environ.get(self.password_env)
@@ -113,6 +133,7 @@ class FeedConfig:
     topics: tuple[str, ...] = ()
     adapter: str | None = None
     interval: timedelta | None = None
+    verify_tls: bool = True
 
 
 @dataclass(frozen=True)
@@ -263,7 +284,8 @@ class _Builder:
 
         storage = self.table(data, "storage")
         storage_config = StorageConfig(
-            path=self.path_value(storage.text("path", "monitor.db", nonempty=True))
+            path=self.path_value(storage.text("path", "monitor.db", nonempty=True)),
+            busy_timeout=storage.number("busy_timeout", StorageConfig.busy_timeout, minimum=0.1),
         )
         storage.done()
 
@@ -408,6 +430,7 @@ class _Builder:
             password_env=t.text("password_env", "") or None,
             timeout=t.number("timeout", SmtpConfig.timeout, minimum=0.1),
             ca_file=self.path_value(ca_file) if (ca_file := t.text("ca_file", "")) else None,
+            password_file=self.path_value(pw) if (pw := t.text("password_file", "")) else None,
         )
         t.done()
         return config
@@ -448,6 +471,7 @@ class _Builder:
             topics=topics,
             adapter=t.text("adapter", "") or None,
             interval=t.duration("interval", None),
+            verify_tls=t.boolean("verify_tls", True),
         )
         t.done()
         return config

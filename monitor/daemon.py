@@ -58,9 +58,7 @@ class Daemon:
     def __init__(self, config_path: Path) -> None:
         self.config_path = config_path
         self.config = load_config(config_path)
-        self.storage = Storage(
-            self.config.storage.path, block_count=self.config.dedup.max_distance + 1
-        )
+        self.storage = Storage.open(self.config)
         self.fetcher = Fetcher(self.config.fetch, self.config.base_dir)
         self.running: dict[str, asyncio.Task[None]] = {}
         self.stopping = asyncio.Event()

@@ -26,6 +26,8 @@ class FetchResult:
     cache_control: str | None = None
     expires: str | None = None
     date: str | None = None
+    moved_to: str | None = None
+    """The new address when every redirect on the way was permanent (301/308)."""
 
     @property
     def not_modified(self) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 import io
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -28,7 +29,38 @@ class ParsedFeed:
     """The feed's RSS <ttl>: how long it may be cached."""
 
 
-def parse_feed(content: bytes, feed_name: str) -> ParsedFeed:
+_XML_ENCODING = re.compile(rb"^\s*<\?xml[^>]*\bencoding\s*=", re.IGNORECASE)
+_XML_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+
+
+def as_utf8(content: bytes, content_type: str | None = None) -> bytes:
+    """The feed as UTF-8 when it is in another encoding that nothing declares.
+
+    Feeds in GBK, GB18030 or Big5 often declare nothing; XML then means UTF-8
+    and feedparser, finding it is not, falls back to windows-1252, which turns
+    Chinese into mojibake. A declared encoding (BOM, XML declaration, HTTP
+    charset) is left to feedparser; an undeclared one is detected.
+    """
+    if content.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        return content
+    if _XML_ENCODING.match(content) or (content_type and _CHARSET.search(content_type)):
+        return content
+    try:
+        content.decode("utf-8")
+        return content
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(content[:200_000]).best()
+    if best is None or not best.encoding or best.encoding in ("utf_8", "ascii"):
+        return content
+    text = content.decode(best.encoding, errors="replace")
+    return _XML_DECLARATION.sub(b"", text.encode("utf-8"), count=1)
+
+
+def parse_feed(content: bytes, feed_name: str, content_type: str | None = None) -> ParsedFeed:
     """The items of one feed document.
 
     A damaged feed whose entries could still be read keeps them, with a
@@ -37,7 +69,13 @@ def parse_feed(content: bytes, feed_name: str) -> ParsedFeed:
     """
     if not content.strip():
         raise ParseError(f"feed {feed_name!r}: empty response body")
-    parsed = feedparser.parse(io.BytesIO(content), sanitize_html=False, resolve_relative_uris=False)
+    headers = {"content-type": content_type} if content_type else None
+    parsed = feedparser.parse(
+        io.BytesIO(as_utf8(content, content_type)),
+        sanitize_html=False,
+        resolve_relative_uris=False,
+        response_headers=headers,
+    )
     entries = parsed.get("entries") or []
     reason = str(parsed.get("bozo_exception", "")).strip().split("\n")[0]
     detail = f": {reason}" if reason else ""

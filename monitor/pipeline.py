@@ -119,8 +119,15 @@ async def fetch_feed(
         report.error = f"feed {feed.name!r}: gone (HTTP 410); not fetched until its url changes"
         return report
     try:
-        result = await fetcher.fetch(feed, Validators(state.etag, state.last_modified))
+        validators = Validators(state.etag, state.last_modified)
+        result = await fetcher.fetch(feed, validators, state.moved_to)
         report.http_status = result.status
+        if result.moved_to and result.moved_to != state.moved_to:
+            storage.record_move(state.id, result.moved_to)
+            report.item_errors.append(
+                f"feed {feed.name!r}: moved permanently to {result.moved_to}; fetching it "
+                "from there (update the config to keep it)"
+            )
         store_feed(config, storage, feed, state, result, report, clock())
     except MonitorError as e:
         now = clock()
@@ -173,7 +180,7 @@ def store_feed(
     if result.files:
         parsed = parse_archive(result.files, feed.name)
     else:
-        parsed = parse_feed(result.content or b"", feed.name)
+        parsed = parse_feed(result.content or b"", feed.name, result.content_type)
     if parsed.warning:
         report.item_errors.append(parsed.warning)
     hints = replace(hints, ttl_minutes=parsed.ttl_minutes)

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from .config import Config
 from .dedup import FEATURES_VERSION, Candidate, Features, blocks, hamming, shingles_of
 from .errors import StorageError
 from .instance import is_stale
@@ -153,6 +154,7 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE feeds ADD COLUMN next_fetch_at TEXT;
     ALTER TABLE feeds ADD COLUMN gone INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE feeds ADD COLUMN moved_to TEXT;
     """,
 )
 ALL_RECIPIENTS = "*"
@@ -170,6 +172,7 @@ class FeedState:
     error_count: int = 0
     next_fetch_at: datetime | None = None
     gone: bool = False
+    moved_to: str | None = None
 
 
 def _iso(moment: datetime) -> str:
@@ -193,13 +196,14 @@ def _unsigned(value: int) -> int:
 class Storage:
     """One open database. Use as a context manager, or call `close()`."""
 
-    def __init__(self, path: Path, *, block_count: int = 4) -> None:
+    def __init__(self, path: Path, *, block_count: int = 4, busy_timeout: float = 30.0) -> None:
         self.path = path
         self.block_count = block_count
+        self.busy_timeout = busy_timeout
         try:
             if path.parent and not path.parent.exists():
                 path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
+            self._db = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
         except (sqlite3.Error, OSError) as e:
             raise StorageError(f"database {path}: cannot open: {e}") from e
         self._db.row_factory = sqlite3.Row
@@ -210,6 +214,14 @@ class Storage:
             self._migrate()
             self._refresh_features()
             self._sync_blocks()
+
+    @classmethod
+    def open(cls, config: Config) -> Storage:
+        return cls(
+            config.storage.path,
+            block_count=config.dedup.max_distance + 1,
+            busy_timeout=config.storage.busy_timeout,
+        )
 
     def __enter__(self) -> Storage:
         return self
@@ -228,6 +240,15 @@ class Storage:
             message = str(e)
             if "file is not a database" in message or "malformed" in message:
                 message = "not a monitor database, or corrupted"
+            elif "locked" in message or "busy" in message:
+                message = (
+                    f"locked by another process (waited {self.busy_timeout:g} s); try again "
+                    "later, or raise storage.busy_timeout"
+                )
+            elif "readonly" in message:
+                message = "the file (or its folder) is read-only"
+            elif "disk is full" in message or "disk I/O" in message:
+                message = f"{message}; nothing of this transaction was kept"
             raise StorageError(f"database {self.path}: {doing}: {message}") from e
 
     @contextmanager
@@ -238,7 +259,9 @@ class Storage:
             try:
                 yield
             except BaseException:
-                self._db.execute("ROLLBACK")
+                # SQLite rolls back by itself on some errors (a full disk, for one).
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
             else:
                 self._db.execute("COMMIT")
@@ -332,8 +355,8 @@ class Storage:
         """
         with self._errors("read feed"):
             row = self._db.execute(
-                """SELECT id, url, etag, last_modified, error_count, next_fetch_at, gone
-                   FROM feeds WHERE name = ?""",
+                """SELECT id, url, etag, last_modified, error_count, next_fetch_at, gone,
+                       moved_to FROM feeds WHERE name = ?""",
                 (name,),
             ).fetchone()
             if row is None:
@@ -344,7 +367,8 @@ class Storage:
             if row["url"] != url:
                 self._db.execute(
                     """UPDATE feeds SET url = ?, etag = NULL, last_modified = NULL,
-                           error_count = 0, next_fetch_at = NULL, gone = 0 WHERE id = ?""",
+                           error_count = 0, next_fetch_at = NULL, gone = 0, moved_to = NULL
+                       WHERE id = ?""",
                     (url, row["id"]),
                 )
                 return FeedState(row["id"], None, None)
@@ -355,7 +379,13 @@ class Storage:
                 row["error_count"],
                 datetime.fromisoformat(row["next_fetch_at"]) if row["next_fetch_at"] else None,
                 bool(row["gone"]),
+                row["moved_to"],
             )
+
+    def record_move(self, feed_id: int, url: str) -> None:
+        """The feed moved permanently (301/308): fetch it from `url` from now on."""
+        with self._errors("record feed move"):
+            self._db.execute("UPDATE feeds SET moved_to = ? WHERE id = ?", (url, feed_id))
 
     def record_fetch(
         self,
@@ -401,6 +431,25 @@ class Storage:
                     status, feed_id,
                 ),
             )  # fmt: skip
+
+    def feed_statuses(self) -> dict[str, dict[str, Any]]:
+        """Everything `monitor status` shows of each feed, by name."""
+        with self._errors("read feeds"):
+            rows = self._db.execute(
+                """SELECT f.name, f.url, f.moved_to, f.last_fetched_at, f.last_status,
+                       f.last_error, f.error_count, f.next_fetch_at, f.gone, f.last_new_at,
+                       (SELECT COUNT(*) FROM items i WHERE i.feed_id = f.id) AS items
+                   FROM feeds f"""
+            ).fetchall()
+        return {row["name"]: dict(row) for row in rows}
+
+    def last_delivery(self, digest: str) -> str | None:
+        with self._errors("read digests"):
+            row = self._db.execute(
+                "SELECT MAX(delivered_at) FROM digests WHERE name = ? AND status = 'sent'",
+                (digest,),
+            ).fetchone()
+        return row[0] if row else None
 
     def get_meta(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

@@ -35,7 +35,7 @@ class Response:
 class FeedServer:
     """A threaded HTTP server whose routes the test sets: path → Response."""
 
-    routes: dict[str, Response | Callable[[BaseHTTPRequestHandler], Response]]
+    routes: dict[str, Response | Callable[[BaseHTTPRequestHandler], Response | None]]
     requests: list[tuple[str, dict[str, str]]]
     base: str
     request_times: list[tuple[str, float]] = field(default_factory=list)
@@ -62,6 +62,8 @@ def _handler(server_state: FeedServer) -> type[BaseHTTPRequestHandler]:
                 self._send(Response(b"not found", 404))
                 return
             response = route(self) if callable(route) else route
+            if response is None:
+                return  # the route wrote its own (mis)behaviour
             if response.delay:
                 time.sleep(response.delay)
             if response.etag and self.headers.get("If-None-Match") == response.etag:

@@ -101,7 +101,7 @@ def test_no_config_anywhere(tmp_path: Path) -> None:
 
 
 def test_every_command_has_help_with_an_example(tmp_path: Path) -> None:
-    for command in ("run", "digest", "export", "parse", "daemon"):
+    for command in ("run", "digest", "export", "parse", "daemon", "status"):
         done = monitor(command, "--help", cwd=tmp_path)
         assert done.returncode == 0
         assert "example" in done.stdout and f"monitor {command}" in done.stdout

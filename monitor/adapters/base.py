@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import lxml.html
@@ -54,9 +54,9 @@ class SiteAdapter:
             page.original_source or findings.original_source or boilerplate.original_from_text(text)
         )
         return Article(
-            title=item.title or (lines[0][:200] if lines else ""),
+            title=short_title(item.title or (lines[0] if lines else "")),
             url=canonical_url(item.url) if item.url else "",
-            published=page.published or item.published or fetched,
+            published=plausible_date(page.published or item.published, fetched),
             authors=tuple(dict.fromkeys(page.authors or findings.authors or item.authors)),
             text=text,
             html=markup.sanitize(markup.to_html(root)),
@@ -73,6 +73,28 @@ class SiteAdapter:
         if value.tzinfo is None:
             return value.replace(tzinfo=ZoneInfo(self.timezone))
         return value
+
+
+MAX_TITLE = 300
+EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)
+"""Before news feeds existed: a date this old is a placeholder (often 1970-01-01)."""
+
+
+def short_title(title: str) -> str:
+    """One line, at most `MAX_TITLE` characters (some feeds put the article in the title)."""
+    title = " ".join(title.split())
+    return title if len(title) <= MAX_TITLE else title[: MAX_TITLE - 1] + "…"
+
+
+def plausible_date(published: datetime | None, fetched: datetime) -> datetime:
+    """The item's date, unless it is missing, a placeholder, or in the future."""
+    if published is None:
+        return fetched
+    if published.tzinfo is None:
+        published = published.replace(tzinfo=UTC)
+    if published < EARLIEST or published > fetched + timedelta(days=1):
+        return fetched
+    return published
 
 
 def split_names(text: str) -> list[str]:

@@ -41,8 +41,14 @@ SAFE_TAGS = {
 SAFE_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "width", "height"}}
 
 
+# Characters XML (and so lxml) cannot hold: C0 controls but tab and line breaks,
+# lone surrogates, and the two noncharacters U+FFFE and U+FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def parse_fragment(html: str) -> lxml.html.HtmlElement:
     """Parse an item's HTML (or plain text) into one wrapper element."""
+    html = _NOT_XML.sub("", html)
     if not html.strip():
         return lxml.html.fragment_fromstring("<div></div>")
     try:
@@ -51,6 +57,15 @@ def parse_fragment(html: str) -> lxml.html.HtmlElement:
         wrapper = lxml.html.fragment_fromstring("<div></div>")
         wrapper.text = html
         return wrapper
+
+
+def is_tracking_pixel(element: lxml.html.HtmlElement) -> bool:
+    """A 0×0 or 1×1 image, or a hidden one: it counts readers, it shows nothing."""
+    if element.tag != "img":
+        return False
+    sizes = {element.get("width", "").strip(), element.get("height", "").strip()}
+    style = element.get("style", "").replace(" ", "").lower()
+    return bool(sizes & {"0", "1", "0px", "1px"}) or "display:none" in style
 
 
 def drop_chrome(root: lxml.html.HtmlElement) -> None:
@@ -66,6 +81,7 @@ def drop_chrome(root: lxml.html.HtmlElement) -> None:
             element.tag in NON_CONTENT_TAGS
             or element.tag in METADATA_TAGS
             or is_caption(element)
+            or is_tracking_pixel(element)
             or CHROME_PATTERN.search(marker)
             or any(name.startswith("data-selfpromo") for name in element.attrib)
         ) and element.getparent() is not None:
@@ -130,7 +146,11 @@ def paragraphs(root: lxml.html.HtmlElement) -> list[str]:
 
 
 def images(root: lxml.html.HtmlElement) -> tuple[str, ...]:
-    found = [unwrap_image_proxy(src) for img in root.iter("img") if (src := img.get("src"))]
+    found = [
+        unwrap_image_proxy(src)
+        for img in root.iter("img")
+        if (src := img.get("src")) and not is_tracking_pixel(img)
+    ]
     return tuple(dict.fromkeys(u for u in found if u.startswith(("http://", "https://"))))
 
 
