@@ -311,3 +311,44 @@ def test_sighup_reloads_the_feeds(
     wait_for(lambda: len(stored_urls(config)) == 2)
     assert "configuration reloaded: 2 feeds (1 added, 0 removed)" in daemon.text()
     assert daemon.stop(signal.SIGINT) == 0
+
+
+def test_per_host_politeness_and_json_log_lines(
+    tmp_path: Path, feed_server: FeedServer, daemons: list[Daemon]
+) -> None:
+    import json
+    import threading
+
+    lock = threading.Lock()
+    state = {"now": 0, "most": 0}
+    body = build()["dw.xml"].encode()
+
+    def slow(_: object) -> Response:
+        with lock:
+            state["now"] += 1
+            state["most"] = max(state["most"], state["now"])
+        time.sleep(0.5)
+        with lock:
+            state["now"] -= 1
+        return Response(body)
+
+    for n in range(4):
+        feed_server.routes[f"/f{n}.xml"] = slow
+    feeds = [(f"f{n}", feed_server.url(f"/f{n}.xml")) for n in range(4)]
+    config = config_file(tmp_path, feeds, extra="[fetch]\nper_host = 1".replace("[fetch]\n", ""))
+    text = config.read_text(encoding="utf-8").replace("timeout = 3", "timeout = 3\nper_host = 1")
+    config.write_text(text, encoding="utf-8")
+    daemon = Daemon(config)
+    daemon.process = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "daemon", "--log-format", "json", "--config", str(config)],
+        stdout=daemon.log.open("ab"), stderr=daemon.log.open("ab"),
+    )  # fmt: skip
+    daemons.append(daemon)
+    wait_for(lambda: feed_server.hits("/f3.xml") >= 1 and len(stored_urls(config)) >= 1)
+    time.sleep(1)
+    assert daemon.stop() == 0
+    assert state["most"] == 1  # one request at a time to 127.0.0.1
+    events = [json.loads(line) for line in daemon.text().splitlines()]
+    fetches = [e for e in events if e.get("event") == "fetch"]
+    assert {e["feed"] for e in fetches} == {"f0", "f1", "f2", "f3"}
+    assert all({"status", "new", "seconds", "next", "time", "level"} <= set(e) for e in fetches)

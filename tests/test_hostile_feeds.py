@@ -296,3 +296,27 @@ def test_odd_items_are_stored_sanely(
     assert any(r["title"].startswith(body_text[:10]) for r in records.values())  # untitled item
     run(config, capsys)
     assert len(export(config, capsys)) == 6  # nothing new the second time, even without GUIDs
+
+
+def test_a_guid_that_changes_on_every_fetch_is_not_a_new_item(
+    tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    calls = {"n": 0}
+
+    def changing(_: object) -> Response:
+        calls["n"] += 1
+        item = (
+            f"<item><guid>urn:uuid:{calls['n']}</guid><title>同一篇文章</title>"
+            "<link>https://x.org/same?utm_source=rss&amp;utm_campaign="
+            + str(calls["n"])
+            + "</link>"
+            "<description>韩国国防部周五表示，将恢复与日本的军事情报共享协定。</description></item>"
+        )
+        return Response(rss(item).encode())
+
+    feed_server.routes["/changing"] = changing
+    config = write_config(tmp_path, [("changing", feed_server.url("/changing"))])
+    for _ in range(3):
+        run(config, capsys)
+    records = export(config, capsys)
+    assert len(records) == 1  # the same page, however its GUID and tracking change
