@@ -335,7 +335,7 @@ def test_per_host_politeness_and_json_log_lines(
     for n in range(4):
         feed_server.routes[f"/f{n}.xml"] = slow
     feeds = [(f"f{n}", feed_server.url(f"/f{n}.xml")) for n in range(4)]
-    config = config_file(tmp_path, feeds, extra="[fetch]\nper_host = 1".replace("[fetch]\n", ""))
+    config = config_file(tmp_path, feeds)
     text = config.read_text(encoding="utf-8").replace("timeout = 3", "timeout = 3\nper_host = 1")
     config.write_text(text, encoding="utf-8")
     daemon = Daemon(config)
