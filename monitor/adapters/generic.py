@@ -17,6 +17,12 @@ from .base import Page, SiteAdapter
 # Below this many block elements a fragment is an article body already:
 # trafilatura's main-content scoring needs a page to compare against.
 MIN_BLOCKS_FOR_EXTRACTION = 8
+# Markup that makes a fragment look like a whole page rather than an article body.
+PAGE_TAGS = ("div", "ul", "ol", "table", "section", "article", "main", "nav", "header", "aside")
+# A plain run of paragraphs is an article body: trafilatura (2-4 ms an item) would
+# only confirm it. So it runs when at least this share of blocks is page markup
+# or link lists.
+MIN_PAGE_SHARE = 0.2
 
 
 class GenericAdapter(SiteAdapter):
@@ -24,7 +30,8 @@ class GenericAdapter(SiteAdapter):
     hosts: tuple[str, ...] = ()
 
     def prepare(self, root: lxml.html.HtmlElement, page: Page) -> None:
-        if len(markup.leaf_blocks(root)) < MIN_BLOCKS_FOR_EXTRACTION:
+        blocks = markup.leaf_blocks(root)
+        if len(blocks) < MIN_BLOCKS_FOR_EXTRACTION or not _looks_like_a_page(root, blocks):
             return
         extracted = _extract(lxml.html.tostring(root, encoding="unicode"))
         if extracted is None:
@@ -37,6 +44,14 @@ class GenericAdapter(SiteAdapter):
         root.text = kept.text
         for child in list(kept):
             root.append(child)
+
+
+def _looks_like_a_page(root: lxml.html.HtmlElement, blocks: list[lxml.html.HtmlElement]) -> bool:
+    if root.find(".//body") is not None or root.find(".//html") is not None:
+        return True
+    page_like = sum(1 for b in blocks if b.tag in ("li", "td") or b.find("a") is not None)
+    structure = sum(1 for _ in root.iter(*PAGE_TAGS))
+    return (page_like + structure) >= MIN_PAGE_SHARE * len(blocks)
 
 
 def _extract(html: str) -> str | None:

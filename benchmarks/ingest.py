@@ -1,0 +1,221 @@
+"""Ingest speed: `monitor run --no-digest` over generated feeds on a loopback server.
+
+    python benchmarks/ingest.py [--feeds 200] [--items 50] [--peers]
+
+Serves FEEDS × ITEMS generated Chinese articles (random sentences over the
+seeds' character frequencies, ~900 characters each, a tenth of them reposted
+in a second feed) from a
+threaded HTTP server on 127.0.0.1 with ETag support, then times a first
+`monitor run --no-digest` (everything new) and a second one (every feed
+answers 304). With --peers it runs reader and rss2email on the same feeds in
+the same run when they are installed. Prints wall time, CPU time, peak RSS,
+items per second and ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from html import escape
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from dedup_corpus import seed_texts  # noqa: E402
+
+
+def make_feeds(feeds: int, items: int, seed: int = 7) -> dict[str, bytes]:
+    rng = random.Random(seed)
+    chars = [c for c in "".join(seed_texts().values()) if "\u4e00" <= c <= "\u9fff"]
+
+    def sentence() -> str:
+        return "".join(rng.choices(chars, k=rng.randint(18, 45))) + "。"
+
+    articles: list[tuple[str, str]] = []
+    out: dict[str, bytes] = {}
+    start = datetime(2026, 11, 20, tzinfo=UTC)
+    for f in range(feeds):
+        entries = []
+        for i in range(items):
+            if articles and rng.random() < 0.1:
+                title, body = rng.choice(articles)  # a repost from another feed
+            else:
+                paragraphs = ["".join(sentence() for _ in range(3)) for _ in range(8)]
+                title = paragraphs[0][:24]
+                body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+                articles.append((title, body))
+            link = f"https://news{f}.example/{i}.html"
+            when = format_datetime(start + timedelta(minutes=f * items + i))
+            entries.append(
+                f"<item><title>{escape(title)}</title><link>{link}</link><guid>{link}</guid>"
+                f"<pubDate>{when}</pubDate><description><![CDATA[{body}]]></description></item>"
+            )
+        xml = (
+            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            f"<title>feed {f}</title><link>https://news{f}.example/</link>{''.join(entries)}"
+            "</channel></rss>"
+        )
+        out[f"/feed{f}.xml"] = xml.encode()
+    return out
+
+
+def serve(feeds: dict[str, bytes]) -> tuple[ThreadingHTTPServer, str]:
+    etags = {path: '"' + hashlib.md5(body).hexdigest() + '"' for path, body in feeds.items()}
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802
+            body = feeds.get(self.path.split("?")[0])
+            if body is None:
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            etag = etags[self.path.split("?")[0]]
+            if self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("ETag", etag)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def timed(
+    command: list[str], cwd: Path, env: dict[str, str] | None = None
+) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds and peak RSS (MB) of a child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run(command, cwd=cwd, check=True, env={**os.environ, **(env or {})},
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, after.ru_maxrss / 1024
+
+
+def run_monitor(base: str, paths: list[str], folder: Path) -> list[tuple[str, float, float, float]]:
+    config = folder / "config.toml"
+    lines = ['[storage]\npath = "monitor.db"\n[fetch]\nconcurrency = 16\nper_host = 16\n']
+    for path in paths:
+        lines.append(f'[[feeds]]\nname = "{path}"\nurl = "{base}{path}"\n')
+    config.write_text("".join(lines), encoding="utf-8")
+    command = [sys.executable, "-m", "monitor", "run", "--no-digest", "--config", str(config)]
+    return [
+        ("monitor, first run", *timed(command, folder)),
+        ("monitor, second run", *timed(command, folder)),
+    ]
+
+
+def run_reader(base: str, paths: list[str], folder: Path) -> list[tuple[str, float, float, float]]:
+    script = folder / "reader_bench.py"
+    script.write_text(
+        "import sys\nfrom reader import make_reader\n"
+        "r = make_reader(sys.argv[1])\n"
+        "for url in sys.argv[2:]:\n    r.add_feed(url, exist_ok=True)\n"
+        "r.update_feeds(workers=16)\n",
+        encoding="utf-8",
+    )
+    command = [
+        sys.executable,
+        str(script),
+        str(folder / "reader.sqlite"),
+        *[base + p for p in paths],
+    ]
+    return [
+        ("reader, first run", *timed(command, folder)),
+        ("reader, second run", *timed(command, folder)),
+    ]
+
+
+def run_rss2email(
+    base: str, paths: list[str], folder: Path
+) -> list[tuple[str, float, float, float]]:
+    r2e = shutil.which("r2e")
+    assert r2e
+    env = {"XDG_CONFIG_HOME": str(folder / "config"), "XDG_DATA_HOME": str(folder / "data")}
+    subprocess.run([r2e, "new", "bench@example.org"], check=True, env={**os.environ, **env}, cwd=folder,
+                   stdout=subprocess.DEVNULL)  # fmt: skip
+    for n, path in enumerate(paths):
+        subprocess.run(
+            [r2e, "add", f"f{n}", base + path], check=True, env={**os.environ, **env}, cwd=folder
+        )
+    command = [r2e, "run", "--no-send"]
+    return [("rss2email, first run", *timed(command, folder, env)),
+            ("rss2email, second run", *timed(command, folder, env))]  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="monitor ingest benchmark")
+    parser.add_argument("--feeds", type=int, default=200)
+    parser.add_argument("--items", type=int, default=50)
+    parser.add_argument(
+        "--peers", action="store_true", help="also run reader and rss2email if installed"
+    )
+    args = parser.parse_args()
+    feeds = make_feeds(args.feeds, args.items)
+    megabytes = sum(len(b) for b in feeds.values()) / 1e6
+    server, base = serve(feeds)
+    paths = sorted(feeds)
+    results: list[tuple[str, float, float, float]] = []
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            results += run_monitor(base, paths, Path(folder))
+        if args.peers:
+            try:
+                import reader  # noqa: F401
+            except ImportError:
+                print("reader is not installed: skipped")
+            else:
+                with tempfile.TemporaryDirectory() as folder:
+                    results += run_reader(base, paths, Path(folder))
+            if shutil.which("r2e"):
+                with tempfile.TemporaryDirectory() as folder:
+                    results += run_rss2email(base, paths, Path(folder))
+            else:
+                print("rss2email is not installed: skipped")
+    finally:
+        server.shutdown()
+    items = args.feeds * args.items
+    print(f"{args.feeds} feeds × {args.items} items = {items:,} items, {megabytes:.1f} MB of XML; "
+          f"{os.cpu_count()} cores; {datetime.now(UTC):%Y-%m-%d}")  # fmt: skip
+    print(f"{'run':<24}{'wall s':>9}{'cpu s':>9}{'peak MB':>9}{'items/s':>10}{'vs monitor':>12}")
+    firsts = {name.split(",")[0]: wall for name, wall, _, _ in results if "first" in name}
+    for name, wall, cpu, peak in results:
+        ratio = ""
+        if "first" in name and name.split(",")[0] != "monitor":
+            ratio = f"{wall / firsts['monitor']:.1f}×"
+        rate = f"{items / wall:,.0f}" if "first" in name else "-"
+        print(f"{name:<24}{wall:>9.2f}{cpu:>9.2f}{peak:>9.0f}{rate:>10}{ratio:>12}")
+
+
+if __name__ == "__main__":
+    main()
