@@ -33,6 +33,13 @@ EPILOG_EXPORT = """example:
   monitor export --format jsonl > items.jsonl"""
 EPILOG_DAEMON = """example:
   monitor daemon --config /etc/monitor/config.toml --log-format json"""
+EPILOG_INIT = """examples:
+  monitor init                       # ~/.config/monitor/config.toml on Linux
+  monitor init ./config.toml && monitor run --config ./config.toml"""
+EPILOG_FEEDS = """examples:
+  monitor feeds list
+  monitor feeds add https://www.rfi.fr/cn/rss --name 'RFI 中文' --topics 朝鲜半岛
+  monitor feeds pause 'RFI 中文'"""
 EPILOG_STATUS = """examples:
   monitor status
   monitor status --json | jq '.feeds[] | select(.errors > 0)'"""
@@ -118,6 +125,9 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run.add_argument("--no-digest", action="store_true", help="only fetch and store")
+    run.add_argument(
+        "--quiet", action="store_true", help="no progress bar: only problems and the summary"
+    )
     run.set_defaults(command=cmd_run)
 
     digest = commands.add_parser(
@@ -160,6 +170,72 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     daemon.set_defaults(command=cmd_daemon)
+
+    init = commands.add_parser(
+        "init",
+        help="write a starter config with the sample feeds",
+        description=(
+            "Write a commented starter config, with the bundled sample feeds copied "
+            "beside it, to PATH (default: your config folder, with the database and "
+            "outbox in your data folder)."
+        ),
+        epilog=EPILOG_INIT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    init.add_argument("path", nargs="?", metavar="PATH")
+    init.add_argument("--force", action="store_true", help="replace an existing file")
+    init.set_defaults(command=cmd_init, debug=False)
+
+    feeds = commands.add_parser(
+        "feeds",
+        help="list, add, remove, pause or resume feeds in the config",
+        description="Edit the feeds in the config file, keeping its comments and layout.",
+        epilog=EPILOG_FEEDS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    feed_commands = feeds.add_subparsers(title="feed commands", metavar="ACTION")
+    listing = feed_commands.add_parser("list", parents=[common], help="list the feeds")
+    listing.set_defaults(command=cmd_feeds_list)
+    add = feed_commands.add_parser(
+        "add", parents=[common], help="add a feed, after fetching it once",
+        epilog="example:\n  monitor feeds add https://rss.dw.com/rdf/rss-chi-all --name 'DW 中文'",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    add.add_argument("url", metavar="URL")
+    add.add_argument("--name", help="the feed's name (default: the host)")
+    add.add_argument("--topics", default="", help="default topics, comma-separated")
+    add.add_argument("--adapter", help="force a site adapter")
+    add.add_argument("--no-check", action="store_true", help="add without fetching it first")
+    add.set_defaults(command=cmd_feeds_add)
+    for action, helptext in (
+        ("remove", "remove a feed (its stored items stay)"),
+        ("pause", "stop fetching a feed for now"),
+        ("resume", "fetch a paused feed again"),
+    ):
+        sub = feed_commands.add_parser(action, parents=[common], help=helptext)
+        sub.add_argument("name", metavar="NAME")
+        sub.set_defaults(command=cmd_feeds_change, action=action)
+
+    importer = commands.add_parser(
+        "import-opml",
+        parents=[common],
+        help="add the feeds of an OPML file (categories become topics)",
+        description="Add the feeds of an OPML file; feeds already present are skipped.",
+        epilog="example:\n  monitor import-opml miniflux-export.opml",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    importer.add_argument("file", metavar="FILE")
+    importer.set_defaults(command=cmd_import_opml)
+    exporter = commands.add_parser(
+        "export-opml",
+        parents=[common],
+        help="write the feeds as OPML 2.0",
+        description="Write the configured feeds as OPML 2.0, their topics as categories.",
+        epilog="example:\n  monitor export-opml feeds.opml",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    exporter.add_argument("file", nargs="?", metavar="FILE", help="default: standard output")
+    exporter.set_defaults(command=cmd_export_opml)
 
     status = commands.add_parser(
         "status",
@@ -224,7 +300,13 @@ def cmd_run(args: argparse.Namespace) -> int:
                 f"database {config.storage.path}: monitor daemon ({holder}) is running on it "
                 "and fetches and sends by itself; stop it to use monitor run"
             )
-        report = ingest(config, storage)
+        if sys.stderr.isatty() and not args.quiet:
+            from .progress import RunProgress
+
+            with RunProgress(len(config.active_feeds)) as progress:
+                report = ingest(config, storage, on_feed=progress.feed_done)
+        else:
+            report = ingest(config, storage)
         for feed in report.feeds:
             if feed.error:
                 log.error("%s", feed.error)
@@ -288,6 +370,64 @@ def cmd_export(args: argparse.Namespace) -> int:
         out = sys.stdout
         for record in storage.export_items():
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from .manage import init
+
+    path = init(Path(args.path) if args.path else None, args.force)
+    follow = "monitor run" if not args.path else f"monitor run --config {args.path}"
+    log.info("wrote %s with the sample feeds; next: %s", path, follow)
+    return 0
+
+
+def cmd_feeds_list(args: argparse.Namespace) -> int:
+    config = _load(args)
+    for feed in config.feeds:
+        flags = " (paused)" if feed.paused else ""
+        topics = f"  [{', '.join(feed.topics)}]" if feed.topics else ""
+        sys.stdout.write(f"{feed.name}{flags}\t{feed.url}{topics}\n")
+    return 0
+
+
+def cmd_feeds_add(args: argparse.Namespace) -> int:
+    from .manage import add_feed
+
+    config = _load(args)
+    topics = [t.strip() for t in args.topics.split(",") if t.strip()]
+    log.info("%s", add_feed(config, args.url, args.name, topics, args.adapter, not args.no_check))
+    return 0
+
+
+def cmd_feeds_change(args: argparse.Namespace) -> int:
+    from .manage import remove_feed, set_paused
+
+    config = _load(args)
+    if args.action == "remove":
+        log.info("%s", remove_feed(config, args.name))
+    else:
+        log.info("%s", set_paused(config, args.name, args.action == "pause"))
+    return 0
+
+
+def cmd_import_opml(args: argparse.Namespace) -> int:
+    from .manage import import_opml
+
+    config = _load(args)
+    log.info("%s", import_opml(config, Path(args.file)))
+    return 0
+
+
+def cmd_export_opml(args: argparse.Namespace) -> int:
+    from .manage import export_opml
+
+    text = export_opml(_load(args))
+    if args.file:
+        Path(args.file).write_text(text, encoding="utf-8")
+        log.info("wrote %s", args.file)
+    else:
+        sys.stdout.write(text)
     return 0
 
 

@@ -134,6 +134,7 @@ class FeedConfig:
     adapter: str | None = None
     interval: timedelta | None = None
     verify_tls: bool = True
+    paused: bool = False
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,11 @@ class Config:
         return self.path.parent
 
     @property
+    def active_feeds(self) -> tuple[FeedConfig, ...]:
+        """The feeds to fetch: all but the paused ones."""
+        return tuple(feed for feed in self.feeds if not feed.paused)
+
+    @property
     def digest(self) -> DigestConfig:
         """The first (usually the only) digest."""
         return self.digests[0]
@@ -166,18 +172,32 @@ class Config:
 
 
 def find_config(explicit: str | os.PathLike[str] | None) -> Path:
-    """The config to use: ``--config``, else ``$MONITOR_CONFIG``, else ./config.toml."""
+    """The config to use: ``--config``, else ``$MONITOR_CONFIG``, else ./config.toml,
+    else the user's config file (`user_config_path`)."""
     if explicit:
         return Path(explicit)
     if os.environ.get(CONFIG_ENV):
         return Path(os.environ[CONFIG_ENV])
-    default = Path("config.toml")
-    if default.exists():
-        return default
+    for candidate in (Path("config.toml"), user_config_path()):
+        if candidate.exists():
+            return candidate
     raise ConfigError(
-        "no config file: pass --config PATH or set MONITOR_CONFIG "
-        "(config.example.toml is a working example)"
+        "no config file: pass --config PATH, set MONITOR_CONFIG, or run monitor init "
+        f"(which writes {user_config_path()})"
     )
+
+
+def user_config_path() -> Path:
+    """The platform's place for this user's config (e.g. ~/.config/monitor/config.toml)."""
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("monitor")) / "config.toml"
+
+
+def user_data_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("monitor"))
 
 
 def load_config(path: str | os.PathLike[str]) -> Config:
@@ -445,8 +465,6 @@ class _Builder:
                     f"{t.prefix}.patterns[{index}]", f"bad regular expression: {e}"
                 ) from e
         keywords = t.texts("keywords", ())
-        if not keywords and not patterns:
-            raise self.error(f"{t.prefix}.keywords", "a topic needs keywords or patterns")
         config = TopicConfig(
             name=t.text("name", "", nonempty=True),
             keywords=keywords,
@@ -472,6 +490,7 @@ class _Builder:
             adapter=t.text("adapter", "") or None,
             interval=t.duration("interval", None),
             verify_tls=t.boolean("verify_tls", True),
+            paused=t.boolean("paused", False),
         )
         t.done()
         return config

@@ -107,13 +107,14 @@ class Daemon:
     # feeds
 
     async def dispatch(self) -> None:
-        names = [feed.name for feed in self.config.feeds if feed.name not in self.running]
+        active = self.config.active_feeds
+        names = [feed.name for feed in active if feed.name not in self.running]
         try:
             due = self.storage.due_feeds(names, utcnow())
         except StorageError as e:
             log.error("%s", e)
             return
-        for feed in self.config.feeds:
+        for feed in active:
             if feed.name in due and feed.name not in self.running:
                 task = asyncio.create_task(self.fetch(feed), name=f"fetch {feed.name}")
                 self.running[feed.name] = task

@@ -94,16 +94,28 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def ingest(config: Config, storage: Storage, clock: Clock = _utcnow) -> RunReport:
-    """Fetch every feed once and store what is new."""
-    return asyncio.run(_ingest(config, storage, clock))
+def ingest(
+    config: Config,
+    storage: Storage,
+    clock: Clock = _utcnow,
+    on_feed: Callable[[FeedReport], None] | None = None,
+) -> RunReport:
+    """Fetch every feed once and store what is new; `on_feed` hears of each as it ends."""
+    return asyncio.run(_ingest(config, storage, clock, on_feed))
 
 
-async def _ingest(config: Config, storage: Storage, clock: Clock) -> RunReport:
+async def _ingest(
+    config: Config, storage: Storage, clock: Clock, on_feed: Callable[[FeedReport], None] | None
+) -> RunReport:
     async with Fetcher(config.fetch, config.base_dir) as fetcher:
-        reports = await asyncio.gather(
-            *(fetch_feed(config, storage, fetcher, feed, clock) for feed in config.feeds)
-        )
+
+        async def one(feed: FeedConfig) -> FeedReport:
+            report = await fetch_feed(config, storage, fetcher, feed, clock)
+            if on_feed is not None:
+                on_feed(report)
+            return report
+
+        reports = await asyncio.gather(*(one(feed) for feed in config.active_feeds))
     return RunReport(list(reports))
 
 

@@ -18,7 +18,9 @@ def status_report(config: Config, storage: Storage, now: datetime | None = None)
     for feed in config.feeds:
         row = stored.get(feed.name, {})
         state = "ok"
-        if row.get("gone"):
+        if feed.paused:
+            state = "paused"
+        elif row.get("gone"):
             state = "gone"
         elif row.get("error_count"):
             state = "failing"

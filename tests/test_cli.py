@@ -94,14 +94,25 @@ def test_unusable_database_exits_non_zero(
 
 
 def test_no_config_anywhere(tmp_path: Path) -> None:
-    env = {"MONITOR_CONFIG": ""}
+    env = {"MONITOR_CONFIG": "", "XDG_CONFIG_HOME": str(tmp_path / "nothing")}
     done = monitor("run", cwd=tmp_path, env=env)
     assert done.returncode == 2
-    assert "no config file: pass --config PATH or set MONITOR_CONFIG" in done.stderr
+    assert "no config file: pass --config PATH, set MONITOR_CONFIG, or run monitor init" in done.stderr
 
 
 def test_every_command_has_help_with_an_example(tmp_path: Path) -> None:
-    for command in ("run", "digest", "export", "parse", "daemon", "status"):
+    for command in (
+        "run",
+        "digest",
+        "export",
+        "parse",
+        "daemon",
+        "status",
+        "init",
+        "feeds",
+        "import-opml",
+        "export-opml",
+    ):
         done = monitor(command, "--help", cwd=tmp_path)
         assert done.returncode == 0
         assert "example" in done.stdout and f"monitor {command}" in done.stdout

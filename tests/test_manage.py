@@ -1,0 +1,214 @@
+"""Managing the configuration through the real CLI: init, feeds, OPML, progress."""
+
+from __future__ import annotations
+
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import FeedServer, Response, write_config
+from fixtures.make_samples import build
+
+from monitor.cli import main
+from monitor.config import load_config
+from monitor.opml import read_opml
+
+OPML = Path(__file__).parent / "fixtures" / "opml"
+
+
+def cli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", *args], cwd=cwd, capture_output=True, text=True,
+        timeout=120, env={**os.environ, **(env or {})},
+    )  # fmt: skip
+
+
+def test_init_writes_a_working_config_and_says_what_next(tmp_path: Path) -> None:
+    done = cli("init", "starter.toml", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "next: monitor run --config starter.toml" in done.stderr
+    assert (tmp_path / "samples" / "dw.xml").exists()
+    assert "# monitor configuration" in (tmp_path / "starter.toml").read_text(encoding="utf-8")
+    run = cli("run", "--config", "starter.toml", cwd=tmp_path)
+    assert run.returncode == 0 and "5 feeds · 7 new items · 2 reposts collapsed" in run.stderr
+    again = cli("init", "starter.toml", cwd=tmp_path)
+    assert again.returncode == 2 and "exists already (use --force" in again.stderr
+    assert cli("init", "starter.toml", "--force", cwd=tmp_path).returncode == 0
+
+
+def test_init_and_run_in_the_platform_folders(tmp_path: Path) -> None:
+    env = {
+        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "MONITOR_CONFIG": "",
+    }
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    assert cli("init", cwd=work, env=env).returncode == 0
+    assert (tmp_path / "cfg" / "monitor" / "config.toml").exists()
+    run = cli("run", cwd=work, env=env)
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "data" / "monitor" / "monitor.db").exists()
+    assert list((tmp_path / "data" / "monitor" / "outbox").glob("*.eml"))
+
+
+COMMENTED = """# my feeds, kept by hand
+[storage]
+path = "monitor.db"   # beside this file
+
+[[topics]]
+name = "朝鲜半岛"
+keywords = ["朝鲜"]
+
+[[feeds]]
+name = "dw"   # the first one
+url = "{url}"
+"""
+
+
+def test_feeds_add_checks_the_feed_and_keeps_comments(
+    tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    samples = build()
+    feed_server.routes["/dw.xml"] = Response(samples["dw.xml"].encode())
+    feed_server.routes["/rfi.xml"] = Response(samples["rfi.xml"].encode())
+    config = tmp_path / "config.toml"
+    config.write_text(COMMENTED.format(url=feed_server.url("/dw.xml")), encoding="utf-8")
+    assert (
+        main(
+            [
+                "feeds",
+                "add",
+                feed_server.url("/rfi.xml"),
+                "--name",
+                "RFI",
+                "--topics",
+                "朝鲜半岛",
+                "--config",
+                str(config),
+            ]
+        )
+        == 0
+    )
+    added = capsys.readouterr().err
+    assert "added feed 'RFI'" in added and ": 2 items, newest: " in added
+    text = config.read_text(encoding="utf-8")
+    assert (
+        "# my feeds, kept by hand" in text
+        and "# the first one" in text
+        and "# beside this file" in text
+    )
+    loaded = load_config(config)
+    assert [(f.name, f.topics) for f in loaded.feeds] == [("dw", ()), ("RFI", ("朝鲜半岛",))]
+    before = config.read_text(encoding="utf-8")
+    for bad, words in [
+        ([feed_server.url("/missing.xml"), "--name", "x"], "HTTP 404"),
+        (["ftp://x/y"], "unsupported URL scheme"),
+        ([feed_server.url("/rfi.xml"), "--name", "RFI"], "exists already"),
+        (
+            [feed_server.url("/rfi.xml"), "--name", "y", "--topics", "体育"],
+            "no [[topics]] named '体育'",
+        ),
+    ]:
+        assert main(["feeds", "add", *bad, "--config", str(config)]) != 0
+        assert words in capsys.readouterr().err
+        assert config.read_text(encoding="utf-8") == before
+
+
+def test_pause_resume_remove(
+    tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed_server.routes["/dw.xml"] = Response(build()["dw.xml"].encode())
+    config = write_config(tmp_path, [("dw", feed_server.url("/dw.xml"))])
+    assert main(["feeds", "pause", "dw", "--config", str(config)]) == 0
+    assert main(["run", "--no-digest", "--config", str(config)]) == 0
+    assert feed_server.hits("/dw.xml") == 0
+    capsys.readouterr()
+    assert main(["feeds", "list", "--config", str(config)]) == 0
+    assert "dw (paused)" in capsys.readouterr().out
+    assert main(["feeds", "resume", "dw", "--config", str(config)]) == 0
+    assert main(["run", "--no-digest", "--config", str(config)]) == 0
+    assert feed_server.hits("/dw.xml") == 1
+    capsys.readouterr()
+    assert main(["feeds", "remove", "nope", "--config", str(config)]) == 2
+    assert "no feed named 'nope' (feeds: dw)" in capsys.readouterr().err
+    assert main(["feeds", "remove", "dw", "--config", str(config)]) == 0
+    assert load_config(config).feeds == ()
+
+
+@pytest.mark.parametrize(
+    ("fixture", "expected"),
+    [
+        ("rss2email.opml", [("dw", ()), ("rfi", ())]),
+        ("reader.opml", [("纽约时报中文网", ("东亚", "国际", "评论")), ("BBC 中文", ())]),
+        (
+            "miniflux.opml",
+            [("DW 中文", ("朝鲜半岛",)), ("RFI 中文", ("朝鲜半岛",)), ("联合早报", ("All",))],
+        ),
+        (
+            "freshrss.opml",
+            [
+                ("中央社", ("东亚安全",)),
+                ("VOA 中文", ("东亚安全",)),
+                ("美国之音", ("Uncategorized",)),
+            ],
+        ),
+    ],
+)
+def test_opml_styles_import_and_round_trip(
+    tmp_path: Path,
+    fixture: str,
+    expected: list[tuple[str, tuple[str, ...]]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[storage]\npath = "monitor.db"\n', encoding="utf-8")
+    assert main(["import-opml", str(OPML / fixture), "--config", str(config)]) == 0
+    loaded = load_config(config)
+    assert [(f.name, f.topics) for f in loaded.feeds] == expected
+    assert {t.name for t in loaded.topics} == {c for _, cats in expected for c in cats}
+    originals = {f.url: f for f in read_opml((OPML / fixture).read_bytes(), fixture)}
+    assert {f.url for f in loaded.feeds} == set(originals)
+    exported = tmp_path / "out.opml"
+    assert main(["export-opml", str(exported), "--config", str(config)]) == 0
+    again = read_opml(exported.read_bytes(), "out.opml")
+    assert [(f.name, f.url, f.categories) for f in again] == [
+        (f.name, f.url, f.topics) for f in loaded.feeds
+    ]
+    # Importing the same list again adds nothing.
+    assert main(["import-opml", str(exported), "--config", str(config)]) == 0
+    assert "imported 0 feeds" in capsys.readouterr().err
+    assert len(load_config(config).feeds) == len(expected)
+
+
+def test_progress_bar_in_a_terminal_plain_lines_otherwise(tmp_path: Path) -> None:
+    assert cli("init", "c.toml", cwd=tmp_path).returncode == 0
+    master, slave = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "run", "--config", "c.toml"],
+        cwd=tmp_path, stdin=slave, stdout=slave, stderr=slave, env={**os.environ, "COLUMNS": "100"},
+    )  # fmt: skip
+    os.close(slave)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    assert process.wait(timeout=60) == 0
+    shown = output.decode(errors="replace")
+    assert "feeds" in shown and "5/5" in shown and "reposts collapsed" in shown
+    plain = cli("run", "--config", "c.toml", cwd=tmp_path)
+    assert "\x1b[" not in plain.stderr and "5/5" not in plain.stderr
+    assert (
+        plain.stderr.splitlines()[0]
+        == "monitor: 5 feeds · 0 new items · 0 reposts collapsed · 0 feeds failed"
+    )
