@@ -97,7 +97,9 @@ def test_no_config_anywhere(tmp_path: Path) -> None:
     env = {"MONITOR_CONFIG": "", "XDG_CONFIG_HOME": str(tmp_path / "nothing")}
     done = monitor("run", cwd=tmp_path, env=env)
     assert done.returncode == 2
-    assert "no config file: pass --config PATH, set MONITOR_CONFIG, or run monitor init" in done.stderr
+    assert (
+        "no config file: pass --config PATH, set MONITOR_CONFIG, or run monitor init" in done.stderr
+    )
 
 
 def test_every_command_has_help_with_an_example(tmp_path: Path) -> None:
