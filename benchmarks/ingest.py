@@ -18,7 +18,6 @@ import argparse
 import hashlib
 import os
 import random
-import resource
 import shutil
 import subprocess
 import sys
@@ -108,18 +107,26 @@ def serve(feeds: dict[str, bytes]) -> tuple[ThreadingHTTPServer, str]:
     return server, f"http://127.0.0.1:{server.server_address[1]}"
 
 
+# Runs a command and prints its own children's CPU time and peak RSS, so each
+# measured run is counted alone (worker processes included).
+MEASURE = (
+    "import resource, subprocess, sys\n"
+    "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+    "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "print(u.ru_utime + u.ru_stime, u.ru_maxrss)\n"
+)
+
+
 def timed(
     command: list[str], cwd: Path, env: dict[str, str] | None = None
 ) -> tuple[float, float, float]:
-    """Wall seconds, CPU seconds and peak RSS (MB) of a child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    """Wall seconds, CPU seconds (all its processes) and peak RSS (MB, largest process)."""
     started = time.perf_counter()
-    subprocess.run(command, cwd=cwd, check=True, env={**os.environ, **(env or {})},
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", MEASURE, *command], cwd=cwd, check=True,
+                          env={**os.environ, **(env or {})}, capture_output=True, text=True)  # fmt: skip
     wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, after.ru_maxrss / 1024
+    cpu, peak = done.stdout.split()
+    return wall, float(cpu), int(peak) / 1024
 
 
 def run_monitor(base: str, paths: list[str], folder: Path) -> list[tuple[str, float, float, float]]:

@@ -46,6 +46,8 @@ class FetchConfig:
     """Never fetch one feed more often than this, whatever the configuration says."""
     per_host: int = 2
     """At most this many requests to one host at a time."""
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    """Processes that parse and adapt feeds in `monitor run` (1: all in one process)."""
 
 
 @dataclass(frozen=True)
@@ -318,6 +320,7 @@ class _Builder:
             interval=fetch.duration("interval", FetchConfig.interval),
             min_interval=fetch.duration("min_interval", FetchConfig.min_interval),
             per_host=fetch.integer("per_host", FetchConfig.per_host, minimum=1),
+            workers=fetch.integer("workers", os.cpu_count() or 1, minimum=1, maximum=64),
         )
         fetch.done()
 

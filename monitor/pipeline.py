@@ -10,28 +10,33 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from .adapters import Adapter, adapter_for, adapter_named
-from .archive import parse_archive
 from .config import Config, DigestConfig, FeedConfig
 from .dedup import MIN_TEXT_CHARS, Features, best_match
 from .deliver import deliver
 from .digest import build_digest
-from .errors import DeliveryError, FetchError, MonitorError, ParseError
+from .errors import DeliveryError, FetchError, MonitorError
 from .fetch import Fetcher, Validators
 from .instance import HOLDER
 from .models import Digest, FetchResult
-from .parse import parse_feed
+from .prepare import PreparedFeed, prepare_feed
 from .render import compose, render_html
 from .schedule import ServerHints, next_fetch
 from .storage import FeedState, Storage
 from .topics import match_topics
 
 log = logging.getLogger("monitor")
+
+# Below this many feeds, starting worker processes costs more than it saves.
+POOL_MIN_FEEDS = 8
 
 # Verbatim copies shorter than this are not merged by text hash alone: short
 # texts such as "图片新闻" repeat across unrelated items.
@@ -107,20 +112,64 @@ def ingest(
 async def _ingest(
     config: Config, storage: Storage, clock: Clock, on_feed: Callable[[FeedReport], None] | None
 ) -> RunReport:
-    async with Fetcher(config.fetch, config.base_dir) as fetcher:
+    feeds = config.active_feeds
+    pool = _LazyPool(config.fetch.workers) if len(feeds) >= POOL_MIN_FEEDS else None
+    try:
+        async with Fetcher(config.fetch, config.base_dir) as fetcher:
 
-        async def one(feed: FeedConfig) -> FeedReport:
-            report = await fetch_feed(config, storage, fetcher, feed, clock)
-            if on_feed is not None:
-                on_feed(report)
-            return report
+            async def one(feed: FeedConfig) -> FeedReport:
+                report = await fetch_feed(config, storage, fetcher, feed, clock, pool)
+                if on_feed is not None:
+                    on_feed(report)
+                return report
 
-        reports = await asyncio.gather(*(one(feed) for feed in config.active_feeds))
+            reports = await asyncio.gather(*(one(feed) for feed in feeds))
+    finally:
+        if pool is not None:
+            pool.shutdown()
     return RunReport(list(reports))
 
 
+async def _prepare(pool: _LazyPool | None, job: tuple[Any, ...]) -> PreparedFeed:
+    """Prepare a feed in the pool; in this process when there is none, or it broke."""
+    if pool is None or not pool.usable:
+        return prepare_feed(*job)
+    try:
+        return await asyncio.get_running_loop().run_in_executor(pool, prepare_feed, *job)
+    except BrokenProcessPool:
+        if pool.usable:
+            log.warning("worker processes failed to start; parsing in one process")
+            pool.usable = False
+        return prepare_feed(*job)
+
+
+class _LazyPool(Executor):
+    """Worker processes, started when the first feed needs parsing (not on a run
+    where every feed answers 304)."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.usable = workers > 1
+        self.pool: ProcessPoolExecutor | None = None
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        if self.pool is None:
+            context = multiprocessing.get_context("forkserver")
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=context)
+        return self.pool.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
 async def fetch_feed(
-    config: Config, storage: Storage, fetcher: Fetcher, feed: FeedConfig, clock: Clock = _utcnow
+    config: Config,
+    storage: Storage,
+    fetcher: Fetcher,
+    feed: FeedConfig,
+    clock: Clock = _utcnow,
+    pool: _LazyPool | None = None,
 ) -> FeedReport:
     """Fetch one feed and store what is new; record the outcome and the next fetch time."""
     started = time.monotonic()
@@ -140,7 +189,14 @@ async def fetch_feed(
                 f"feed {feed.name!r}: moved permanently to {result.moved_to}; fetching it "
                 "from there (update the config to keep it)"
             )
-        store_feed(config, storage, feed, state, result, report, clock())
+        prepared = None
+        if not (result.not_modified or (result.content is None and not result.files)):
+            job = (
+                feed.name, result.content, result.files, result.content_type, feed.adapter,
+                clock(), frozenset(storage.guids(state.id)),
+            )  # fmt: skip
+            prepared = await _prepare(pool, job)
+        store_feed(config, storage, feed, state, result, report, clock(), prepared)
     except MonitorError as e:
         now = clock()
         status = e.status if isinstance(e, FetchError) else None
@@ -169,11 +225,12 @@ def store_feed(
     result: FetchResult,
     report: FeedReport,
     now: datetime,
+    prepared: PreparedFeed | None,
 ) -> None:
-    """Parse, adapt, dedup and store one feed's items in one transaction."""
+    """Dedup and store one feed's prepared items in one transaction."""
     interval = feed.interval or config.fetch.interval
     hints = ServerHints(None, result.cache_control, result.expires, result.date)
-    if result.not_modified or (result.content is None and not result.files):
+    if prepared is None:
         report.status = "not modified"
         report.next_fetch_at = next_fetch(
             feed.name, now, interval, config.fetch.min_interval, 0, hints
@@ -189,31 +246,19 @@ def store_feed(
                 next_fetch_at=report.next_fetch_at,
             )
         return
-    if result.files:
-        parsed = parse_archive(result.files, feed.name)
-    else:
-        parsed = parse_feed(result.content or b"", feed.name, result.content_type)
-    if parsed.warning:
-        report.item_errors.append(parsed.warning)
-    hints = replace(hints, ttl_minutes=parsed.ttl_minutes)
+    report.item_errors.extend(prepared.problems)
+    report.repeats += prepared.known
+    hints = replace(hints, ttl_minutes=prepared.ttl_minutes)
     report.next_fetch_at = next_fetch(feed.name, now, interval, config.fetch.min_interval, 0, hints)
-    chosen: Adapter | None = adapter_named(feed.adapter) if feed.adapter else None
     since = now - timedelta(days=config.dedup.window_days)
     with storage.transaction():
-        for item in parsed.items:
-            if storage.has_guid(state.id, item.guid):
+        for prepared_item in prepared.items:
+            article, features = prepared_item.article, prepared_item.features
+            if storage.has_guid(state.id, prepared_item.guid) or (
+                article.url and storage.has_url(article.url)
+            ):
                 report.repeats += 1
                 continue
-            try:
-                article = (chosen or adapter_for(item.url)).adapt(item, feed.name, now)
-            except Exception as e:  # an adapter bug must not lose the rest of the feed
-                error = ParseError(f"feed {feed.name!r}: item {item.guid!r}: cannot adapt: {e}")
-                report.item_errors.append(str(error))
-                continue
-            if article.url and storage.has_url(article.url):
-                report.repeats += 1
-                continue
-            features = Features.of(article.text or article.title)
             story_id, reason = find_story(storage, features, since, config.dedup.max_distance)
             if story_id is None:
                 story_id = storage.new_story(now)
@@ -222,7 +267,7 @@ def store_feed(
             topics = match_topics(article.title, article.text, config.topics, feed.topics)
             storage.insert_item(
                 feed_id=state.id,
-                guid=item.guid,
+                guid=prepared_item.guid,
                 article=article,
                 features=features,
                 topics=topics,

@@ -473,6 +473,12 @@ class Storage:
         ).fetchone()
         return row is not None
 
+    def guids(self, feed_id: int) -> list[str]:
+        return [
+            row[0]
+            for row in self._db.execute("SELECT guid FROM items WHERE feed_id = ?", (feed_id,))
+        ]
+
     def has_url(self, url: str) -> bool:
         return self._db.execute("SELECT 1 FROM items WHERE url = ?", (url,)).fetchone() is not None
 
