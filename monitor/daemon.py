@@ -37,7 +37,7 @@ from .config import Config, DigestConfig, FeedConfig, load_config
 from .errors import ConfigError, MonitorError, StorageError
 from .fetch import Fetcher
 from .instance import HOLDER
-from .pipeline import FeedReport, fetch_feed, send_digests
+from .pipeline import FeedReport, fetch_feed, prune_daily, send_digests
 from .schedule import digest_due, digest_slot
 from .storage import Storage
 
@@ -203,6 +203,9 @@ class Daemon:
 
     async def renew_lease(self) -> None:
         try:
+            pruned = prune_daily(self.config, self.storage, utcnow())
+            if pruned:
+                log.info("dedup index: dropped the rows of %d items outside the window", pruned)
             if self.storage.acquire_lease(DAEMON_LEASE, HOLDER, LEASE_SECONDS, utcnow()) is None:
                 log.error("lost the daemon lease to another process; stopping")
                 self.stopping.set()

@@ -124,6 +124,7 @@ async def _ingest(
                 return report
 
             reports = await asyncio.gather(*(one(feed) for feed in feeds))
+        prune_daily(config, storage, clock())
     finally:
         if pool is not None:
             pool.shutdown()
@@ -285,6 +286,16 @@ def store_feed(
             now=now,
             next_fetch_at=report.next_fetch_at,
         )
+
+
+def prune_daily(config: Config, storage: Storage, now: datetime) -> int:
+    """Prune the dedup index of items older than the window, at most once a day."""
+    last = storage.get_meta("pruned_at")
+    if last and datetime.fromisoformat(last) > now - timedelta(days=1):
+        return 0
+    pruned = storage.prune_index(now - timedelta(days=config.dedup.window_days))
+    storage.set_meta("pruned_at", now.isoformat())
+    return pruned
 
 
 def find_story(

@@ -209,3 +209,26 @@ def test_a_version_1_database_is_migrated_and_its_features_recomputed(tmp_path: 
         assert found.item_id == 1
         assert storage.story_with_text(Features.of(TEXT).text_hash) == (1, 1)
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_the_dedup_index_is_pruned_outside_the_window(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    with Storage(tmp_path / "m.db") as storage:
+        feed = storage.feed_state("f", "u").id
+        with storage.transaction():
+            add(storage, feed, article("https://example.org/old"))
+        later = NOW + timedelta(days=20)
+        with storage.transaction():
+            story = storage.new_story(later)
+            storage.insert_item(
+                feed_id=feed, guid="new", article=article("https://example.org/new", TEXT + "新"),
+                features=Features.of(TEXT + "新"), topics=(), story_id=story,
+                match_reason=None, now=later,
+            )  # fmt: skip
+        assert storage.prune_index(later - timedelta(days=14)) == 1
+        assert storage.candidates(Features.of(TEXT), since=NOW, max_distance=3) != []  # the new one
+        rows = storage._db.execute("SELECT DISTINCT item_id FROM sentences").fetchall()
+        assert [r[0] for r in rows] == [2]
+        assert len(list(storage.export_items())) == 2  # items themselves stay
+        assert storage.prune_index(later - timedelta(days=14)) == 0
