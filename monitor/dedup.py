@@ -64,7 +64,7 @@ from .features import SHINGLE_WIDTH, Features
 
 __all__ = ["SHINGLE_WIDTH", "Candidate", "Features", "Match", "best_match", "normalize"]
 from .fingerprint import containment, shingle_hashes
-from .textnorm import fold, letters_and_digits
+from .textnorm import normalize
 
 MIN_TEXT_CHARS = 80
 MIN_CONTAINMENT = 0.61
@@ -73,10 +73,6 @@ FIGURES_MAX_CONFLICT = 0.3
 FINGERPRINT_BITS = 64
 FEATURES_VERSION = 2
 """Bump when `Features.of` changes: stored features are then recomputed."""
-
-
-def normalize(text: str) -> str:
-    return letters_and_digits(fold(text))
 
 
 def shingles_of(text: str, width: int = SHINGLE_WIDTH) -> np.ndarray:

@@ -24,7 +24,6 @@ TAIWAN_NAMES = {
 }
 _NAMES = re.compile("|".join(map(re.escape, TAIWAN_NAMES)))
 _NON_WORD = re.compile(r"[\W_]+")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
 @lru_cache(maxsize=1)
@@ -80,8 +79,3 @@ def letters_and_digits(folded: str) -> str:
 def normalize(text: str) -> str:
     """Text reduced to what identifies an article: folded letters and digits only."""
     return letters_and_digits(fold(text))
-
-
-def numbers(folded: str) -> tuple[str, ...]:
-    """The figures in a text, in order ("7.1234", "20", "2026")."""
-    return tuple(m.group(0).replace(",", "") for m in _NUMBER.finditer(folded))
