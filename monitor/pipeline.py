@@ -1,9 +1,11 @@
 """The top level: fetch → parse (site adapter) → dedup → store → digest → send.
 
 `ingest` runs the first four stages for every configured feed; `send_digest`
-runs the last two. Feeds are fetched concurrently and each is processed as
-soon as its bytes arrive, in one database transaction per feed, so a failing
-feed never stops the others and a crash never leaves half a feed stored.
+runs the last two. Feeds are fetched concurrently; as each one's bytes
+arrive, they are parsed, adapted and fingerprinted (`prepare`, in a worker
+process per core when there are many feeds), then deduplicated and stored in
+one database transaction per feed, so a failing feed never stops the others
+and a crash never leaves half a feed stored.
 """
 
 from __future__ import annotations
