@@ -7,6 +7,7 @@ import email.policy
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -159,13 +160,22 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@contextmanager
+def running_smtp(handler: MailHandler, **options: Any) -> Iterator[Controller]:
+    """An aiosmtpd server on 127.0.0.1 for the block; `options` go to its SMTP class."""
+    controller = Controller(handler, hostname="127.0.0.1", port=_free_port(), **options)
+    controller.start()
+    try:
+        yield controller
+    finally:
+        controller.stop()
+
+
 @pytest.fixture
 def smtp_server() -> Iterator[MailServer]:
     handler = MailHandler()
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    yield MailServer(handler, controller.port)
-    controller.stop()
+    with running_smtp(handler) as controller:
+        yield MailServer(handler, controller.port)
 
 
 def authenticator(users: dict[str, str]) -> Callable[..., AuthResult]:

@@ -20,8 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
-from conftest import FeedServer, MailHandler, Response, _free_port, smtp_table
+from conftest import FeedServer, MailHandler, Response, running_smtp, smtp_table
 from fixtures.make_samples import build
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -146,19 +145,12 @@ def test_feeds_on_their_intervals_and_a_failing_feed_backs_off_and_recovers(
     assert integrity(config) == "ok"
 
 
-def smtp_on(handler: MailHandler) -> Controller:
-    controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    return controller
-
-
 def test_digest_is_sent_at_its_time_and_not_again_after_a_restart(
     tmp_path: Path, feed_server: FeedServer, daemons: list[Daemon]
 ) -> None:
     feed_server.routes["/dw.xml"] = Response(build()["dw.xml"].encode())
     handler = MailHandler()
-    smtp = smtp_on(handler)
-    try:
+    with running_smtp(handler) as smtp:
         config = config_file(
             tmp_path, [("dw", feed_server.url("/dw.xml"))], smtp_table(smtp.port), send_at(5)
         )
@@ -172,8 +164,6 @@ def test_digest_is_sent_at_its_time_and_not_again_after_a_restart(
         assert second.stop() == 0
         assert len(handler.messages) == 1
         assert "对抗朝鲜" in handler.messages[0].get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    finally:
-        smtp.stop()
 
 
 def miss_a_digest(config: Path) -> None:
@@ -197,8 +187,7 @@ def test_a_missed_digest_is_sent_once_at_start_up(
 ) -> None:
     feed_server.routes["/dw.xml"] = Response(build()["dw.xml"].encode())
     handler = MailHandler()
-    smtp = smtp_on(handler)
-    try:
+    with running_smtp(handler) as smtp:
         config = config_file(
             tmp_path, [("dw", feed_server.url("/dw.xml"))], smtp_table(smtp.port), send_at(-3600)
         )
@@ -211,8 +200,6 @@ def test_a_missed_digest_is_sent_once_at_start_up(
             assert daemon.stop() == 0
         assert len(handler.messages) == 1
         assert "sending the one missed" in daemon.log.read_text(encoding="utf-8")
-    finally:
-        smtp.stop()
 
 
 def test_kill_9_in_the_middle_of_a_fetch_loses_nothing(
@@ -250,8 +237,7 @@ def test_kill_9_in_the_middle_of_a_digest_sends_it_once(
 ) -> None:
     feed_server.routes["/dw.xml"] = Response(build()["dw.xml"].encode())
     handler = SlowMail()
-    smtp = smtp_on(handler)
-    try:
+    with running_smtp(handler) as smtp:
         config = config_file(
             tmp_path, [("dw", feed_server.url("/dw.xml"))], smtp_table(smtp.port), send_at(-3600)
         )
@@ -271,8 +257,6 @@ def test_kill_9_in_the_middle_of_a_digest_sends_it_once(
         assert again.stop() == 0
         assert len(handler.messages) == 1
         assert integrity(config) == "ok"
-    finally:
-        smtp.stop()
 
 
 def test_one_daemon_per_database_and_run_refuses_while_it_works(

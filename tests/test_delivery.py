@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import trustme
-from aiosmtpd.controller import Controller
 from conftest import (
     FeedServer,
     MailHandler,
@@ -18,6 +17,7 @@ from conftest import (
     Response,
     _free_port,
     authenticator,
+    running_smtp,
     smtp_table,
     text_part,
     write_config,
@@ -119,18 +119,7 @@ def test_nobody_listening(
     assert pending(config) == 1
 
 
-def auth_server(**kwargs: object) -> tuple[Controller, MailHandler]:
-    handler = MailHandler()
-    controller = Controller(
-        handler,
-        hostname="127.0.0.1",
-        port=_free_port(),
-        authenticator=authenticator({"monitor": "s3cret"}),
-        auth_required=True,
-        **kwargs,
-    )
-    controller.start()
-    return controller, handler
+USERS = authenticator({"monitor": "s3cret"})
 
 
 def test_login_with_password_from_the_environment(
@@ -139,8 +128,10 @@ def test_login_with_password_from_the_environment(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    controller, handler = auth_server(auth_require_tls=False)
-    try:
+    handler = MailHandler()
+    with running_smtp(
+        handler, authenticator=USERS, auth_required=True, auth_require_tls=False
+    ) as controller:
         smtp = smtp_table(controller.port, username="monitor", password_env="TEST_SMTP_PASSWORD")
         config = write_config(tmp_path, feeds, smtp=smtp)
         monkeypatch.setenv("TEST_SMTP_PASSWORD", "wrong")
@@ -152,8 +143,6 @@ def test_login_with_password_from_the_environment(
         assert len(handler.messages) == 1
         monkeypatch.delenv("TEST_SMTP_PASSWORD")
         assert main(["digest", "--config", str(config)]) == 0  # nothing pending: no login
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
@@ -173,9 +162,15 @@ def test_starttls_with_login(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     server_context, ca_file = tls
-    controller, handler = auth_server(tls_context=server_context, require_starttls=True)
     monkeypatch.setenv("TEST_SMTP_PASSWORD", "s3cret")
-    try:
+    handler = MailHandler()
+    with running_smtp(
+        handler,
+        authenticator=USERS,
+        auth_required=True,
+        tls_context=server_context,
+        require_starttls=True,
+    ) as controller:
         smtp = smtp_table(
             controller.port,
             "starttls",
@@ -185,8 +180,6 @@ def test_starttls_with_login(
         )
         assert main(["run", "--config", str(write_config(tmp_path, feeds, smtp=smtp))]) == 0
         assert len(handler.messages) == 1
-    finally:
-        controller.stop()
 
 
 def test_starttls_verifies_the_certificate(
@@ -197,17 +190,11 @@ def test_starttls_verifies_the_certificate(
 ) -> None:
     server_context, _ = tls
     handler = MailHandler()
-    controller = Controller(
-        handler, hostname="127.0.0.1", port=_free_port(), tls_context=server_context
-    )
-    controller.start()
-    try:
+    with running_smtp(handler, tls_context=server_context) as controller:
         smtp = smtp_table(controller.port, "starttls")  # the test CA is not trusted
         assert main(["run", "--config", str(write_config(tmp_path, feeds, smtp=smtp))]) == 3
         assert "CERTIFICATE_VERIFY_FAILED" in capsys.readouterr().err
         assert handler.messages == []
-    finally:
-        controller.stop()
 
 
 def test_implicit_tls(
@@ -215,17 +202,11 @@ def test_implicit_tls(
 ) -> None:
     server_context, ca_file = tls
     handler = MailHandler()
-    controller = Controller(
-        handler, hostname="127.0.0.1", port=_free_port(), ssl_context=server_context
-    )
-    controller.start()
-    try:
+    with running_smtp(handler, ssl_context=server_context) as controller:
         smtp = smtp_table(controller.port, "ssl", ca_file=str(ca_file))
         assert main(["run", "--config", str(write_config(tmp_path, feeds, smtp=smtp))]) == 0
         assert len(handler.messages) == 1
         assert handler.envelopes[0] == ("monitor@example.org", ["reader@example.org"])
-    finally:
-        controller.stop()
 
 
 def test_outbox_gets_eml_and_html_preview(tmp_path: Path, feeds: list[tuple[str, str]]) -> None:
