@@ -297,7 +297,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         holder = daemon_holder(storage)
         if holder:
             raise StorageError(
-                f"database {config.storage.path}: monitor daemon ({holder}) is running on it "
+                f"database {config.storage.location}: monitor daemon ({holder}) is running on it "
                 "and fetches and sends by itself; stop it to use monitor run"
             )
         if sys.stderr.isatty() and not args.quiet:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 from pathlib import Path
@@ -31,7 +31,19 @@ SMTP_SECURITY = ("starttls", "ssl", "none")
 class StorageConfig:
     path: Path
     busy_timeout: float = 30.0
-    """Seconds to wait for another process's write to finish before giving up."""
+    """Seconds to wait for another process's write to finish (SQLite), or to connect."""
+    url: str | None = None
+    """A ``postgresql://user@host/db`` database instead of the SQLite file at `path`."""
+
+    @property
+    def target(self) -> Path | str:
+        """What `Storage` opens: the PostgreSQL URL, else the SQLite file."""
+        return self.url or self.path
+
+    @property
+    def location(self) -> str:
+        """The database as messages name it (never with a password)."""
+        return self.url or str(self.path)
 
 
 @dataclass(frozen=True)
@@ -305,9 +317,18 @@ class _Builder:
                 self.warn(key)
 
         storage = self.table(data, "storage")
+        url = storage.text("url", "")
+        path = storage.text("path", "monitor.db", nonempty=True)
+        if url and "path" in storage.data:
+            raise self.error("storage.url", "set path (SQLite) or url (PostgreSQL), not both")
+        if url.startswith("sqlite:///"):
+            path, url = url.removeprefix("sqlite:///"), ""
+        elif url:
+            url = _postgres_url(url, lambda message: self.error("storage.url", message))
         storage_config = StorageConfig(
-            path=self.path_value(storage.text("path", "monitor.db", nonempty=True)),
+            path=self.path_value(path),
             busy_timeout=storage.number("busy_timeout", StorageConfig.busy_timeout, minimum=0.1),
+            url=url or None,
         )
         storage.done()
 
@@ -584,6 +605,21 @@ class _Table:
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhd]?)")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _postgres_url(url: str, error: Callable[[str], ConfigError]) -> str:
+    """Check a ``postgresql://`` URL; its password belongs in the environment."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise error(f"{url!r}: expected postgresql://user@host/database or sqlite:///path")
+    if parts.password is not None:
+        raise error(
+            "do not put the password in the config file; set PGPASSWORD in the "
+            "environment (or use ~/.pgpass)"
+        )
+    if not parts.path.strip("/"):
+        raise error(f"{url!r}: name the database, as in postgresql://user@host/monitor")
+    return url
 
 
 def _type_name(value: object) -> str:

@@ -2,18 +2,25 @@
 
 APScheduler runs three kinds of job on the asyncio loop:
 
-- *dispatch*, every `TICK` seconds: starts a fetch for each feed whose stored
-  ``next_fetch_at`` has come (`schedule.next_fetch` decides it after each
-  fetch). A feed already being fetched is skipped, so runs of one feed never
-  overlap; a fetch that hangs is cut off by the fetch timeout, and the
-  scheduler itself never waits on a feed.
+- *dispatch*, every `TICK` seconds and whenever a fetch ends: claims feeds
+  whose stored ``next_fetch_at`` has come (`schedule.next_fetch` decides it
+  after each fetch), as many as there are free fetch slots, and starts
+  them. A claim in the database, not a lock in memory, keeps runs of one feed
+  from overlapping, also between daemons sharing a PostgreSQL database; a
+  fetch that hangs is cut off by the fetch timeout, and the scheduler itself
+  never waits on a feed.
 - one cron job per digest at its ``send_at`` in its time zone (APScheduler's
   cron trigger follows daylight-saving changes). A slot missed while the
   daemon was down is sent once at start-up; the last slot handled is stored
   per digest, so it is never sent twice.
-- *lease*, renewing the database lease that makes this the only daemon on the
-  database. A second daemon, or ``monitor run``, refuses to start with a
-  message naming the holder; a holder killed on this host is taken over.
+- *lease*, renewing this daemon's lease and its feed claims. On SQLite the
+  lease makes it the only daemon on the database: a second daemon refuses
+  to start with a message naming the holder. On PostgreSQL every daemon has
+  its own lease and they share the feeds; ``monitor run`` refuses while any
+  daemon is running. A claim or lease whose holder was killed on this host is
+  taken over at once, one whose holder vanished elsewhere when it expires.
+  A digest is sent by whichever daemon takes its lease first; the others see
+  its slot handled and send nothing.
 
 SIGHUP reloads the configuration (feeds added or removed take effect at the
 next tick; a broken file is reported and the old configuration kept).
@@ -37,7 +44,7 @@ from .config import Config, DigestConfig, FeedConfig, load_config
 from .errors import ConfigError, MonitorError, StorageError
 from .fetch import Fetcher
 from .instance import HOLDER
-from .pipeline import FeedReport, fetch_feed, prune_daily, send_digests
+from .pipeline import DigestBusy, FeedReport, fetch_feed, prune_daily, send_digests, slot_key
 from .schedule import digest_due, digest_slot
 from .storage import Storage
 
@@ -48,6 +55,7 @@ DAEMON_LEASE = "daemon"
 LEASE_SECONDS = 60
 RENEW_SECONDS = 15
 STOP_GRACE = 5.0
+BUSY_RETRY = timedelta(seconds=5)
 
 
 def utcnow() -> datetime:
@@ -63,9 +71,12 @@ class Daemon:
         self.running: dict[str, asyncio.Task[None]] = {}
         self.stopping = asyncio.Event()
         self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self.lease = daemon_lease(self.storage)
+        self._dispatching = False
 
     async def run(self) -> int:
         take_daemon_lease(self.storage, self.config)
+        self.storage.ensure_feeds([(f.name, f.url) for f in self.config.active_feeds])
         loop = asyncio.get_running_loop()
         for number in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(number, self.stopping.set)
@@ -99,7 +110,8 @@ class Daemon:
                 await asyncio.gather(*late, return_exceptions=True)
         finally:
             await self.fetcher.__aexit__()
-            self.storage.release_lease(DAEMON_LEASE, HOLDER)
+            self.storage.release_claims(HOLDER)
+            self.storage.release_lease(self.lease, HOLDER)
             self.storage.close()
         log.info("daemon stopped")
         return 0
@@ -107,21 +119,29 @@ class Daemon:
     # feeds
 
     async def dispatch(self) -> None:
-        active = self.config.active_feeds
-        names = [feed.name for feed in active if feed.name not in self.running]
+        if self._dispatching or self.stopping.is_set():
+            return
+        self._dispatching = True
         try:
-            due = self.storage.due_feeds(names, utcnow())
+            by_name = {feed.name: feed for feed in self.config.active_feeds}
+            names = set(by_name) - set(self.running)
+            free = self.config.fetch.concurrency - len(self.running)
+            claimed = self.storage.claim_due_feeds(names, HOLDER, utcnow(), LEASE_SECONDS, free)
         except StorageError as e:
             log.error("%s", e)
             return
-        for feed in active:
-            if feed.name in due and feed.name not in self.running:
-                task = asyncio.create_task(self.fetch(feed), name=f"fetch {feed.name}")
-                self.running[feed.name] = task
-                task.add_done_callback(self._finished)
+        finally:
+            self._dispatching = False
+        for name in claimed:
+            task = asyncio.create_task(self.fetch(by_name[name]), name=f"fetch {name}")
+            self.running[name] = task
+            task.add_done_callback(self._finished)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self.running.pop(task.get_name().removeprefix("fetch "), None)
+        if not self.stopping.is_set():
+            # A free slot: the next due feed need not wait for the tick.
+            asyncio.ensure_future(self.dispatch())
 
     async def fetch(self, feed: FeedConfig) -> None:
         try:
@@ -156,7 +176,8 @@ class Daemon:
             if last is None:
                 # First start on this database: nothing was missed.
                 self.storage.set_meta(
-                    slot_key(digest), digest_slot(now, digest.send_at, digest.zone).isoformat()
+                    slot_key(digest.name),
+                    digest_slot(now, digest.send_at, digest.zone).isoformat(),
                 )
             elif digest_due(now, digest.send_at, digest.zone, last):
                 log.info(
@@ -167,7 +188,7 @@ class Daemon:
                 await self.send_digest(digest.name)
 
     def last_slot(self, digest: DigestConfig) -> datetime | None:
-        value = self.storage.get_meta(slot_key(digest))
+        value = self.storage.get_meta(slot_key(digest.name))
         return datetime.fromisoformat(value) if value else None
 
     async def send_digest(self, name: str) -> None:
@@ -181,16 +202,17 @@ class Daemon:
         if last is not None and last >= slot:
             return
         try:
-            outcomes = send_digests(self.config, self.storage, names=(name,))
+            outcomes = send_digests(self.config, self.storage, names=(name,), slot=slot)
+        except DigestBusy as e:
+            # Another daemon is sending it; look again once it is done.
+            log.info("%s; checking again in %s", e, BUSY_RETRY)
+            self.retry_digest(name, now + BUSY_RETRY)
+            return
         except MonitorError as e:
             retry = max(self.config.fetch.min_interval, timedelta(seconds=1))
             log.error("%s; trying again in %s", e, retry)
-            self.scheduler.add_job(
-                self.send_digest, "date", run_date=now + retry, args=[name],
-                id=f"retry:{name}", replace_existing=True,
-            )  # fmt: skip
+            self.retry_digest(name, now + retry)
             return
-        self.storage.set_meta(slot_key(digest), slot.isoformat())
         if not outcomes:
             log.info("digest %s: no pending stories", name)
         for outcome in outcomes:
@@ -199,6 +221,12 @@ class Daemon:
                 name, outcome.digest.story_count, ", ".join(outcome.recipients), outcome.transport,
             )  # fmt: skip
 
+    def retry_digest(self, name: str, when: datetime) -> None:
+        self.scheduler.add_job(
+            self.send_digest, "date", run_date=when, args=[name],
+            id=f"retry:{name}", replace_existing=True,
+        )  # fmt: skip
+
     # housekeeping
 
     async def renew_lease(self) -> None:
@@ -206,9 +234,11 @@ class Daemon:
             pruned = prune_daily(self.config, self.storage, utcnow())
             if pruned:
                 log.info("dedup index: dropped the rows of %d items outside the window", pruned)
-            if self.storage.acquire_lease(DAEMON_LEASE, HOLDER, LEASE_SECONDS, utcnow()) is None:
+            if self.storage.acquire_lease(self.lease, HOLDER, LEASE_SECONDS, utcnow()) is None:
                 log.error("lost the daemon lease to another process; stopping")
                 self.stopping.set()
+                return
+            self.storage.renew_claims(HOLDER, utcnow(), LEASE_SECONDS)
         except StorageError as e:
             log.error("%s", e)
 
@@ -218,9 +248,14 @@ class Daemon:
         except ConfigError as e:
             log.error("reload failed, keeping the running configuration: %s", e)
             return
-        if config.storage.path != self.config.storage.path:
-            log.warning("reload: storage.path changed; restart the daemon to use the new one")
+        if config.storage != self.config.storage:
+            log.warning("reload: [storage] changed; restart the daemon to use the new database")
             config = _with_storage(config, self.config)
+        try:
+            self.storage.ensure_feeds([(f.name, f.url) for f in config.active_feeds])
+        except StorageError as e:
+            log.error("reload failed, keeping the running configuration: %s", e)
+            return
         if config.fetch != self.config.fetch:
             old = self.fetcher
             self.fetcher = Fetcher(config.fetch, config.base_dir)
@@ -237,31 +272,35 @@ class Daemon:
         )  # fmt: skip
 
 
-def slot_key(digest: DigestConfig) -> str:
-    return f"digest_slot:{digest.name}"
-
-
 def _with_storage(new: Config, old: Config) -> Config:
     from dataclasses import replace
 
     return replace(new, storage=old.storage)
 
 
+def daemon_lease(storage: Storage) -> str:
+    """The lease this daemon holds: the one for the database, or its own when shared."""
+    return f"{DAEMON_LEASE}:{HOLDER}" if storage.shared else DAEMON_LEASE
+
+
 def take_daemon_lease(storage: Storage, config: Config) -> None:
-    if storage.acquire_lease(DAEMON_LEASE, HOLDER, LEASE_SECONDS, utcnow()) is None:
-        holder = storage.lease_holder(DAEMON_LEASE, utcnow()) or "another process"
+    lease = daemon_lease(storage)
+    if storage.acquire_lease(lease, HOLDER, LEASE_SECONDS, utcnow()) is None:
+        holder = storage.lease_holder(lease, utcnow()) or "another process"
         raise StorageError(
-            f"database {config.storage.path}: a monitor daemon ({holder}) is already "
+            f"database {config.storage.location}: a monitor daemon ({holder}) is already "
             "running on it; stop it first"
         )
 
 
 def daemon_holder(storage: Storage) -> str | None:
-    """The daemon running on this database, if any (for `monitor run` to refuse)."""
+    """A daemon running on this database, if any (for `monitor run` to refuse)."""
     from .instance import is_stale
 
-    holder = storage.lease_holder(DAEMON_LEASE, utcnow())
-    return None if holder is None or holder == HOLDER or is_stale(holder) else holder
+    for holder in storage.live_leases(DAEMON_LEASE, utcnow()):
+        if holder != HOLDER and not is_stale(holder):
+            return holder
+    return None
 
 
 def log_fetch(report: FeedReport) -> None:

@@ -254,7 +254,7 @@ def store_feed(
     hints = replace(hints, ttl_minutes=prepared.ttl_minutes)
     report.next_fetch_at = next_fetch(feed.name, now, interval, config.fetch.min_interval, 0, hints)
     since = now - timedelta(days=config.dedup.window_days)
-    with storage.transaction():
+    with storage.dedup_transaction():
         for prepared_item in prepared.items:
             article, features = prepared_item.article, prepared_item.features
             if storage.has_guid(state.id, prepared_item.guid) or (
@@ -316,7 +316,11 @@ def find_story(
 
 
 def send_digests(
-    config: Config, storage: Storage, clock: Clock = _utcnow, names: tuple[str, ...] = ()
+    config: Config,
+    storage: Storage,
+    clock: Clock = _utcnow,
+    names: tuple[str, ...] = (),
+    slot: datetime | None = None,
 ) -> list[DigestOutcome]:
     """Deliver every configured digest (or those named); one failing does not stop the rest."""
     outcomes: list[DigestOutcome] = []
@@ -325,7 +329,7 @@ def send_digests(
         if names and digest.name not in names:
             continue
         try:
-            outcomes.extend(send_digest(config, storage, digest, clock))
+            outcomes.extend(send_digest(config, storage, digest, clock, slot))
         except MonitorError as e:
             failures.append(e)
     if failures:
@@ -334,7 +338,11 @@ def send_digests(
 
 
 def send_digest(
-    config: Config, storage: Storage, digest: DigestConfig, clock: Clock = _utcnow
+    config: Config,
+    storage: Storage,
+    digest: DigestConfig,
+    clock: Clock = _utcnow,
+    slot: datetime | None = None,
 ) -> list[DigestOutcome]:
     """Deliver what each recipient of `digest` has not had yet.
 
@@ -343,18 +351,37 @@ def send_digest(
     only once the server accepted the message for that recipient, so a refused
     recipient gets it next time and the others do not get it twice. A lease in
     the database keeps two processes from sending the same digest at once.
+
+    A daemon passes the scheduled `slot`: it is checked and recorded under the
+    lease, so of several daemons due at the same moment exactly one sends it.
     """
     now = clock()
     lease = f"digest:{digest.name}"
     if storage.acquire_lease(lease, HOLDER, DIGEST_LEASE_SECONDS, now) is None:
         holder = storage.lease_holder(lease, now) or "another process"
-        raise DeliveryError(
+        raise DigestBusy(
             f"digest {digest.name!r} is being sent by {holder}; nothing sent this time"
         )
     try:
-        return _send_pending(config, storage, digest, now)
+        if slot is not None:
+            last = storage.get_meta(slot_key(digest.name))
+            if last is not None and datetime.fromisoformat(last) >= slot:
+                return []
+        outcomes = _send_pending(config, storage, digest, now)
+        if slot is not None:
+            storage.set_meta(slot_key(digest.name), slot.isoformat())
+        return outcomes
     finally:
         storage.release_lease(lease, HOLDER)
+
+
+def slot_key(digest: str) -> str:
+    """The meta key holding the last scheduled send of `digest` that was handled."""
+    return f"digest_slot:{digest}"
+
+
+class DigestBusy(DeliveryError):
+    """Another process holds the digest's lease: it is sending it right now."""
 
 
 def _send_pending(

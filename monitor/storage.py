@@ -1,25 +1,27 @@
-"""SQLite storage: the only module that writes SQL.
+"""Storage: the only module that writes SQL, on SQLite or PostgreSQL (`db`).
 
-The schema is versioned with ``PRAGMA user_version`` and upgraded step by step
-by `MIGRATIONS`; a database newer than this program is refused, never touched.
-The database runs in WAL mode and every feed's items are written in one
+The schema is versioned and upgraded step by step by `MIGRATIONS`, the same
+steps on both backends; a database newer than this program is refused, never
+touched. A SQLite file is upgraded when opened (the zero-setup path); a
+PostgreSQL database only by ``monitor migrate``, so several daemons sharing
+it never race to change it. Every feed's items are written in one
 transaction, so a crash or kill leaves either all of a feed's new items or
 none of them, and the next run catches up. Every driver error is re-raised as
-a `StorageError` naming the database file.
+a `StorageError` naming the database.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from .config import Config
+from .db import connect
 from .dedup import FEATURES_VERSION, Candidate, Features, blocks, hamming, shingles_of
 from .errors import StorageError
 from .instance import is_stale
@@ -156,7 +158,39 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE feeds ADD COLUMN gone INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE feeds ADD COLUMN moved_to TEXT;
     """,
+    # 6: claims, so that several daemons on one database fetch each due feed once.
+    """
+    ALTER TABLE feeds ADD COLUMN claimed_by TEXT;
+    ALTER TABLE feeds ADD COLUMN claimed_until TEXT;
+    CREATE INDEX feeds_due ON feeds (next_fetch_at);
+    """,
 )
+# Tables in the order their rows can be copied (references first), and the
+# columns of each, for `copy_from`; leases belong to running processes, not data.
+TABLES: dict[str, tuple[str, ...]] = {
+    "meta": ("key", "value"),
+    "feeds": (
+        "id", "name", "url", "etag", "last_modified", "last_fetched_at", "last_status",
+        "last_error", "error_count", "last_new_at", "next_fetch_at", "gone", "moved_to",
+    ),
+    "digests": (
+        "id", "created_at", "status", "subject", "message_id", "story_count", "delivered_at",
+        "transport", "error", "name", "recipients",
+    ),
+    "stories": ("id", "created_at", "canonical_item_id", "delivered_digest_id"),
+    "items": (
+        "id", "feed_id", "guid", "url", "title", "published", "fetched_at", "authors", "source",
+        "original_source", "text", "html", "images", "topics", "text_hash", "simhash",
+        "text_length", "sentence_chars", "story_id", "match_reason", "figures",
+    ),
+    "simhash_blocks": ("block", "value", "item_id", "simhash"),
+    "sentences": ("hash", "item_id", "length"),
+    "deliveries": ("digest", "recipient", "story_id", "digest_id"),
+}  # fmt: skip
+# Held while deciding which story a new item belongs to and storing it, so that
+# two processes storing reposts of each other at once still make one story.
+DEDUP_LOCK = "monitor:dedup"
+MIGRATE_LOCK = "monitor:migrate"
 ALL_RECIPIENTS = "*"
 # A sentence found in more stored items than this is boilerplate ("白宫拒绝置评。"),
 # not evidence; looking it up would only cost time.
@@ -200,34 +234,47 @@ def _unsigned(value: int) -> int:
 
 
 class Storage:
-    """One open database. Use as a context manager, or call `close()`."""
+    """One open database. Use as a context manager, or call `close()`.
 
-    def __init__(self, path: Path, *, block_count: int = 4, busy_timeout: float = 30.0) -> None:
-        self.path = path
+    `target` is a SQLite file (a path, or ``sqlite:///…``) or a
+    ``postgresql://`` URL. `migrate` upgrades an older schema on opening; by
+    default SQLite files are upgraded and PostgreSQL databases are not.
+    """
+
+    def __init__(
+        self,
+        target: Path | str,
+        *,
+        block_count: int = 4,
+        busy_timeout: float = 30.0,
+        migrate: bool | None = None,
+    ) -> None:
         self.block_count = block_count
-        self.busy_timeout = busy_timeout
+        self._db = connect(target, busy_timeout=busy_timeout)
+        self.name = self._db.name
+        self.kind = self._db.kind
         try:
-            if path.parent and not path.parent.exists():
-                path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
-        except (sqlite3.Error, OSError) as e:
-            raise StorageError(f"database {path}: cannot open: {e}") from e
-        self._db.row_factory = sqlite3.Row
-        with self._errors("open"):
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = NORMAL")
-            self._db.execute("PRAGMA foreign_keys = ON")
-            self._migrate()
-            self._refresh_features()
-            self._sync_blocks()
+            with self._errors("open"):
+                self._migrate(self.kind == "sqlite" if migrate is None else migrate)
+                self._refresh_features()
+                self._sync_blocks()
+        except BaseException:
+            self._db.close()
+            raise
 
     @classmethod
-    def open(cls, config: Config) -> Storage:
+    def open(cls, config: Config, *, migrate: bool | None = None) -> Storage:
         return cls(
-            config.storage.path,
+            config.storage.target,
             block_count=config.dedup.max_distance + 1,
             busy_timeout=config.storage.busy_timeout,
+            migrate=migrate,
         )
+
+    @property
+    def shared(self) -> bool:
+        """Whether several daemons may work on this database at once."""
+        return self.kind == "postgresql"
 
     def __enter__(self) -> Storage:
         return self
@@ -242,27 +289,21 @@ class Storage:
     def _errors(self, doing: str) -> Iterator[None]:
         try:
             yield
-        except sqlite3.DatabaseError as e:
-            message = str(e)
-            if "file is not a database" in message or "malformed" in message:
-                message = "not a monitor database, or corrupted"
-            elif "locked" in message or "busy" in message:
-                message = (
-                    f"locked by another process (waited {self.busy_timeout:g} s); try again "
-                    "later, or raise storage.busy_timeout"
-                )
-            elif "readonly" in message:
-                message = "the file (or its folder) is read-only"
-            elif "disk is full" in message or "disk I/O" in message:
-                message = f"{message}; nothing of this transaction was kept"
-            raise StorageError(f"database {self.path}: {doing}: {message}") from e
+        except self._db.errors as e:
+            raise StorageError(f"database {self.name}: {doing}: {self._db.explain(e)}") from e
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """All writes inside happen together or not at all."""
+    def transaction(self, lock: str | None = None) -> Iterator[None]:
+        """All writes inside happen together or not at all.
+
+        With `lock`, no other process holding the same lock runs its
+        transaction at the same time (SQLite never runs two writers anyway).
+        """
         with self._errors("write"):
-            self._db.execute("BEGIN IMMEDIATE")
+            self._db.begin()
             try:
+                if lock:
+                    self._db.lock(lock)
                 yield
             except BaseException:
                 # SQLite rolls back by itself on some errors (a full disk, for one).
@@ -272,26 +313,54 @@ class Storage:
             else:
                 self._db.execute("COMMIT")
 
-    def _migrate(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+    def dedup_transaction(self) -> AbstractContextManager[None]:
+        """A transaction in which no other process decides stories at the same time."""
+        return self.transaction(DEDUP_LOCK)
+
+    def schema_version(self) -> int:
+        with self._errors("read schema version"):
+            return self._db.schema_version()
+
+    def _migrate(self, upgrade: bool) -> int:
+        """Bring the schema up to `SCHEMA_VERSION`; returns the number of steps taken."""
+        version = self._db.schema_version()
         if version > SCHEMA_VERSION:
             raise StorageError(
-                f"database {self.path}: schema version {version} is newer than this "
+                f"database {self.name}: schema version {version} is newer than this "
                 f"monitor knows ({SCHEMA_VERSION}); upgrade monitor"
             )
-        for number in range(version, SCHEMA_VERSION):
-            with self.transaction():
-                for statement in MIGRATIONS[number].split(";"):
+        if version == SCHEMA_VERSION:
+            return 0
+        if not upgrade:
+            raise StorageError(
+                f"database {self.name}: schema version {version}, this monitor needs "
+                f"{SCHEMA_VERSION}; run `monitor migrate` first"
+            )
+        steps = 0
+        while True:
+            with self.transaction(MIGRATE_LOCK):
+                # Read again under the lock: another process may have just migrated.
+                version = self._db.schema_version()
+                if version >= SCHEMA_VERSION:
+                    return steps
+                for statement in MIGRATIONS[version].split(";"):
                     if statement.strip():
-                        self._db.execute(statement)
-                self._db.execute(f"PRAGMA user_version = {number + 1}")
+                        self._db.execute(self._db.ddl(statement))
+                self._db.set_schema_version(version + 1)
+                steps += 1
+
+    def migrate(self) -> int:
+        """Upgrade the schema now (``monitor migrate``); returns the steps taken."""
+        with self._errors("migrate"):
+            return self._migrate(True)
 
     def _refresh_features(self) -> None:
         """Recompute stored features when `Features.of` changed since they were written."""
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'features_version'").fetchone()
-        if row is not None and int(row[0]) == FEATURES_VERSION:
+        if self.get_meta("features_version") == str(FEATURES_VERSION):
             return
-        with self.transaction():
+        with self.transaction(MIGRATE_LOCK):
+            if self.get_meta("features_version") == str(FEATURES_VERSION):
+                return
             self._db.execute("DELETE FROM sentences")
             self._db.execute("DELETE FROM simhash_blocks")
             self._db.execute("DELETE FROM meta WHERE key = 'simhash_blocks'")
@@ -311,17 +380,15 @@ class Storage:
                     ),
                 )
                 self._insert_sentences(item_id, features)
-            self._db.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES ('features_version', ?)",
-                (str(FEATURES_VERSION),),
-            )
+            self._put_meta("features_version", str(FEATURES_VERSION))
 
     def _sync_blocks(self) -> None:
         """Rebuild the pigeonhole index when `max_distance` (so the block count) changed."""
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'simhash_blocks'").fetchone()
-        if row is not None and int(row[0]) == self.block_count:
+        if self.get_meta("simhash_blocks") == str(self.block_count):
             return
-        with self.transaction():
+        with self.transaction(MIGRATE_LOCK):
+            if self.get_meta("simhash_blocks") == str(self.block_count):
+                return
             self._db.execute("DELETE FROM simhash_blocks")
             rows = self._db.execute("SELECT id, simhash FROM items").fetchall()
             self._db.executemany(
@@ -332,27 +399,68 @@ class Storage:
                     for number, value in enumerate(blocks(_unsigned(simhash), self.block_count))
                 ],
             )
-            self._db.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES ('simhash_blocks', ?)",
-                (str(self.block_count),),
-            )
+            self._put_meta("simhash_blocks", str(self.block_count))
 
     # feeds
 
-    def due_feeds(self, names: list[str], now: datetime) -> set[str]:
-        """Which of these feeds are due: never fetched, or their time has come; not gone."""
-        with self._errors("read schedule"):
-            rows = self._db.execute("SELECT name, next_fetch_at, gone FROM feeds").fetchall()
-        known = {row["name"]: row for row in rows}
-        due = set()
-        for name in names:
-            row = known.get(name)
-            if row is None or (
-                not row["gone"]
-                and (row["next_fetch_at"] is None or row["next_fetch_at"] <= _precise(now))
-            ):
-                due.add(name)
-        return due
+    def ensure_feeds(self, feeds: Sequence[tuple[str, str]]) -> None:
+        """Rows for these (name, url) feeds, so that they can be claimed."""
+        with self.transaction():
+            self._db.executemany(
+                "INSERT INTO feeds (name, url) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+                feeds,
+            )
+
+    def claim_due_feeds(
+        self, names: set[str], holder: str, now: datetime, seconds: float, limit: int
+    ) -> list[str]:
+        """Claim up to `limit` of these feeds whose fetch time has come, for `holder`.
+
+        A feed claimed by another live holder is skipped; a claim that expired,
+        or whose holder died on this host, is taken over. The claim ends when
+        the fetch is recorded (`record_fetch`, `record_failure`). On PostgreSQL
+        the rows are locked with SKIP LOCKED, so daemons claiming at the same
+        moment pass each other by instead of waiting.
+        """
+        if limit <= 0 or not names:
+            return []
+        with self.transaction():
+            rows = self._db.execute(
+                f"""SELECT id, name, claimed_by, claimed_until FROM feeds
+                    WHERE gone = 0 AND (next_fetch_at IS NULL OR next_fetch_at <= ?)
+                    ORDER BY next_fetch_at IS NOT NULL, next_fetch_at, id{self._db.skip_locked}""",
+                (_precise(now),),
+            ).fetchall()
+            claimed: list[tuple[int, str]] = []
+            for row in rows:
+                if row["name"] not in names:
+                    continue
+                held = row["claimed_by"] not in (None, holder)
+                if held and row["claimed_until"] > _iso(now) and not is_stale(row["claimed_by"]):
+                    continue
+                claimed.append((row["id"], row["name"]))
+                if len(claimed) == limit:
+                    break
+            self._db.executemany(
+                "UPDATE feeds SET claimed_by = ?, claimed_until = ? WHERE id = ?",
+                [(holder, _iso(now + timedelta(seconds=seconds)), id_) for id_, _ in claimed],
+            )
+        return [name for _, name in claimed]
+
+    def renew_claims(self, holder: str, now: datetime, seconds: float) -> None:
+        """Keep `holder`'s claims on the feeds it is still fetching."""
+        with self.transaction():
+            self._db.execute(
+                "UPDATE feeds SET claimed_until = ? WHERE claimed_by = ?",
+                (_iso(now + timedelta(seconds=seconds)), holder),
+            )
+
+    def release_claims(self, holder: str) -> None:
+        with self._errors("release claims"):
+            self._db.execute(
+                "UPDATE feeds SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = ?",
+                (holder,),
+            )
 
     def feed_state(self, name: str, url: str) -> FeedState:
         """The stored state of feed `name`, created on first sight.
@@ -367,9 +475,11 @@ class Storage:
             ).fetchone()
             if row is None:
                 cursor = self._db.execute(
-                    "INSERT INTO feeds (name, url) VALUES (?, ?)", (name, url)
+                    """INSERT INTO feeds (name, url) VALUES (?, ?)
+                       ON CONFLICT (name) DO UPDATE SET url = excluded.url RETURNING id""",
+                    (name, url),
                 )
-                return FeedState(int(cursor.lastrowid or 0), None, None)
+                return FeedState(int(cursor.fetchone()[0]), None, None)
             if row["url"] != url:
                 self._db.execute(
                     """UPDATE feeds SET url = ?, etag = NULL, last_modified = NULL,
@@ -408,7 +518,7 @@ class Storage:
             """UPDATE feeds SET last_fetched_at = ?, last_status = ?, last_error = NULL,
                    error_count = 0, etag = ?, last_modified = ?,
                    last_new_at = CASE WHEN ? > 0 THEN ? ELSE last_new_at END,
-                   next_fetch_at = ?
+                   next_fetch_at = ?, claimed_by = NULL, claimed_until = NULL
                WHERE id = ?""",
             (
                 _iso(now), status, etag, last_modified, new_items, _iso(now),
@@ -430,6 +540,7 @@ class Storage:
             self._db.execute(
                 """UPDATE feeds SET last_fetched_at = ?, last_error = ?, last_status = ?,
                        error_count = error_count + 1, next_fetch_at = ?,
+                       claimed_by = NULL, claimed_until = NULL,
                        gone = CASE WHEN ? = 410 THEN 1 ELSE gone END
                    WHERE id = ?""",
                 (
@@ -476,12 +587,20 @@ class Storage:
         return max(deleted, 0) // self.block_count
 
     def get_meta(self, key: str) -> str | None:
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        with self._errors("read meta"):
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return str(row[0]) if row else None
 
     def set_meta(self, key: str, value: str) -> None:
         with self._errors("write meta"):
-            self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+            self._put_meta(key, value)
+
+    def _put_meta(self, key: str, value: str) -> None:
+        self._db.execute(
+            """INSERT INTO meta (key, value) VALUES (?, ?)
+               ON CONFLICT (key) DO UPDATE SET value = excluded.value""",
+            (key, value),
+        )
 
     # dedup look-ups
 
@@ -532,8 +651,8 @@ class Storage:
         for start in range(0, len(hashes), 200):
             chunk = hashes[start : start + 200]
             query = " UNION ALL ".join(
-                ["SELECT * FROM (SELECT hash, item_id FROM sentences WHERE hash = ? LIMIT ?)"]
-                * len(chunk)
+                f"SELECT * FROM (SELECT hash, item_id FROM sentences WHERE hash = ? LIMIT ?) s{n}"
+                for n in range(len(chunk))
             )
             rows = self._db.execute(
                 query, [x for h in chunk for x in (h, MAX_ITEMS_PER_SENTENCE + 1)]
@@ -576,8 +695,10 @@ class Storage:
     # writes
 
     def new_story(self, now: datetime) -> int:
-        cursor = self._db.execute("INSERT INTO stories (created_at) VALUES (?)", (_iso(now),))
-        return int(cursor.lastrowid or 0)
+        cursor = self._db.execute(
+            "INSERT INTO stories (created_at) VALUES (?) RETURNING id", (_iso(now),)
+        )
+        return int(cursor.fetchone()[0])
 
     def insert_item(
         self,
@@ -595,7 +716,8 @@ class Storage:
             """INSERT INTO items (feed_id, guid, url, title, published, fetched_at, authors,
                    source, original_source, text, html, images, topics, text_hash, simhash,
                    text_length, sentence_chars, figures, story_id, match_reason)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               RETURNING id""",
             (
                 feed_id,
                 guid,
@@ -619,7 +741,7 @@ class Storage:
                 match_reason,
             ),
         )
-        item_id = int(cursor.lastrowid or 0)
+        item_id = int(cursor.fetchone()[0])
         self._db.executemany(
             "INSERT INTO simhash_blocks (block, value, item_id, simhash) VALUES (?, ?, ?, ?)",
             [
@@ -633,7 +755,8 @@ class Storage:
 
     def _insert_sentences(self, item_id: int, features: Features) -> None:
         self._db.executemany(
-            "INSERT OR IGNORE INTO sentences (hash, item_id, length) VALUES (?, ?, ?)",
+            """INSERT INTO sentences (hash, item_id, length) VALUES (?, ?, ?)
+               ON CONFLICT DO NOTHING""",
             [(digest, item_id, length) for digest, length in features.sentences.items()],
         )
 
@@ -696,10 +819,10 @@ class Storage:
             cursor = self._db.execute(
                 """INSERT INTO digests (created_at, status, subject, message_id, story_count,
                        name, recipients)
-                   VALUES (?, 'pending', ?, ?, ?, ?, ?)""",
+                   VALUES (?, 'pending', ?, ?, ?, ?, ?) RETURNING id""",
                 (_iso(now), subject, message_id, story_count, name, " ".join(recipients)),
             )
-            return int(cursor.lastrowid or 0)
+            return int(cursor.fetchone()[0])
 
     def digest_delivered(
         self,
@@ -718,8 +841,8 @@ class Storage:
                 (_iso(now), transport, digest_id),
             )
             self._db.executemany(
-                """INSERT OR IGNORE INTO deliveries (digest, recipient, story_id, digest_id)
-                   VALUES (?, ?, ?, ?)""",
+                """INSERT INTO deliveries (digest, recipient, story_id, digest_id)
+                   VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING""",
                 [(name, r, story_id, digest_id) for r in recipients for story_id in story_ids],
             )
             self._db.executemany(
@@ -740,7 +863,7 @@ class Storage:
 
         None if another live holder has it; else who held it before ("" if nobody).
         """
-        with self.transaction():
+        with self.transaction(f"lease:{name}"):
             row = self._db.execute(
                 "SELECT holder, expires_at FROM leases WHERE name = ?", (name,)
             ).fetchone()
@@ -752,7 +875,9 @@ class Storage:
             ):
                 return None
             self._db.execute(
-                "INSERT OR REPLACE INTO leases (name, holder, expires_at) VALUES (?, ?, ?)",
+                """INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
+                   ON CONFLICT (name) DO UPDATE
+                   SET holder = excluded.holder, expires_at = excluded.expires_at""",
                 (name, holder, _iso(now + timedelta(seconds=seconds))),
             )
             return row["holder"] if row is not None else ""
@@ -762,6 +887,14 @@ class Storage:
             "SELECT holder, expires_at FROM leases WHERE name = ?", (name,)
         ).fetchone()
         return row["holder"] if row is not None and row["expires_at"] > _iso(now) else None
+
+    def live_leases(self, prefix: str, now: datetime) -> list[str]:
+        """Holders of unexpired leases whose names start with `prefix`."""
+        with self._errors("read leases"):
+            rows = self._db.execute(
+                "SELECT name, holder, expires_at FROM leases WHERE expires_at > ?", (_iso(now),)
+            ).fetchall()
+        return [row["holder"] for row in rows if row["name"].startswith(prefix)]
 
     def release_lease(self, name: str, holder: str) -> None:
         with self._errors("release lease"):
@@ -804,7 +937,45 @@ class Storage:
                     "match": row["match_reason"],
                 }
 
+    def is_empty(self) -> bool:
+        with self._errors("read"):
+            return all(
+                self._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] == 0
+                for table in ("feeds", "items", "digests")
+            )
+
+    def copy_from(self, source: Storage, batch: int = 2000) -> dict[str, int]:
+        """Copy every row of `source` into this empty database, ids and all.
+
+        One transaction: an interrupted copy leaves this database empty, ready
+        for another try. Returns the rows copied per table.
+        """
+        if not self.is_empty():
+            raise StorageError(f"database {self.name}: not empty; copy only into a new database")
+        copied: dict[str, int] = {}
+        with source._errors("read for copy"), self.transaction():
+            for table, columns in TABLES.items():
+                names = ", ".join(columns)
+                marks = ", ".join("?" * len(columns))
+                insert = f"INSERT INTO {table} ({names}) VALUES ({marks})"
+                skip: tuple[str, ...] = ()
+                if table == "meta":
+                    insert += " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+                    skip = ("schema_version",)
+                cursor = source._db.execute(f"SELECT {names} FROM {table}")
+                count = 0
+                while rows := cursor.fetchmany(batch):
+                    rows = [tuple(row) for row in rows if not (skip and row[0] in skip)]
+                    self._db.executemany(insert, rows)
+                    count += len(rows)
+                copied[table] = count
+            self._db.reset_sequences(["feeds", "digests", "stories", "items"])
+        return copied
+
     def integrity_check(self) -> str:
+        """SQLite's own check of the file; PostgreSQL keeps its files itself."""
+        if self.kind != "sqlite":
+            return "ok"
         with self._errors("integrity check"):
             return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
 
@@ -822,7 +993,7 @@ _ITEM_COLUMNS = """i.id, f.name AS feed, i.guid, i.url, i.title, i.published, i.
     i.original_source, i.text, i.story_id, i.topics"""
 
 
-def _stored_item(row: sqlite3.Row) -> StoredItem:
+def _stored_item(row: Any) -> StoredItem:
     return StoredItem(
         id=row["id"],
         feed=row["feed"],
