@@ -43,6 +43,10 @@ EPILOG_FEEDS = """examples:
 EPILOG_STATUS = """examples:
   monitor status
   monitor status --json | jq '.feeds[] | select(.errors > 0)'"""
+EPILOG_MIGRATE = """examples:
+  monitor migrate                                   # upgrade the configured database
+  monitor migrate --from sqlite:///monitor.db       # copy into the configured (new) one
+  monitor migrate --from sqlite:///monitor.db --to postgresql://monitor@db.example/monitor"""
 EPILOG_PARSE = """examples:
   monitor parse https://rss.dw.com/rdf/rss-chi-all      # every item of a feed
   monitor parse saved-item.txt --adapter dw --json      # one archived item"""
@@ -237,6 +241,25 @@ def _parser() -> argparse.ArgumentParser:
     exporter.add_argument("file", nargs="?", metavar="FILE", help="default: standard output")
     exporter.set_defaults(command=cmd_export_opml)
 
+    migrate = commands.add_parser(
+        "migrate",
+        parents=[common],
+        help="upgrade the database schema, or copy a database into a new one",
+        description=(
+            "Apply the schema migrations this version of monitor brings (SQLite files are "
+            "upgraded on opening anyway; PostgreSQL databases only by this command). With "
+            "--from, copy every feed, item, story and delivery of that database into the "
+            "configured one (or --to), which must be new and empty."
+        ),
+        epilog=EPILOG_MIGRATE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    migrate.add_argument(
+        "--from", dest="source", metavar="URL", help="sqlite:///path or postgresql://… to copy"
+    )
+    migrate.add_argument("--to", dest="target", metavar="URL", help="default: the configured one")
+    migrate.set_defaults(command=cmd_migrate)
+
     status = commands.add_parser(
         "status",
         parents=[common],
@@ -285,6 +308,38 @@ def _open(config: Config) -> Storage:
     from .storage import Storage
 
     return Storage.open(config)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from .storage import SCHEMA_VERSION, Storage
+
+    if args.target:
+        target: Path | str = args.target
+        options: dict[str, Any] = {}
+    else:
+        config = _load(args)
+        target = config.storage.target
+        options = {
+            "block_count": config.dedup.max_distance + 1,
+            "busy_timeout": config.storage.busy_timeout,
+        }
+    if args.source is None:
+        with Storage(target, migrate=True, **options) as storage:
+            before = storage.found_version
+        change = "up to date" if before == SCHEMA_VERSION else f"upgraded from {before}"
+        print(f"database {storage.name}: schema version {SCHEMA_VERSION}, {change}")
+        return 0
+    with (
+        Storage(args.source, migrate=True) as source,
+        Storage(target, migrate=True, **options) as destination,
+    ):
+        copied = destination.copy_from(source)
+        print(
+            f"copied {copied['feeds']:,} feeds, {copied['items']:,} items, "
+            f"{copied['stories']:,} stories and {copied['digests']:,} digests "
+            f"from {source.name} to {destination.name} (schema version {SCHEMA_VERSION})"
+        )
+    return 0
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ where `Storage` needs one writer at a time (the dedup decision, leases).
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -63,6 +64,10 @@ class Database:
 
     def lock(self, key: str) -> None:
         """Hold `key` until the transaction ends; other processes taking it wait."""
+
+    def member(self, column: str, values: Sequence[str]) -> tuple[str, Any]:
+        """SQL testing `column` against a list of `values`, passed as one parameter."""
+        return f"{column} IN (SELECT value FROM json_each(?))", json.dumps(list(values))
 
     def schema_version(self) -> int:
         raise NotImplementedError
@@ -242,6 +247,9 @@ class PostgresDatabase(Database):
 
     def lock(self, key: str) -> None:
         self.execute("SELECT pg_advisory_xact_lock(?)", (lock_key(key),))
+
+    def member(self, column: str, values: Sequence[str]) -> tuple[str, Any]:
+        return f"{column} = ANY(?)", list(values)
 
     def schema_version(self) -> int:
         if self.execute("SELECT to_regclass('meta')").fetchone()[0] is None:

@@ -255,6 +255,8 @@ class Storage:
         self.kind = self._db.kind
         try:
             with self._errors("open"):
+                # The version found on opening, before any upgrade (``monitor migrate`` says it).
+                self.found_version = self._db.schema_version()
                 self._migrate(self.kind == "sqlite" if migrate is None else migrate)
                 self._refresh_features()
                 self._sync_blocks()
@@ -416,36 +418,42 @@ class Storage:
     ) -> list[str]:
         """Claim up to `limit` of these feeds whose fetch time has come, for `holder`.
 
-        A feed claimed by another live holder is skipped; a claim that expired,
-        or whose holder died on this host, is taken over. The claim ends when
-        the fetch is recorded (`record_fetch`, `record_failure`). On PostgreSQL
-        the rows are locked with SKIP LOCKED, so daemons claiming at the same
-        moment pass each other by instead of waiting.
+        A feed claimed by anyone (`holder` too: it is fetching it) is skipped
+        until the claim ends, when the fetch is recorded (`record_fetch`,
+        `record_failure`), or expires; the claims of a holder that died on this
+        host end at once. On PostgreSQL only the rows claimed are locked, with
+        SKIP LOCKED, so daemons claiming at the same moment take different
+        feeds instead of waiting for each other.
         """
         if limit <= 0 or not names:
             return []
+        self._end_dead_claims(holder, now)
+        member, value = self._db.member("name", sorted(names))
         with self.transaction():
             rows = self._db.execute(
-                f"""SELECT id, name, claimed_by, claimed_until FROM feeds
+                f"""SELECT id, name FROM feeds
                     WHERE gone = 0 AND (next_fetch_at IS NULL OR next_fetch_at <= ?)
-                    ORDER BY next_fetch_at IS NOT NULL, next_fetch_at, id{self._db.skip_locked}""",
-                (_precise(now),),
+                    AND (claimed_by IS NULL OR claimed_until <= ?) AND {member}
+                    ORDER BY next_fetch_at IS NOT NULL, next_fetch_at, id
+                    LIMIT ?{self._db.skip_locked}""",
+                (_precise(now), _iso(now), value, limit),
             ).fetchall()
-            claimed: list[tuple[int, str]] = []
-            for row in rows:
-                if row["name"] not in names:
-                    continue
-                held = row["claimed_by"] not in (None, holder)
-                if held and row["claimed_until"] > _iso(now) and not is_stale(row["claimed_by"]):
-                    continue
-                claimed.append((row["id"], row["name"]))
-                if len(claimed) == limit:
-                    break
             self._db.executemany(
                 "UPDATE feeds SET claimed_by = ?, claimed_until = ? WHERE id = ?",
-                [(holder, _iso(now + timedelta(seconds=seconds)), id_) for id_, _ in claimed],
+                [(holder, _iso(now + timedelta(seconds=seconds)), row[0]) for row in rows],
             )
-        return [name for _, name in claimed]
+        return [row[1] for row in rows]
+
+    def _end_dead_claims(self, holder: str, now: datetime) -> None:
+        with self._errors("read claims"):
+            rows = self._db.execute(
+                """SELECT DISTINCT claimed_by FROM feeds
+                   WHERE claimed_by IS NOT NULL AND claimed_by != ? AND claimed_until > ?""",
+                (holder, _iso(now)),
+            ).fetchall()
+        dead = [row[0] for row in rows if is_stale(row[0])]
+        if dead:
+            self.release_claims(*dead)
 
     def renew_claims(self, holder: str, now: datetime, seconds: float) -> None:
         """Keep `holder`'s claims on the feeds it is still fetching."""
@@ -455,11 +463,11 @@ class Storage:
                 (_iso(now + timedelta(seconds=seconds)), holder),
             )
 
-    def release_claims(self, holder: str) -> None:
+    def release_claims(self, *holders: str) -> None:
         with self._errors("release claims"):
-            self._db.execute(
+            self._db.executemany(
                 "UPDATE feeds SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = ?",
-                (holder,),
+                [(holder,) for holder in holders],
             )
 
     def feed_state(self, name: str, url: str) -> FeedState:

@@ -17,6 +17,9 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from postgres import cluster, database
+
+from monitor.storage import Storage
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).resolve().parents[1]
@@ -188,6 +191,49 @@ def authenticator(users: dict[str, str]) -> Callable[..., AuthResult]:
     return check
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """One PostgreSQL server for the whole session; each test gets its own database."""
+    with cluster() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database (no schema yet)."""
+    with database(postgres_server) as url:
+        yield url
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Where a test's database lives: a SQLite file in its folder, or a PostgreSQL URL."""
+
+    kind: str
+    target: Path | str
+
+    @property
+    def storage(self) -> str:
+        """The [storage] key for `write_config`."""
+        if self.kind == "sqlite":
+            return 'path = "monitor.db"'
+        return f'url = "{self.target}"'
+
+    def open(self, **options: Any) -> Storage:
+        return Storage(self.target, **options)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    """Each test using this runs once on SQLite and once on PostgreSQL (schema in place)."""
+    if request.param == "sqlite":
+        yield Backend("sqlite", tmp_path / "monitor.db")
+        return
+    with database(request.getfixturevalue("postgres_server")) as url:
+        Storage(url, migrate=True).close()
+        yield Backend("postgresql", url)
+
+
 def write_config(
     folder: Path,
     feeds: list[tuple[str, str]],
@@ -195,11 +241,12 @@ def write_config(
     smtp: str = "",
     extra: str = "",
     topics: str = "",
+    storage: str = 'path = "monitor.db"',
 ) -> Path:
     """A config file in `folder` for `feeds` (name, url); outbox unless `smtp` is given."""
     lines = [
         "[storage]",
-        'path = "monitor.db"',
+        storage,
         "[fetch]",
         "timeout = 5",
         "[digest]",

@@ -239,14 +239,18 @@ def main() -> None:
         print("  wrong:", pair)
 
 
-def clusters(docs: list[Doc], folder: Path, max_distance: int = 3) -> dict[str, int]:
-    """Store the documents in order through the real storage and story assignment."""
+def clusters(docs: list[Doc], target: Path | str, max_distance: int = 3) -> dict[str, int]:
+    """Store the documents in order through the real storage and story assignment.
+
+    `target` is a folder for a new SQLite file, or a PostgreSQL database's URL.
+    """
     from monitor.models import Article
     from monitor.pipeline import find_story
     from monitor.storage import Storage
 
     stories: dict[str, int] = {}
-    with Storage(folder / "corpus.db", block_count=max_distance + 1) as storage:
+    where = target / "corpus.db" if isinstance(target, Path) else target
+    with Storage(where, block_count=max_distance + 1) as storage:
         feed = storage.feed_state("corpus", "corpus").id
         since = datetime(2000, 1, 1, tzinfo=UTC)
         for index, doc in enumerate(docs):

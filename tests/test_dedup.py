@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 import pytest
+from conftest import Backend
 from dedup_corpus import cluster_score, clusters, corpus, evaluate, reposts, seed_texts, templates
 from hypothesis import given
 from hypothesis import strategies as st
@@ -117,12 +115,12 @@ def test_labelled_set_pairwise_accuracy() -> None:
 
 
 @pytest.mark.parametrize("order", ["as built", "reversed"])
-def test_labelled_set_through_storage(order: str) -> None:
-    """The same set stored one by one through SQLite: candidates come from the index."""
+def test_labelled_set_through_storage(order: str, backend: Backend) -> None:
+    """The same set stored one by one through the database: candidates come from the index."""
     docs = corpus()
     if order == "reversed":
         docs.reverse()
-    with tempfile.TemporaryDirectory() as folder:
-        score = cluster_score(docs, clusters(docs, Path(folder)))
+    target = backend.target if isinstance(backend.target, str) else backend.target.parent
+    score = cluster_score(docs, clusters(docs, target))
     assert score.precision == 1.0, score.false_merges
     assert score.recall >= 0.98, score.missed

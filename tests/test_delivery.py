@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import trustme
 from conftest import (
+    Backend,
     FeedServer,
     MailHandler,
     MailServer,
@@ -37,17 +38,20 @@ def feeds(feed_server: FeedServer) -> list[tuple[str, str]]:
 
 def pending(config_path: Path) -> int:
     config = load_config(config_path)
-    with Storage(config.storage.path) as storage:
+    with Storage(config.storage.target) as storage:
         return len(storage.pending_stories("daily", "reader@example.org"))
 
 
 def test_failed_delivery_loses_nothing_and_is_retried(
+    backend: Backend,
     tmp_path: Path,
     feeds: list[tuple[str, str]],
     smtp_server: MailServer,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    config = write_config(tmp_path, feeds, smtp=smtp_table(smtp_server.port))
+    config = write_config(
+        tmp_path, feeds, smtp=smtp_table(smtp_server.port), storage=backend.storage
+    )
     smtp_server.handler.refuse = "451 4.3.0 mailbox temporarily unavailable"
     assert main(["run", "--config", str(config)]) == 3
     err = capsys.readouterr().err
@@ -105,7 +109,7 @@ def test_connection_dropped_midway_keeps_stories_pending(
     assert main(["run", "--config", str(config)]) == 3
     assert pending(config) == 1
     storage_config = load_config(config)
-    with Storage(storage_config.storage.path) as storage:
+    with Storage(storage_config.storage.target) as storage:
         (digest,) = storage.digests()
     assert digest["status"] == "failed" and "127.0.0.1" in digest["error"]
 
@@ -221,9 +225,13 @@ def test_outbox_gets_eml_and_html_preview(tmp_path: Path, feeds: list[tuple[str,
 
 
 def two_recipients(
-    tmp_path: Path, feeds: list[tuple[str, str]], port: int, extra: str = ""
+    tmp_path: Path,
+    feeds: list[tuple[str, str]],
+    port: int,
+    extra: str = "",
+    storage: str = 'path = "monitor.db"',
 ) -> Path:
-    config = write_config(tmp_path, feeds, smtp=smtp_table(port), extra=extra)
+    config = write_config(tmp_path, feeds, smtp=smtp_table(port), extra=extra, storage=storage)
     text = config.read_text(encoding="utf-8").replace(
         'recipients = ["reader@example.org"]', 'recipients = ["a@example.org", "b@example.org"]'
     )
@@ -232,12 +240,13 @@ def two_recipients(
 
 
 def test_a_refused_recipient_gets_it_later_and_the_others_only_once(
+    backend: Backend,
     tmp_path: Path,
     feeds: list[tuple[str, str]],
     smtp_server: MailServer,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    config = two_recipients(tmp_path, feeds, smtp_server.port)
+    config = two_recipients(tmp_path, feeds, smtp_server.port, storage=backend.storage)
     smtp_server.handler.refuse_recipients = {"b@example.org"}
     assert main(["run", "--config", str(config)]) == 3
     assert "refused b@example.org: 550 5.1.1 no such mailbox" in capsys.readouterr().err
@@ -310,6 +319,7 @@ url = "{feed_server.url("/nytimes.xml")}"
 
 
 def test_a_digest_being_sent_elsewhere_is_not_sent_twice(
+    backend: Backend,
     tmp_path: Path,
     feeds: list[tuple[str, str]],
     smtp_server: MailServer,
@@ -317,9 +327,11 @@ def test_a_digest_being_sent_elsewhere_is_not_sent_twice(
 ) -> None:
     from datetime import UTC, datetime
 
-    config = write_config(tmp_path, feeds, smtp=smtp_table(smtp_server.port))
+    config = write_config(
+        tmp_path, feeds, smtp=smtp_table(smtp_server.port), storage=backend.storage
+    )
     assert main(["run", "--no-digest", "--config", str(config)]) == 0
-    with Storage(load_config(config).storage.path) as other:
+    with Storage(load_config(config).storage.target) as other:
         assert other.acquire_lease("digest:daily", "host pid 1", 600, datetime.now(UTC)) == ""
         assert main(["digest", "--config", str(config)]) == 3
         assert "digest 'daily' is being sent by host pid 1" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""The whole pipeline through the real CLI: HTTP feeds in, one email out."""
+"""The whole pipeline through the real CLI: HTTP feeds in, one email out; on both backends."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import (
+    Backend,
     FeedServer,
     MailServer,
     Response,
@@ -47,13 +48,18 @@ def export(config: Path, capsys: pytest.CaptureFixture[str]) -> list[dict[str, o
 
 
 def test_run_sends_one_email_with_each_story_once(
+    backend: Backend,
     tmp_path: Path,
     feed_server: FeedServer,
     smtp_server: MailServer,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     config = write_config(
-        tmp_path, serve_samples(feed_server), smtp=smtp_table(smtp_server.port), topics=TOPICS
+        tmp_path,
+        serve_samples(feed_server),
+        smtp=smtp_table(smtp_server.port),
+        topics=TOPICS,
+        storage=backend.storage,
     )
     assert main(["run", "--config", str(config)]) == 0
     assert len(smtp_server.messages) == 1
@@ -96,12 +102,18 @@ def test_run_sends_one_email_with_each_story_once(
 
 
 def test_second_run_fetches_conditionally_and_sends_nothing_new(
+    backend: Backend,
     tmp_path: Path,
     feed_server: FeedServer,
     smtp_server: MailServer,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    config = write_config(tmp_path, serve_samples(feed_server), smtp=smtp_table(smtp_server.port))
+    config = write_config(
+        tmp_path,
+        serve_samples(feed_server),
+        smtp=smtp_table(smtp_server.port),
+        storage=backend.storage,
+    )
     assert main(["run", "--config", str(config)]) == 0
     assert main(["run", "--config", str(config)]) == 0
     assert len(smtp_server.messages) == 1
@@ -111,6 +123,7 @@ def test_second_run_fetches_conditionally_and_sends_nothing_new(
 
 
 def test_repost_arriving_after_delivery_is_recorded_not_sent_again(
+    backend: Backend,
     tmp_path: Path,
     feed_server: FeedServer,
     smtp_server: MailServer,
@@ -120,7 +133,9 @@ def test_repost_arriving_after_delivery_is_recorded_not_sent_again(
     feed_server.routes["/dw.xml"] = Response(samples["dw.xml"].encode())
     feed_server.routes["/aggregator.xml"] = Response(b"", status=503)
     feeds = [("dw", feed_server.url("/dw.xml")), ("aggregator", feed_server.url("/aggregator.xml"))]
-    config = write_config(tmp_path, feeds, smtp=smtp_table(smtp_server.port))
+    config = write_config(
+        tmp_path, feeds, smtp=smtp_table(smtp_server.port), storage=backend.storage
+    )
     assert main(["run", "--config", str(config)]) == 0
     assert "HTTP 503" in capsys.readouterr().err
     feed_server.routes["/aggregator.xml"] = Response(samples["aggregator.xml"].encode())
@@ -135,9 +150,9 @@ def test_repost_arriving_after_delivery_is_recorded_not_sent_again(
 
 
 def test_no_digest_only_fetches_and_digest_delivers_later(
-    tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+    backend: Backend, tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = write_config(tmp_path, serve_samples(feed_server))
+    config = write_config(tmp_path, serve_samples(feed_server), storage=backend.storage)
     assert main(["run", "--no-digest", "--config", str(config)]) == 0
     assert not (tmp_path / "outbox").exists()
     preview = tmp_path / "preview.html"

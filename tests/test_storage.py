@@ -1,4 +1,4 @@
-"""The SQLite store, on real database files."""
+"""The store, on real SQLite files and a real PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from conftest import Backend
 
 from monitor.dedup import Features
 from monitor.errors import StorageError
@@ -74,8 +75,8 @@ def test_corrupted_file_is_reported_not_replaced(tmp_path: Path) -> None:
     assert path.read_bytes() == b"this is not sqlite" * 100
 
 
-def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
-    with Storage(tmp_path / "m.db") as storage:
+def test_a_failed_transaction_leaves_nothing(backend: Backend) -> None:
+    with backend.open() as storage:
         feed = storage.feed_state("f", "https://example.org/f").id
         with pytest.raises(RuntimeError), storage.transaction():
             add(storage, feed, article("https://example.org/1"))
@@ -85,8 +86,8 @@ def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
         assert storage.integrity_check() == "ok"
 
 
-def test_canonical_item_is_the_original_then_the_earliest(tmp_path: Path) -> None:
-    with Storage(tmp_path / "m.db") as storage:
+def test_canonical_item_is_the_original_then_the_earliest(backend: Backend) -> None:
+    with backend.open() as storage:
         feed = storage.feed_state("f", "u").id
         with storage.transaction():
             _, story = add(
@@ -105,8 +106,8 @@ def test_canonical_item_is_the_original_then_the_earliest(tmp_path: Path) -> Non
         assert records["https://agg.example/1"]["duplicate_of"] == "https://cri.example/1"
 
 
-def test_candidates_come_from_blocks_and_paragraphs(tmp_path: Path) -> None:
-    with Storage(tmp_path / "m.db") as storage:
+def test_candidates_come_from_blocks_and_paragraphs(backend: Backend) -> None:
+    with backend.open() as storage:
         feed = storage.feed_state("f", "u").id
         with storage.transaction():
             item_id, story = add(storage, feed, article("https://example.org/1"))
@@ -119,20 +120,19 @@ def test_candidates_come_from_blocks_and_paragraphs(tmp_path: Path) -> None:
         )
 
 
-def test_changing_max_distance_rebuilds_the_index(tmp_path: Path) -> None:
-    path = tmp_path / "m.db"
-    with Storage(path) as storage:
+def test_changing_max_distance_rebuilds_the_index(backend: Backend) -> None:
+    with backend.open() as storage:
         feed = storage.feed_state("f", "u").id
         with storage.transaction():
             add(storage, feed, article("https://example.org/1"))
-    with Storage(path, block_count=6) as storage:
+    with backend.open(block_count=6) as storage:
         assert len(storage.candidates(Features.of(TEXT), since=NOW, max_distance=3)) == 1
-    rows = sqlite3.connect(path).execute("SELECT COUNT(*) FROM simhash_blocks").fetchone()[0]
+        rows = storage._db.execute("SELECT COUNT(*) FROM simhash_blocks").fetchone()[0]
     assert rows == 6
 
 
-def test_deliveries_are_per_digest_and_recipient(tmp_path: Path) -> None:
-    with Storage(tmp_path / "m.db") as storage:
+def test_deliveries_are_per_digest_and_recipient(backend: Backend) -> None:
+    with backend.open() as storage:
         feed = storage.feed_state("f", "u").id
         with storage.transaction():
             _, story = add(storage, feed, article("https://example.org/1"))
@@ -154,8 +154,8 @@ def test_deliveries_are_per_digest_and_recipient(tmp_path: Path) -> None:
         assert storage.pending_story_ids("daily", "b@x", datetime(2027, 1, 1, tzinfo=UTC)) == set()
 
 
-def test_a_lease_is_held_until_released_or_expired(tmp_path: Path) -> None:
-    with Storage(tmp_path / "m.db") as one, Storage(tmp_path / "m.db") as two:
+def test_a_lease_is_held_until_released_or_expired(backend: Backend) -> None:
+    with backend.open() as one, backend.open() as two:
         assert one.acquire_lease("digest:daily", "one", 60, NOW) == ""
         assert two.acquire_lease("digest:daily", "two", 60, NOW) is None
         assert two.lease_holder("digest:daily", NOW) == "one"
@@ -165,8 +165,8 @@ def test_a_lease_is_held_until_released_or_expired(tmp_path: Path) -> None:
         assert one.acquire_lease("digest:daily", "one", 60, later) == ""
 
 
-def test_feed_validators_are_forgotten_when_the_url_changes(tmp_path: Path) -> None:
-    with Storage(tmp_path / "m.db") as storage:
+def test_feed_validators_are_forgotten_when_the_url_changes(backend: Backend) -> None:
+    with backend.open() as storage:
         state = storage.feed_state("f", "https://a.example/feed")
         with storage.transaction():
             storage.record_fetch(
@@ -211,10 +211,10 @@ def test_a_version_1_database_is_migrated_and_its_features_recomputed(tmp_path: 
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
-def test_the_dedup_index_is_pruned_outside_the_window(tmp_path: Path) -> None:
+def test_the_dedup_index_is_pruned_outside_the_window(backend: Backend) -> None:
     from datetime import timedelta
 
-    with Storage(tmp_path / "m.db") as storage:
+    with backend.open() as storage:
         feed = storage.feed_state("f", "u").id
         with storage.transaction():
             add(storage, feed, article("https://example.org/old"))
