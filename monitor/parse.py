@@ -8,6 +8,7 @@ URI resolution are off; the site adapters clean the HTML once, for the email.
 from __future__ import annotations
 
 import calendar
+import codecs
 import hashlib
 import io
 import re
@@ -30,6 +31,8 @@ class ParsedFeed:
 
 
 _XML_ENCODING = re.compile(rb"^\s*<\?xml[^>]*\bencoding\s*=", re.IGNORECASE)
+# The encoding feedparser reads: from any processing instruction first ("<?\x00ml" too).
+_FEEDPARSER_ENCODING = re.compile(rb"^<\?.*encoding=['\"](?P<name>.*?)['\"].*\?>")
 _XML_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 
@@ -44,6 +47,10 @@ def as_utf8(content: bytes, content_type: str | None = None) -> bytes:
     """
     if content.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
         return content
+    mangled = _FEEDPARSER_ENCODING.match(content)
+    if mangled and not _known_encoding(mangled.group("name")):
+        # A mangled declaration ("\x80tf-8") would crash feedparser: detect instead.
+        content = content[mangled.end() :]
     if _XML_ENCODING.match(content) or (content_type and _CHARSET.search(content_type)):
         return content
     try:
@@ -58,6 +65,14 @@ def as_utf8(content: bytes, content_type: str | None = None) -> bytes:
         return content
     text = content.decode(best.encoding, errors="replace")
     return _XML_DECLARATION.sub(b"", text.encode("utf-8"), count=1)
+
+
+def _known_encoding(name: bytes) -> bool:
+    try:
+        codecs.lookup(name.decode("ascii"))
+    except (UnicodeDecodeError, LookupError, ValueError):
+        return False
+    return True
 
 
 def parse_feed(content: bytes, feed_name: str, content_type: str | None = None) -> ParsedFeed:

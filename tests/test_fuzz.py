@@ -74,3 +74,15 @@ def test_random_item_html(html: str) -> None:
     through_the_pipeline(
         item.encode("utf-8", errors="surrogatepass").decode("utf-8", "replace").encode()
     )
+
+
+def test_a_mangled_encoding_declaration_is_read_as_undeclared() -> None:
+    """feedparser itself crashes on these; they are parsed as if nothing were declared."""
+    feed = SAMPLES[0].split(b"?>", 1)[1]
+    for declaration in (
+        b'<?\x00]>xml version="1.0" encoding="\xff\xfeutf-8"?>',
+        b'<?\x00ml version="1.0" encoding="\x00tf-8"?>',
+        b'<?xml version="1.0" encoding="\x80tf-8"?>',
+    ):
+        parsed = parse_feed(declaration + feed, "fuzz")
+        assert parsed.items and parsed.items[0].title
