@@ -27,9 +27,9 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 class Daemon:
-    def __init__(self, config: Path) -> None:
+    def __init__(self, config: Path, log: str = "daemon.log") -> None:
         self.config = config
-        self.log = config.parent / "daemon.log"
+        self.log = config.parent / log
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Daemon:
@@ -74,10 +74,14 @@ def wait_for(check: Callable[[], Any], seconds: float = 20) -> Any:
 
 
 def config_file(
-    folder: Path, feeds: list[tuple[str, str]], extra: str = "", digest: str = ""
+    folder: Path,
+    feeds: list[tuple[str, str]],
+    extra: str = "",
+    digest: str = "",
+    storage: str = 'path = "monitor.db"',
 ) -> Path:
     lines = [
-        "[storage]", 'path = "monitor.db"',
+        "[storage]", storage,
         "[fetch]", "interval = 1", "min_interval = 1", "timeout = 3",
         "[digest]", 'timezone = "Asia/Shanghai"', 'recipients = ["reader@example.org"]',
         'sender = "monitor@example.org"', 'outbox = "outbox"', digest, extra,
@@ -336,3 +340,69 @@ def test_per_host_politeness_and_json_log_lines(
     fetches = [e for e in events if e.get("event") == "fetch"]
     assert {e["feed"] for e in fetches} == {"f0", "f1", "f2", "f3"}
     assert all({"status", "new", "seconds", "next", "time", "level"} <= set(e) for e in fetches)
+
+
+def test_three_daemons_on_one_postgresql_share_the_feeds(
+    tmp_path: Path, feed_server: FeedServer, daemons: list[Daemon], postgres_url: str
+) -> None:
+    """Each due feed fetched by one daemon, reposts in one story, one digest, and a
+    killed daemon's feeds taken over by the others."""
+    from monitor.storage import Storage
+
+    samples = build()
+    feeds = []
+    for name in ("dw.xml", "aggregator.xml", "nytimes.xml", "rfi.xml", "cri.xml"):
+        feed_server.routes[f"/{name}"] = Response(samples[name].encode(), etag='"1"')
+        feeds.append((name.removesuffix(".xml"), feed_server.url(f"/{name}")))
+    for number in range(5):
+        path = f"/extra{number}.xml"
+        feed_server.routes[path] = Response(samples["rfi.xml"].encode(), etag='"1"')
+        feeds.append((f"extra{number}", feed_server.url(path)))
+    Storage(postgres_url, migrate=True).close()
+    handler = MailHandler()
+    with running_smtp(handler) as smtp:
+        lines = [
+            "[storage]", f'url = "{postgres_url}"',
+            # concurrency 2: fewer feeds than there are at once, so that all three share them
+            "[fetch]", "interval = 2", "min_interval = 1", "timeout = 3", "concurrency = 2",
+            "[digest]", 'timezone = "Asia/Shanghai"', 'recipients = ["reader@example.org"]',
+            'sender = "monitor@example.org"', send_at(6), smtp_table(smtp.port),
+        ]  # fmt: skip
+        for name, url in feeds:
+            lines += ["[[feeds]]", f'name = "{name}"', f'url = "{url}"']
+        config = tmp_path / "config.toml"
+        config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        workers = [Daemon(config, f"daemon{n}.log").start() for n in range(3)]
+        daemons.extend(workers)
+        wait_for(lambda: handler.messages, seconds=30)
+        wait_for(lambda: all(feed_server.hits(f"/{n}.xml") >= 3 for n, _ in feeds), seconds=30)
+        killed_at = time.monotonic()
+        workers[0].kill()
+        wait_for(
+            lambda: all(
+                any(p == f"/{n}.xml" and t > killed_at + 0.5 for p, t in feed_server.request_times)
+                for n, _ in feeds
+            ),
+            seconds=30,
+        )
+        time.sleep(3)
+        for worker in workers[1:]:
+            assert worker.stop() == 0
+    assert len(handler.messages) == 1
+    # Never two fetches of a feed within its interval (2 s, less its jitter of 10 %).
+    for name, _ in feeds:
+        times = [t for p, t in feed_server.request_times if p == f"/{name}.xml"]
+        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+        assert min(gaps) >= 1.6, (name, gaps)
+    # All three did some of the fetching.
+    for worker in workers:
+        assert "feed '" in worker.text(), worker.text()
+    with Storage(postgres_url) as storage:
+        items = list(storage.export_items())
+        assert len(items) == len({(i["feed"], i["guid"]) for i in items})
+        by_url = {i["url"]: i for i in items}
+        copy = by_url["https://www.qukanredian.com/news/20230319/dw-korea-japan.html"]
+        original = next(i for i in items if i["feed"] == "dw")
+        assert copy["story"] == original["story"]
+        holders = storage._db.execute("SELECT claimed_by FROM feeds").fetchall()
+        assert all(row[0] is None for row in holders)  # stopped daemons left no claims
