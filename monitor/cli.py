@@ -94,6 +94,15 @@ def _setup_logging(*, debug: bool, json_lines: bool = False) -> None:
     log.addHandler(handler)
     log.setLevel(logging.DEBUG if debug else logging.INFO)
     log.propagate = False
+    # The scheduler's own errors in the same format, not as bare lines in the
+    # middle of JSON ones; its warnings (a tick skipped while the last one waits
+    # on the database) only with --debug.
+    scheduler = logging.getLogger("apscheduler")
+    for old in list(scheduler.handlers):
+        scheduler.removeHandler(old)
+    scheduler.addHandler(handler)
+    scheduler.setLevel(logging.DEBUG if debug else logging.ERROR)
+    scheduler.propagate = False
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -41,10 +41,20 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from .config import Config, DigestConfig, FeedConfig, load_config
+from .dbthread import DatabaseThread
 from .errors import ConfigError, MonitorError, StorageError
 from .fetch import Fetcher
 from .instance import HOLDER
-from .pipeline import DigestBusy, FeedReport, fetch_feed, prune_daily, send_digests, slot_key
+from .pipeline import (
+    POOL_MIN_FEEDS,
+    DigestBusy,
+    FeedReport,
+    LazyPool,
+    fetch_feed,
+    prune_daily,
+    send_digests,
+    slot_key,
+)
 from .schedule import digest_due, digest_slot
 from .storage import Storage
 
@@ -73,6 +83,12 @@ class Daemon:
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.lease = daemon_lease(self.storage)
         self._dispatching = False
+        # Parsing a big feed takes tens of milliseconds of CPU: in worker
+        # processes it uses every core and never holds up the event loop.
+        many = len(self.config.active_feeds) >= POOL_MIN_FEEDS
+        self.pool = LazyPool(self.config.fetch.workers) if many else None
+        # Once the scheduler runs, every database call goes through this thread.
+        self.db = DatabaseThread()
 
     async def run(self) -> int:
         take_daemon_lease(self.storage, self.config)
@@ -110,6 +126,9 @@ class Daemon:
                 await asyncio.gather(*late, return_exceptions=True)
         finally:
             await self.fetcher.__aexit__()
+            if self.pool is not None:
+                self.pool.shutdown(wait=False, cancel_futures=True)
+            self.db.close()  # lets a store in progress finish
             self.storage.release_claims(HOLDER)
             self.storage.release_lease(self.lease, HOLDER)
             self.storage.close()
@@ -126,7 +145,9 @@ class Daemon:
             by_name = {feed.name: feed for feed in self.config.active_feeds}
             names = set(by_name) - set(self.running)
             free = self.config.fetch.concurrency - len(self.running)
-            claimed = self.storage.claim_due_feeds(names, HOLDER, utcnow(), LEASE_SECONDS, free)
+            claimed = await self.db(
+                self.storage.claim_due_feeds, names, HOLDER, utcnow(), LEASE_SECONDS, free
+            )
         except StorageError as e:
             log.error("%s", e)
             return
@@ -145,7 +166,9 @@ class Daemon:
 
     async def fetch(self, feed: FeedConfig) -> None:
         try:
-            report = await fetch_feed(self.config, self.storage, self.fetcher, feed)
+            report = await fetch_feed(
+                self.config, self.storage, self.fetcher, feed, pool=self.pool, db=self.db
+            )
         except MonitorError as e:  # the database, not the feed
             log.error("%s", e)
             return
@@ -172,10 +195,11 @@ class Daemon:
     async def catch_up_digests(self) -> None:
         now = utcnow()
         for digest in self.config.digests:
-            last = self.last_slot(digest)
+            last = await self.last_slot(digest)
             if last is None:
                 # First start on this database: nothing was missed.
-                self.storage.set_meta(
+                await self.db(
+                    self.storage.set_meta,
                     slot_key(digest.name),
                     digest_slot(now, digest.send_at, digest.zone).isoformat(),
                 )
@@ -187,8 +211,8 @@ class Daemon:
                 )
                 await self.send_digest(digest.name)
 
-    def last_slot(self, digest: DigestConfig) -> datetime | None:
-        value = self.storage.get_meta(slot_key(digest.name))
+    async def last_slot(self, digest: DigestConfig) -> datetime | None:
+        value = await self.db(self.storage.get_meta, slot_key(digest.name))
         return datetime.fromisoformat(value) if value else None
 
     async def send_digest(self, name: str) -> None:
@@ -198,11 +222,15 @@ class Daemon:
             return  # removed by a reload
         now = utcnow()
         slot = digest_slot(now, digest.send_at, digest.zone)
-        last = self.last_slot(digest)
+        last = await self.last_slot(digest)
         if last is not None and last >= slot:
             return
         try:
-            outcomes = send_digests(self.config, self.storage, names=(name,), slot=slot)
+            # On the database thread as a whole: a slow mail server holds up
+            # storing, never fetching.
+            outcomes = await self.db(
+                send_digests, self.config, self.storage, names=(name,), slot=slot
+            )
         except DigestBusy as e:
             # Another daemon is sending it; look again once it is done.
             log.info("%s; checking again in %s", e, BUSY_RETRY)
@@ -231,18 +259,24 @@ class Daemon:
 
     async def renew_lease(self) -> None:
         try:
-            pruned = prune_daily(self.config, self.storage, utcnow())
+            pruned = await self.db(prune_daily, self.config, self.storage, utcnow())
             if pruned:
                 log.info("dedup index: dropped the rows of %d items outside the window", pruned)
-            if self.storage.acquire_lease(self.lease, HOLDER, LEASE_SECONDS, utcnow()) is None:
+            taken = await self.db(
+                self.storage.acquire_lease, self.lease, HOLDER, LEASE_SECONDS, utcnow()
+            )
+            if taken is None:
                 log.error("lost the daemon lease to another process; stopping")
                 self.stopping.set()
                 return
-            self.storage.renew_claims(HOLDER, utcnow(), LEASE_SECONDS)
+            await self.db(self.storage.renew_claims, HOLDER, utcnow(), LEASE_SECONDS)
         except StorageError as e:
             log.error("%s", e)
 
     def reload(self) -> None:
+        asyncio.ensure_future(self._reload())
+
+    async def _reload(self) -> None:
         try:
             config = load_config(self.config_path)
         except ConfigError as e:
@@ -252,7 +286,7 @@ class Daemon:
             log.warning("reload: [storage] changed; restart the daemon to use the new database")
             config = _with_storage(config, self.config)
         try:
-            self.storage.ensure_feeds([(f.name, f.url) for f in config.active_feeds])
+            await self.db(self.storage.ensure_feeds, [(f.name, f.url) for f in config.active_feeds])
         except StorageError as e:
             log.error("reload failed, keeping the running configuration: %s", e)
             return

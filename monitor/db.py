@@ -134,7 +134,11 @@ class SQLiteDatabase(Database):
         try:
             if path.parent and not path.parent.exists():
                 path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
+            # Used from one thread at a time, not always the one that opened it
+            # (`dbthread.DatabaseThread`).
+            self._db = sqlite3.connect(
+                path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+            )
         except (sqlite3.Error, OSError) as e:
             raise StorageError(f"database {path}: cannot open: {e}") from e
         self._db.row_factory = sqlite3.Row
@@ -219,6 +223,10 @@ class PostgresDatabase(Database):
                 row_factory=_row_factory,
                 connect_timeout=self.connect_timeout,
                 application_name="monitor",
+                # A plan cached while the index tables were small (a sequential
+                # scan) stays in use as they grow within one run: 30x slower
+                # look-ups by the end of a first run. Plan with the sizes of now.
+                options="-c plan_cache_mode=force_custom_plan",
             )
         except psycopg.Error as e:
             raise StorageError(f"database {self.name}: cannot connect: {self.explain(e)}") from e
@@ -230,7 +238,7 @@ class PostgresDatabase(Database):
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
         conn = self._conn if self.in_transaction else self._live()
-        cursor: Cursor = conn.execute(_placeholders(sql), params, prepare=None)
+        cursor: Cursor = conn.execute(_placeholders(sql), params)
         return cursor
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:

@@ -19,9 +19,10 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from .config import Config, DigestConfig, FeedConfig
+from .dbthread import DatabaseThread
 from .dedup import MIN_TEXT_CHARS, Features, best_match
 from .deliver import deliver
 from .digest import build_digest
@@ -36,6 +37,8 @@ from .storage import FeedState, Storage
 from .topics import match_topics
 
 log = logging.getLogger("monitor")
+P = ParamSpec("P")
+T = TypeVar("T")
 
 # Below this many feeds, starting worker processes costs more than it saves.
 POOL_MIN_FEEDS = 8
@@ -115,25 +118,27 @@ async def _ingest(
     config: Config, storage: Storage, clock: Clock, on_feed: Callable[[FeedReport], None] | None
 ) -> RunReport:
     feeds = config.active_feeds
-    pool = _LazyPool(config.fetch.workers) if len(feeds) >= POOL_MIN_FEEDS else None
+    pool = LazyPool(config.fetch.workers) if len(feeds) >= POOL_MIN_FEEDS else None
+    db = DatabaseThread()
     try:
         async with Fetcher(config.fetch, config.base_dir) as fetcher:
 
             async def one(feed: FeedConfig) -> FeedReport:
-                report = await fetch_feed(config, storage, fetcher, feed, clock, pool)
+                report = await fetch_feed(config, storage, fetcher, feed, clock, pool, db)
                 if on_feed is not None:
                     on_feed(report)
                 return report
 
             reports = await asyncio.gather(*(one(feed) for feed in feeds))
-        prune_daily(config, storage, clock())
+        await db(prune_daily, config, storage, clock())
     finally:
+        db.close()
         if pool is not None:
             pool.shutdown()
     return RunReport(list(reports))
 
 
-async def _prepare(pool: _LazyPool | None, job: tuple[Any, ...]) -> PreparedFeed:
+async def _prepare(pool: LazyPool | None, job: tuple[Any, ...]) -> PreparedFeed:
     """Prepare a feed in the pool; in this process when there is none, or it broke."""
     if pool is None or not pool.usable:
         return prepare_feed(*job)
@@ -146,9 +151,9 @@ async def _prepare(pool: _LazyPool | None, job: tuple[Any, ...]) -> PreparedFeed
         return prepare_feed(*job)
 
 
-class _LazyPool(Executor):
+class LazyPool(Executor):
     """Worker processes, started when the first feed needs parsing (not on a run
-    where every feed answers 304)."""
+    where every feed answers 304). The daemon keeps one for its lifetime."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
@@ -172,12 +177,17 @@ async def fetch_feed(
     fetcher: Fetcher,
     feed: FeedConfig,
     clock: Clock = _utcnow,
-    pool: _LazyPool | None = None,
+    pool: LazyPool | None = None,
+    db: DatabaseThread | None = None,
 ) -> FeedReport:
-    """Fetch one feed and store what is new; record the outcome and the next fetch time."""
+    """Fetch one feed and store what is new; record the outcome and the next fetch time.
+
+    With `db`, every database call runs on that thread, never on the event loop.
+    """
+    call = db or _here
     started = time.monotonic()
     report = FeedReport(feed.name)
-    state = storage.feed_state(feed.name, feed.url)
+    state = await call(storage.feed_state, feed.name, feed.url)
     if state.gone:
         report.status = "gone"
         report.error = f"feed {feed.name!r}: gone (HTTP 410); not fetched until its url changes"
@@ -187,7 +197,7 @@ async def fetch_feed(
         result = await fetcher.fetch(feed, validators, state.moved_to)
         report.http_status = result.status
         if result.moved_to and result.moved_to != state.moved_to:
-            storage.record_move(state.id, result.moved_to)
+            await call(storage.record_move, state.id, result.moved_to)
             report.item_errors.append(
                 f"feed {feed.name!r}: moved permanently to {result.moved_to}; fetching it "
                 "from there (update the config to keep it)"
@@ -196,10 +206,10 @@ async def fetch_feed(
         if not (result.not_modified or (result.content is None and not result.files)):
             job = (
                 feed.name, result.content, result.files, result.content_type, feed.adapter,
-                clock(), frozenset(storage.guids(state.id)),
+                clock(), frozenset(await call(storage.guids, state.id)),
             )  # fmt: skip
             prepared = await _prepare(pool, job)
-        store_feed(config, storage, feed, state, result, report, clock(), prepared)
+        await call(store_feed, config, storage, feed, state, result, report, clock(), prepared)
     except MonitorError as e:
         now = clock()
         status = e.status if isinstance(e, FetchError) else None
@@ -213,11 +223,17 @@ async def fetch_feed(
             state.error_count + 1,
             ServerHints(retry_after=retry_after),
         )
-        storage.record_failure(
-            state.id, str(e), now, status=status, next_fetch_at=report.next_fetch_at
-        )
+        await call(
+            storage.record_failure,
+            state.id, str(e), now, status=status, next_fetch_at=report.next_fetch_at,
+        )  # fmt: skip
     report.seconds = time.monotonic() - started
     return report
+
+
+async def _here(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """A database call made right here, on the event loop (for tests and tools)."""
+    return fn(*args, **kwargs)
 
 
 def store_feed(

@@ -79,10 +79,11 @@ def config_file(
     extra: str = "",
     digest: str = "",
     storage: str = 'path = "monitor.db"',
+    fetch: str = "interval = 1\nmin_interval = 1\ntimeout = 3",
 ) -> Path:
     lines = [
         "[storage]", storage,
-        "[fetch]", "interval = 1", "min_interval = 1", "timeout = 3",
+        "[fetch]", fetch,
         "[digest]", 'timezone = "Asia/Shanghai"', 'recipients = ["reader@example.org"]',
         'sender = "monitor@example.org"', 'outbox = "outbox"', digest, extra,
     ]  # fmt: skip
@@ -406,3 +407,37 @@ def test_three_daemons_on_one_postgresql_share_the_feeds(
         assert copy["story"] == original["story"]
         holders = storage._db.execute("SELECT claimed_by FROM feeds").fetchall()
         assert all(row[0] is None for row in holders)  # stopped daemons left no claims
+
+
+def test_a_daemon_waiting_on_the_database_goes_on_fetching(
+    tmp_path: Path, feed_server: FeedServer, daemons: list[Daemon], postgres_url: str
+) -> None:
+    """While another process holds the dedup lock, fetches in flight finish (none is cut
+    off by its 2 s timeout) and their items are stored once the lock is free."""
+    import psycopg
+
+    from monitor.db import lock_key
+    from monitor.storage import DEDUP_LOCK, Storage
+
+    samples = build()
+    feeds = []
+    for name in ("dw.xml", "nytimes.xml", "rfi.xml", "cri.xml"):
+        feed_server.routes[f"/{name}"] = Response(samples[name].encode(), delay=0.5)
+        feeds.append((name.removesuffix(".xml"), feed_server.url(f"/{name}")))
+    Storage(postgres_url, migrate=True).close()
+    config = config_file(
+        tmp_path, feeds, storage=f'url = "{postgres_url}"',
+        fetch="interval = 60\nmin_interval = 1\ntimeout = 2",
+    )  # fmt: skip
+    with psycopg.connect(postgres_url) as other:
+        other.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(DEDUP_LOCK),))
+        daemon = Daemon(config).start()
+        daemons.append(daemon)
+        wait_for(lambda: all(feed_server.hits(f"/{n}.xml") for n, _ in feeds))
+        time.sleep(5)  # well past the fetch timeout, with the lock still held
+        other.rollback()
+    with Storage(postgres_url) as storage:
+        wait_for(lambda: {i["feed"] for i in storage.export_items()} == {n for n, _ in feeds})
+    assert daemon.stop() == 0
+    assert "timed out" not in daemon.text()
+    assert all(feed_server.hits(f"/{n}.xml") == 1 for n, _ in feeds)
