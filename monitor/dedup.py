@@ -71,6 +71,12 @@ MIN_CONTAINMENT = 0.61
 FIGURES_MIN_CONFLICTS = 1
 FIGURES_MAX_CONFLICT = 0.3
 FINGERPRINT_BITS = 64
+# Candidates found by sentences that are confirmed by shingle containment: at most
+# this many, and only those sharing at least this share of the new text's sentences.
+# On the labelled set the lowest sentence share of a true pair is 0.22 (a copy
+# edited in every paragraph, which its fingerprint catches anyway).
+MAX_CONFIRMED = 20
+MIN_SHARED_SENTENCE_SHARE = 0.1
 FEATURES_VERSION = 2
 """Bump when `Features.of` changes: stored features are then recomputed."""
 
@@ -78,6 +84,17 @@ FEATURES_VERSION = 2
 def shingles_of(text: str, width: int = SHINGLE_WIDTH) -> np.ndarray:
     """The shingle hashes of a stored text, recomputed to confirm a candidate."""
     return shingle_hashes(normalize(text), width)
+
+
+def confirmable(overlap: dict[int, int], sentence_chars: int) -> set[int]:
+    """Of the items sharing sentences (id → characters shared), those worth confirming.
+
+    Confirming a candidate means recomputing its shingles; only the few that
+    share the most text are worth it (a repost shares a good part of it).
+    """
+    floor = MIN_SHARED_SENTENCE_SHARE * sentence_chars
+    ranked = sorted(overlap, key=lambda i: overlap[i], reverse=True)
+    return {i for i in ranked[:MAX_CONFIRMED] if overlap[i] >= floor}
 
 
 def hamming(a: int, b: int) -> int:

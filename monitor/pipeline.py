@@ -21,9 +21,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
+from .assign import assign_stories
 from .config import Config, DigestConfig, FeedConfig
 from .dbthread import DatabaseThread
-from .dedup import MIN_TEXT_CHARS, Features, best_match
+from .dedup import Features
 from .deliver import deliver
 from .digest import build_digest
 from .errors import DeliveryError, FetchError, MonitorError
@@ -33,7 +34,7 @@ from .models import Digest, FetchResult
 from .prepare import PreparedFeed, prepare_feed
 from .render import compose, render_html
 from .schedule import ServerHints, next_fetch
-from .storage import FeedState, Storage
+from .storage import FeedState, NewItem, Storage
 from .topics import match_topics
 
 log = logging.getLogger("monitor")
@@ -42,10 +43,6 @@ T = TypeVar("T")
 
 # Below this many feeds, starting worker processes costs more than it saves.
 POOL_MIN_FEEDS = 8
-
-# Verbatim copies shorter than this are not merged by text hash alone: short
-# texts such as "图片新闻" repeat across unrelated items.
-MIN_EXACT_CHARS = 30
 
 
 @dataclass
@@ -271,30 +268,40 @@ def store_feed(
     report.next_fetch_at = next_fetch(feed.name, now, interval, config.fetch.min_interval, 0, hints)
     since = now - timedelta(days=config.dedup.window_days)
     with storage.dedup_transaction():
-        for prepared_item in prepared.items:
-            article, features = prepared_item.article, prepared_item.features
-            if storage.has_guid(state.id, prepared_item.guid) or (
-                article.url and storage.has_url(article.url)
-            ):
+        items = prepared.items
+        known_guids, known_urls = storage.known_items(
+            state.id, [i.guid for i in items], [i.article.url for i in items if i.article.url]
+        )
+        fresh = []
+        for item in items:
+            url = item.article.url
+            if item.guid in known_guids or (url and url in known_urls):
                 report.repeats += 1
                 continue
-            story_id, reason = find_story(storage, features, since, config.dedup.max_distance)
-            if story_id is None:
-                story_id = storage.new_story(now)
-            else:
-                report.reposts += 1
-            topics = match_topics(article.title, article.text, config.topics, feed.topics)
-            storage.insert_item(
-                feed_id=state.id,
-                guid=prepared_item.guid,
-                article=article,
-                features=features,
-                topics=topics,
-                story_id=story_id,
-                match_reason=reason,
-                now=now,
-            )
-            report.new += 1
+            known_guids.add(item.guid)
+            if url:
+                known_urls.add(url)
+            fresh.append(item)
+        decisions = assign_stories(
+            storage, [i.features for i in fresh], since, config.dedup.max_distance
+        )
+        storage.insert_items(
+            state.id,
+            [
+                NewItem(
+                    item.guid,
+                    item.article,
+                    item.features,
+                    match_topics(item.article.title, item.article.text, config.topics, feed.topics),
+                    decision.story,
+                    decision.reason,
+                )  # fmt: skip
+                for item, decision in zip(fresh, decisions, strict=True)
+            ],
+            now,
+        )
+        report.new += len(fresh)
+        report.reposts += sum(1 for decision in decisions if decision.reason)
         storage.record_fetch(
             state.id,
             status=result.status,
@@ -319,16 +326,9 @@ def prune_daily(config: Config, storage: Storage, now: datetime) -> int:
 def find_story(
     storage: Storage, features: Features, since: datetime, max_distance: int
 ) -> tuple[int | None, str | None]:
-    """The story an article belongs to (and why), or None for a new story."""
-    exact = storage.story_with_text(features.text_hash)
-    if exact and features.normalized_length >= MIN_EXACT_CHARS:
-        return exact[1], "same text"
-    if features.normalized_length >= MIN_TEXT_CHARS:
-        candidates = storage.candidates(features, since, max_distance)
-        match = best_match(features, candidates, max_distance)
-        if match:
-            return match.story_id, match.reason
-    return None, None
+    """The stored story an article belongs to (and why), or None for a new story."""
+    (decision,) = assign_stories(storage, [features], since, max_distance)
+    return (decision.story, decision.reason) if decision.story > 0 else (None, None)
 
 
 def send_digests(

@@ -22,7 +22,15 @@ from typing import Any
 
 from .config import Config
 from .db import connect
-from .dedup import FEATURES_VERSION, Candidate, Features, blocks, hamming, shingles_of
+from .dedup import (
+    FEATURES_VERSION,
+    Candidate,
+    Features,
+    blocks,
+    confirmable,
+    hamming,
+    shingles_of,
+)
 from .errors import StorageError
 from .instance import is_stale
 from .models import Article, StoredItem, Story
@@ -195,13 +203,19 @@ ALL_RECIPIENTS = "*"
 # A sentence found in more stored items than this is boilerplate ("白宫拒绝置评。"),
 # not evidence; looking it up would only cost time.
 MAX_ITEMS_PER_SENTENCE = 50
-# Candidates found by sentences that are confirmed by shingle containment: at most
-# this many, and only those sharing at least this share of the new text's sentences.
-# On the labelled set the lowest sentence share of a true pair is 0.22 (a copy
-# edited in every paragraph, which its fingerprint catches anyway).
-MAX_CONFIRMED = 20
-MIN_SHARED_SENTENCE_SHARE = 0.1
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass(frozen=True)
+class NewItem:
+    """An item to store: `story` is a stored story's id, or -n for a batch's n-th new one."""
+
+    guid: str
+    article: Article
+    features: Features
+    topics: tuple[str, ...]
+    story: int
+    match_reason: str | None
 
 
 @dataclass(frozen=True)
@@ -643,55 +657,71 @@ class Storage:
         16-bit block value is shared by ~15 unrelated items. Only items that
         share a sentence are read in full, to confirm by containment.
         """
-        # One statement each for the blocks and the sentences: a query per block and
-        # per sentence was half of a first run's time in SQLite calls.
-        near: set[int] = set()
-        for item_id, simhash in self._block_rows(blocks(features.simhash, self.block_count)):
-            if hamming(features.simhash, _unsigned(simhash)) <= max_distance:
-                near.add(item_id)
-        overlap: dict[int, int] = {}
+        ((near, overlap),) = self.index_hits([features], max_distance)
+        shared = confirmable(overlap, features.sentence_chars)
+        rows = self.candidate_rows(sorted(near.keys() | shared), since)
+        return [candidate_of(row, row[0] in shared) for row in rows.values()]
+
+    def index_hits(
+        self, batch: Sequence[Features], max_distance: int
+    ) -> list[tuple[dict[int, int], dict[int, int]]]:
+        """For each of `batch`: the stored items within `max_distance` bits (id →
+        fingerprint) and those sharing sentences (id → characters shared).
+
+        One statement for the blocks and one for the sentences of the whole
+        batch: a query per block and per sentence was half of a first run's time.
+        """
+        wanted: dict[tuple[int, int], list[int]] = {}
+        for index, features in enumerate(batch):
+            for part in enumerate(blocks(features.simhash, self.block_count)):
+                wanted.setdefault(part, []).append(index)
+        near: list[dict[int, int]] = [{} for _ in batch]
+        for block, value, item_id, stored in self._block_rows(list(wanted)):
+            simhash = _unsigned(stored)
+            for index in wanted[(block, value)]:
+                if hamming(batch[index].simhash, simhash) <= max_distance:
+                    near[index][item_id] = simhash
         per_hash: dict[int, list[int]] = {}
-        for digest, item_id in self._sentence_rows(list(features.sentences)):
+        hashes = sorted({h for features in batch for h in features.sentences})
+        for digest, item_id in self._sentence_rows(hashes):
             per_hash.setdefault(digest, []).append(item_id)
-        for digest, item_ids in per_hash.items():
-            if len(item_ids) <= MAX_ITEMS_PER_SENTENCE:
-                for item_id in item_ids:
-                    overlap[item_id] = overlap.get(item_id, 0) + features.sentences[digest]
-        # Confirming a candidate means recomputing its shingles; only the few that
-        # share the most text are worth it (a repost shares a good part of it).
-        floor = MIN_SHARED_SENTENCE_SHARE * features.sentence_chars
-        ranked = sorted(overlap, key=lambda i: overlap[i], reverse=True)
-        shared = {i for i in ranked[:MAX_CONFIRMED] if overlap[i] >= floor}
-        return [
-            Candidate(
-                item_id=row[0],
-                story_id=row[1],
-                simhash=_unsigned(row[2]),
-                normalized_length=row[3],
-                figures=_figures_of(row[4]),
-                shingles=shingles_of(row[5] or row[6]) if row[0] in shared else None,
-            )
-            for row in self._candidate_rows(sorted(near | shared), since)
-        ]
+        overlaps: list[dict[int, int]] = []
+        for features in batch:
+            overlap: dict[int, int] = {}
+            for digest, length in features.sentences.items():
+                item_ids = per_hash.get(digest, ())
+                if len(item_ids) <= MAX_ITEMS_PER_SENTENCE:
+                    for item_id in item_ids:
+                        overlap[item_id] = overlap.get(item_id, 0) + length
+            overlaps.append(overlap)
+        return list(zip(near, overlaps, strict=True))
 
     # Each look-up is one statement on either backend, written as each plans it
     # best: SQLite a UNION ALL of index probes; PostgreSQL one statement over an
     # array parameter, planned once and prepared (a UNION of 30 probes took it
     # ~10 ms to plan, every time).
 
-    def _block_rows(self, values: list[int]) -> list[Any]:
+    def _block_rows(self, probes: list[tuple[int, int]]) -> list[Any]:
+        """(block, value, item id, fingerprint) of the stored items matching `probes`."""
         if self.kind == "postgresql":
             return self._db.execute(
-                """SELECT b.item_id, b.simhash
+                """SELECT b.block, b.value, b.item_id, b.simhash
                    FROM unnest(?::int[], ?::int[]) AS probe (block, value)
                    JOIN simhash_blocks b ON b.block = probe.block AND b.value = probe.value""",
-                (list(range(len(values))), values),
+                ([block for block, _ in probes], [value for _, value in probes]),
             ).fetchall()
-        query = " UNION ALL ".join(
-            ["SELECT item_id, simhash FROM simhash_blocks WHERE block = ? AND value = ?"]
-            * len(values)
-        )
-        return self._db.execute(query, [x for part in enumerate(values) for x in part]).fetchall()
+        rows: list[Any] = []
+        for start in range(0, len(probes), 200):  # SQLite allows 500 terms in a compound
+            chunk = probes[start : start + 200]
+            query = " UNION ALL ".join(
+                [
+                    "SELECT block, value, item_id, simhash FROM simhash_blocks "
+                    "WHERE block = ? AND value = ?"
+                ]
+                * len(chunk)
+            )
+            rows += self._db.execute(query, [x for probe in chunk for x in probe]).fetchall()
+        return rows
 
     def _sentence_rows(self, hashes: list[int]) -> list[Any]:
         """(hash, item id) of items with these sentences, up to one past the cap per hash."""
@@ -713,24 +743,45 @@ class Storage:
             rows += self._db.execute(query, [x for h in chunk for x in (h, cap)]).fetchall()
         return rows
 
-    def _candidate_rows(self, ids: list[int], since: datetime) -> list[Any]:
-        columns = "id, story_id, simhash, text_length, figures, text, title"
+    def candidate_rows(self, ids: list[int], since: datetime) -> dict[int, Any]:
+        """The rows `candidate_of` reads, of these items fetched since `since`, by id."""
         if not ids:
-            return []
-        if self.kind == "postgresql":
-            return self._db.execute(
-                f"SELECT {columns} FROM items WHERE id = ANY(?) AND fetched_at >= ?",
-                (ids, _iso(since)),
-            ).fetchall()
-        rows: list[Any] = []
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows += self._db.execute(
-                f"SELECT {columns} FROM items WHERE id IN ({marks}) AND fetched_at >= ?",
-                (*chunk, _iso(since)),
-            ).fetchall()
-        return rows
+            return {}
+        member, value = self._db.member_int("id", ids)
+        rows = self._db.execute(
+            f"""SELECT id, story_id, simhash, text_length, figures, text, title
+                FROM items WHERE {member} AND fetched_at >= ?""",
+            (value, _iso(since)),
+        ).fetchall()
+        return {row[0]: row for row in rows}
+
+    def known_items(
+        self, feed_id: int, guids: Sequence[str], urls: Sequence[str]
+    ) -> tuple[set[str], set[str]]:
+        """Which of these GUIDs this feed has stored, and which of these URLs any feed has."""
+        known_guids: set[str] = set()
+        known_urls: set[str] = set()
+        if guids:
+            member, value = self._db.member("guid", guids)
+            query = f"SELECT guid FROM items WHERE feed_id = ? AND {member}"
+            known_guids = {row[0] for row in self._db.execute(query, (feed_id, value))}
+        if urls:
+            member, value = self._db.member("url", urls)
+            known_urls = {
+                row[0]
+                for row in self._db.execute(f"SELECT url FROM items WHERE {member}", (value,))
+            }
+        return known_guids, known_urls
+
+    def stories_with_texts(self, text_hashes: Sequence[str]) -> dict[str, int]:
+        """Story of the earliest item with each of these normalised texts, by text hash."""
+        if not text_hashes:
+            return {}
+        member, value = self._db.member("text_hash", text_hashes)
+        rows = self._db.execute(
+            f"SELECT text_hash, story_id FROM items WHERE {member} ORDER BY id DESC", (value,)
+        ).fetchall()
+        return {row[0]: row[1] for row in rows}  # the earliest written last, so it wins
 
     # writes
 
@@ -752,46 +803,89 @@ class Storage:
         match_reason: str | None,
         now: datetime,
     ) -> int:
-        cursor = self._db.execute(
-            """INSERT INTO items (feed_id, guid, url, title, published, fetched_at, authors,
-                   source, original_source, text, html, images, topics, text_hash, simhash,
-                   text_length, sentence_chars, figures, story_id, match_reason)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-               RETURNING id""",
+        """Store one item in the story `story_id` (see `insert_items`)."""
+        item = NewItem(guid, article, features, topics, story_id, match_reason)
+        return self.insert_items(feed_id, [item], now)[0]
+
+    def insert_items(self, feed_id: int, items: Sequence[NewItem], now: datetime) -> list[int]:
+        """Store a feed's new items with their index rows; returns their ids, in order.
+
+        An item's `story` is a stored story's id, or -n for the n-th new story
+        of this batch (its stories are created here). A handful of statements
+        for the whole batch, whatever its size: per item, the round trips to
+        PostgreSQL cost more than the work.
+        """
+        if not items:
+            return []
+        count = max((-item.story for item in items if item.story < 0), default=0)
+        created = self._insert_rows("stories", ("created_at",), [(_iso(now),)] * count)
+        story_ids = [item.story if item.story > 0 else created[-item.story - 1] for item in items]
+        rows = [
             (
                 feed_id,
-                guid,
-                article.url,
-                article.title,
-                _iso(article.published),
+                item.guid,
+                item.article.url,
+                item.article.title,
+                _iso(item.article.published),
                 _iso(now),
-                json.dumps(list(article.authors), ensure_ascii=False),
-                article.source,
-                article.original_source,
-                article.text,
-                article.html,
-                json.dumps(list(article.images)),
-                json.dumps(list(topics), ensure_ascii=False),
-                features.text_hash,
-                _signed(features.simhash),
-                features.normalized_length,
-                features.sentence_chars,
-                _figures_text(features.figures),
+                json.dumps(list(item.article.authors), ensure_ascii=False),
+                item.article.source,
+                item.article.original_source,
+                item.article.text,
+                item.article.html,
+                json.dumps(list(item.article.images)),
+                json.dumps(list(item.topics), ensure_ascii=False),
+                item.features.text_hash,
+                _signed(item.features.simhash),
+                item.features.normalized_length,
+                item.features.sentence_chars,
+                _figures_text(item.features.figures),
                 story_id,
-                match_reason,
-            ),
-        )
-        item_id = int(cursor.fetchone()[0])
+                item.match_reason,
+            )
+            for item, story_id in zip(items, story_ids, strict=True)
+        ]
+        item_ids = self._insert_rows("items", _ITEM_INSERT_COLUMNS, rows)
         self._db.executemany(
             "INSERT INTO simhash_blocks (block, value, item_id, simhash) VALUES (?, ?, ?, ?)",
             [
-                (number, value, item_id, _signed(features.simhash))
-                for number, value in enumerate(blocks(features.simhash, self.block_count))
+                (number, value, item_id, _signed(item.features.simhash))
+                for item, item_id in zip(items, item_ids, strict=True)
+                for number, value in enumerate(blocks(item.features.simhash, self.block_count))
             ],
         )
-        self._insert_sentences(item_id, features)
-        self._update_canonical(story_id)
-        return item_id
+        self._db.executemany(
+            """INSERT INTO sentences (hash, item_id, length) VALUES (?, ?, ?)
+               ON CONFLICT DO NOTHING""",
+            [
+                (digest, item_id, length)
+                for item, item_id in zip(items, item_ids, strict=True)
+                for digest, length in item.features.sentences.items()
+            ],
+        )
+        self._update_canonical(sorted(set(story_ids)))
+        return item_ids
+
+    def _insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> list[int]:
+        """Insert `rows` into `table`; their generated ids, in the order of `rows`.
+
+        Ids are generated in the order of the VALUES list within one statement;
+        RETURNING promises no order, so the ids are sorted.
+        """
+        ids: list[int] = []
+        width = len(columns)
+        per_statement = max(1, 900 // width)
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            values = ", ".join(["(" + ", ".join("?" * width) + ")"] * len(chunk))
+            cursor = self._db.execute(
+                f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values} RETURNING id",
+                [x for row in chunk for x in row],
+            )
+            ids += sorted(row[0] for row in cursor.fetchall())
+        return ids
 
     def _insert_sentences(self, item_id: int, features: Features) -> None:
         self._db.executemany(
@@ -800,14 +894,15 @@ class Storage:
             [(digest, item_id, length) for digest, length in features.sentences.items()],
         )
 
-    def _update_canonical(self, story_id: int) -> None:
-        """The story's canonical item: an original over a repost, then the earliest."""
+    def _update_canonical(self, story_ids: list[int]) -> None:
+        """Each story's canonical item: an original over a repost, then the earliest."""
+        member, value = self._db.member_int("id", story_ids)
         self._db.execute(
-            """UPDATE stories SET canonical_item_id = (
-                   SELECT id FROM items WHERE story_id = ?
-                   ORDER BY original_source IS NOT NULL, published, id LIMIT 1)
-               WHERE id = ?""",
-            (story_id, story_id),
+            f"""UPDATE stories SET canonical_item_id = (
+                    SELECT id FROM items WHERE story_id = stories.id
+                    ORDER BY original_source IS NOT NULL, published, id LIMIT 1)
+                WHERE {member}""",
+            (value,),
         )
 
     # digests
@@ -1020,6 +1115,18 @@ class Storage:
             return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
 
 
+def candidate_of(row: Any, confirm: bool) -> Candidate:
+    """A `candidate_rows` row as a dedup candidate; with `confirm`, with its shingles."""
+    return Candidate(
+        item_id=row[0],
+        story_id=row[1],
+        simhash=_unsigned(row[2]),
+        normalized_length=row[3],
+        figures=_figures_of(row[4]),
+        shingles=shingles_of(row[5] or row[6]) if confirm else None,
+    )
+
+
 def _figures_text(figures: dict[int, int]) -> str:
     return " ".join(f"{shape}:{digits}" for shape, digits in figures.items())
 
@@ -1029,6 +1136,11 @@ def _figures_of(text: str) -> dict[int, int]:
     return {int(shape): int(digits) for shape, digits in pairs}
 
 
+_ITEM_INSERT_COLUMNS = (
+    "feed_id", "guid", "url", "title", "published", "fetched_at", "authors", "source",
+    "original_source", "text", "html", "images", "topics", "text_hash", "simhash",
+    "text_length", "sentence_chars", "figures", "story_id", "match_reason",
+)  # fmt: skip
 _ITEM_COLUMNS = """i.id, f.name AS feed, i.guid, i.url, i.title, i.published, i.source,
     i.original_source, i.text, i.story_id, i.topics"""
 

@@ -266,6 +266,46 @@ def clusters(docs: list[Doc], target: Path | str, max_distance: int = 3) -> dict
     return stories
 
 
+def clusters_in_batches(
+    docs: list[Doc], target: Path | str, batch: int, max_distance: int = 3
+) -> dict[str, int]:
+    """Store the documents `batch` at a time, as one feed's new items are stored."""
+    from monitor.assign import assign_stories
+    from monitor.models import Article
+    from monitor.storage import NewItem, Storage
+
+    stories: dict[str, int] = {}
+    where = target / "corpus.db" if isinstance(target, Path) else target
+    with Storage(where, block_count=max_distance + 1) as storage:
+        feed = storage.feed_state("corpus", "corpus").id
+        since = datetime(2000, 1, 1, tzinfo=UTC)
+        for start in range(0, len(docs), batch):
+            chunk = docs[start : start + batch]
+            features = [Features.of(doc.text) for doc in chunk]
+            with storage.transaction():
+                decisions = assign_stories(storage, features, since, max_distance)
+                items = [
+                    NewItem(doc.name, Article(doc.name, f"https://corpus.example/{start + n}",
+                            FETCHED, (), doc.text, "", (), "corpus"), f, (), d.story, d.reason)
+                    for n, (doc, f, d) in enumerate(zip(chunk, features, decisions, strict=True))
+                ]  # fmt: skip
+                ids = storage.insert_items(feed, items, FETCHED)
+                rows = storage._db.execute(
+                    f"SELECT id, story_id FROM items WHERE id >= {min(ids)}"
+                ).fetchall()
+                story_of = {row[0]: row[1] for row in rows}
+            for doc, item_id in zip(chunk, ids, strict=True):
+                stories[doc.name] = story_of[item_id]
+    return stories
+
+
+def partition(stories: dict[str, int]) -> set[frozenset[str]]:
+    groups: dict[int, set[str]] = {}
+    for name, story in stories.items():
+        groups.setdefault(story, set()).add(name)
+    return {frozenset(group) for group in groups.values()}
+
+
 def cluster_score(docs: list[Doc], stories: dict[str, int]) -> Score:
     tp = fp = fn = 0
     false_merges, missed = [], []

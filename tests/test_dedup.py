@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from conftest import Backend
-from dedup_corpus import cluster_score, clusters, corpus, evaluate, reposts, seed_texts, templates
+from dedup_corpus import (
+    cluster_score,
+    clusters,
+    clusters_in_batches,
+    corpus,
+    evaluate,
+    partition,
+    reposts,
+    seed_texts,
+    templates,
+)
 from hypothesis import given
 from hypothesis import strategies as st
+from postgres import database
 
 from monitor.dedup import (
     MIN_TEXT_CHARS,
@@ -18,6 +31,7 @@ from monitor.dedup import (
     hamming,
     normalize,
 )
+from monitor.storage import Storage
 
 
 def candidate(stored: str) -> Candidate:
@@ -124,3 +138,22 @@ def test_labelled_set_through_storage(order: str, backend: Backend) -> None:
     score = cluster_score(docs, clusters(docs, target))
     assert score.precision == 1.0, score.false_merges
     assert score.recall >= 0.98, score.missed
+
+
+def test_a_feed_stored_at_once_makes_the_stories_stored_one_by_one_make(
+    backend: Backend, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Batched look-ups and writes decide exactly as item-by-item storing: reposts of an
+    item earlier in the same batch included (batches of 7 mix them)."""
+    docs = corpus()
+    if isinstance(backend.target, Path):
+        batched = clusters_in_batches(docs, backend.target.parent, batch=7)
+        (tmp_path / "one-by-one").mkdir()
+        one_by_one = clusters(docs, tmp_path / "one-by-one")
+    else:
+        batched = clusters_in_batches(docs, backend.target, batch=7)
+        with database(request.getfixturevalue("postgres_server")) as url:
+            Storage(url, migrate=True).close()
+            one_by_one = clusters(docs, url)
+    assert cluster_score(docs, batched).precision == 1.0
+    assert partition(batched) == partition(one_by_one)

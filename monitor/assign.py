@@ -1,0 +1,109 @@
+"""Which story each new item of a feed joins: `dedup`'s rules, a feed at a time.
+
+The stored items a feed's new items might copy are looked up for the whole
+feed at once (a handful of statements, not a dozen per item: on PostgreSQL
+each one is a round trip). The decisions are then taken in the feed's order,
+each new item compared with the stored ones and with the feed's earlier new
+items, exactly as if they had been stored one by one: a repost of an item
+earlier in the same feed still joins its story.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from .dedup import MIN_TEXT_CHARS, Candidate, Features, best_match, confirmable, hamming
+from .storage import Storage, candidate_of
+
+# Verbatim copies shorter than this are not merged by text hash alone: short
+# texts such as "图片新闻" repeat across unrelated items.
+MIN_EXACT_CHARS = 30
+
+
+@dataclass(frozen=True)
+class Decision:
+    story: int
+    """A stored story's id, or -n for the n-th new story of the batch."""
+    reason: str | None
+    """Why the item joins `story` ("same text", "simhash distance 2", …); None for a new one."""
+
+
+def assign_stories(
+    storage: Storage, batch: Sequence[Features], since: datetime, max_distance: int
+) -> list[Decision]:
+    """The story of each of `batch`, in order; stored items count if fetched since `since`."""
+    exact = storage.stories_with_texts(sorted({f.text_hash for f in batch}))
+    similar = [i for i, f in enumerate(batch) if f.normalized_length >= MIN_TEXT_CHARS]
+    found = storage.index_hits([batch[i] for i in similar], max_distance)
+    hits = dict(zip(similar, found, strict=True))
+    # One read of every stored item any of them may be compared with; merging in the
+    # batch's own items below can push stored ones out of the confirmed few, never in.
+    wanted = {
+        item_id
+        for near, overlap in hits.values()
+        for item_id in near.keys() | confirmable(overlap, 0)
+    }
+    rows = storage.candidate_rows(sorted(wanted), since)
+    stored: dict[tuple[int, bool], Candidate] = {}
+
+    def stored_candidate(item_id: int, confirm: bool) -> Candidate:
+        key = (item_id, confirm)
+        if key not in stored:
+            stored[key] = candidate_of(rows[item_id], confirm)
+        return stored[key]
+
+    decisions: list[Decision] = []
+    new_stories = 0
+    for index, features in enumerate(batch):
+        decision = None
+        if features.normalized_length >= MIN_EXACT_CHARS:
+            if features.text_hash in exact:
+                decision = Decision(exact[features.text_hash], "same text")
+            else:
+                earlier = next(
+                    (d for f, d in zip(batch[:index], decisions, strict=True)
+                     if f.text_hash == features.text_hash),
+                    None,
+                )  # fmt: skip
+                if earlier is not None:
+                    decision = Decision(earlier.story, "same text")
+        if decision is None and index in hits:
+            near, overlap = dict(hits[index][0]), dict(hits[index][1])
+            # The batch's earlier items, keyed -1, -2, … beside the stored ones' ids.
+            for number, other in enumerate(batch[:index]):
+                if hamming(features.simhash, other.simhash) <= max_distance:
+                    near[-number - 1] = other.simhash
+                shared = sum(
+                    length for h, length in features.sentences.items() if h in other.sentences
+                )
+                if shared:
+                    overlap[-number - 1] = shared
+            confirmed = confirmable(overlap, features.sentence_chars)
+            candidates = []
+            # Stored items first, then the batch's in order, as they would have been stored.
+            for key in sorted(near.keys() | confirmed, key=lambda k: (k < 0, abs(k))):
+                if key > 0:
+                    if key in rows:  # else fetched before the window
+                        candidates.append(stored_candidate(key, key in confirmed))
+                else:
+                    other = batch[-key - 1]
+                    candidates.append(
+                        Candidate(
+                            item_id=key,
+                            story_id=decisions[-key - 1].story,
+                            simhash=other.simhash,
+                            normalized_length=other.normalized_length,
+                            figures=other.figures,
+                            shingles=other.shingles if key in confirmed else None,
+                        )
+                    )
+            match = best_match(features, candidates, max_distance)
+            if match is not None:
+                decision = Decision(match.story_id, match.reason)
+        if decision is None:
+            new_stories += 1
+            decision = Decision(-new_stories, None)
+        decisions.append(decision)
+    return decisions
