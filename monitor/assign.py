@@ -75,9 +75,8 @@ def assign_stories(
             for number, other in enumerate(batch[:index]):
                 if hamming(features.simhash, other.simhash) <= max_distance:
                     near[-number - 1] = other.simhash
-                shared = sum(
-                    length for h, length in features.sentences.items() if h in other.sentences
-                )
+                common = features.sentences.keys() & other.sentences.keys()
+                shared = sum(features.sentences[h] for h in common) if common else 0
                 if shared:
                     overlap[-number - 1] = shared
             confirmed = confirmable(overlap, features.sentence_chars)

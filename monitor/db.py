@@ -148,6 +148,7 @@ class SQLiteDatabase(Database):
         try:
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = NORMAL")
+            self._db.execute("PRAGMA wal_autocheckpoint = 16384")
             self._db.execute("PRAGMA foreign_keys = ON")
         except sqlite3.DatabaseError as e:
             self._db.close()
