@@ -846,17 +846,18 @@ class Storage:
             for item, story_id in zip(items, story_ids, strict=True)
         ]
         item_ids = self._insert_rows("items", _ITEM_INSERT_COLUMNS, rows)
-        self._db.executemany(
-            "INSERT INTO simhash_blocks (block, value, item_id, simhash) VALUES (?, ?, ?, ?)",
+        self._insert_index(
+            "simhash_blocks",
+            ("block", "value", "item_id", "simhash"),
             [
                 (number, value, item_id, _signed(item.features.simhash))
                 for item, item_id in zip(items, item_ids, strict=True)
                 for number, value in enumerate(blocks(item.features.simhash, self.block_count))
             ],
         )
-        self._db.executemany(
-            """INSERT INTO sentences (hash, item_id, length) VALUES (?, ?, ?)
-               ON CONFLICT DO NOTHING""",
+        self._insert_index(
+            "sentences",
+            ("hash", "item_id", "length"),
             [
                 (digest, item_id, length)
                 for item, item_id in zip(items, item_ids, strict=True)
@@ -865,6 +866,28 @@ class Storage:
         )
         self._update_canonical(sorted(set(story_ids)))
         return item_ids
+
+    def _insert_index(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[int]]
+    ) -> None:
+        """Index rows (all integers), skipping any already there.
+
+        PostgreSQL runs each statement of an executemany on its own (1,200 for a
+        feed's sentences); one INSERT over arrays is one statement for them all.
+        """
+        names = ", ".join(columns)
+        if self.kind == "postgresql":
+            arrays = ", ".join(["?::bigint[]"] * len(columns))
+            self._db.execute(
+                f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) "
+                "ON CONFLICT DO NOTHING",
+                [[row[n] for row in rows] for n in range(len(columns))],
+            )
+            return
+        marks = ", ".join("?" * len(columns))
+        self._db.executemany(
+            f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING", rows
+        )
 
     def _insert_rows(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
