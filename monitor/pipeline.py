@@ -117,11 +117,16 @@ async def _ingest(
     feeds = config.active_feeds
     pool = LazyPool(config.fetch.workers) if len(feeds) >= POOL_MIN_FEEDS else None
     db = DatabaseThread()
+    # Feeds between their fetch and the end of their storing. Fetching and parsing
+    # outrun storing; without a bound, every parsed feed of a big run would wait
+    # in memory for the database.
+    in_flight = asyncio.Semaphore(2 * config.fetch.concurrency)
     try:
         async with Fetcher(config.fetch, config.base_dir) as fetcher:
 
             async def one(feed: FeedConfig) -> FeedReport:
-                report = await fetch_feed(config, storage, fetcher, feed, clock, pool, db)
+                async with in_flight:
+                    report = await fetch_feed(config, storage, fetcher, feed, clock, pool, db)
                 if on_feed is not None:
                     on_feed(report)
                 return report
