@@ -55,13 +55,11 @@ def run(server_url: str, base: str, paths: list[str], workers: int, expected: in
         config = Path(folder) / "config.toml"
         config.write_text(config_text(url, base, paths), encoding="utf-8")
         started = time.perf_counter()
+        command = [sys.executable, "-m", "monitor", "daemon", "--config", str(config)]
+        logs = [(Path(folder) / f"w{n}.log").open("w") for n in range(workers)]
         daemons = [
-            subprocess.Popen(
-                [sys.executable, "-m", "monitor", "daemon", "--config", str(config),
-                 "--log-format", "json"],
-                stdout=subprocess.DEVNULL, stderr=(Path(folder) / f"w{n}.log").open("w"),
-            )  # fmt: skip
-            for n in range(workers)
+            subprocess.Popen([*command, "--log-format", "json"], stdout=log, stderr=log)
+            for log in logs
         ]
         try:
             while (count := stored(url))[0] < expected:
@@ -74,6 +72,8 @@ def run(server_url: str, base: str, paths: list[str], workers: int, expected: in
                 daemon.send_signal(signal.SIGTERM)
             for daemon in daemons:
                 daemon.wait(timeout=60)
+            for log in logs:
+                log.close()
         fetched = []
         for n in range(workers):
             lines = (Path(folder) / f"w{n}.log").read_text(encoding="utf-8").splitlines()
