@@ -377,6 +377,8 @@ def test_three_daemons_on_one_postgresql_share_the_feeds(
         daemons.extend(workers)
         wait_for(lambda: handler.messages, seconds=30)
         wait_for(lambda: all(feed_server.hits(f"/{n}.xml") >= 3 for n, _ in feeds), seconds=30)
+        refused = run_once(config, "run")  # not while daemons share the database
+        assert refused.returncode == 1 and "is running on it" in refused.stderr
         killed_at = time.monotonic()
         workers[0].kill()
         wait_for(
