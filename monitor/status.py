@@ -50,7 +50,13 @@ def status_report(config: Config, storage: Storage, now: datetime | None = None)
         }
         for digest in config.digests
     ]
-    return {"feeds": feeds, "digests": digests}
+    database = {
+        "location": storage.name,
+        "schema": storage.schema_version(),
+        # Holders of live daemon leases: one on SQLite, each daemon sharing PostgreSQL.
+        "daemons": sorted(storage.live_leases("daemon", now)),
+    }
+    return {"feeds": feeds, "digests": digests, "database": database}
 
 
 def _when(value: str | None) -> str:
@@ -89,6 +95,11 @@ def render_status(report: dict[str, Any]) -> str:
             f"digest {digest['name']}: last delivered {_when(digest['last_delivered'])}, "
             f"next due {_when(digest['next_due'])} (UTC)"
         )
+    database = report["database"]
+    daemons = ", ".join(database["daemons"]) or "none running"
+    lines.append(
+        f"database {database['location']}: schema version {database['schema']}; daemons: {daemons}"
+    )
     return "\n".join(lines) + "\n"
 
 

@@ -7,6 +7,7 @@ the daemon for a few seconds.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sqlite3
@@ -379,6 +380,9 @@ def test_three_daemons_on_one_postgresql_share_the_feeds(
         wait_for(lambda: all(feed_server.hits(f"/{n}.xml") >= 3 for n, _ in feeds), seconds=30)
         refused = run_once(config, "run")  # not while daemons share the database
         assert refused.returncode == 1 and "is running on it" in refused.stderr
+        status = json.loads(run_once(config, "status", "--json").stdout)
+        assert len(status["database"]["daemons"]) == 3
+        assert status["database"]["location"] == postgres_url
         killed_at = time.monotonic()
         workers[0].kill()
         wait_for(

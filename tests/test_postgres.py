@@ -74,6 +74,8 @@ def test_a_new_database_needs_monitor_migrate(
     assert main(["migrate", "--config", str(config)]) == 0
     assert "up to date" in capsys.readouterr().out
     assert main(["status", "--config", str(config)]) == 0
+    expected = f"database {postgres_url}: schema version {SCHEMA_VERSION}; daemons: none running"
+    assert expected in capsys.readouterr().out
 
 
 def test_a_newer_schema_is_refused_and_left_alone(postgres_url: str) -> None:
