@@ -338,8 +338,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         change = "up to date" if before == SCHEMA_VERSION else f"upgraded from {before}"
         print(f"database {storage.name}: schema version {SCHEMA_VERSION}, {change}")
         return 0
+    # The source is read as it is: upgraded if older, its index left alone.
     with (
-        Storage(args.source, migrate=True) as source,
+        Storage(args.source, migrate=True, maintain=False) as source,
         Storage(target, migrate=True, **options) as destination,
     ):
         copied = destination.copy_from(source)

@@ -48,6 +48,7 @@ from .instance import HOLDER
 from .pipeline import (
     POOL_MIN_FEEDS,
     DigestBusy,
+    DigestOutcome,
     FeedReport,
     LazyPool,
     fetch_feed,
@@ -153,6 +154,10 @@ class Daemon:
             return
         finally:
             self._dispatching = False
+        if self.stopping.is_set():  # stopping began while claiming: give them back
+            for name in claimed:
+                await self.db(self.storage.release_claim, HOLDER, name)
+            return
         for name in claimed:
             task = asyncio.create_task(self.fetch(by_name[name]), name=f"fetch {name}")
             self.running[name] = task
@@ -171,8 +176,19 @@ class Daemon:
             )
         except MonitorError as e:  # the database, not the feed
             log.error("%s", e)
+            await self.give_back(feed.name)
             return
+        except BaseException:
+            await asyncio.shield(self.give_back(feed.name))
+            raise
         log_fetch(report)
+
+    async def give_back(self, name: str) -> None:
+        """End the claim on a feed whose fetch ended without recording it."""
+        try:
+            await self.db(self.storage.release_claim, HOLDER, name)
+        except MonitorError as e:
+            log.error("%s", e)  # the claim expires by itself
 
     # digests
 
@@ -226,11 +242,7 @@ class Daemon:
         if last is not None and last >= slot:
             return
         try:
-            # On the database thread as a whole: a slow mail server holds up
-            # storing, never fetching.
-            outcomes = await self.db(
-                send_digests, self.config, self.storage, names=(name,), slot=slot
-            )
+            outcomes = await asyncio.to_thread(self.send_alone, name, slot)
         except DigestBusy as e:
             # Another daemon is sending it; look again once it is done.
             log.info("%s; checking again in %s", e, BUSY_RETRY)
@@ -248,6 +260,12 @@ class Daemon:
                 "digest %s delivered: %d stories to %s → %s",
                 name, outcome.digest.story_count, ", ".join(outcome.recipients), outcome.transport,
             )  # fmt: skip
+
+    def send_alone(self, name: str, slot: datetime) -> list[DigestOutcome]:
+        """Send on a connection of its own, off the database thread: a slow mail
+        server then holds up neither fetching nor storing nor lease renewal."""
+        with Storage.open(self.config) as storage:
+            return send_digests(self.config, storage, names=(name,), slot=slot)
 
     def retry_digest(self, name: str, when: datetime) -> None:
         self.scheduler.add_job(
@@ -269,7 +287,8 @@ class Daemon:
                 log.error("lost the daemon lease to another process; stopping")
                 self.stopping.set()
                 return
-            await self.db(self.storage.renew_claims, HOLDER, utcnow(), LEASE_SECONDS)
+            running = list(self.running)
+            await self.db(self.storage.renew_claims, HOLDER, running, utcnow(), LEASE_SECONDS)
         except StorageError as e:
             log.error("%s", e)
 

@@ -18,6 +18,7 @@ import json
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
@@ -64,6 +65,21 @@ class Database:
 
     def lock(self, key: str) -> None:
         """Hold `key` until the transaction ends; other processes taking it wait."""
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads inside see the database as it was at the start, whatever others write."""
+        self.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.execute("COMMIT")
+
+    def stream(self, sql: str, size: int) -> Iterator[list[Any]]:
+        """The rows of `sql` in lists of up to `size`, never all in memory at once."""
+        cursor = self.execute(sql)
+        while rows := cursor.fetchmany(size):
+            yield rows
 
     def member(self, column: str, values: Sequence[str]) -> tuple[str, Any]:
         """SQL testing `column` against a list of `values`, passed as one parameter."""
@@ -259,6 +275,21 @@ class PostgresDatabase(Database):
 
     def lock(self, key: str) -> None:
         self.execute("SELECT pg_advisory_xact_lock(?)", (lock_key(key),))
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        self._live().execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        try:
+            yield
+        finally:
+            self._conn.execute("COMMIT")
+
+    def stream(self, sql: str, size: int) -> Iterator[list[Any]]:
+        """Through a server-side cursor (inside `snapshot`): rows arrive as read."""
+        with self._conn.cursor(name="monitor_stream") as cursor:
+            cursor.execute(sql)
+            while rows := cursor.fetchmany(size):
+                yield rows
 
     def member(self, column: str, values: Sequence[str]) -> tuple[str, Any]:
         return f"{column} = ANY(?)", list(values)

@@ -10,8 +10,9 @@ here, before any of that work.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass, replace
 from datetime import datetime
+from typing import TypeVar
 
 from .adapters import adapter_for, adapter_named
 from .archive import parse_archive
@@ -68,5 +69,28 @@ def prepare_feed(
             error = ParseError(f"feed {feed_name!r}: item {item.guid!r}: cannot adapt: {e}")
             problems.append(str(error))
             continue
-        items.append(PreparedItem(item.guid, article, features))
+        items.append(PreparedItem(_without_nul(item.guid), _without_nul(article), features))
     return PreparedFeed(items, known, problems, parsed.ttl_minutes)
+
+
+T = TypeVar("T")
+
+
+def _without_nul(value: T) -> T:
+    """`value` with NUL characters dropped from its strings.
+
+    A damaged feed can carry ``&#0;``; PostgreSQL refuses NUL in text, and no
+    reader needs one, so they go here rather than failing the feed at storing.
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", "")  # type: ignore[return-value]
+    if isinstance(value, tuple):
+        return tuple(_without_nul(part) for part in value)  # type: ignore[return-value]
+    if is_dataclass(value) and not isinstance(value, type):
+        changed = {
+            f.name: _without_nul(getattr(value, f.name))
+            for f in fields(value)
+            if isinstance(getattr(value, f.name), str | tuple)
+        }
+        return replace(value, **changed)
+    return value

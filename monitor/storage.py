@@ -247,12 +247,27 @@ def _unsigned(value: int) -> int:
     return value + (1 << 64) if value < 0 else value
 
 
+def _without_nul(value: Any) -> Any:
+    """PostgreSQL text cannot hold NUL, which a SQLite database may have stored."""
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+def _signed_blocks(simhash: int, count: int) -> list[tuple[int, int]]:
+    """(number, value) of each pigeonhole block, as the signed integers the column holds.
+
+    Only the single 64-bit block of ``max_distance = 0`` can exceed 2**63.
+    """
+    return [(number, _signed(value)) for number, value in enumerate(blocks(simhash, count))]
+
+
 class Storage:
     """One open database. Use as a context manager, or call `close()`.
 
     `target` is a SQLite file (a path, or ``sqlite:///…``) or a
     ``postgresql://`` URL. `migrate` upgrades an older schema on opening; by
-    default SQLite files are upgraded and PostgreSQL databases are not.
+    default SQLite files are upgraded and PostgreSQL databases are not. Without
+    `maintain`, the stored features and index are left as they are, even if
+    this program would compute them differently (a database being copied).
     """
 
     def __init__(
@@ -262,6 +277,7 @@ class Storage:
         block_count: int = 4,
         busy_timeout: float = 30.0,
         migrate: bool | None = None,
+        maintain: bool = True,
     ) -> None:
         self.block_count = block_count
         self._db = connect(target, busy_timeout=busy_timeout)
@@ -272,8 +288,9 @@ class Storage:
                 # The version found on opening, before any upgrade (``monitor migrate`` says it).
                 self.found_version = self._db.schema_version()
                 self._migrate(self.kind == "sqlite" if migrate is None else migrate)
-                self._refresh_features()
-                self._sync_blocks()
+                if maintain:
+                    self._refresh_features()
+                    self._sync_blocks()
         except BaseException:
             self._db.close()
             raise
@@ -412,7 +429,7 @@ class Storage:
                 [
                     (number, value, item_id, simhash)
                     for item_id, simhash in rows
-                    for number, value in enumerate(blocks(_unsigned(simhash), self.block_count))
+                    for number, value in _signed_blocks(_unsigned(simhash), self.block_count)
                 ],
             )
             self._put_meta("simhash_blocks", str(self.block_count))
@@ -469,12 +486,30 @@ class Storage:
         if dead:
             self.release_claims(*dead)
 
-    def renew_claims(self, holder: str, now: datetime, seconds: float) -> None:
-        """Keep `holder`'s claims on the feeds it is still fetching."""
+    def renew_claims(
+        self, holder: str, names: Sequence[str], now: datetime, seconds: float
+    ) -> None:
+        """Keep `holder`'s claims on `names`, the feeds it is still fetching.
+
+        Only those: a claim its fetch failed to end (the database was down when
+        it came to record it) then expires, and the feed is fetched again.
+        """
+        if not names:
+            return
+        member, value = self._db.member("name", sorted(names))
         with self.transaction():
             self._db.execute(
-                "UPDATE feeds SET claimed_until = ? WHERE claimed_by = ?",
-                (_iso(now + timedelta(seconds=seconds)), holder),
+                f"UPDATE feeds SET claimed_until = ? WHERE claimed_by = ? AND {member}",
+                (_iso(now + timedelta(seconds=seconds)), holder, value),
+            )
+
+    def release_claim(self, holder: str, name: str) -> None:
+        """End `holder`'s claim on feed `name`, if it still has it."""
+        with self._errors("release claim"):
+            self._db.execute(
+                """UPDATE feeds SET claimed_by = NULL, claimed_until = NULL
+                   WHERE name = ? AND claimed_by = ?""",
+                (name, holder),
             )
 
     def release_claims(self, *holders: str) -> None:
@@ -673,7 +708,7 @@ class Storage:
         """
         wanted: dict[tuple[int, int], list[int]] = {}
         for index, features in enumerate(batch):
-            for part in enumerate(blocks(features.simhash, self.block_count)):
+            for part in _signed_blocks(features.simhash, self.block_count):
                 wanted.setdefault(part, []).append(index)
         near: list[dict[int, int]] = [{} for _ in batch]
         for block, value, item_id, stored in self._block_rows(list(wanted)):
@@ -706,7 +741,7 @@ class Storage:
         if self.kind == "postgresql":
             return self._db.execute(
                 """SELECT b.block, b.value, b.item_id, b.simhash
-                   FROM unnest(?::int[], ?::int[]) AS probe (block, value)
+                   FROM unnest(?::int[], ?::bigint[]) AS probe (block, value)
                    JOIN simhash_blocks b ON b.block = probe.block AND b.value = probe.value""",
                 ([block for block, _ in probes], [value for _, value in probes]),
             ).fetchall()
@@ -852,7 +887,7 @@ class Storage:
             [
                 (number, value, item_id, _signed(item.features.simhash))
                 for item, item_id in zip(items, item_ids, strict=True)
-                for number, value in enumerate(blocks(item.features.simhash, self.block_count))
+                for number, value in _signed_blocks(item.features.simhash, self.block_count)
             ],
         )
         self._insert_index(
@@ -1111,19 +1146,21 @@ class Storage:
         if not self.is_empty():
             raise StorageError(f"database {self.name}: not empty; copy only into a new database")
         copied: dict[str, int] = {}
-        with source._errors("read for copy"), self.transaction():
+        with source._errors("read for copy"), source._db.snapshot(), self.transaction():
             for table, columns in TABLES.items():
                 names = ", ".join(columns)
                 marks = ", ".join("?" * len(columns))
                 insert = f"INSERT INTO {table} ({names}) VALUES ({marks})"
-                skip: tuple[str, ...] = ()
                 if table == "meta":
+                    # The copied index rows come with the settings they were made with.
                     insert += " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
-                    skip = ("schema_version",)
-                cursor = source._db.execute(f"SELECT {names} FROM {table}")
                 count = 0
-                while rows := cursor.fetchmany(batch):
-                    rows = [tuple(row) for row in rows if not (skip and row[0] in skip)]
+                for batch_rows in source._db.stream(f"SELECT {names} FROM {table}", batch):
+                    rows = [
+                        tuple(_without_nul(value) for value in row)
+                        for row in batch_rows
+                        if not (table == "meta" and row[0] == "schema_version")
+                    ]
                     self._db.executemany(insert, rows)
                     count += len(rows)
                 copied[table] = count

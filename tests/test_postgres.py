@@ -220,3 +220,43 @@ def test_reposts_stored_by_two_processes_at_once_make_one_story(postgres_url: st
     for thread in threads:
         thread.join()
     assert stories["cri"] == stories["aggregator"]
+
+
+def test_a_nul_character_from_a_feed_is_dropped_not_fatal(
+    tmp_path: Path,
+    feed_server: FeedServer,
+    postgres_url: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    feed = build()["dw.xml"].replace("<title>对抗朝鲜", "<title>对抗&#0;朝鲜", 1)
+    assert "&#0;" in feed
+    feed_server.routes["/dw.xml"] = Response(feed.encode())
+    Storage(postgres_url, migrate=True).close()
+    config = write_config(
+        tmp_path, [("dw", feed_server.url("/dw.xml"))], storage=f'url = "{postgres_url}"'
+    )
+    assert main(["run", "--no-digest", "--config", str(config)]) == 0
+    (record,) = export(config, capsys)
+    assert str(record["title"]).startswith("对抗朝鲜")
+
+
+def test_copying_leaves_the_source_index_as_it_was(
+    tmp_path: Path, feed_server: FeedServer, postgres_url: str
+) -> None:
+    import sqlite3
+
+    feed_server.routes["/dw.xml"] = Response(build()["dw.xml"].encode())
+    feeds = [("dw", feed_server.url("/dw.xml"))]
+    assert main(["run", "--no-digest", "--config", str(write_config(tmp_path, feeds))]) == 0
+    source = tmp_path / "monitor.db"
+    (tmp_path / "new").mkdir()
+    new = write_config(
+        tmp_path / "new", feeds, storage=f'url = "{postgres_url}"',
+        extra="[dedup]\nmax_distance = 1",
+    )  # fmt: skip
+    assert main(["migrate", "--config", str(new), "--from", f"sqlite:///{source}"]) == 0
+    rows = sqlite3.connect(source).execute("SELECT COUNT(*) FROM simhash_blocks").fetchone()
+    assert rows == (4,)  # the source keeps its four blocks per item
+    with Storage(postgres_url, block_count=2) as storage:  # the copy is re-indexed for its config
+        count = storage._db.execute("SELECT COUNT(*) FROM simhash_blocks").fetchone()[0]
+    assert count == 2

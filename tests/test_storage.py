@@ -232,3 +232,32 @@ def test_the_dedup_index_is_pruned_outside_the_window(backend: Backend) -> None:
         assert [r[0] for r in rows] == [2]
         assert len(list(storage.export_items())) == 2  # items themselves stay
         assert storage.prune_index(later - timedelta(days=14)) == 0
+
+
+@pytest.mark.parametrize("block_count", [1, 2])
+def test_every_max_distance_stores_and_finds_on_both_backends(
+    backend: Backend, block_count: int
+) -> None:
+    """One 64-bit block (max_distance 0) or two 32-bit ones fit the signed columns."""
+    texts = [TEXT + f"第{n}段。" * n for n in range(6)]
+    with backend.open(block_count=block_count) as storage:
+        feed = storage.feed_state("f", "u").id
+        with storage.transaction():
+            for n, text in enumerate(texts):
+                add(storage, feed, article(f"https://example.org/{n}", text))
+        for text in texts:
+            features = Features.of(text)
+            found = storage.candidates(features, since=NOW, max_distance=block_count - 1)
+            assert features.simhash in {c.simhash for c in found}
+
+
+def test_only_the_feeds_being_fetched_keep_their_claims(backend: Backend) -> None:
+    from datetime import timedelta
+
+    with backend.open() as storage:
+        storage.ensure_feeds([("a", "https://example.org/a"), ("b", "https://example.org/b")])
+        assert storage.claim_due_feeds({"a", "b"}, "one", NOW, 60, 5) == ["a", "b"]
+        # "b"'s fetch ended without recording it: its claim is not renewed, and lapses.
+        storage.renew_claims("one", ["a"], NOW + timedelta(seconds=50), 60)
+        later = NOW + timedelta(seconds=70)
+        assert storage.claim_due_feeds({"a", "b"}, "two", later, 60, 5) == ["b"]
