@@ -174,3 +174,10 @@ def test_parse_an_unknown_adapter_is_a_clear_error(tmp_path: Path) -> None:
     assert done.stderr.strip() == (
         "monitor: error: no adapter named 'nope' (known: aggregator, cri, dw, generic, nytimes, rfi)"
     )
+
+
+def test_readme_guides_the_move_to_postgresql() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    guide = readme.split("## SQLite or PostgreSQL", 1)[1].split("\n## ", 1)[0]
+    for needed in ("PGPASSWORD", "monitor migrate  ", "monitor migrate --from sqlite:///", "| 4 |"):
+        assert needed in guide, needed
