@@ -81,12 +81,9 @@ class Database:
         while rows := cursor.fetchmany(size):
             yield rows
 
-    def member(self, column: str, values: Sequence[str]) -> tuple[str, Any]:
+    def member(self, column: str, values: Sequence[str] | Sequence[int]) -> tuple[str, Any]:
         """SQL testing `column` against a list of `values`, passed as one parameter."""
         return f"{column} IN (SELECT value FROM json_each(?))", json.dumps(list(values))
-
-    def member_int(self, column: str, values: Sequence[int]) -> tuple[str, Any]:
-        return self.member(column, values)  # type: ignore[arg-type]
 
     def schema_version(self) -> int:
         raise NotImplementedError
@@ -291,11 +288,8 @@ class PostgresDatabase(Database):
             while rows := cursor.fetchmany(size):
                 yield rows
 
-    def member(self, column: str, values: Sequence[str]) -> tuple[str, Any]:
+    def member(self, column: str, values: Sequence[str] | Sequence[int]) -> tuple[str, Any]:
         return f"{column} = ANY(?)", list(values)
-
-    def member_int(self, column: str, values: Sequence[int]) -> tuple[str, Any]:
-        return f"{column} = ANY(?::bigint[])", list(values)
 
     def schema_version(self) -> int:
         if self.execute("SELECT to_regclass('meta')").fetchone()[0] is None:

@@ -398,6 +398,7 @@ class Storage:
             self._db.execute("DELETE FROM simhash_blocks")
             self._db.execute("DELETE FROM meta WHERE key = 'simhash_blocks'")
             rows = self._db.execute("SELECT id, text, title FROM items").fetchall()
+            sentences: list[tuple[int, int, int]] = []
             for item_id, text, title in rows:
                 features = Features.of(text or title)
                 self._db.execute(
@@ -412,7 +413,8 @@ class Storage:
                         item_id,
                     ),
                 )
-                self._insert_sentences(item_id, features)
+                sentences += [(h, item_id, length) for h, length in features.sentences.items()]
+            self._insert_index("sentences", ("hash", "item_id", "length"), sentences)
             self._put_meta("features_version", str(FEATURES_VERSION))
 
     def _sync_blocks(self) -> None:
@@ -661,28 +663,11 @@ class Storage:
 
     # dedup look-ups
 
-    def has_guid(self, feed_id: int, guid: str) -> bool:
-        row = self._db.execute(
-            "SELECT 1 FROM items WHERE feed_id = ? AND guid = ?", (feed_id, guid)
-        ).fetchone()
-        return row is not None
-
     def guids(self, feed_id: int) -> list[str]:
         return [
             row[0]
             for row in self._db.execute("SELECT guid FROM items WHERE feed_id = ?", (feed_id,))
         ]
-
-    def has_url(self, url: str) -> bool:
-        return self._db.execute("SELECT 1 FROM items WHERE url = ?", (url,)).fetchone() is not None
-
-    def story_with_text(self, text_hash: str) -> tuple[int, int] | None:
-        """(item id, story id) of an item with exactly this normalised text."""
-        row = self._db.execute(
-            "SELECT id, story_id FROM items WHERE text_hash = ? ORDER BY id LIMIT 1",
-            (text_hash,),
-        ).fetchone()
-        return (row[0], row[1]) if row else None
 
     def candidates(self, features: Features, since: datetime, max_distance: int) -> list[Candidate]:
         """Items fetched since `since` within `max_distance` bits or sharing a sentence.
@@ -782,7 +767,7 @@ class Storage:
         """The rows `candidate_of` reads, of these items fetched since `since`, by id."""
         if not ids:
             return {}
-        member, value = self._db.member_int("id", ids)
+        member, value = self._db.member("id", ids)
         rows = self._db.execute(
             f"""SELECT id, story_id, simhash, text_length, figures, text, title
                 FROM items WHERE {member} AND fetched_at >= ?""",
@@ -945,16 +930,9 @@ class Storage:
             ids += sorted(row[0] for row in cursor.fetchall())
         return ids
 
-    def _insert_sentences(self, item_id: int, features: Features) -> None:
-        self._db.executemany(
-            """INSERT INTO sentences (hash, item_id, length) VALUES (?, ?, ?)
-               ON CONFLICT DO NOTHING""",
-            [(digest, item_id, length) for digest, length in features.sentences.items()],
-        )
-
     def _update_canonical(self, story_ids: list[int]) -> None:
         """Each story's canonical item: an original over a repost, then the earliest."""
-        member, value = self._db.member_int("id", story_ids)
+        member, value = self._db.member("id", story_ids)
         self._db.execute(
             f"""UPDATE stories SET canonical_item_id = (
                     SELECT id FROM items WHERE story_id = stories.id

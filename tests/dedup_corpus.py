@@ -240,30 +240,11 @@ def main() -> None:
 
 
 def clusters(docs: list[Doc], target: Path | str, max_distance: int = 3) -> dict[str, int]:
-    """Store the documents in order through the real storage and story assignment.
+    """Store the documents one by one, in order, through the real storage and story assignment.
 
     `target` is a folder for a new SQLite file, or a PostgreSQL database's URL.
     """
-    from monitor.models import Article
-    from monitor.pipeline import find_story
-    from monitor.storage import Storage
-
-    stories: dict[str, int] = {}
-    where = target / "corpus.db" if isinstance(target, Path) else target
-    with Storage(where, block_count=max_distance + 1) as storage:
-        feed = storage.feed_state("corpus", "corpus").id
-        since = datetime(2000, 1, 1, tzinfo=UTC)
-        for index, doc in enumerate(docs):
-            features = Features.of(doc.text)
-            with storage.transaction():
-                story, reason = find_story(storage, features, since, max_distance)
-                story = story if story is not None else storage.new_story(FETCHED)
-                article = Article(doc.name, f"https://corpus.example/{index}", FETCHED, (), doc.text,
-                                  "", (), "corpus")  # fmt: skip
-                storage.insert_item(feed_id=feed, guid=doc.name, article=article, features=features,
-                                    topics=(), story_id=story, match_reason=reason, now=FETCHED)  # fmt: skip
-            stories[doc.name] = story
-    return stories
+    return clusters_in_batches(docs, target, 1, max_distance)
 
 
 def clusters_in_batches(

@@ -207,7 +207,8 @@ def test_a_version_1_database_is_migrated_and_its_features_recomputed(tmp_path: 
     with Storage(path) as storage:
         (found,) = storage.candidates(Features.of(TEXT), since=NOW, max_distance=3)
         assert found.item_id == 1
-        assert storage.story_with_text(Features.of(TEXT).text_hash) == (1, 1)
+        text_hash = Features.of(TEXT).text_hash
+        assert storage.stories_with_texts([text_hash]) == {text_hash: 1}
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
