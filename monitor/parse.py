@@ -1,4 +1,4 @@
-"""Turn feed bytes into `Item` records with feedparser.
+"""Turn feed bytes into `Item` records: plain RSS 2.0 with lxml, the rest with feedparser.
 
 feedparser gets the bytes wrapped in a stream, never a string: given a string
 it would treat it as a URL or a file name and open it. Its own sanitising and
@@ -12,6 +12,7 @@ import codecs
 import hashlib
 import io
 import re
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +21,7 @@ import feedparser
 
 from .errors import ParseError
 from .models import Item
+from .rss import Entry, read_rss
 
 
 @dataclass(frozen=True)
@@ -78,20 +80,40 @@ def _known_encoding(name: bytes) -> bool:
 def parse_feed(content: bytes, feed_name: str, content_type: str | None = None) -> ParsedFeed:
     """The items of one feed document.
 
-    A damaged feed whose entries could still be read keeps them, with a
-    warning (feedparser's "bozo" flag alone is not fatal); a document with
-    nothing usable raises.
+    Plain RSS 2.0 is read by `rss.read_rss`; the rest by feedparser. A damaged
+    feed whose entries could still be read keeps them, with a warning
+    (feedparser's "bozo" flag alone is not fatal); a document with nothing
+    usable raises.
     """
     if not content.strip():
         raise ParseError(f"feed {feed_name!r}: empty response body")
+    content = as_utf8(content, content_type)
+    channel = read_rss(content, content_type)
+    if channel is not None:
+        items = [item for entry in channel.entries if (item := _item(entry)) is not None]
+        return ParsedFeed(items, None, _ttl(channel.ttl))
+    return _with_feedparser(content, feed_name, content_type)
+
+
+def parse_with_feedparser(
+    content: bytes, feed_name: str, content_type: str | None = None
+) -> ParsedFeed:
+    """`parse_feed` by feedparser alone, for every format and every damage."""
+    if not content.strip():
+        raise ParseError(f"feed {feed_name!r}: empty response body")
+    return _with_feedparser(as_utf8(content, content_type), feed_name, content_type)
+
+
+def _with_feedparser(content: bytes, feed_name: str, content_type: str | None) -> ParsedFeed:
     headers = {"content-type": content_type} if content_type else None
     parsed = feedparser.parse(
-        io.BytesIO(as_utf8(content, content_type)),
+        io.BytesIO(content),
         sanitize_html=False,
         resolve_relative_uris=False,
         response_headers=headers,
     )
     entries = parsed.get("entries") or []
+    ttl = _ttl(str(parsed.get("feed", {}).get("ttl", "")))
     reason = str(parsed.get("bozo_exception", "")).strip().split("\n")[0]
     detail = f": {reason}" if reason else ""
     if not entries:
@@ -99,22 +121,46 @@ def parse_feed(content: bytes, feed_name: str, content_type: str | None = None) 
             raise ParseError(f"feed {feed_name!r}: not a readable feed{detail}")
         if not parsed.get("version"):
             raise ParseError(f"feed {feed_name!r}: not an RSS or Atom feed")
-        return ParsedFeed([])
-    items = [item for entry in entries if (item := _item(entry)) is not None]
+        return ParsedFeed([], None, ttl)
+    items = [item for entry in entries if (item := _item(_entry(entry))) is not None]
     warning = None
     if parsed.get("bozo"):
         warning = f"feed {feed_name!r}: damaged feed, kept {len(items)} readable items{detail}"
-    ttl = str(parsed.get("feed", {}).get("ttl", "")).strip()
-    return ParsedFeed(items, warning, int(ttl) if ttl.isdigit() and int(ttl) > 0 else None)
+    return ParsedFeed(items, warning, ttl)
 
 
-def _item(entry: Any) -> Item | None:
-    link = str(entry.get("link") or "").strip()
-    title = " ".join(str(entry.get("title") or "").split())
-    html = _content(entry)
+def _ttl(value: str) -> int | None:
+    value = value.strip()
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+def _entry(entry: Any) -> Entry:
+    """A feedparser entry as the record both readers give."""
+    contents = entry.get("content") or []
+    authors = [str(a.get("name") or "").strip() for a in entry.get("authors") or []]
+    if not any(authors) and entry.get("author"):
+        authors = [str(entry["author"]).strip()]
+    # dict.get: feedparser's own get answers "updated" with the published date.
+    keys = ("published_parsed", "updated_parsed", "created_parsed")
+    dates = (dict.get(entry, key) for key in keys)
+    return Entry(
+        id=str(entry.get("id") or ""),
+        link=str(entry.get("link") or ""),
+        title=str(entry.get("title") or ""),
+        summary=str(entry.get("summary") or ""),
+        content=max((str(c.get("value") or "") for c in contents), key=len, default=""),
+        dates=tuple(date for date in dates if date),
+        authors=tuple(authors),
+    )
+
+
+def _item(entry: Entry) -> Item | None:
+    link = entry.link.strip()
+    title = " ".join(entry.title.split())
+    html = entry.content if len(entry.content) >= len(entry.summary) else entry.summary
     if not (link or title or html):
         return None
-    guid = str(entry.get("id") or "").strip() or link
+    guid = entry.id.strip() or link
     if not guid:
         digest = hashlib.sha256(f"{title}\n{html}".encode()).hexdigest()[:32]
         guid = f"sha256:{digest}"
@@ -122,33 +168,16 @@ def _item(entry: Any) -> Item | None:
         guid=guid,
         url=link,
         title=title,
-        published=_date(entry),
-        authors=_authors(entry),
+        published=_date(entry.dates),
+        authors=tuple(dict.fromkeys(name for name in entry.authors if name)),
         html=html,
     )
 
 
-def _content(entry: Any) -> str:
-    contents = entry.get("content") or []
-    best = max((str(c.get("value") or "") for c in contents), key=len, default="")
-    summary = str(entry.get("summary") or "")
-    return best if len(best) >= len(summary) else summary
-
-
-def _date(entry: Any) -> datetime | None:
-    for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(key)
-        if value:
-            try:
-                return datetime.fromtimestamp(calendar.timegm(value), UTC)
-            except (OverflowError, ValueError, OSError):
-                continue
+def _date(dates: tuple[time.struct_time, ...]) -> datetime | None:
+    for value in dates:
+        try:
+            return datetime.fromtimestamp(calendar.timegm(value), UTC)
+        except (OverflowError, ValueError, OSError):
+            continue
     return None
-
-
-def _authors(entry: Any) -> tuple[str, ...]:
-    names = [str(a.get("name") or "").strip() for a in entry.get("authors") or []]
-    names = [n for n in names if n]
-    if not names and entry.get("author"):
-        names = [str(entry["author"]).strip()]
-    return tuple(dict.fromkeys(names))

@@ -1,0 +1,160 @@
+"""A fast reader for plain, well-formed RSS 2.0: lxml instead of feedparser.
+
+feedparser costs ~12 ms for a 50-item feed, most of a worker's time; lxml
+reads the same document in ~1 ms. Most news feeds are plain RSS 2.0 with a
+handful of elements, so those are read here, and everything else, a
+namespace or element this reader does not know, a damaged document, another
+encoding, goes to feedparser as before. What this reader returns is what
+feedparser would have given `parse._item`, string for string; a differential
+test over every feed the tests know holds it to that, and the few helpers
+of feedparser's used here (dates, URL joining, cp1252) keep the two in step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import time
+from dataclasses import dataclass
+
+from feedparser.datetimes import _parse_date
+from feedparser.html import _cp1252
+from feedparser.urls import _urljoin
+from lxml import etree
+
+CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
+DC = "{http://purl.org/dc/elements/1.1/}"
+
+# Item children this reader understands; any other one sends the feed to
+# feedparser, which may read meaning into it (a title, a date, a link).
+IGNORED = frozenset(("category", "comments", "enclosure"))
+KNOWN = frozenset(
+    ("title", "link", "guid", "pubDate", "description", f"{CONTENT}encoded", f"{DC}creator",
+     f"{DC}date", *IGNORED)
+)  # fmt: skip
+# feedparser reads a document served as one of these by its XML declaration.
+XML_TYPES = frozenset(
+    ("application/rss+xml", "application/xml", "application/atom+xml", "application/rdf+xml")
+)
+_DECLARED = re.compile(rb"^\s*<\?xml[^>]*\bencoding\s*=\s*['\"]([^'\"]*)['\"]", re.IGNORECASE)
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+_C1 = re.compile("[\x80-\x9f]")
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One item, as feedparser would have given it."""
+
+    id: str
+    link: str
+    title: str
+    summary: str
+    content: str
+    """The longest of its content elements."""
+    dates: tuple[time.struct_time, ...]
+    """Published, updated, created: those it has, in that order."""
+    authors: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Channel:
+    entries: list[Entry]
+    ttl: str
+
+
+def read_rss(content: bytes, content_type: str | None) -> Channel | None:
+    """The channel's items, or None when feedparser must read this document."""
+    if not _plain_utf8(content, content_type):
+        return None
+    try:
+        root = etree.fromstring(content, _PARSER)
+    except (etree.XMLSyntaxError, ValueError):
+        return None
+    if root.tag != "rss" or root.get("version") != "2.0" or len(root) != 1:
+        return None
+    channel = root[0]
+    if channel.tag != "channel":
+        return None
+    entries: list[Entry] = []
+    ttl = ""
+    for child in channel:
+        tag = child.tag
+        if tag == "item":
+            entry = _entry(child)
+            if entry is None:
+                return None
+            entries.append(entry)
+        elif tag == "ttl":
+            ttl = _text(child)
+        elif not isinstance(tag, str):
+            continue  # a comment or a processing instruction
+    return Channel(entries, ttl)
+
+
+def _plain_utf8(content: bytes, content_type: str | None) -> bool:
+    """UTF-8 by every account, with nothing in it that feedparser treats specially."""
+    if content_type:
+        mime, _, parameters = content_type.partition(";")
+        charset = _CHARSET.search(parameters)
+        if mime.strip().lower() not in XML_TYPES:
+            return False
+        if charset and charset.group(1).lower() not in ("utf-8", "utf8"):
+            return False
+    declared = _DECLARED.match(content)
+    if declared and declared.group(1).lower() not in (b"utf-8", b"utf8"):
+        return False
+    if content.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        return False
+    return not any(marker in content for marker in (b"<!DOCTYPE", b"<!ENTITY", b"xml:base"))
+
+
+def _entry(item: etree._Element) -> Entry | None:
+    values: dict[str, str] = {}
+    permalink = True
+    for child in item:
+        tag = child.tag
+        if not isinstance(tag, str):
+            continue
+        if tag not in KNOWN or tag in values or len(child) or child.attrib and tag != "guid":
+            if tag in IGNORED:
+                continue
+            return None
+        if tag == "guid":
+            if set(child.attrib) - {"isPermaLink"}:
+                return None
+            permalink = child.get("isPermaLink", "true") == "true"
+        values[tag] = _text(child)
+    creator = values.get(f"{DC}creator", "")
+    if "@" in creator or "(" in creator:
+        return None  # feedparser reads a name and an address out of it
+    guid = values.get("guid", "")
+    link = values.get("link")
+    if permalink and guid:
+        guid = _resolved(guid)
+        if link is None:
+            link = guid
+    dates = (_parse_date(values[tag]) for tag in ("pubDate", f"{DC}date") if tag in values)
+    return Entry(
+        id=guid,
+        link=_resolved(link) if link else "",
+        title=values.get("title", ""),
+        summary=values.get("description", ""),
+        content=values.get(f"{CONTENT}encoded", ""),
+        dates=tuple(date for date in dates if date),
+        authors=(creator,) if creator else (),
+    )
+
+
+def _text(element: etree._Element) -> str:
+    """The element's text the way feedparser leaves it: stripped, cp1252 mapped."""
+    text = (element.text or "").strip()
+    with contextlib.suppress(UnicodeError):  # feedparser undoes UTF-8 read as Latin-1
+        text = text.encode("iso-8859-1").decode("utf-8")
+    if _C1.search(text):  # translating costs as much as parsing: only when needed
+        text = text.translate(_cp1252)
+    return text
+
+
+def _resolved(uri: str) -> str:
+    return str(_urljoin("", uri))
