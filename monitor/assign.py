@@ -56,6 +56,9 @@ def assign_stories(
 
     decisions: list[Decision] = []
     new_stories = 0
+    # The batch's earlier items by sentence: comparing every pair of a 50-item
+    # feed's sentence sets cost more than all of its look-ups.
+    earlier_with: dict[int, list[int]] = {}
     for index, features in enumerate(batch):
         decision = None
         if features.normalized_length >= MIN_EXACT_CHARS:
@@ -75,10 +78,12 @@ def assign_stories(
             for number, other in enumerate(batch[:index]):
                 if hamming(features.simhash, other.simhash) <= max_distance:
                     near[-number - 1] = other.simhash
-                common = features.sentences.keys() & other.sentences.keys()
-                shared = sum(features.sentences[h] for h in common) if common else 0
-                if shared:
-                    overlap[-number - 1] = shared
+            shared: dict[int, int] = {}
+            for digest, length in features.sentences.items():
+                for number in earlier_with.get(digest, ()):
+                    shared[number] = shared.get(number, 0) + length
+            for number in sorted(shared):  # in batch order, as ties are ranked
+                overlap[-number - 1] = shared[number]
             confirmed = confirmable(overlap, features.sentence_chars)
             candidates = []
             # Stored items first, then the batch's in order, as they would have been stored.
@@ -105,4 +110,6 @@ def assign_stories(
             new_stories += 1
             decision = Decision(-new_stories, None)
         decisions.append(decision)
+        for digest in features.sentences:
+            earlier_with.setdefault(digest, []).append(index)
     return decisions

@@ -162,6 +162,9 @@ class SQLiteDatabase(Database):
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = NORMAL")
             self._db.execute("PRAGMA wal_autocheckpoint = 16384")
+            # The dedup index is written at random places; with SQLite's default
+            # 2 MB page cache a feed's writes spill to the log before they are done.
+            self._db.execute("PRAGMA cache_size = -32768")
             self._db.execute("PRAGMA foreign_keys = ON")
         except sqlite3.DatabaseError as e:
             self._db.close()

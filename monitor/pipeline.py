@@ -211,7 +211,11 @@ async def fetch_feed(
                 clock(), frozenset(await call(storage.guids, state.id)),
             )  # fmt: skip
             prepared = await _prepare(pool, job)
-        await call(store_feed, config, storage, feed, state, result, report, clock(), prepared)
+        stored = (config, storage, feed, state, result, report, clock(), prepared)
+        if db is None:
+            store_feed(*stored)
+        else:
+            await db.batched(storage, store_feed, *stored)
     except MonitorError as e:
         now = clock()
         status = e.status if isinstance(e, FetchError) else None

@@ -203,6 +203,9 @@ ALL_RECIPIENTS = "*"
 # A sentence found in more stored items than this is boilerplate ("白宫拒绝置评。"),
 # not evidence; looking it up would only cost time.
 MAX_ITEMS_PER_SENTENCE = 50
+# Index probes per SQLite statement (a compound takes at most 500 terms). Always
+# this many, padded with NULL, so the statement is compiled once and cached.
+PROBES = 200
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -280,6 +283,7 @@ class Storage:
         maintain: bool = True,
     ) -> None:
         self.block_count = block_count
+        self._savepoints = 0
         self._db = connect(target, busy_timeout=busy_timeout)
         self.name = self._db.name
         self.kind = self._db.kind
@@ -331,9 +335,17 @@ class Storage:
 
         With `lock`, no other process holding the same lock runs its
         transaction at the same time (SQLite never runs two writers anyway).
+        Inside another transaction (see `batch`) it is a savepoint: when it
+        fails, its own writes are undone and the outer ones kept.
         """
         with self._errors("write"):
-            self._db.begin()
+            savepoint = None
+            if self._db.in_transaction:
+                self._savepoints += 1
+                savepoint = f"nested_{self._savepoints}"
+                self._db.execute(f"SAVEPOINT {savepoint}")
+            else:
+                self._db.begin()
             try:
                 if lock:
                     self._db.lock(lock)
@@ -341,10 +353,32 @@ class Storage:
             except BaseException:
                 # SQLite rolls back by itself on some errors (a full disk, for one).
                 if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
+                    if savepoint:
+                        self._db.execute(f"ROLLBACK TO {savepoint}")
+                        self._db.execute(f"RELEASE {savepoint}")
+                    else:
+                        self._db.execute("ROLLBACK")
                 raise
             else:
-                self._db.execute("COMMIT")
+                try:
+                    self._db.execute(f"RELEASE {savepoint}" if savepoint else "COMMIT")
+                except BaseException:
+                    # A commit refused (a deferred constraint) leaves the transaction open.
+                    if not savepoint and self._db.in_transaction:
+                        self._db.execute("ROLLBACK")
+                    raise
+            finally:
+                if savepoint:
+                    self._savepoints -= 1
+
+    def batch(self) -> AbstractContextManager[None]:
+        """One transaction around several: each `transaction` inside it is a savepoint.
+
+        A commit costs about as much as the writes before it (SQLite writes
+        every page they touched), and the dedup index's pages are touched
+        again by every feed; feeds stored in one batch share one commit.
+        """
+        return self.transaction()
 
     def dedup_transaction(self) -> AbstractContextManager[None]:
         """A transaction in which no other process decides stories at the same time."""
@@ -730,16 +764,14 @@ class Storage:
                    JOIN simhash_blocks b ON b.block = probe.block AND b.value = probe.value""",
                 ([block for block, _ in probes], [value for _, value in probes]),
             ).fetchall()
+        probe = (
+            "SELECT block, value, item_id, simhash FROM simhash_blocks "
+            "WHERE block = ? AND value = ?"
+        )
+        query = " UNION ALL ".join([probe] * PROBES)
         rows: list[Any] = []
-        for start in range(0, len(probes), 200):  # SQLite allows 500 terms in a compound
-            chunk = probes[start : start + 200]
-            query = " UNION ALL ".join(
-                [
-                    "SELECT block, value, item_id, simhash FROM simhash_blocks "
-                    "WHERE block = ? AND value = ?"
-                ]
-                * len(chunk)
-            )
+        for start in range(0, len(probes), PROBES):
+            chunk = _padded(probes[start : start + PROBES], (None, None))
             rows += self._db.execute(query, [x for probe in chunk for x in probe]).fetchall()
         return rows
 
@@ -753,13 +785,13 @@ class Storage:
                        WHERE sentences.hash = probe.hash LIMIT ?) s""",
                 (hashes, cap),
             ).fetchall()
+        query = " UNION ALL ".join(
+            f"SELECT * FROM (SELECT hash, item_id FROM sentences WHERE hash = ? LIMIT ?) s{n}"
+            for n in range(PROBES)
+        )
         rows: list[Any] = []
-        for start in range(0, len(hashes), 200):
-            chunk = hashes[start : start + 200]
-            query = " UNION ALL ".join(
-                f"SELECT * FROM (SELECT hash, item_id FROM sentences WHERE hash = ? LIMIT ?) s{n}"
-                for n in range(len(chunk))
-            )
+        for start in range(0, len(hashes), PROBES):
+            chunk = _padded(hashes[start : start + PROBES], None)
             rows += self._db.execute(query, [x for h in chunk for x in (h, cap)]).fetchall()
         return rows
 
@@ -1151,6 +1183,11 @@ class Storage:
             return "ok"
         with self._errors("integrity check"):
             return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def _padded(chunk: list[Any], filler: Any) -> list[Any]:
+    """`chunk` filled up to `PROBES` with a probe that matches nothing (NULL)."""
+    return chunk + [filler] * (PROBES - len(chunk))
 
 
 def candidate_of(row: Any, confirm: bool) -> Candidate:

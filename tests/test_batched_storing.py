@@ -1,0 +1,123 @@
+"""Feeds stored while the database thread is busy share one transaction.
+
+Each feed's writes are a savepoint of it: one that fails is undone alone, and
+its caller hears of it; a commit that fails undoes them all and every caller
+hears of it, so no feed is recorded as fetched when its items were not kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import Backend
+
+from monitor.dbthread import DatabaseThread
+from monitor.errors import StorageError
+from monitor.storage import Storage
+
+
+def test_a_failing_transaction_inside_a_batch_undoes_only_its_own_writes(
+    backend: Backend,
+) -> None:
+    storage = backend.open()
+    try:
+        with storage.batch():
+            with storage.transaction():
+                storage.set_meta("kept", "1")
+            with pytest.raises(ValueError), storage.transaction():
+                storage.set_meta("undone", "2")
+                raise ValueError("this feed failed")
+            with storage.transaction():
+                storage.set_meta("kept too", "3")
+        assert storage.get_meta("kept") == "1"
+        assert storage.get_meta("undone") is None
+        assert storage.get_meta("kept too") == "3"
+    finally:
+        storage.close()
+
+
+def poison(storage: Storage) -> None:
+    """A write the commit will refuse: a foreign key checked only at COMMIT."""
+    storage._db.execute("PRAGMA defer_foreign_keys = ON")
+    storage._db.execute("INSERT INTO sentences (hash, item_id, length) VALUES (1, 999999, 10)")
+
+
+def test_a_refused_commit_leaves_nothing_and_the_database_usable(tmp_path: Path) -> None:
+    storage = Storage(tmp_path / "monitor.db")
+    try:
+        with pytest.raises(StorageError, match="FOREIGN KEY"), storage.transaction():
+            storage.set_meta("lost", "1")
+            poison(storage)
+        assert storage.get_meta("lost") is None
+        with storage.transaction():  # a new transaction starts: the failed one is gone
+            storage.set_meta("after", "1")
+        assert storage.get_meta("after") == "1"
+    finally:
+        storage.close()
+
+
+def run_batched(storage: Storage, calls: list[tuple[str, str]]) -> list[object]:
+    """Queue `calls` (key, "ok" | "fail" | "poison") while the database thread is
+    held busy, then let them run; each notes whether it ran in a shared transaction."""
+    inside: dict[str, bool] = {}
+
+    def write(key: str, action: str) -> str:
+        with storage.transaction():
+            inside[key] = storage._savepoints > 0
+            storage.set_meta(key, "stored")
+            if action == "fail":
+                raise StorageError(f"feed {key!r}: refused")
+            if action == "poison":
+                poison(storage)
+        return key
+
+    async def main() -> list[object]:
+        db = DatabaseThread()
+        release = threading.Event()
+        try:
+            busy = asyncio.ensure_future(db(release.wait, 10))
+            await asyncio.sleep(0.05)  # the thread is now waiting on `release`
+            first = asyncio.ensure_future(db.batched(storage, write, "first", "ok"))
+            await asyncio.sleep(0.05)  # `first` is queued behind `busy`
+            rest = [asyncio.ensure_future(db.batched(storage, write, k, f)) for k, f in calls]
+            release.set()
+            await busy
+            results = await asyncio.gather(first, *rest, return_exceptions=True)
+            return [*results, inside]
+        finally:
+            db.close()
+
+    return asyncio.run(main())
+
+
+def test_calls_queued_while_the_thread_is_busy_share_a_transaction(backend: Backend) -> None:
+    storage = backend.open()
+    try:
+        *results, inside = run_batched(storage, [("a", "ok"), ("b", "fail"), ("c", "ok")])
+        # `first` was alone when the thread came free; a, b and c waited together.
+        assert results[0] == "first" and results[1] == "a" and results[3] == "c"
+        assert isinstance(results[2], StorageError) and "'b'" in str(results[2])
+        assert inside == {"first": False, "a": True, "b": True, "c": True}
+        assert [storage.get_meta(k) for k in ("first", "a", "b", "c")] == [
+            "stored", "stored", None, "stored",
+        ]  # fmt: skip
+    finally:
+        storage.close()
+
+
+def test_a_refused_batch_commit_fails_every_call_in_it(tmp_path: Path) -> None:
+    storage = Storage(tmp_path / "monitor.db")
+    try:
+        *results, _ = run_batched(storage, [("a", "ok"), ("b", "poison"), ("c", "ok")])
+        assert results[0] == "first"
+        assert all(isinstance(r, StorageError) for r in results[1:]), results
+        assert [storage.get_meta(k) for k in ("first", "a", "b", "c")] == [
+            "stored", None, None, None,
+        ]  # fmt: skip
+        storage.set_meta("after", "1")  # no transaction was left open
+        assert storage.get_meta("after") == "1"
+    finally:
+        storage.close()
