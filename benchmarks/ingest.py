@@ -18,6 +18,7 @@ import argparse
 import hashlib
 import os
 import random
+import resource
 import shutil
 import subprocess
 import sys
@@ -112,26 +113,58 @@ def serve(feeds: dict[str, bytes]) -> tuple[ThreadingHTTPServer, str]:
     return server, f"http://127.0.0.1:{server.server_address[1]}"
 
 
-# Runs a command and prints its own children's CPU time and peak RSS, so each
-# measured run is counted alone (worker processes included).
-MEASURE = (
-    "import resource, subprocess, sys\n"
-    "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
-    "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
-    "print(u.ru_utime + u.ru_stime, u.ru_maxrss)\n"
-)
+# Runs a command and prints the CPU seconds and peak memory of it and every
+# process it starts, worker processes included (they are not its children when
+# started by a fork server, so getrusage would miss them). CPU is the whole
+# machine's, from /proc/stat, less what this benchmark's own feed server used;
+# memory is the largest sum of the proportional set sizes (PSS: pages shared
+# between processes counted once) of the process tree, sampled every 20 ms.
+MEASURE = r"""
+import os, subprocess, sys, time
+def busy():
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:9]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+def tree_rss(root):
+    pids, total = [root], 0
+    while pids:
+        pid = pids.pop()
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                total += next(int(l.split()[1]) for l in f if l.startswith("Pss:")) * 1024
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children") as f:
+                    pids += [int(c) for c in f.read().split()]
+        except (OSError, ValueError):
+            continue
+    return total
+before = busy()
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+peak = 0
+while child.poll() is None:
+    peak = max(peak, tree_rss(child.pid))
+    time.sleep(0.02)
+if child.returncode:
+    sys.exit(child.returncode)
+print(busy() - before, peak / 2**20)
+"""
 
 
 def timed(
     command: list[str], cwd: Path, env: dict[str, str] | None = None
 ) -> tuple[float, float, float]:
-    """Wall seconds, CPU seconds (all its processes) and peak RSS (MB, largest process)."""
+    """Wall seconds, CPU seconds and peak memory (MB) of `command` and all its processes."""
+    server_before = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", MEASURE, *command], cwd=cwd, check=True,
                           env={**os.environ, **(env or {})}, capture_output=True, text=True)  # fmt: skip
     wall = time.perf_counter() - started
+    server_after = resource.getrusage(resource.RUSAGE_SELF)
+    server = (server_after.ru_utime + server_after.ru_stime) - (
+        server_before.ru_utime + server_before.ru_stime
+    )
     cpu, peak = done.stdout.split()
-    return wall, float(cpu), int(peak) / 1024
+    return wall, max(0.0, float(cpu) - server), float(peak)
 
 
 def run_monitor(base: str, paths: list[str], folder: Path) -> list[tuple[str, float, float, float]]:

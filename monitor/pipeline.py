@@ -165,6 +165,8 @@ class LazyPool(Executor):
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         if self.pool is None:
             context = multiprocessing.get_context("forkserver")
+            # Imported once in the fork server, not again in every worker.
+            context.set_forkserver_preload(["monitor.prepare"])
             self.pool = ProcessPoolExecutor(self.workers, mp_context=context)
         return self.pool.submit(fn, *args, **kwargs)
 

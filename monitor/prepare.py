@@ -88,9 +88,11 @@ def _without_nul(value: T) -> T:
         return tuple(_without_nul(part) for part in value)  # type: ignore[return-value]
     if is_dataclass(value) and not isinstance(value, type):
         changed = {
-            f.name: _without_nul(getattr(value, f.name))
+            f.name: cleaned
             for f in fields(value)
-            if isinstance(getattr(value, f.name), str | tuple)
+            if isinstance(part := getattr(value, f.name), str | tuple)
+            and (cleaned := _without_nul(part)) != part
         }
-        return replace(value, **changed)
+        # Rebuilt only when something changed: nearly never, and rebuilding costs.
+        return replace(value, **changed) if changed else value
     return value

@@ -10,6 +10,7 @@ and add a golden test for it in ``tests/adapters/``.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from ..errors import ConfigError
@@ -45,7 +46,11 @@ def adapter_named(name: str) -> Adapter:
 
 def adapter_for(url: str) -> Adapter:
     """The adapter whose hosts match `url`'s host or a parent domain of it."""
-    host = (urlsplit(url).hostname or "").lower()
+    return _adapter_for_host((urlsplit(url).hostname or "").lower())
+
+
+@lru_cache(maxsize=4096)
+def _adapter_for_host(host: str) -> Adapter:
     for adapter in ADAPTERS:
         for suffix in adapter.hosts:
             if host == suffix or host.endswith("." + suffix):
