@@ -14,7 +14,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from .dedup import MIN_TEXT_CHARS, Candidate, Features, best_match, confirmable, hamming
+from .dedup import (
+    MIN_TEXT_CHARS,
+    Candidate,
+    Features,
+    best_match,
+    blocks,
+    confirmable,
+    hamming,
+)
 from .storage import Storage, candidate_of
 
 # Verbatim copies shorter than this are not merged by text hash alone: short
@@ -56,26 +64,25 @@ def assign_stories(
 
     decisions: list[Decision] = []
     new_stories = 0
-    # The batch's earlier items by sentence: comparing every pair of a 50-item
-    # feed's sentence sets cost more than all of its look-ups.
+    # The batch's earlier items by text, by pigeonhole block and by sentence, as
+    # the database indexes stored ones: comparing every pair of a 50-item feed
+    # cost more than all of its look-ups.
+    first_with_text: dict[str, Decision] = {}
+    earlier_in: dict[tuple[int, int], list[int]] = {}
     earlier_with: dict[int, list[int]] = {}
     for index, features in enumerate(batch):
+        parts = list(enumerate(blocks(features.simhash, max_distance + 1)))
         decision = None
         if features.normalized_length >= MIN_EXACT_CHARS:
             if features.text_hash in exact:
                 decision = Decision(exact[features.text_hash], "same text")
-            else:
-                earlier = next(
-                    (d for f, d in zip(batch[:index], decisions, strict=True)
-                     if f.text_hash == features.text_hash),
-                    None,
-                )  # fmt: skip
-                if earlier is not None:
-                    decision = Decision(earlier.story, "same text")
+            elif (earlier := first_with_text.get(features.text_hash)) is not None:
+                decision = Decision(earlier.story, "same text")
         if decision is None and index in hits:
             near, overlap = dict(hits[index][0]), dict(hits[index][1])
             # The batch's earlier items, keyed -1, -2, … beside the stored ones' ids.
-            for number, other in enumerate(batch[:index]):
+            for number in sorted({n for part in parts for n in earlier_in.get(part, ())}):
+                other = batch[number]
                 if hamming(features.simhash, other.simhash) <= max_distance:
                     near[-number - 1] = other.simhash
             shared: dict[int, int] = {}
@@ -110,6 +117,9 @@ def assign_stories(
             new_stories += 1
             decision = Decision(-new_stories, None)
         decisions.append(decision)
+        first_with_text.setdefault(features.text_hash, decision)
+        for part in parts:
+            earlier_in.setdefault(part, []).append(index)
         for digest in features.sentences:
             earlier_with.setdefault(digest, []).append(index)
     return decisions
