@@ -29,6 +29,10 @@ T = TypeVar("T")
 # Calls sharing one transaction at most: a bound on how much one failed commit
 # sends back to be fetched again.
 MAX_BATCH = 16
+# How long the first call of a batch waits for others to join it. The commit of
+# a feed's dedup index writes nearly every page of it; a batch of 16 writes them
+# about once for all 16.
+GATHER_SECONDS = 0.05
 
 
 class Batchable(Protocol):
@@ -64,6 +68,8 @@ class DatabaseThread:
     async def _drain(self, storage: Batchable) -> None:
         try:
             while self._waiting:
+                if len(self._waiting) < MAX_BATCH:
+                    await asyncio.sleep(GATHER_SECONDS)
                 batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
                 try:
                     outcomes = await self(_run_batch, storage, [call for call, _ in batch])
