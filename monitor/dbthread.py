@@ -17,6 +17,7 @@ soon as it is asked for.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -29,9 +30,9 @@ T = TypeVar("T")
 # Calls sharing one transaction at most: a bound on how much one failed commit
 # sends back to be fetched again.
 MAX_BATCH = 16
-# How long the first call of a batch waits for others to join it. The commit of
-# a feed's dedup index writes nearly every page of it; a batch of 16 writes them
-# about once for all 16.
+# How long the first call of a batch waits for others to join it (unless the
+# batch fills first). The commit of a feed's dedup index writes nearly every
+# page of it; a batch of 16 writes them about once for all 16.
 GATHER_SECONDS = 0.05
 
 
@@ -45,6 +46,8 @@ class DatabaseThread:
         self._waiting: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
         self._draining = False
         self._drainer: asyncio.Task[None] | None = None
+        self._full = asyncio.Event()
+        """Set when `MAX_BATCH` calls wait: the batch need not wait for more."""
 
     async def __call__(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         loop = asyncio.get_running_loop()
@@ -60,6 +63,8 @@ class DatabaseThread:
         """
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._waiting.append((functools.partial(fn, *args, **kwargs), future))
+        if len(self._waiting) >= MAX_BATCH:
+            self._full.set()
         if not self._draining:
             self._draining = True
             self._drainer = asyncio.get_running_loop().create_task(self._drain(storage))
@@ -69,7 +74,9 @@ class DatabaseThread:
         try:
             while self._waiting:
                 if len(self._waiting) < MAX_BATCH:
-                    await asyncio.sleep(GATHER_SECONDS)
+                    self._full.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._full.wait(), GATHER_SECONDS)
                 batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
                 try:
                     outcomes = await self(_run_batch, storage, [call for call, _ in batch])
