@@ -79,13 +79,11 @@ def run_batched(storage: Storage, calls: list[tuple[str, str]]) -> list[object]:
         release = threading.Event()
         try:
             busy = asyncio.ensure_future(db(release.wait, 10))
-            await asyncio.sleep(0.05)  # the thread is now waiting on `release`
-            first = asyncio.ensure_future(db.batched(storage, write, "first", "ok"))
-            await asyncio.sleep(0.05)  # `first` is queued behind `busy`
-            rest = [asyncio.ensure_future(db.batched(storage, write, k, f)) for k, f in calls]
+            queued = [asyncio.ensure_future(db.batched(storage, write, k, a)) for k, a in calls]
+            await asyncio.sleep(0.2)  # the batch has formed, and waits for the thread
             release.set()
             await busy
-            results = await asyncio.gather(first, *rest, return_exceptions=True)
+            results = await asyncio.gather(*queued, return_exceptions=True)
             return [*results, inside]
         finally:
             db.close()
@@ -93,17 +91,24 @@ def run_batched(storage: Storage, calls: list[tuple[str, str]]) -> list[object]:
     return asyncio.run(main())
 
 
+def test_a_call_alone_runs_in_its_own_transaction(backend: Backend) -> None:
+    storage = backend.open()
+    try:
+        *results, inside = run_batched(storage, [("alone", "ok")])
+        assert results == ["alone"] and inside == {"alone": False}
+        assert storage.get_meta("alone") == "stored"
+    finally:
+        storage.close()
+
+
 def test_calls_queued_while_the_thread_is_busy_share_a_transaction(backend: Backend) -> None:
     storage = backend.open()
     try:
         *results, inside = run_batched(storage, [("a", "ok"), ("b", "fail"), ("c", "ok")])
-        # `first` was alone when the thread came free; a, b and c waited together.
-        assert results[0] == "first" and results[1] == "a" and results[3] == "c"
-        assert isinstance(results[2], StorageError) and "'b'" in str(results[2])
-        assert inside == {"first": False, "a": True, "b": True, "c": True}
-        assert [storage.get_meta(k) for k in ("first", "a", "b", "c")] == [
-            "stored", "stored", None, "stored",
-        ]  # fmt: skip
+        assert results[0] == "a" and results[2] == "c"
+        assert isinstance(results[1], StorageError) and "'b'" in str(results[1])
+        assert inside == {"a": True, "b": True, "c": True}
+        assert [storage.get_meta(k) for k in ("a", "b", "c")] == ["stored", None, "stored"]
     finally:
         storage.close()
 
@@ -112,11 +117,8 @@ def test_a_refused_batch_commit_fails_every_call_in_it(tmp_path: Path) -> None:
     storage = Storage(tmp_path / "monitor.db")
     try:
         *results, _ = run_batched(storage, [("a", "ok"), ("b", "poison"), ("c", "ok")])
-        assert results[0] == "first"
-        assert all(isinstance(r, StorageError) for r in results[1:]), results
-        assert [storage.get_meta(k) for k in ("first", "a", "b", "c")] == [
-            "stored", None, None, None,
-        ]  # fmt: skip
+        assert all(isinstance(r, StorageError) for r in results), results
+        assert [storage.get_meta(k) for k in ("a", "b", "c")] == [None, None, None]
         storage.set_meta("after", "1")  # no transaction was left open
         assert storage.get_meta("after") == "1"
     finally:
