@@ -30,10 +30,17 @@ def test_a_failing_transaction_inside_a_batch_undoes_only_its_own_writes(
             with pytest.raises(ValueError), storage.transaction():
                 storage.set_meta("undone", "2")
                 raise ValueError("this feed failed")
+            # A statement the database refuses: on PostgreSQL this aborts the whole
+            # transaction until it is rolled back to the savepoint.
+            with pytest.raises(StorageError), storage.transaction():
+                storage.set_meta("refused", "4")
+                with storage._errors("write"):
+                    storage._db.execute("INSERT INTO meta (key, value) VALUES (NULL, NULL)")
             with storage.transaction():
                 storage.set_meta("kept too", "3")
         assert storage.get_meta("kept") == "1"
         assert storage.get_meta("undone") is None
+        assert storage.get_meta("refused") is None
         assert storage.get_meta("kept too") == "3"
     finally:
         storage.close()
