@@ -4,7 +4,8 @@
 runs the last two. Feeds are fetched concurrently; as each one's bytes
 arrive, they are parsed, adapted and fingerprinted (`prepare`, in a worker
 process per core when there are many feeds), then deduplicated and stored in
-one database transaction per feed, so a failing feed never stops the others
+one database transaction per feed (a savepoint, when feeds that reach the
+database together share a commit), so a failing feed never stops the others
 and a crash never leaves half a feed stored.
 """
 

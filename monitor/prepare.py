@@ -1,7 +1,7 @@
 """The CPU-heavy part of ingesting a feed, runnable in a worker process.
 
-Parsing (feedparser), adapting (lxml, the site adapter, sanitising) and the
-dedup features take ~1.5 ms an item, most of a first run's time; they need
+Parsing (lxml or feedparser), adapting (lxml, the site adapter, sanitising)
+and the dedup features take ~0.4 ms an item, most of a first run's time; they need
 nothing from the database, so `monitor run` does them in a process pool, one
 worker per core, while other feeds are still being fetched. Bytes go in,
 plain records come out. Items whose GUID the feed already stored are skipped

@@ -39,7 +39,6 @@ XML_TYPES = frozenset(
 _DECLARED = re.compile(rb"^\s*<\?xml[^>]*\bencoding\s*=\s*['\"]([^'\"]*)['\"]", re.IGNORECASE)
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 _C1 = re.compile("[\x80-\x9f]")
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
 
 
 @dataclass(frozen=True)
@@ -67,8 +66,10 @@ def read_rss(content: bytes, content_type: str | None) -> Channel | None:
     """The channel's items, or None when feedparser must read this document."""
     if not _plain_utf8(content, content_type):
         return None
+    # A parser per document: lxml's parsers are not to be shared between threads.
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
     try:
-        root = etree.fromstring(content, _PARSER)
+        root = etree.fromstring(content, parser)
     except (etree.XMLSyntaxError, ValueError):
         return None
     if root.tag != "rss" or root.get("version") != "2.0" or len(root) != 1:
