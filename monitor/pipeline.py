@@ -20,23 +20,23 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from .assign import assign_stories
 from .config import Config, DigestConfig, FeedConfig
 from .dbthread import DatabaseThread
-from .dedup import Features
-from .deliver import deliver
-from .digest import build_digest
 from .errors import DeliveryError, FetchError, MonitorError
 from .fetch import Fetcher, Validators
 from .instance import HOLDER
 from .models import Digest, FetchResult
-from .prepare import PreparedFeed, prepare_feed
-from .render import compose, render_html
 from .schedule import ServerHints, next_fetch
 from .storage import FeedState, NewItem, Storage
 from .topics import match_topics
+
+# Parsing, adapting, deciding stories and rendering are imported where they are
+# used: a run where every feed answers 304 needs none of them, and starts sooner.
+if TYPE_CHECKING:
+    from .dedup import Features
+    from .prepare import PreparedFeed
 
 log = logging.getLogger("monitor")
 P = ParamSpec("P")
@@ -144,14 +144,20 @@ async def _ingest(
 async def _prepare(pool: LazyPool | None, job: tuple[Any, ...]) -> PreparedFeed:
     """Prepare a feed in the pool; in this process when there is none, or it broke."""
     if pool is None or not pool.usable:
-        return prepare_feed(*job)
+        return _prepare_feed(*job)
     try:
-        return await asyncio.get_running_loop().run_in_executor(pool, prepare_feed, *job)
+        return await asyncio.get_running_loop().run_in_executor(pool, _prepare_feed, *job)
     except BrokenProcessPool:
         if pool.usable:
             log.warning("worker processes failed to start; parsing in one process")
             pool.usable = False
-        return prepare_feed(*job)
+        return _prepare_feed(*job)
+
+
+def _prepare_feed(*job: Any) -> PreparedFeed:
+    from .prepare import prepare_feed
+
+    return prepare_feed(*job)
 
 
 class LazyPool(Executor):
@@ -278,6 +284,8 @@ def store_feed(
     report.repeats += prepared.known
     hints = replace(hints, ttl_minutes=prepared.ttl_minutes)
     report.next_fetch_at = next_fetch(feed.name, now, interval, config.fetch.min_interval, 0, hints)
+    from .assign import assign_stories
+
     since = now - timedelta(days=config.dedup.window_days)
     with storage.dedup_transaction():
         items = prepared.items
@@ -339,6 +347,8 @@ def find_story(
     storage: Storage, features: Features, since: datetime, max_distance: int
 ) -> tuple[int | None, str | None]:
     """The stored story an article belongs to (and why), or None for a new story."""
+    from .assign import assign_stories
+
     (decision,) = assign_stories(storage, [features], since, max_distance)
     return (decision.story, decision.reason) if decision.story > 0 else (None, None)
 
@@ -415,6 +425,10 @@ class DigestBusy(DeliveryError):
 def _send_pending(
     config: Config, storage: Storage, digest: DigestConfig, now: datetime
 ) -> list[DigestOutcome]:
+    from .deliver import deliver
+    from .digest import build_digest
+    from .render import compose
+
     since = now - timedelta(days=config.dedup.window_days)
     by_pending: dict[frozenset[int], list[str]] = {}
     for recipient in digest.recipients or (digest.sender,):
@@ -454,6 +468,9 @@ def preview_digest(
     config: Config, storage: Storage, digest: DigestConfig, clock: Clock = _utcnow
 ) -> str | None:
     """The pending digest of the first recipient as HTML; nothing is delivered or marked."""
+    from .digest import build_digest
+    from .render import render_html
+
     now = clock()
     since = now - timedelta(days=config.dedup.window_days)
     recipient = (digest.recipients or (digest.sender,))[0]
