@@ -173,7 +173,7 @@ class LazyPool(Executor):
         if self.pool is None:
             context = multiprocessing.get_context("forkserver")
             # Imported once in the fork server, not again in every worker.
-            context.set_forkserver_preload(["monitor.prepare"])
+            context.set_forkserver_preload(["monitor.pipeline", "monitor.prepare"])
             self.pool = ProcessPoolExecutor(self.workers, mp_context=context)
         return self.pool.submit(fn, *args, **kwargs)
 
