@@ -43,7 +43,17 @@ def assign_stories(
 ) -> list[Decision]:
     """The story of each of `batch`, in order; stored items count if fetched since `since`."""
     exact = storage.stories_with_texts(sorted({f.text_hash for f in batch}))
-    similar = [i for i, f in enumerate(batch) if f.normalized_length >= MIN_TEXT_CHARS]
+    # Verbatim copies (of a stored item or of one earlier in the batch) are decided
+    # by their text hash alone: their sentences need not be looked up.
+    seen: set[str] = set()
+    similar = []
+    for i, f in enumerate(batch):
+        copy = f.normalized_length >= MIN_EXACT_CHARS and (
+            f.text_hash in exact or f.text_hash in seen
+        )
+        seen.add(f.text_hash)
+        if f.normalized_length >= MIN_TEXT_CHARS and not copy:
+            similar.append(i)
     found = storage.index_hits([batch[i] for i in similar], max_distance)
     hits = dict(zip(similar, found, strict=True))
     # One read of every stored item any of them may be compared with; merging in the
