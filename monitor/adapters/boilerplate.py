@@ -35,10 +35,13 @@ FURNITURE = re.compile(
     r"^(?:关闭广告|广告|展开全文|点击展开全文|返回顶部|打开APP|分享到[:：]?.*|"
     r"\S{1,20}\s+浏览\s*\d[\d,]*|"  # an aggregator's "related" entry: source, view count
     r"本站所有信息收集于互联网.*|版权与免责声明.*|免责声明[:：].*|"
-    r"Copyright\s*©.*|©\s*\d{4}.*版权.*|版权所有.*|.*ICP备\d+号.*|.*公网安备\d+号.*|"
+    r"Copyright\s*©.*|©\s*\d{4}.*版权.*|版权所有.*|"
     r"摘编自其他媒体|To view this video please enable JavaScript.*)$",
     re.IGNORECASE,
 )
+# Licence numbers sit anywhere in a footer line. Apart from FURNITURE, where a
+# leading ".*" made every article line cost a scan per pattern.
+LICENCE_NUMBER = re.compile(r"ICP备\d+号|公网安备\d+号", re.IGNORECASE)
 TAIL_HEADINGS = re.compile(
     r"^(?:猜你喜欢|精彩推荐|相关阅读|相关新闻|热门推荐|推荐阅读|为你推荐)$"
     r"|^获取更多\s*RSS"  # the footer feedx appends to every item it mirrors
@@ -75,7 +78,11 @@ def clean(root: lxml.html.HtmlElement, title: str = "") -> Findings:
             found.original_source = found.original_source or counter.group("outlet")
         elif byline := BYLINE.match(line):
             found.authors.extend(_names(byline.group("names")))
-        elif FURNITURE.match(line) or CREDIT.match(line):
+        elif (
+            FURNITURE.match(line)
+            or CREDIT.match(line)
+            or ("备" in line and LICENCE_NUMBER.search(line))
+        ):
             repost = REPOST.search(line)
             if repost and not found.original_source:
                 found.original_source = repost.group("outlet")
