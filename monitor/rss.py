@@ -15,9 +15,11 @@ from __future__ import annotations
 import contextlib
 import re
 import time
+from collections import Counter
 from dataclasses import dataclass
 
 from feedparser.datetimes import _parse_date
+from feedparser.encodings import RE_XML_PI_ENCODING
 from feedparser.html import _cp1252
 from feedparser.urls import _urljoin
 from lxml import etree
@@ -38,6 +40,7 @@ XML_TYPES = frozenset(
 )
 _DECLARED = re.compile(rb"^\s*<\?xml[^>]*\bencoding\s*=\s*['\"]([^'\"]*)['\"]", re.IGNORECASE)
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+_ENTITY_LIKE = re.compile("&([A-Za-z0-9_]+);")
 _C1 = re.compile("[\x80-\x9f]")
 
 
@@ -72,25 +75,32 @@ def read_rss(content: bytes, content_type: str | None) -> Channel | None:
         root = etree.fromstring(content, parser)
     except (etree.XMLSyntaxError, ValueError):
         return None
-    if root.tag != "rss" or root.get("version") != "2.0" or len(root) != 1:
+    # feedparser reads attributes of these as links, dates, ids or a base URL.
+    if root.tag != "rss" or set(root.attrib) != {"version"} or root.get("version") != "2.0":
+        return None
+    if len(root) != 1 or root[0].tag != "channel" or root[0].attrib:
         return None
     channel = root[0]
-    if channel.tag != "channel":
+    items = [child for child in channel if child.tag == "item"]
+    ttls = [child for child in channel if child.tag == "ttl"]
+    # feedparser finds items and a ttl at any depth and in any letter case: those
+    # it would find must be exactly those read here.
+    found = Counter(
+        element.tag.rpartition("}")[2].lower()
+        for element in root.iter()
+        if isinstance(element.tag, str)
+    )
+    if found["item"] != len(items) or found["entry"] or found["ttl"] != len(ttls):
+        return None
+    if len(ttls) > 1 or any(len(ttl) for ttl in ttls):
         return None
     entries: list[Entry] = []
-    ttl = ""
-    for child in channel:
-        tag = child.tag
-        if tag == "item":
-            entry = _entry(child)
-            if entry is None:
-                return None
-            entries.append(entry)
-        elif tag == "ttl":
-            ttl = _text(child)
-        elif not isinstance(tag, str):
-            continue  # a comment or a processing instruction
-    return Channel(entries, ttl)
+    for item in items:
+        entry = _entry(item)
+        if entry is None:
+            return None
+        entries.append(entry)
+    return Channel(entries, _text(ttls[0]) if ttls else "")
 
 
 def _plain_utf8(content: bytes, content_type: str | None) -> bool:
@@ -105,21 +115,27 @@ def _plain_utf8(content: bytes, content_type: str | None) -> bool:
     declared = _DECLARED.match(content)
     if declared and declared.group(1).lower() not in (b"utf-8", b"utf8"):
         return False
+    # feedparser's own reading: the last "encoding=" of the first line counts.
+    named = RE_XML_PI_ENCODING.match(content)
+    if named and named.group(1).lower() not in (b"utf-8", b"utf8"):
+        return False
     if content.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
         return False
     return not any(marker in content for marker in (b"<!DOCTYPE", b"<!ENTITY", b"xml:base"))
 
 
 def _entry(item: etree._Element) -> Entry | None:
+    if item.attrib:
+        return None
     values: dict[str, str] = {}
     permalink = True
     for child in item:
         tag = child.tag
         if not isinstance(tag, str):
             continue
+        if tag in IGNORED and not len(child):
+            continue  # what feedparser reads inside one would count: none here
         if tag not in KNOWN or tag in values or len(child) or child.attrib and tag != "guid":
-            if tag in IGNORED:
-                continue
             return None
         if tag == "guid":
             if set(child.attrib) - {"isPermaLink"}:
@@ -130,15 +146,18 @@ def _entry(item: etree._Element) -> Entry | None:
     if "@" in creator or "(" in creator:
         return None  # feedparser reads a name and an address out of it
     guid = values.get("guid", "")
-    link = values.get("link")
     if permalink and guid:
         guid = _resolved(guid)
-        if link is None:
-            link = guid
+    link = values.get("link")
+    if link is not None:
+        # feedparser's repair of query strings read as character references.
+        link = _ENTITY_LIKE.sub(r"&\g<1>", _resolved(link).replace("&amp;", "&"))
+    elif permalink:
+        link = guid
     dates = (_parse_date(values[tag]) for tag in ("pubDate", f"{DC}date") if tag in values)
     return Entry(
         id=guid,
-        link=_resolved(link) if link else "",
+        link=link or "",
         title=values.get("title", ""),
         summary=values.get("description", ""),
         content=values.get(f"{CONTENT}encoded", ""),

@@ -135,6 +135,54 @@ def test_documents_either_reader_may_take(content: bytes, content_type: str | No
     same_both_ways(content, content_type)
 
 
+def wrapped(
+    items: str, channel: str = "", rss_attributes: str = "", channel_attributes: str = ""
+) -> bytes:
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"{rss_attributes} {NAMESPACES}>'
+        f"<channel{channel_attributes}><title>t</title>{channel}{items}</channel></rss>"
+    ).encode()
+
+
+KOI8_IN_TEXT = '<![CDATA[<?xml version="1.0" encoding="koi8-r"?>]]>'
+
+
+# Documents where what feedparser reads is easy to miss: attributes it takes as
+# a base URL, a link, a date or an id; items, entries and a ttl at other depths
+# or in other letter cases; elements inside elements the fast reader skips;
+# query strings it repairs; an encoding named later on the first line.
+@pytest.mark.parametrize(
+    "content",
+    [
+        wrapped("<item><title>x</title><link>https://a.example/?a=1&amp;b;c=2</link></item>"),
+        wrapped("<item><title>x</title><link>https://a.example/?a=1&amp;amp;b=2</link></item>"),
+        wrapped("<item base='https://b.example/d/'><title>x</title><link>r</link></item>"),
+        wrapped("<item><link>r</link></item>", channel_attributes=" base='https://b.example/'"),
+        wrapped("<item><link>r</link></item>", rss_attributes=" base='https://b.example/'"),
+        wrapped("<item href='https://b.example/x'><title>x</title></item>"),
+        wrapped("<item lastmod='2020-01-02T00:00:00Z'><title>x</title></item>"),
+        wrapped(
+            "<item><title>x</title><category><link>https://e.example/</link></category></item>"
+        ),
+        wrapped(
+            "<item><link>https://a.example/1</link><comments><title>o</title></comments></item>"
+        ),
+        wrapped("<Item><title>x</title><link>https://a.example/1</link></Item>"),
+        wrapped("<entry><title>x</title><link>https://a.example/1</link></entry>"),
+        wrapped("<foo><item><title>x</title><link>https://a.example/1</link></item></foo>"),
+        wrapped("<item xmlns='http://purl.org/rss/1.0/'><title>x</title></item>"),
+        wrapped("<item><title>x</title></item>", channel="<image><ttl>60</ttl></image>"),
+        wrapped("<item><title>x</title></item>", channel="<ttl>3<!-- c -->0</ttl>"),
+        wrapped("<item><title>x</title></item>", channel="<TTL>30</TTL>"),
+        wrapped(
+            f"<item><title>中文</title><description>{KOI8_IN_TEXT}</description></item>"
+        ).replace(b'<?xml version="1.0"?>', b'<?xml version="1.0" encoding="utf-8"?>'),
+    ],
+)
+def test_what_feedparser_reads_between_the_lines(content: bytes) -> None:
+    same_both_ways(content)
+
+
 def test_only_plain_utf8_rss_is_taken() -> None:
     plain = rss("<item><title>x</title></item>")
     assert read_rss(plain, None) is not None
