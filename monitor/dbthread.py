@@ -46,8 +46,12 @@ class DatabaseThread:
         self._waiting: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
         self._draining = False
         self._drainer: asyncio.Task[None] | None = None
-        self._full = asyncio.Event()
-        """Set when `MAX_BATCH` calls wait: the batch need not wait for more."""
+        self._full: asyncio.Event | None = None
+        """Set when `MAX_BATCH` calls wait: the batch need not wait for more.
+
+        An event belongs to the loop that first waits on it, so each drain has
+        its own: one thread may serve one `asyncio.run` after another.
+        """
 
     async def __call__(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         loop = asyncio.get_running_loop()
@@ -63,37 +67,55 @@ class DatabaseThread:
         """
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._waiting.append((functools.partial(fn, *args, **kwargs), future))
-        if len(self._waiting) >= MAX_BATCH:
-            self._full.set()
         if not self._draining:
             self._draining = True
-            self._drainer = asyncio.get_running_loop().create_task(self._drain(storage))
+            self._full = asyncio.Event()
+            self._drainer = asyncio.get_running_loop().create_task(self._drain(storage, self._full))
+        if len(self._waiting) >= MAX_BATCH and self._full is not None:
+            self._full.set()
         return await future
 
-    async def _drain(self, storage: Batchable) -> None:
+    async def _drain(self, storage: Batchable, full: asyncio.Event) -> None:
+        batch: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
         try:
             while self._waiting:
                 if len(self._waiting) < MAX_BATCH:
-                    self._full.clear()
+                    full.clear()
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._full.wait(), GATHER_SECONDS)
+                        await asyncio.wait_for(full.wait(), GATHER_SECONDS)
                 batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
-                try:
-                    outcomes = await self(_run_batch, storage, [call for call, _ in batch])
-                except BaseException as e:  # cancelled with the loop: no caller may hang
-                    outcomes = [(False, e)] * len(batch)
+                outcomes = await self(_run_batch, storage, [call for call, _ in batch])
                 for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
-                    if future.done():
-                        continue
-                    if ok:
-                        future.set_result(value)
-                    else:
-                        future.set_exception(value)
+                    _settle(future, ok, value)
+                batch = []
+        except BaseException as e:  # cancelled with the loop: no caller may hang
+            for _, future in [*batch, *self._waiting]:
+                _settle(future, False, e)
+            self._waiting = []
+            if not isinstance(e, Exception):
+                raise
         finally:
             self._draining = False
+            self._full = None
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
+
+
+def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    """Hand a call's outcome to its caller, if the caller still waits."""
+    if future.done():
+        return
+    if ok:
+        future.set_result(value)
+    elif isinstance(value, asyncio.CancelledError):
+        future.cancel()
+    elif isinstance(value, StopIteration):  # a future cannot carry one
+        error = RuntimeError(f"a database call raised StopIteration: {value}")
+        error.__cause__ = value
+        future.set_exception(error)
+    else:
+        future.set_exception(value)
 
 
 def _run_batch(storage: Batchable, calls: list[Callable[[], Any]]) -> list[tuple[bool, Any]]:

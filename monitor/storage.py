@@ -283,7 +283,8 @@ class Storage:
         maintain: bool = True,
     ) -> None:
         self.block_count = block_count
-        self._savepoints = 0
+        self._depth = 0
+        """Open `transaction`s: those inside the first are savepoints."""
         self._db = connect(target, busy_timeout=busy_timeout)
         self.name = self._db.name
         self.kind = self._db.kind
@@ -340,12 +341,13 @@ class Storage:
         """
         with self._errors("write"):
             savepoint = None
-            if self._db.in_transaction:
-                self._savepoints += 1
-                savepoint = f"nested_{self._savepoints}"
+            if self._depth:
+                self._check_open()
+                savepoint = f"nested_{self._depth}"
                 self._db.execute(f"SAVEPOINT {savepoint}")
             else:
                 self._db.begin()
+            self._depth += 1
             try:
                 if lock:
                     self._db.lock(lock)
@@ -360,6 +362,7 @@ class Storage:
                         self._db.execute("ROLLBACK")
                 raise
             else:
+                self._check_open()
                 try:
                     self._db.execute(f"RELEASE {savepoint}" if savepoint else "COMMIT")
                 except BaseException:
@@ -368,8 +371,21 @@ class Storage:
                         self._db.execute("ROLLBACK")
                     raise
             finally:
-                if savepoint:
-                    self._savepoints -= 1
+                self._depth -= 1
+
+    def _check_open(self) -> None:
+        """Refuse to go on in a transaction the database already ended.
+
+        SQLite rolls a transaction back by itself on a full disk or an I/O
+        error, and a PostgreSQL connection can break: the writes of a batch
+        before that are gone, so nothing after it may be written, let alone
+        reported as stored.
+        """
+        if not self._db.in_transaction:
+            raise StorageError(
+                f"database {self.name}: the transaction ended before it was committed "
+                "(an earlier error undid it); nothing of it was stored"
+            )
 
     def batch(self) -> AbstractContextManager[None]:
         """One transaction around several: each `transaction` inside it is a savepoint.

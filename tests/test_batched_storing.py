@@ -67,18 +67,23 @@ def test_a_refused_commit_leaves_nothing_and_the_database_usable(tmp_path: Path)
 
 
 def run_batched(storage: Storage, calls: list[tuple[str, str]]) -> list[object]:
-    """Queue `calls` (key, "ok" | "fail" | "poison") while the database thread is
+    """Queue `calls` (key, "ok" | "fail" | "poison" | "lost" | "stop") while the database thread is
     held busy, then let them run; each notes whether it ran in a shared transaction."""
     inside: dict[str, bool] = {}
 
     def write(key: str, action: str) -> str:
         with storage.transaction():
-            inside[key] = storage._savepoints > 0
+            inside[key] = storage._depth > 1
             storage.set_meta(key, "stored")
             if action == "fail":
                 raise StorageError(f"feed {key!r}: refused")
             if action == "poison":
                 poison(storage)
+            if action == "lost":  # what SQLite does by itself on a full disk
+                storage._db.execute("ROLLBACK")
+                raise StorageError(f"feed {key!r}: disk full")
+            if action == "stop":
+                raise StopIteration
         return key
 
     async def main() -> list[object]:
@@ -90,7 +95,8 @@ def run_batched(storage: Storage, calls: list[tuple[str, str]]) -> list[object]:
             await asyncio.sleep(0.2)  # the batch has formed, and waits for the thread
             release.set()
             await busy
-            results = await asyncio.gather(*queued, return_exceptions=True)
+            gathered = asyncio.gather(*queued, return_exceptions=True)
+            results = await asyncio.wait_for(gathered, 10)  # a lost caller fails, not hangs
             return [*results, inside]
         finally:
             db.close()
@@ -129,4 +135,48 @@ def test_a_refused_batch_commit_fails_every_call_in_it(tmp_path: Path) -> None:
         storage.set_meta("after", "1")  # no transaction was left open
         assert storage.get_meta("after") == "1"
     finally:
+        storage.close()
+
+
+def test_a_batch_whose_transaction_the_database_ended_stores_nothing(tmp_path: Path) -> None:
+    storage = Storage(tmp_path / "monitor.db")
+    try:
+        *results, _ = run_batched(storage, [("a", "ok"), ("b", "lost"), ("c", "ok")])
+        assert all(isinstance(r, StorageError) for r in results), results
+        assert "ended before it was committed" in str(results[2])
+        assert [storage.get_meta(k) for k in ("a", "b", "c")] == [None, None, None]
+    finally:
+        storage.close()
+
+
+def test_a_call_raising_stopiteration_fails_alone(tmp_path: Path) -> None:
+    storage = Storage(tmp_path / "monitor.db")
+    try:
+        *results, _ = run_batched(storage, [("a", "ok"), ("b", "stop"), ("c", "ok")])
+        assert results[0] == "a" and results[2] == "c"
+        assert isinstance(results[1], RuntimeError)
+    finally:
+        storage.close()
+
+
+def test_one_database_thread_serves_one_event_loop_after_another(tmp_path: Path) -> None:
+    storage = Storage(tmp_path / "monitor.db")
+    db = DatabaseThread()
+    try:
+
+        async def store(keys: list[str]) -> list[str]:
+            def write(key: str) -> str:
+                with storage.transaction():
+                    storage.set_meta(key, "stored")
+                return key
+
+            calls = [db.batched(storage, write, key) for key in keys]
+            return await asyncio.wait_for(asyncio.gather(*calls), 10)
+
+        keys = [f"k{n}" for n in range(20)]
+        assert asyncio.run(store(keys[:18])) == keys[:18]  # more than a batch holds
+        assert asyncio.run(store(keys[18:])) == keys[18:]
+        assert all(storage.get_meta(key) == "stored" for key in keys)
+    finally:
+        db.close()
         storage.close()
