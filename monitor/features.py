@@ -19,12 +19,13 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
+from typing import Any
 
 import numpy as np
 
 from .fingerprint import MASK, fingerprint_of_hashes, shingle_hashes, splitmix, splitmix_array
-from .textnorm import TAIWAN_NAMES, nfkc, to_simplified, traditional_characters
+from .textnorm import TAIWAN_NAMES, nfkc, normalize, to_simplified, traditional_characters
 
 SHINGLE_WIDTH = 3
 MIN_SENTENCE_CHARS = 10
@@ -129,11 +130,28 @@ class Features:
     """Hash → length of every sentence of at least `MIN_SENTENCE_CHARS`."""
     figures: dict[int, int]
     """Shape (digits masked) → digits, for each such sentence that has digits."""
-    shingles: np.ndarray
+    text: str
+    """The text these are the features of."""
+    width: int = SHINGLE_WIDTH
 
     @property
     def sentence_chars(self) -> int:
         return sum(self.sentences.values())
+
+    @cached_property
+    def shingles(self) -> np.ndarray:
+        """The sorted distinct shingle hashes, to confirm a candidate by containment.
+
+        Computed with the fingerprint, but not carried from a worker process to
+        the main one (see `__getstate__`): they were half of a prepared feed's
+        bytes and most of its unpickling, and only the few items that share
+        sentences with another are ever compared; those recompute them here.
+        """
+        return shingle_hashes(normalize(self.text), self.width)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # `text` is the article's own string object: pickled once, for both.
+        return {name: value for name, value in self.__dict__.items() if name != "shingles"}
 
     @classmethod
     def of(cls, text: str, width: int = SHINGLE_WIDTH) -> Features:
@@ -143,14 +161,17 @@ class Features:
         norm = kept.astype("<u4").tobytes().decode("utf-32-le")
         hashes = shingle_hashes(norm, width, kept)
         sentences, figures = _sentences(kept, norm, np.cumsum(end)[word], decimal[word])
-        return cls(
+        features = cls(
             normalized_length=len(norm),
             text_hash=hashlib.blake2b(norm.encode(), digest_size=16).hexdigest(),
             simhash=fingerprint_of_hashes(hashes),
             sentences=sentences,
             figures=figures,
-            shingles=hashes,
+            text=text,
+            width=width,
         )
+        features.__dict__["shingles"] = hashes  # the cached property, already known
+        return features
 
 
 def _sentences(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import re
 
 from hypothesis import given, settings
@@ -77,3 +78,15 @@ def test_vectorised_features_equal_the_plain_definition(text: str) -> None:
     assert features.sentences == sentences
     assert len(features.figures) <= len(with_digits)
     assert features.simhash == (package_value(norm, SHINGLE_WIDTH) if norm else 0)
+
+
+@settings(max_examples=200)
+@given(MIXED)
+def test_shingles_recomputed_after_pickling_equal_those_computed_with_the_fingerprint(
+    text: str,
+) -> None:
+    features = Features.of(text)
+    carried = pickle.loads(pickle.dumps(features))
+    assert "shingles" not in carried.__dict__  # not sent between processes
+    assert (carried.simhash, carried.sentences) == (features.simhash, features.sentences)
+    assert carried.shingles.tolist() == features.shingles.tolist()
