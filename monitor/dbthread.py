@@ -46,6 +46,7 @@ class DatabaseThread:
         self._waiting: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
         self._draining = False
         self._drainer: asyncio.Task[None] | None = None
+        """Held so the running drain is not garbage-collected (the loop keeps only a weak one)."""
         self._full: asyncio.Event | None = None
         """Set when `MAX_BATCH` calls wait: the batch need not wait for more.
 
