@@ -314,6 +314,7 @@ class PostgresDatabase(Database):
             statement,
         )  # fmt: skip
         statement = re.sub(r"\bINTEGER\b", "BIGINT", statement)
+        statement = re.sub(r"\bBLOB\b", "BYTEA", statement)
         # Timestamps are ISO text compared as strings: byte order, whatever the locale.
         return re.sub(r"\bTEXT\b", 'TEXT COLLATE "C"', statement)
 

@@ -20,6 +20,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .config import Config
 from .db import connect
 from .dedup import (
@@ -34,6 +36,7 @@ from .dedup import (
 from .errors import StorageError
 from .instance import is_stale
 from .models import Article, StoredItem, Story
+from .sentenceindex import SentenceIndex, lookup, pack
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: feeds, items, stories, the near-duplicate index and digests.
@@ -172,6 +175,17 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE feeds ADD COLUMN claimed_until TEXT;
     CREATE INDEX feeds_due ON feeds (next_fetch_at);
     """,
+    # 7: an item's sentence hashes in one blob, appended in id order; the index
+    # by hash is kept in memory (`sentenceindex`). The stored features are
+    # recomputed on opening, which fills the new table.
+    """
+    CREATE TABLE item_sentences (
+        item_id INTEGER NOT NULL PRIMARY KEY REFERENCES items (id),
+        hashes BLOB NOT NULL
+    );
+    DROP TABLE sentences;
+    DELETE FROM meta WHERE key = 'features_version';
+    """,
 )
 # Tables in the order their rows can be copied (references first), and the
 # columns of each, for `copy_from`; leases belong to running processes, not data.
@@ -192,7 +206,7 @@ TABLES: dict[str, tuple[str, ...]] = {
         "text_length", "sentence_chars", "story_id", "match_reason", "figures",
     ),
     "simhash_blocks": ("block", "value", "item_id", "simhash"),
-    "sentences": ("hash", "item_id", "length"),
+    "item_sentences": ("item_id", "hashes"),
     "deliveries": ("digest", "recipient", "story_id", "digest_id"),
 }  # fmt: skip
 # Held while deciding which story a new item belongs to and storing it, so that
@@ -285,6 +299,15 @@ class Storage:
         self.block_count = block_count
         self._depth = 0
         """Open `transaction`s: those inside the first are savepoints."""
+        self._sentences: SentenceIndex | None = None
+        """Committed items' sentence hashes, read when first needed."""
+        self._sentences_through = 0
+        """The highest item id `_sentences` has read."""
+        self._sentences_from = 0
+        """The lowest item id the table had when last read (pruning raises it)."""
+        self._written: list[tuple[int, bytes]] = []
+        """(id, hashes) of the items written in the open transaction, not yet committed."""
+        self._written_index: SentenceIndex | None = None
         self._db = connect(target, busy_timeout=busy_timeout)
         self.name = self._db.name
         self.kind = self._db.kind
@@ -341,6 +364,7 @@ class Storage:
         """
         with self._errors("write"):
             savepoint = None
+            written = len(self._written)
             if self._depth:
                 self._check_open()
                 savepoint = f"nested_{self._depth}"
@@ -353,6 +377,7 @@ class Storage:
                     self._db.lock(lock)
                 yield
             except BaseException:
+                self._forget_written(written)
                 # SQLite rolls back by itself on some errors (a full disk, for one).
                 if self._db.in_transaction:
                     if savepoint:
@@ -372,6 +397,15 @@ class Storage:
                     raise
             finally:
                 self._depth -= 1
+                if not self._depth:
+                    # Committed or undone: either way the table is the truth now.
+                    self._forget_written(0)
+
+    def _forget_written(self, keep: int) -> None:
+        """Drop the written items after the first `keep`: their writes were undone."""
+        if len(self._written) > keep:
+            del self._written[keep:]
+            self._written_index = None
 
     def _check_open(self) -> None:
         """Refuse to go on in a transaction the database already ended.
@@ -444,11 +478,11 @@ class Storage:
         with self.transaction(MIGRATE_LOCK):
             if self.get_meta("features_version") == str(FEATURES_VERSION):
                 return
-            self._db.execute("DELETE FROM sentences")
+            self._db.execute("DELETE FROM item_sentences")
             self._db.execute("DELETE FROM simhash_blocks")
             self._db.execute("DELETE FROM meta WHERE key = 'simhash_blocks'")
             rows = self._db.execute("SELECT id, text, title FROM items").fetchall()
-            sentences: list[tuple[int, int, int]] = []
+            sentences: list[tuple[int, bytes]] = []
             for item_id, text, title in rows:
                 features = Features.of(text or title)
                 self._db.execute(
@@ -463,8 +497,12 @@ class Storage:
                         item_id,
                     ),
                 )
-                sentences += [(h, item_id, length) for h, length in features.sentences.items()]
-            self._insert_index("sentences", ("hash", "item_id", "length"), sentences)
+                if features.sentences:
+                    sentences.append((item_id, pack(features.sentences)))
+            self._db.executemany(
+                "INSERT INTO item_sentences (item_id, hashes) VALUES (?, ?)", sentences
+            )
+            self._sentences = None
             self._put_meta("features_version", str(FEATURES_VERSION))
 
     def _sync_blocks(self) -> None:
@@ -689,7 +727,7 @@ class Storage:
                 "SELECT MIN(id) FROM items WHERE fetched_at >= ?", (_iso(before),)
             ).fetchone()
             first_kept = row[0] if row[0] is not None else (1 << 62)
-            self._db.execute("DELETE FROM sentences WHERE item_id < ?", (first_kept,))
+            self._db.execute("DELETE FROM item_sentences WHERE item_id < ?", (first_kept,))
             deleted = self._db.execute(
                 "DELETE FROM simhash_blocks WHERE item_id < ?", (first_kept,)
             ).rowcount
@@ -751,20 +789,55 @@ class Storage:
             for index in wanted[(block, value)]:
                 if hamming(batch[index].simhash, simhash) <= max_distance:
                     near[index][item_id] = simhash
-        per_hash: dict[int, list[int]] = {}
-        hashes = sorted({h for features in batch for h in features.sentences})
-        for digest, item_id in self._sentence_rows(hashes):
-            per_hash.setdefault(digest, []).append(item_id)
+        per_hash = self._items_with_sentences({h for features in batch for h in features.sentences})
         overlaps: list[dict[int, int]] = []
         for features in batch:
             overlap: dict[int, int] = {}
             for digest, length in features.sentences.items():
-                item_ids = per_hash.get(digest, ())
-                if len(item_ids) <= MAX_ITEMS_PER_SENTENCE:
-                    for item_id in item_ids:
-                        overlap[item_id] = overlap.get(item_id, 0) + length
+                for item_id in per_hash.get(digest, ()):
+                    overlap[item_id] = overlap.get(item_id, 0) + length
             overlaps.append(overlap)
         return list(zip(near, overlaps, strict=True))
+
+    def _items_with_sentences(self, hashes: set[int]) -> dict[int, list[int]]:
+        """The stored items with each of these sentence hashes, in id order; none for a
+        hash of more than `MAX_ITEMS_PER_SENTENCE` items."""
+        if not hashes:
+            return {}
+        indexes = [self._read_sentences()]
+        if self._written:
+            if self._written_index is None:
+                self._written_index = SentenceIndex()
+                self._written_index.add(self._written)
+            indexes.append(self._written_index)
+        probes = np.fromiter(hashes, dtype=np.int64, count=len(hashes))
+        return lookup(indexes, probes, MAX_ITEMS_PER_SENTENCE)
+
+    def _read_sentences(self) -> SentenceIndex:
+        """The in-memory index, brought up to date with what is committed.
+
+        Items are stored under the dedup lock, one process at a time, so ids
+        are committed in order: the rows above the last id read are new, but
+        for those this transaction wrote itself (read back once committed).
+        """
+        if self._sentences is None:
+            self._sentences, self._sentences_through, self._sentences_from = SentenceIndex(), 0, 0
+        below = self._written[0][0] if self._written else None
+        rows = self._db.execute(
+            "SELECT item_id, hashes FROM item_sentences WHERE item_id > ?"
+            + (" AND item_id < ?" if below is not None else "")
+            + " ORDER BY item_id",
+            (self._sentences_through,) if below is None else (self._sentences_through, below),
+        ).fetchall()
+        if rows:
+            self._sentences.add((item_id, bytes(blob)) for item_id, blob in rows)
+            self._sentences_through = rows[-1][0]
+        (lowest,) = self._db.execute("SELECT MIN(item_id) FROM item_sentences").fetchone()
+        lowest = self._sentences_through + 1 if lowest is None else lowest
+        if lowest > self._sentences_from:
+            self._sentences.drop_below(lowest)
+            self._sentences_from = lowest
+        return self._sentences
 
     # Each look-up is one statement on either backend, written as each plans it
     # best: SQLite a UNION ALL of index probes; PostgreSQL one statement over an
@@ -789,26 +862,6 @@ class Storage:
         for start in range(0, len(probes), PROBES):
             chunk = _padded(probes[start : start + PROBES], (None, None))
             rows += self._db.execute(query, [x for probe in chunk for x in probe]).fetchall()
-        return rows
-
-    def _sentence_rows(self, hashes: list[int]) -> list[Any]:
-        """(hash, item id) of items with these sentences, up to one past the cap per hash."""
-        cap = MAX_ITEMS_PER_SENTENCE + 1
-        if self.kind == "postgresql":
-            return self._db.execute(
-                """SELECT s.hash, s.item_id FROM unnest(?::bigint[]) AS probe (hash)
-                   CROSS JOIN LATERAL (SELECT hash, item_id FROM sentences
-                       WHERE sentences.hash = probe.hash LIMIT ?) s""",
-                (hashes, cap),
-            ).fetchall()
-        query = " UNION ALL ".join(
-            f"SELECT * FROM (SELECT hash, item_id FROM sentences WHERE hash = ? LIMIT ?) s{n}"
-            for n in range(PROBES)
-        )
-        rows: list[Any] = []
-        for start in range(0, len(hashes), PROBES):
-            chunk = _padded(hashes[start : start + PROBES], None)
-            rows += self._db.execute(query, [x for h in chunk for x in (h, cap)]).fetchall()
         return rows
 
     def candidate_rows(self, ids: list[int], since: datetime) -> dict[int, Any]:
@@ -923,15 +976,15 @@ class Storage:
                 for number, value in _signed_blocks(item.features.simhash, self.block_count)
             ],
         )
-        self._insert_index(
-            "sentences",
-            ("hash", "item_id", "length"),
-            [
-                (digest, item_id, length)
-                for item, item_id in zip(items, item_ids, strict=True)
-                for digest, length in item.features.sentences.items()
-            ],
-        )
+        written = [
+            (item_id, pack(item.features.sentences))
+            for item, item_id in zip(items, item_ids, strict=True)
+            if item.features.sentences
+        ]
+        self._db.executemany("INSERT INTO item_sentences (item_id, hashes) VALUES (?, ?)", written)
+        self._written += written
+        if self._written_index is not None:
+            self._written_index.add(written)
         self._update_canonical(sorted(set(story_ids)))
         return item_ids
 
