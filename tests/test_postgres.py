@@ -259,4 +259,7 @@ def test_copying_leaves_the_source_index_as_it_was(
     assert rows == (4,)  # the source keeps its four blocks per item
     with Storage(postgres_url, block_count=2) as storage:  # the copy is re-indexed for its config
         count = storage._db.execute("SELECT COUNT(*) FROM simhash_blocks").fetchone()[0]
+        query = "SELECT item_id, hashes FROM item_sentences ORDER BY item_id"
+        copied = [(i, bytes(blob)) for i, blob in storage._db.execute(query).fetchall()]
     assert count == 2
+    assert copied == sqlite3.connect(source).execute(query).fetchall() != []  # sentences as blobs
