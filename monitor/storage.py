@@ -217,9 +217,10 @@ ALL_RECIPIENTS = "*"
 # A sentence found in more stored items than this is boilerplate ("白宫拒绝置评。"),
 # not evidence; looking it up would only cost time.
 MAX_ITEMS_PER_SENTENCE = 50
-# Index probes per SQLite statement (a compound takes at most 500 terms). Always
-# this many, padded with NULL, so the statement is compiled once and cached.
-PROBES = 200
+# Index probes per SQLite statement (a compound takes at most 500 terms): one of
+# these sizes, padded with NULL, so each statement is compiled once and cached; a
+# single item's four probes need not run 200.
+PROBES = (8, 40, 200)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -857,10 +858,10 @@ class Storage:
             "SELECT block, value, item_id, simhash FROM simhash_blocks "
             "WHERE block = ? AND value = ?"
         )
-        query = " UNION ALL ".join([probe] * PROBES)
         rows: list[Any] = []
-        for start in range(0, len(probes), PROBES):
-            chunk = _padded(probes[start : start + PROBES], (None, None))
+        for start in range(0, len(probes), PROBES[-1]):
+            chunk = _padded(probes[start : start + PROBES[-1]], (None, None))
+            query = " UNION ALL ".join([probe] * len(chunk))
             rows += self._db.execute(query, [x for probe in chunk for x in probe]).fetchall()
         return rows
 
@@ -1255,8 +1256,9 @@ class Storage:
 
 
 def _padded(chunk: list[Any], filler: Any) -> list[Any]:
-    """`chunk` filled up to `PROBES` with a probe that matches nothing (NULL)."""
-    return chunk + [filler] * (PROBES - len(chunk))
+    """`chunk` filled up to the next of `PROBES` with a probe that matches nothing (NULL)."""
+    size = next(size for size in PROBES if size >= len(chunk))
+    return chunk + [filler] * (size - len(chunk))
 
 
 def candidate_of(row: Any, confirm: bool) -> Candidate:

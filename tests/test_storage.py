@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -262,3 +263,23 @@ def test_only_the_feeds_being_fetched_keep_their_claims(backend: Backend) -> Non
         storage.renew_claims("one", ["a"], NOW + timedelta(seconds=50), 60)
         later = NOW + timedelta(seconds=70)
         assert storage.claim_due_feeds({"a", "b"}, "two", later, 60, 5) == ["b"]
+
+
+@pytest.mark.parametrize("count", [1, 9, 60])
+def test_a_batch_of_any_size_finds_each_stored_item_by_its_blocks(
+    backend: Backend, count: int
+) -> None:
+    """Block probes go out in statements of 8, 40 and 200 (60 items: 240 probes)."""
+    chars = "朝鲜韩国日本美国中国军事演习导弹发射外交部长会谈声明制裁联合国安理会"
+    texts = ["".join(random.Random(n).choices(chars, k=120)) + "。" for n in range(count)]
+    with backend.open() as storage:
+        feed = storage.feed_state("f", "u").id
+        with storage.transaction():
+            ids = [
+                add(storage, feed, article(f"https://example.org/{n}", t))[0]
+                for n, t in enumerate(texts)
+            ]
+        hits = storage.index_hits([Features.of(t) for t in texts], max_distance=3)
+        assert [item_id in near for item_id, (near, _) in zip(ids, hits, strict=True)] == [
+            True
+        ] * count
