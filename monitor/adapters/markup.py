@@ -102,16 +102,19 @@ def text_of(element: lxml.html.HtmlElement) -> str:
 
 
 def leaf_blocks(root: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
-    """Block elements holding no other block, in document order: the page's "lines"."""
-    found = []
-    for element in root.iter():
-        if element is root or not isinstance(element.tag, str) or element.tag not in BLOCK_TAGS:
-            continue
-        if not any(
-            isinstance(d.tag, str) and d.tag in BLOCK_TAGS for d in element.iterdescendants()
-        ):
-            found.append(element)
-    return found
+    """Block elements holding no other block, in document order: the page's "lines".
+
+    One pass: each block marks its ancestors as holding one, stopping at the
+    first already marked (scanning every block's descendants was quadratic).
+    """
+    blocks = [element for element in root.iter(*BLOCK_TAGS) if element is not root]
+    holding: set[lxml.html.HtmlElement] = set()
+    for element in blocks:
+        parent = element.getparent()
+        while parent is not None and parent is not root and parent not in holding:
+            holding.add(parent)
+            parent = parent.getparent()
+    return [element for element in blocks if element not in holding]
 
 
 def remove(element: lxml.html.HtmlElement) -> None:

@@ -1,0 +1,51 @@
+"""`markup.leaf_blocks` against its definition, on random nested markup."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from monitor.adapters import markup
+
+TAGS = ["div", "p", "span", "li", "ul", "a", "section", "b", "table", "tr", "td", "h2", "em"]
+
+
+def reference_leaf_blocks(root: object) -> list[object]:
+    """The definition: block elements (not the root) with no block element inside."""
+    return [
+        element
+        for element in root.iter()  # type: ignore[attr-defined]
+        if element is not root
+        and isinstance(element.tag, str)
+        and element.tag in markup.BLOCK_TAGS
+        and not any(
+            isinstance(d.tag, str) and d.tag in markup.BLOCK_TAGS for d in element.iterdescendants()
+        )
+    ]
+
+
+markup_trees = st.recursive(
+    st.sampled_from(["字", "text", "", "<br>", "<!-- note -->"]),
+    lambda inner: st.tuples(st.sampled_from(TAGS), st.lists(inner, max_size=4)).map(
+        lambda pair: f"<{pair[0]}>{''.join(pair[1])}</{pair[0]}>"
+    ),
+    max_leaves=40,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(markup_trees, max_size=5))
+def test_leaf_blocks_are_the_blocks_holding_no_block(parts: list[str]) -> None:
+    root = markup.parse_fragment("".join(parts))
+    assert markup.leaf_blocks(root) == reference_leaf_blocks(root)
+
+
+def test_a_long_page_is_split_into_its_lines() -> None:
+    rows = "".join(
+        "<div class=row><ul>" + "<li><a href=/x>链接</a></li>" * 20 + "</ul><p>段落</p></div>"
+        for _ in range(100)
+    )
+    root = markup.parse_fragment(f"<div>{rows}</div>")
+    blocks = markup.leaf_blocks(root)
+    assert [b.tag for b in blocks[:21]] == ["li"] * 20 + ["p"]
+    assert blocks == reference_leaf_blocks(root)
