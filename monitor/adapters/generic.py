@@ -47,9 +47,12 @@ class GenericAdapter(SiteAdapter):
 
 
 def _looks_like_a_page(root: lxml.html.HtmlElement, blocks: list[lxml.html.HtmlElement]) -> bool:
-    if root.find(".//body") is not None or root.find(".//html") is not None:
+    # Element-tree iteration filtered by tag runs in C; `find` parses its path each call.
+    if next(root.iter("body", "html"), None) is not None:
         return True
-    page_like = sum(1 for b in blocks if b.tag in ("li", "td") or b.find("a") is not None)
+    page_like = sum(
+        1 for b in blocks if b.tag in ("li", "td") or next(b.iterchildren("a"), None) is not None
+    )
     structure = sum(1 for _ in root.iter(*PAGE_TAGS))
     return (page_like + structure) >= MIN_PAGE_SHARE * len(blocks)
 
