@@ -66,8 +66,7 @@ def main() -> None:
             started = clock("parse", started)
             articles = [adapter_for(i.url).adapt(i, feed.name, NOW) for i in parsed.items]
             started = clock("adapt", started)
-            for article in articles:
-                Features.of(article.text or article.title)
+            Features.of_many([article.text or article.title for article in articles])
             clock("features", started)
             prepared = prepare_feed(feed.name, content, (), None, None, NOW, frozenset())
             started = time.perf_counter()

@@ -60,15 +60,21 @@ def shingle_hashes(text: str, width: int, codes: np.ndarray | None = None) -> np
         for code in codes:
             x = x * np.uint64(_P) + code
     else:
-        count = len(codes) - width + 1
-        x = codes[:count].copy()
-        for offset in range(1, width):
-            x *= np.uint64(_P)
-            x += codes[offset : offset + count]
+        x = window_hashes(codes, width)
     x = splitmix_array(x)
     x.sort()
     if len(x) > 1:
         x = x[np.concatenate(([True], x[1:] != x[:-1]))]
+    return x
+
+
+def window_hashes(codes: np.ndarray, width: int) -> np.ndarray:
+    """The polynomial of every run of `width` code points (at least one run)."""
+    count = len(codes) - width + 1
+    x = codes[:count].copy()
+    for offset in range(1, width):
+        x *= np.uint64(_P)
+        x += codes[offset : offset + count]
     return x
 
 

@@ -484,8 +484,8 @@ class Storage:
             self._db.execute("DELETE FROM meta WHERE key = 'simhash_blocks'")
             rows = self._db.execute("SELECT id, text, title FROM items").fetchall()
             sentences: list[tuple[int, bytes]] = []
-            for item_id, text, title in rows:
-                features = Features.of(text or title)
+            computed = Features.of_many([text or title for _, text, title in rows])
+            for (item_id, _, _), features in zip(rows, computed, strict=True):
                 self._db.execute(
                     """UPDATE items SET text_hash = ?, simhash = ?, text_length = ?,
                            sentence_chars = ?, figures = ? WHERE id = ?""",

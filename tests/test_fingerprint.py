@@ -5,10 +5,12 @@ from __future__ import annotations
 import pickle
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from simhash import Simhash
 
+from monitor import features as features_module
 from monitor.dedup import SHINGLE_WIDTH, normalize
 from monitor.features import MIN_SENTENCE_CHARS, Features, sentence_hash
 from monitor.fingerprint import feature_hash, fingerprint, shingle_hashes
@@ -90,3 +92,34 @@ def test_shingles_recomputed_after_pickling_equal_those_computed_with_the_finger
     assert "shingles" not in carried.__dict__  # not sent between processes
     assert (carried.simhash, carried.sentences) == (features.simhash, features.sentences)
     assert carried.shingles.tolist() == features.shingles.tolist()
+
+
+def described(features: Features) -> tuple[object, ...]:
+    return (
+        features.normalized_length, features.text_hash, features.simhash, features.sentences,
+        features.figures, features.text, features.width, features.shingles.tolist(),
+    )  # fmt: skip
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(MIXED, max_size=8), st.integers(1, 400))
+def test_texts_taken_together_get_the_features_each_gets_alone(
+    texts: list[str], batch_chars: int
+) -> None:
+    """Sentences, shingles and figures never run from one text into the next, also
+    where a text ends with a full stop and the next starts with a digit, and
+    wherever the batches are cut."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(features_module, "BATCH_CHARS", batch_chars)
+        together = Features.of_many(texts)
+    assert [described(f) for f in together] == [described(Features.of(t)) for t in texts]
+
+
+def test_a_full_stop_ending_one_text_and_a_digit_starting_the_next() -> None:
+    texts = [
+        "韩国国防部着手进入恢复协定正常化所需程序3.",
+        "5月17日双方举行了第二轮会谈并发表声明。",
+    ]
+    together = Features.of_many(texts)
+    assert [described(f) for f in together] == [described(Features.of(t)) for t in texts]
+    assert all(f.sentences for f in together)

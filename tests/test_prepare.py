@@ -1,0 +1,64 @@
+"""Preparing a feed in a worker: one bad item never loses the others."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from fixtures.make_samples import build
+
+from monitor.adapters.base import SiteAdapter
+from monitor.features import Features
+from monitor.prepare import prepare_feed
+
+FETCHED = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+FEED = build()["rfi.xml"].encode()  # two items
+
+
+def prepare() -> tuple[list[str], list[str]]:
+    prepared = prepare_feed("rfi", FEED, (), None, None, FETCHED, frozenset())
+    return [item.guid for item in prepared.items], prepared.problems
+
+
+def test_each_item_gets_the_features_of_its_own_text() -> None:
+    prepared = prepare_feed("rfi", FEED, (), None, None, FETCHED, frozenset())
+    assert len(prepared.items) == 2
+    for item in prepared.items:
+        alone = Features.of(item.article.text or item.article.title)
+        assert (item.features.simhash, item.features.sentences) == (alone.simhash, alone.sentences)
+
+
+def test_an_item_the_adapter_fails_on_is_reported_and_the_rest_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    guids, _ = prepare()
+    adapt = SiteAdapter.adapt
+
+    def failing(self: SiteAdapter, item: object, *args: object) -> object:
+        if getattr(item, "guid", None) == guids[0]:
+            raise ValueError("broken markup")
+        return adapt(self, item, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SiteAdapter, "adapt", failing)
+    kept, problems = prepare()
+    assert kept == guids[1:]
+    assert problems == [f"feed 'rfi': item {guids[0]!r}: cannot adapt: broken markup"]
+
+
+def test_a_text_the_features_fail_on_is_reported_and_the_rest_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    guids, _ = prepare()
+    prepared = prepare_feed("rfi", FEED, (), None, None, FETCHED, frozenset())
+    bad = prepared.items[1].article.text
+    of_many = Features.of_many
+
+    def failing(texts: list[str], width: int = 3) -> list[Features]:
+        if bad in texts:
+            raise MemoryError("no room")
+        return of_many(texts, width)
+
+    monkeypatch.setattr(Features, "of_many", failing)
+    kept, problems = prepare()
+    assert kept == guids[:1]
+    assert problems == [f"feed 'rfi': item {guids[1]!r}: cannot adapt: no room"]
