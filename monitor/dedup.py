@@ -57,6 +57,7 @@ chrome or a cut tail move 5-21 bits, which is why rule 3 alone is not enough.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -103,8 +104,14 @@ def hamming(a: int, b: int) -> int:
 
 def blocks(value: int, count: int) -> list[int]:
     """`value` cut into `count` contiguous bit ranges (pigeonhole blocks)."""
+    return [(value >> shift) & mask for shift, mask in _block_ranges(count)]
+
+
+@lru_cache(maxsize=8)
+def _block_ranges(count: int) -> tuple[tuple[int, int], ...]:
+    """(shift, mask) of each block: computed for every fingerprint, so kept."""
     bounds = [round(i * FINGERPRINT_BITS / count) for i in range(count + 1)]
-    return [(value >> bounds[i]) & ((1 << (bounds[i + 1] - bounds[i])) - 1) for i in range(count)]
+    return tuple((bounds[i], (1 << (bounds[i + 1] - bounds[i])) - 1) for i in range(count))
 
 
 def figures_differ(a: dict[int, int], b: dict[int, int]) -> bool:

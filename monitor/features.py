@@ -42,7 +42,7 @@ from .fingerprint import (
 from .textnorm import TAIWAN_NAMES, nfkc, normalize, to_simplified, traditional_characters
 
 SHINGLE_WIDTH = 3
-BATCH_CHARS = 32_000
+BATCH_CHARS = 16_000
 MIN_SENTENCE_CHARS = 10
 SENTENCE_ENDS = "。!?;\n"
 _R = 0x9E3779B97F4A7C15  # odd, so invertible modulo 2**64

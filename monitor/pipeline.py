@@ -30,7 +30,6 @@ from .instance import HOLDER
 from .models import Digest, FetchResult
 from .schedule import ServerHints, next_fetch
 from .storage import FeedState, NewItem, Storage
-from .topics import match_topics
 
 # Parsing, adapting, deciding stories and rendering are imported where they are
 # used: a run where every feed answers 304 needs none of them, and starts sooner.
@@ -217,7 +216,8 @@ async def fetch_feed(
         if not (result.not_modified or (result.content is None and not result.files)):
             job = (
                 feed.name, result.content, result.files, result.content_type, feed.adapter,
-                clock(), frozenset(await call(storage.guids, state.id)),
+                clock(), frozenset(await call(storage.guids, state.id)), config.topics,
+                feed.topics,
             )  # fmt: skip
             prepared = await _prepare(pool, job)
         stored = (config, storage, feed, state, result, report, clock(), prepared)
@@ -312,7 +312,7 @@ def store_feed(
                     item.guid,
                     item.article,
                     item.features,
-                    match_topics(item.article.title, item.article.text, config.topics, feed.topics),
+                    item.topics,
                     decision.story,
                     decision.reason,
                 )  # fmt: skip

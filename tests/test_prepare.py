@@ -8,8 +8,10 @@ import pytest
 from fixtures.make_samples import build
 
 from monitor.adapters.base import SiteAdapter
+from monitor.config import TopicConfig
 from monitor.features import Features
 from monitor.prepare import prepare_feed
+from monitor.topics import match_topics
 
 FETCHED = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 FEED = build()["rfi.xml"].encode()  # two items
@@ -62,3 +64,17 @@ def test_a_text_the_features_fail_on_is_reported_and_the_rest_kept(
     kept, problems = prepare()
     assert kept == guids[:1]
     assert problems == [f"feed 'rfi': item {guids[1]!r}: cannot adapt: no room"]
+
+
+def test_items_are_matched_to_topics_in_the_worker() -> None:
+    topics = (
+        TopicConfig("朝鲜半岛", ("朝鲜", "韩国")),
+        TopicConfig("无关", ("足球",)),
+        TopicConfig("默认", ("不会出现的词",)),
+    )
+    prepared = prepare_feed("rfi", FEED, (), None, None, FETCHED, frozenset(), topics, ("默认",))
+    for item in prepared.items:
+        expected = match_topics(item.article.title, item.article.text, topics, ("默认",))
+        assert item.topics == expected
+        assert "默认" in item.topics and "无关" not in item.topics
+    assert any("朝鲜半岛" in item.topics for item in prepared.items)
