@@ -353,8 +353,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .daemon import daemon_holder
     from .errors import StorageError
+    from .instance import daemon_holder
     from .pipeline import ingest
 
     config = _load(args)

@@ -44,7 +44,7 @@ from .config import Config, DigestConfig, FeedConfig, load_config
 from .dbthread import DatabaseThread
 from .errors import ConfigError, MonitorError, StorageError
 from .fetch import Fetcher
-from .instance import HOLDER
+from .instance import DAEMON_LEASE, HOLDER
 from .pipeline import (
     POOL_MIN_FEEDS,
     DigestBusy,
@@ -62,7 +62,6 @@ from .storage import Storage
 log = logging.getLogger("monitor")
 
 TICK = 0.5
-DAEMON_LEASE = "daemon"
 LEASE_SECONDS = 60
 RENEW_SECONDS = 15
 STOP_GRACE = 5.0
@@ -344,16 +343,6 @@ def take_daemon_lease(storage: Storage, config: Config) -> None:
             f"database {config.storage.location}: a monitor daemon ({holder}) is already "
             "running on it; stop it first"
         )
-
-
-def daemon_holder(storage: Storage) -> str | None:
-    """A daemon running on this database, if any (for `monitor run` to refuse)."""
-    from .instance import is_stale
-
-    for holder in storage.live_leases(DAEMON_LEASE, utcnow()):
-        if holder != HOLDER and not is_stale(holder):
-            return holder
-    return None
 
 
 def log_fetch(report: FeedReport) -> None:

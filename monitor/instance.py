@@ -11,9 +11,15 @@ from __future__ import annotations
 import os
 import re
 import socket
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .storage import Storage
 
 HOST = socket.gethostname()
 HOLDER = f"{HOST} pid {os.getpid()}"
+DAEMON_LEASE = "daemon"
 _HOLDER = re.compile(r"^(?P<host>.+) pid (?P<pid>\d+)$")
 
 
@@ -32,3 +38,15 @@ def is_stale(holder: str) -> bool:
     except PermissionError:
         return False
     return False
+
+
+def daemon_holder(storage: Storage) -> str | None:
+    """A daemon running on this database, if any (for `monitor run` to refuse).
+
+    Here rather than with the daemon, so that `monitor run` does not import the
+    scheduler to ask.
+    """
+    for holder in storage.live_leases(DAEMON_LEASE, datetime.now(UTC)):
+        if holder != HOLDER and not is_stale(holder):
+            return holder
+    return None
