@@ -38,7 +38,7 @@ from monitor.pipeline import find_story  # noqa: E402
 from monitor.storage import Storage  # noqa: E402
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
-INDEX_TABLES = ("simhash_blocks", "item_sentences", "items_text_hash", "items_url")
+INDEX_TABLES = ("item_index", "items_text_hash", "items_url")
 
 
 class Writer:

@@ -104,11 +104,11 @@ def hamming(a: int, b: int) -> int:
 
 def blocks(value: int, count: int) -> list[int]:
     """`value` cut into `count` contiguous bit ranges (pigeonhole blocks)."""
-    return [(value >> shift) & mask for shift, mask in _block_ranges(count)]
+    return [(value >> shift) & mask for shift, mask in block_ranges(count)]
 
 
 @lru_cache(maxsize=8)
-def _block_ranges(count: int) -> tuple[tuple[int, int], ...]:
+def block_ranges(count: int) -> tuple[tuple[int, int], ...]:
     """(shift, mask) of each block: computed for every fingerprint, so kept."""
     bounds = [round(i * FINGERPRINT_BITS / count) for i in range(count + 1)]
     return tuple((bounds[i], (1 << (bounds[i + 1] - bounds[i])) - 1) for i in range(count))

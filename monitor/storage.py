@@ -28,15 +28,14 @@ from .dedup import (
     FEATURES_VERSION,
     Candidate,
     Features,
-    blocks,
     confirmable,
     hamming,
     shingles_of,
 )
+from .dedupindex import DedupIndex, block_keys, lookup, pack
 from .errors import StorageError
 from .instance import is_stale
 from .models import Article, StoredItem, Story
-from .sentenceindex import SentenceIndex, lookup, pack
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: feeds, items, stories, the near-duplicate index and digests.
@@ -175,16 +174,19 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE feeds ADD COLUMN claimed_until TEXT;
     CREATE INDEX feeds_due ON feeds (next_fetch_at);
     """,
-    # 7: an item's sentence hashes in one blob, appended in id order; the index
-    # by hash is kept in memory (`sentenceindex`). The stored features are
-    # recomputed on opening, which fills the new table.
+    # 7: one dedup row per item, appended in id order: its fingerprint and its
+    # sentence hashes in one blob; the blocks and hashes are indexed in memory
+    # (`dedupindex`). The stored features are recomputed on opening, which
+    # fills the new table.
     """
-    CREATE TABLE item_sentences (
+    CREATE TABLE item_index (
         item_id INTEGER NOT NULL PRIMARY KEY REFERENCES items (id),
-        hashes BLOB NOT NULL
+        simhash INTEGER NOT NULL,
+        sentences BLOB NOT NULL
     );
     DROP TABLE sentences;
-    DELETE FROM meta WHERE key = 'features_version';
+    DROP TABLE simhash_blocks;
+    DELETE FROM meta WHERE key IN ('features_version', 'simhash_blocks');
     """,
 )
 # Tables in the order their rows can be copied (references first), and the
@@ -205,8 +207,7 @@ TABLES: dict[str, tuple[str, ...]] = {
         "original_source", "text", "html", "images", "topics", "text_hash", "simhash",
         "text_length", "sentence_chars", "story_id", "match_reason", "figures",
     ),
-    "simhash_blocks": ("block", "value", "item_id", "simhash"),
-    "item_sentences": ("item_id", "hashes"),
+    "item_index": ("item_id", "simhash", "sentences"),
     "deliveries": ("digest", "recipient", "story_id", "digest_id"),
 }  # fmt: skip
 # Held while deciding which story a new item belongs to and storing it, so that
@@ -217,10 +218,6 @@ ALL_RECIPIENTS = "*"
 # A sentence found in more stored items than this is boilerplate ("白宫拒绝置评。"),
 # not evidence; looking it up would only cost time.
 MAX_ITEMS_PER_SENTENCE = 50
-# Index probes per SQLite statement (a compound takes at most 500 terms): one of
-# these sizes, padded with NULL, so each statement is compiled once and cached; a
-# single item's four probes need not run 200.
-PROBES = (8, 40, 200)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -270,14 +267,6 @@ def _without_nul(value: Any) -> Any:
     return value.replace("\x00", "") if isinstance(value, str) else value
 
 
-def _signed_blocks(simhash: int, count: int) -> list[tuple[int, int]]:
-    """(number, value) of each pigeonhole block, as the signed integers the column holds.
-
-    Only the single 64-bit block of ``max_distance = 0`` can exceed 2**63.
-    """
-    return [(number, _signed(value)) for number, value in enumerate(blocks(simhash, count))]
-
-
 class Storage:
     """One open database. Use as a context manager, or call `close()`.
 
@@ -300,15 +289,15 @@ class Storage:
         self.block_count = block_count
         self._depth = 0
         """Open `transaction`s: those inside the first are savepoints."""
-        self._sentences: SentenceIndex | None = None
-        """Committed items' sentence hashes, read when first needed."""
-        self._sentences_through = 0
-        """The highest item id `_sentences` has read."""
-        self._sentences_from = 0
+        self._index: DedupIndex | None = None
+        """The committed items' dedup keys, read when first needed."""
+        self._index_through = 0
+        """The highest item id `_index` has read."""
+        self._index_from = 0
         """The lowest item id the table had when last read (pruning raises it)."""
-        self._written: list[tuple[int, bytes]] = []
-        """(id, hashes) of the items written in the open transaction, not yet committed."""
-        self._written_index: SentenceIndex | None = None
+        self._written: list[tuple[int, int, bytes]] = []
+        """`item_index` rows written in the open transaction, not yet committed."""
+        self._written_index: DedupIndex | None = None
         self._db = connect(target, busy_timeout=busy_timeout)
         self.name = self._db.name
         self.kind = self._db.kind
@@ -319,7 +308,6 @@ class Storage:
                 self._migrate(self.kind == "sqlite" if migrate is None else migrate)
                 if maintain:
                     self._refresh_features()
-                    self._sync_blocks()
         except BaseException:
             self._db.close()
             raise
@@ -479,11 +467,9 @@ class Storage:
         with self.transaction(MIGRATE_LOCK):
             if self.get_meta("features_version") == str(FEATURES_VERSION):
                 return
-            self._db.execute("DELETE FROM item_sentences")
-            self._db.execute("DELETE FROM simhash_blocks")
-            self._db.execute("DELETE FROM meta WHERE key = 'simhash_blocks'")
+            self._db.execute("DELETE FROM item_index")
             rows = self._db.execute("SELECT id, text, title FROM items").fetchall()
-            sentences: list[tuple[int, bytes]] = []
+            indexed: list[tuple[int, int, bytes]] = []
             computed = Features.of_many([text or title for _, text, title in rows])
             for (item_id, _, _), features in zip(rows, computed, strict=True):
                 self._db.execute(
@@ -498,34 +484,10 @@ class Storage:
                         item_id,
                     ),
                 )
-                if features.sentences:
-                    sentences.append((item_id, pack(features.sentences)))
-            self._db.executemany(
-                "INSERT INTO item_sentences (item_id, hashes) VALUES (?, ?)", sentences
-            )
-            self._sentences = None
+                indexed.append((item_id, _signed(features.simhash), pack(features.sentences)))
+            self._insert_index(indexed)
+            self._index = None
             self._put_meta("features_version", str(FEATURES_VERSION))
-
-    def _sync_blocks(self) -> None:
-        """Rebuild the pigeonhole index when `max_distance` (so the block count) changed."""
-        if self.get_meta("simhash_blocks") == str(self.block_count):
-            return
-        with self.transaction(MIGRATE_LOCK):
-            if self.get_meta("simhash_blocks") == str(self.block_count):
-                return
-            self._db.execute("DELETE FROM simhash_blocks")
-            rows = self._db.execute("SELECT id, simhash FROM items").fetchall()
-            self._db.executemany(
-                "INSERT INTO simhash_blocks (block, value, item_id, simhash) VALUES (?, ?, ?, ?)",
-                [
-                    (number, value, item_id, simhash)
-                    for item_id, simhash in rows
-                    for number, value in _signed_blocks(_unsigned(simhash), self.block_count)
-                ],
-            )
-            self._put_meta("simhash_blocks", str(self.block_count))
-
-    # feeds
 
     def ensure_feeds(self, feeds: Sequence[tuple[str, str]]) -> None:
         """Rows for these (name, url) feeds, so that they can be claimed."""
@@ -728,11 +690,10 @@ class Storage:
                 "SELECT MIN(id) FROM items WHERE fetched_at >= ?", (_iso(before),)
             ).fetchone()
             first_kept = row[0] if row[0] is not None else (1 << 62)
-            self._db.execute("DELETE FROM item_sentences WHERE item_id < ?", (first_kept,))
             deleted = self._db.execute(
-                "DELETE FROM simhash_blocks WHERE item_id < ?", (first_kept,)
+                "DELETE FROM item_index WHERE item_id < ?", (first_kept,)
             ).rowcount
-        return max(deleted, 0) // self.block_count
+        return max(deleted, 0)
 
     def get_meta(self, key: str) -> str | None:
         with self._errors("read meta"):
@@ -777,93 +738,66 @@ class Storage:
         """For each of `batch`: the stored items within `max_distance` bits (id →
         fingerprint) and those sharing sentences (id → characters shared).
 
-        One statement for the blocks and one for the sentences of the whole
-        batch: a query per block and per sentence was half of a first run's time.
+        Looked up in memory (`dedupindex`), for the whole batch at once.
         """
-        wanted: dict[tuple[int, int], list[int]] = {}
-        for index, features in enumerate(batch):
-            for part in _signed_blocks(features.simhash, self.block_count):
-                wanted.setdefault(part, []).append(index)
+        indexes = self._indexes()
+        prints = np.fromiter((f.simhash for f in batch), dtype=np.uint64, count=len(batch))
+        keys = block_keys(prints.view(np.int64), self.block_count)
+        in_blocks = lookup([index.blocks for index in indexes], np.unique(keys))
         near: list[dict[int, int]] = [{} for _ in batch]
-        for block, value, item_id, stored in self._block_rows(list(wanted)):
-            simhash = _unsigned(stored)
-            for index in wanted[(block, value)]:
-                if hamming(batch[index].simhash, simhash) <= max_distance:
-                    near[index][item_id] = simhash
-        per_hash = self._items_with_sentences({h for features in batch for h in features.sentences})
+        for index, features in enumerate(batch):
+            for key in keys[index].tolist():
+                for item_id, stored in zip(*in_blocks.get(key, ((), ())), strict=True):
+                    simhash = _unsigned(stored)
+                    if hamming(features.simhash, simhash) <= max_distance:
+                        near[index][item_id] = simhash
+        hashes = {h for features in batch for h in features.sentences}
+        probes = np.fromiter(hashes, dtype=np.int64, count=len(hashes))
+        sentences = lookup([index.sentences for index in indexes], probes, MAX_ITEMS_PER_SENTENCE)
         overlaps: list[dict[int, int]] = []
         for features in batch:
             overlap: dict[int, int] = {}
             for digest, length in features.sentences.items():
-                for item_id in per_hash.get(digest, ()):
+                for item_id in sentences[digest][0] if digest in sentences else ():
                     overlap[item_id] = overlap.get(item_id, 0) + length
             overlaps.append(overlap)
         return list(zip(near, overlaps, strict=True))
 
-    def _items_with_sentences(self, hashes: set[int]) -> dict[int, list[int]]:
-        """The stored items with each of these sentence hashes, in id order; none for a
-        hash of more than `MAX_ITEMS_PER_SENTENCE` items."""
-        if not hashes:
-            return {}
-        indexes = [self._read_sentences()]
+    def _indexes(self) -> list[DedupIndex]:
+        """The committed items' index, and that of the items this transaction wrote."""
+        indexes = [self._read_index()]
         if self._written:
             if self._written_index is None:
-                self._written_index = SentenceIndex()
+                self._written_index = DedupIndex(self.block_count)
                 self._written_index.add(self._written)
             indexes.append(self._written_index)
-        probes = np.fromiter(hashes, dtype=np.int64, count=len(hashes))
-        return lookup(indexes, probes, MAX_ITEMS_PER_SENTENCE)
+        return indexes
 
-    def _read_sentences(self) -> SentenceIndex:
+    def _read_index(self) -> DedupIndex:
         """The in-memory index, brought up to date with what is committed.
 
         Items are stored under the dedup lock, one process at a time, so ids
         are committed in order: the rows above the last id read are new, but
         for those this transaction wrote itself (read back once committed).
         """
-        if self._sentences is None:
-            self._sentences, self._sentences_through, self._sentences_from = SentenceIndex(), 0, 0
+        if self._index is None:
+            self._index, self._index_through, self._index_from = DedupIndex(self.block_count), 0, 0
         below = self._written[0][0] if self._written else None
         rows = self._db.execute(
-            "SELECT item_id, hashes FROM item_sentences WHERE item_id > ?"
+            "SELECT item_id, simhash, sentences FROM item_index WHERE item_id > ?"
             + (" AND item_id < ?" if below is not None else "")
             + " ORDER BY item_id",
-            (self._sentences_through,) if below is None else (self._sentences_through, below),
+            (self._index_through,) if below is None else (self._index_through, below),
         ).fetchall()
         if rows:
-            self._sentences.add((item_id, bytes(blob)) for item_id, blob in rows)
-            self._sentences_through = rows[-1][0]
-        (lowest,) = self._db.execute("SELECT MIN(item_id) FROM item_sentences").fetchone()
-        lowest = self._sentences_through + 1 if lowest is None else lowest
-        if lowest > self._sentences_from:
-            self._sentences.drop_below(lowest)
-            self._sentences_from = lowest
-        return self._sentences
-
-    # Each look-up is one statement on either backend, written as each plans it
-    # best: SQLite a UNION ALL of index probes; PostgreSQL one statement over an
-    # array parameter, planned once and prepared (a UNION of 30 probes took it
-    # ~10 ms to plan, every time).
-
-    def _block_rows(self, probes: list[tuple[int, int]]) -> list[Any]:
-        """(block, value, item id, fingerprint) of the stored items matching `probes`."""
-        if self.kind == "postgresql":
-            return self._db.execute(
-                """SELECT b.block, b.value, b.item_id, b.simhash
-                   FROM unnest(?::int[], ?::bigint[]) AS probe (block, value)
-                   JOIN simhash_blocks b ON b.block = probe.block AND b.value = probe.value""",
-                ([block for block, _ in probes], [value for _, value in probes]),
-            ).fetchall()
-        probe = (
-            "SELECT block, value, item_id, simhash FROM simhash_blocks "
-            "WHERE block = ? AND value = ?"
-        )
-        rows: list[Any] = []
-        for start in range(0, len(probes), PROBES[-1]):
-            chunk = _padded(probes[start : start + PROBES[-1]], (None, None))
-            query = " UNION ALL ".join([probe] * len(chunk))
-            rows += self._db.execute(query, [x for probe in chunk for x in probe]).fetchall()
-        return rows
+            self._index.add((item_id, simhash, bytes(blob)) for item_id, simhash, blob in rows)
+            self._index_through = rows[-1][0]
+        (lowest,) = self._db.execute("SELECT MIN(item_id) FROM item_index").fetchone()
+        lowest = self._index_through + 1 if lowest is None else lowest
+        if lowest > self._index_from:
+            self._index.drop_below(lowest)
+            self._index_from = lowest
+        return self._index
 
     def candidate_rows(self, ids: list[int], since: datetime) -> dict[int, Any]:
         """The rows `candidate_of` reads, of these items fetched since `since`, by id."""
@@ -968,47 +902,20 @@ class Storage:
             for item, story_id in zip(items, story_ids, strict=True)
         ]
         item_ids = self._insert_rows("items", _ITEM_INSERT_COLUMNS, rows)
-        self._insert_index(
-            "simhash_blocks",
-            ("block", "value", "item_id", "simhash"),
-            [
-                (number, value, item_id, _signed(item.features.simhash))
-                for item, item_id in zip(items, item_ids, strict=True)
-                for number, value in _signed_blocks(item.features.simhash, self.block_count)
-            ],
-        )
         written = [
-            (item_id, pack(item.features.sentences))
+            (item_id, _signed(item.features.simhash), pack(item.features.sentences))
             for item, item_id in zip(items, item_ids, strict=True)
-            if item.features.sentences
         ]
-        self._db.executemany("INSERT INTO item_sentences (item_id, hashes) VALUES (?, ?)", written)
+        self._insert_index(written)
         self._written += written
         if self._written_index is not None:
             self._written_index.add(written)
         self._update_canonical(sorted(set(story_ids)))
         return item_ids
 
-    def _insert_index(
-        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[int]]
-    ) -> None:
-        """Index rows (all integers), skipping any already there.
-
-        PostgreSQL runs each statement of an executemany on its own (1,200 for a
-        feed's sentences); one INSERT over arrays is one statement for them all.
-        """
-        names = ", ".join(columns)
-        if self.kind == "postgresql":
-            arrays = ", ".join(["?::bigint[]"] * len(columns))
-            self._db.execute(
-                f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) "
-                "ON CONFLICT DO NOTHING",
-                [[row[n] for row in rows] for n in range(len(columns))],
-            )
-            return
-        marks = ", ".join("?" * len(columns))
+    def _insert_index(self, rows: Sequence[tuple[int, int, bytes]]) -> None:
         self._db.executemany(
-            f"INSERT INTO {table} ({names}) VALUES ({marks}) ON CONFLICT DO NOTHING", rows
+            "INSERT INTO item_index (item_id, simhash, sentences) VALUES (?, ?, ?)", rows
         )
 
     def _insert_rows(
@@ -1232,7 +1139,7 @@ class Storage:
                 marks = ", ".join("?" * len(columns))
                 insert = f"INSERT INTO {table} ({names}) VALUES ({marks})"
                 if table == "meta":
-                    # The copied index rows come with the settings they were made with.
+                    # The copied index rows come with the features version they were made with.
                     insert += " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
                 count = 0
                 for batch_rows in source._db.stream(f"SELECT {names} FROM {table}", batch):
@@ -1253,12 +1160,6 @@ class Storage:
             return "ok"
         with self._errors("integrity check"):
             return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
-
-
-def _padded(chunk: list[Any], filler: Any) -> list[Any]:
-    """`chunk` filled up to the next of `PROBES` with a probe that matches nothing (NULL)."""
-    size = next(size for size in PROBES if size >= len(chunk))
-    return chunk + [filler] * (size - len(chunk))
 
 
 def candidate_of(row: Any, confirm: bool) -> Candidate:

@@ -49,7 +49,9 @@ def test_a_failing_transaction_inside_a_batch_undoes_only_its_own_writes(
 def poison(storage: Storage) -> None:
     """A write the commit will refuse: a foreign key checked only at COMMIT."""
     storage._db.execute("PRAGMA defer_foreign_keys = ON")
-    storage._db.execute("INSERT INTO item_sentences (item_id, hashes) VALUES (999999, x'00')")
+    storage._db.execute(
+        "INSERT INTO item_index (item_id, simhash, sentences) VALUES (999999, 0, x'')"
+    )
 
 
 def test_a_refused_commit_leaves_nothing_and_the_database_usable(tmp_path: Path) -> None:

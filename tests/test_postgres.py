@@ -255,11 +255,10 @@ def test_copying_leaves_the_source_index_as_it_was(
         extra="[dedup]\nmax_distance = 1",
     )  # fmt: skip
     assert main(["migrate", "--config", str(new), "--from", f"sqlite:///{source}"]) == 0
-    rows = sqlite3.connect(source).execute("SELECT COUNT(*) FROM simhash_blocks").fetchone()
-    assert rows == (4,)  # the source keeps its four blocks per item
-    with Storage(postgres_url, block_count=2) as storage:  # the copy is re-indexed for its config
-        count = storage._db.execute("SELECT COUNT(*) FROM simhash_blocks").fetchone()[0]
-        query = "SELECT item_id, hashes FROM item_sentences ORDER BY item_id"
-        copied = [(i, bytes(blob)) for i, blob in storage._db.execute(query).fetchall()]
-    assert count == 2
-    assert copied == sqlite3.connect(source).execute(query).fetchall() != []  # sentences as blobs
+    query = "SELECT item_id, simhash, sentences FROM item_index ORDER BY item_id"
+    with Storage(postgres_url, block_count=2) as storage:
+        copied = [(i, simhash, bytes(blob)) for i, simhash, blob in storage._db.execute(query)]
+        (text,) = storage._db.execute("SELECT text FROM items").fetchone()
+        ((near, _),) = storage.index_hits([Features.of(text)], max_distance=1)
+    assert copied == sqlite3.connect(source).execute(query).fetchall() != []
+    assert list(near) == [copied[0][0]]  # found through blocks cut for max_distance 1

@@ -121,15 +121,20 @@ def test_candidates_come_from_blocks_and_paragraphs(backend: Backend) -> None:
         )
 
 
-def test_changing_max_distance_rebuilds_the_index(backend: Backend) -> None:
+@pytest.mark.parametrize("block_count", [1, 2, 6])
+def test_any_max_distance_finds_what_another_stored(backend: Backend, block_count: int) -> None:
+    """The blocks are cut in memory for the configured distance: nothing to rebuild."""
     with backend.open() as storage:
         feed = storage.feed_state("f", "u").id
         with storage.transaction():
-            add(storage, feed, article("https://example.org/1"))
-    with backend.open(block_count=6) as storage:
-        assert len(storage.candidates(Features.of(TEXT), since=NOW, max_distance=3)) == 1
-        rows = storage._db.execute("SELECT COUNT(*) FROM simhash_blocks").fetchone()[0]
-    assert rows == 6
+            item_id, _ = add(storage, feed, article("https://example.org/1"))
+    near = Features.of(TEXT[:-1] + "。")  # a few bits away
+    distance = bin(near.simhash ^ Features.of(TEXT).simhash).count("1")
+    with backend.open(block_count=block_count) as storage:
+        ((found, _),) = storage.index_hits([near], max_distance=block_count - 1)
+        assert (item_id in found) == (distance <= block_count - 1)
+        ((exact, _),) = storage.index_hits([Features.of(TEXT)], max_distance=block_count - 1)
+        assert item_id in exact
 
 
 def test_deliveries_are_per_digest_and_recipient(backend: Backend) -> None:
@@ -230,7 +235,7 @@ def test_the_dedup_index_is_pruned_outside_the_window(backend: Backend) -> None:
             )  # fmt: skip
         assert storage.prune_index(later - timedelta(days=14)) == 1
         assert storage.candidates(Features.of(TEXT), since=NOW, max_distance=3) != []  # the new one
-        rows = storage._db.execute("SELECT item_id FROM item_sentences").fetchall()
+        rows = storage._db.execute("SELECT item_id FROM item_index").fetchall()
         assert [r[0] for r in rows] == [2]
         assert len(list(storage.export_items())) == 2  # items themselves stay
         assert storage.prune_index(later - timedelta(days=14)) == 0

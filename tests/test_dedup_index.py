@@ -1,5 +1,5 @@
-"""The in-memory sentence index: equal to a plain dictionary, and in step with
-the database through savepoints, refused commits, other connections and pruning."""
+"""The in-memory dedup index: equal to plain dictionaries, and in step with the
+database through savepoints, refused commits, other connections and pruning."""
 
 from __future__ import annotations
 
@@ -15,60 +15,92 @@ from hypothesis import strategies as st
 from test_batched_storing import poison
 from test_storage import NOW, TEXT, add, article
 
-from monitor import sentenceindex
-from monitor.dedup import Features
+from monitor import dedupindex
+from monitor.dedup import Features, blocks
+from monitor.dedupindex import DedupIndex, SortedRuns, block_keys, lookup, pack
 from monitor.errors import StorageError
-from monitor.sentenceindex import SentenceIndex, lookup, pack
 from monitor.storage import SCHEMA_VERSION, Storage
 
 OTHER = "朝鲜中央通讯社报道说，朝鲜当天在东部海域附近试射了两枚短程弹道导弹。" * 3
 # Shares every sentence of TEXT, with enough besides that only sentences find it.
 AGGREGATED = "相关阅读：今日要闻一览表。广告：点击这里订阅我们的新闻简报吧。" * 6 + TEXT
 
-hash_lists = st.lists(st.integers(-3, 3) | st.integers(-(1 << 63), (1 << 63) - 1), max_size=6)
+signed = st.integers(-3, 3) | st.integers(-(1 << 63), (1 << 63) - 1)
+# An item: a fingerprint (from few values, so that blocks are shared) and sentences.
+items = st.tuples(
+    st.sampled_from([0, 1, -1, 1 << 40, 12345]) | signed, st.lists(signed, max_size=6)
+)
 
 
 @settings(max_examples=200, deadline=None)
 @given(
     steps=st.lists(
-        st.tuples(st.lists(hash_lists, max_size=4), st.integers(0, 3)), min_size=1, max_size=12
+        st.tuples(st.lists(items, max_size=4), st.integers(0, 3)), min_size=1, max_size=12
     ),
     limit=st.integers(1, 5),
+    block_count=st.sampled_from([1, 2, 4]),
 )
-def test_lookups_equal_a_dictionary(steps: list[tuple[list[list[int]], int]], limit: int) -> None:
+def test_lookups_equal_dictionaries(
+    steps: list[tuple[list[tuple[int, list[int]]], int]], limit: int, block_count: int
+) -> None:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(sentenceindex, "SMALL_RUN", 3)  # merge into the main run often
-        check_against_a_dictionary(steps, limit)
+        patch.setattr(dedupindex, "SMALL_RUN", 3)  # merge into the main run often
+        check_against_dictionaries(steps, limit, block_count)
 
 
-def check_against_a_dictionary(steps: list[tuple[list[list[int]], int]], limit: int) -> None:
-    index, model, next_id, kept_from = SentenceIndex(), {}, 1, 0
-    for items, drop in steps:
+def check_against_dictionaries(
+    steps: list[tuple[list[tuple[int, list[int]]], int]], limit: int, block_count: int
+) -> None:
+    index, next_id, kept_from = DedupIndex(block_count), 1, 0
+    by_sentence: dict[int, list[int]] = {}
+    by_block: dict[int, list[tuple[int, int]]] = {}
+    for added, drop in steps:
         rows = []
-        for hashes in items:
+        for simhash, hashes in added:
             distinct = list(dict.fromkeys(hashes))
-            rows.append((next_id, pack(distinct)))
+            rows.append((next_id, simhash, pack(distinct)))
             for h in distinct:
-                model.setdefault(h, []).append(next_id)
+                by_sentence.setdefault(h, []).append(next_id)
+            for key in block_keys(np.array([simhash]), block_count)[0].tolist():
+                by_block.setdefault(key, []).append((next_id, simhash))
             next_id += 1
         index.add(rows)
         if drop:
             kept_from += drop
             index.drop_below(kept_from)
-            model = {h: [i for i in ids if i >= kept_from] for h, ids in model.items()}
-        probes = list({h for hs in items for h in hs} | set(model) | {12345})
-        expected = {h: model[h] for h in probes if 0 < len(model.get(h, ())) <= limit}
-        assert lookup([index], np.array(probes, dtype=np.int64), limit) == expected
-        assert len(index) == sum(len(ids) for ids in model.values())
+            by_sentence = {h: [i for i in ids if i >= kept_from] for h, ids in by_sentence.items()}
+            by_block = {k: [e for e in found if e[0] >= kept_from] for k, found in by_block.items()}
+        probes = list({h for _, hs in added for h in hs} | set(by_sentence) | {12345})
+        expected = {h: [ids] for h in probes if 0 < len(ids := by_sentence.get(h, [])) <= limit}
+        assert lookup([index.sentences], np.array(probes, dtype=np.int64), limit) == expected
+        keys = np.array(list(by_block) + [77], dtype=np.int64)
+        expected_blocks = {
+            k: [[i for i, _ in found], [f for _, f in found]]
+            for k, found in by_block.items()
+            if found
+        }
+        assert lookup([index.blocks], keys) == expected_blocks
+        assert len(index.sentences) == sum(len(ids) for ids in by_sentence.values())
+
+
+@settings(max_examples=300)
+@given(signed, st.integers(1, 16))
+def test_block_keys_hold_each_block_and_its_number(simhash: int, count: int) -> None:
+    (keys,) = block_keys(np.array([simhash]), count).tolist()
+    unsigned = simhash % (1 << 64)
+    if count == 1:
+        assert keys == [simhash]
+    else:
+        assert [(k >> 32, k & 0xFFFFFFFF) for k in keys] == list(enumerate(blocks(unsigned, count)))
 
 
 def test_two_indexes_answer_as_one_older_first() -> None:
-    older, newer = SentenceIndex(), SentenceIndex()
-    older.add([(1, pack([7, 8])), (2, pack([7]))])
-    newer.add([(3, pack([7, 9]))])
+    older, newer = SortedRuns(2), SortedRuns(2)
+    older.add((np.array([7, 8, 7]), np.array([1, 1, 2])))
+    newer.add((np.array([9, 7]), np.array([3, 3])))
     probes = np.array([9, 8, 7], dtype=np.int64)
-    assert lookup([older, newer], probes, 3) == {7: [1, 2, 3], 8: [1], 9: [3]}
-    assert lookup([older, newer], probes, 2) == {8: [1], 9: [3]}  # 7 is in too many
+    assert lookup([older, newer], probes, 3) == {7: [[1, 2, 3]], 8: [[1]], 9: [[3]]}
+    assert lookup([older, newer], probes, 2) == {8: [[1]], 9: [[3]]}  # 7 is in too many
 
 
 def sharing(storage: Storage, text: str) -> set[int]:
@@ -130,22 +162,30 @@ def test_what_another_connection_stores_and_prunes_is_seen(backend: Backend) -> 
         assert sharing(writer, AGGREGATED) == {new}
 
 
-def test_a_version_6_database_gets_its_sentences_as_blobs(tmp_path: Path) -> None:
+def test_a_version_6_database_gets_one_index_row_per_item(tmp_path: Path) -> None:
     path = tmp_path / "monitor.db"
     with Storage(path) as storage:
         feed = storage.feed_state("f", "u").id
         with storage.transaction():
             item, _ = add(storage, feed, article("https://example.org/1"))
-    db = sqlite3.connect(path)  # as version 6 left it: one row per sentence
+    db = sqlite3.connect(path)  # as version 6 left it: rows per sentence and per block
     db.executescript(
-        """DROP TABLE item_sentences;
+        """DROP TABLE item_index;
            CREATE TABLE sentences (hash INTEGER NOT NULL, item_id INTEGER NOT NULL,
                length INTEGER NOT NULL, PRIMARY KEY (hash, item_id)) WITHOUT ROWID;
+           CREATE TABLE simhash_blocks (block INTEGER NOT NULL, value INTEGER NOT NULL,
+               item_id INTEGER NOT NULL, simhash INTEGER NOT NULL,
+               PRIMARY KEY (block, value, item_id)) WITHOUT ROWID;
+           INSERT INTO meta (key, value) VALUES ('simhash_blocks', '4');
            PRAGMA user_version = 6;"""
     )
     db.close()
     with Storage(path) as storage:
         assert sharing(storage, AGGREGATED) == {item}
+        ((near, _),) = storage.index_hits([Features.of(TEXT)], max_distance=3)
+        assert list(near) == [item]
         assert (storage.found_version, storage.schema_version()) == (6, SCHEMA_VERSION)
-    tables = {row[0] for row in sqlite3.connect(path).execute("SELECT name FROM sqlite_master")}
-    assert "item_sentences" in tables and "sentences" not in tables
+    db = sqlite3.connect(path)
+    tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    assert "item_index" in tables and not tables & {"sentences", "simhash_blocks"}
+    assert db.execute("SELECT value FROM meta WHERE key = 'simhash_blocks'").fetchall() == []
