@@ -914,6 +914,15 @@ class Storage:
         return item_ids
 
     def _insert_index(self, rows: Sequence[tuple[int, int, bytes]]) -> None:
+        """`item_index` rows; on PostgreSQL one statement over arrays, since it runs
+        each statement of an executemany on its own."""
+        if self.kind == "postgresql":
+            self._db.execute(
+                "INSERT INTO item_index (item_id, simhash, sentences) "
+                "SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::bytea[])",
+                [[row[n] for row in rows] for n in range(3)],
+            )
+            return
         self._db.executemany(
             "INSERT INTO item_index (item_id, simhash, sentences) VALUES (?, ?, ?)", rows
         )
