@@ -142,21 +142,18 @@ async def _ingest(
 
 async def _prepare(pool: LazyPool | None, job: tuple[Any, ...]) -> PreparedFeed:
     """Prepare a feed in the pool; in this process when there is none, or it broke."""
+    # Needed here anyway, to unpickle what the workers send back.
+    from .prepare import prepare_feed
+
     if pool is None or not pool.usable:
-        return _prepare_feed(*job)
+        return prepare_feed(*job)
     try:
-        return await asyncio.get_running_loop().run_in_executor(pool, _prepare_feed, *job)
+        return await asyncio.get_running_loop().run_in_executor(pool, prepare_feed, *job)
     except BrokenProcessPool:
         if pool.usable:
             log.warning("worker processes failed to start; parsing in one process")
             pool.usable = False
-        return _prepare_feed(*job)
-
-
-def _prepare_feed(*job: Any) -> PreparedFeed:
-    from .prepare import prepare_feed
-
-    return prepare_feed(*job)
+        return prepare_feed(*job)
 
 
 class LazyPool(Executor):
@@ -171,8 +168,9 @@ class LazyPool(Executor):
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         if self.pool is None:
             context = multiprocessing.get_context("forkserver")
-            # Imported once in the fork server, not again in every worker.
-            context.set_forkserver_preload(["monitor.pipeline", "monitor.prepare"])
+            # Imported once in the fork server, not again in every worker; the
+            # workers run `prepare.prepare_feed` and need nothing else.
+            context.set_forkserver_preload(["monitor.prepare"])
             self.pool = ProcessPoolExecutor(self.workers, mp_context=context)
         return self.pool.submit(fn, *args, **kwargs)
 
