@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -49,3 +50,18 @@ def test_a_long_page_is_split_into_its_lines() -> None:
     blocks = markup.leaf_blocks(root)
     assert [b.tag for b in blocks[:21]] == ["li"] * 20 + ["p"]
     assert blocks == reference_leaf_blocks(root)
+
+
+@pytest.mark.parametrize(
+    ("fragment", "inner"),
+    [
+        ("", ""),
+        ("<p>一</p>尾", "<p>一</p>尾"),
+        ("首<b>粗</b>", "首<b>粗</b>"),
+        # Text that reads like markup stays text, also before the first element.
+        ("写 &lt;b&gt; 不加粗<p>x &amp; y</p>", "写 &lt;b&gt; 不加粗<p>x &amp; y</p>"),
+    ],
+)
+def test_the_markup_inside_the_wrapper_keeps_text_as_text(fragment: str, inner: str) -> None:
+    assert markup.to_html(markup.parse_fragment(fragment)) == inner
+    assert "<b>" not in markup.sanitize(markup.to_html(markup.parse_fragment("写 &lt;b&gt;")))
