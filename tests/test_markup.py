@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from monitor.adapters import boilerplate as B
 from monitor.adapters import markup
 
 TAGS = ["div", "p", "span", "li", "ul", "a", "section", "b", "table", "tr", "td", "h2", "em"]
@@ -65,3 +66,29 @@ def test_a_long_page_is_split_into_its_lines() -> None:
 def test_the_markup_inside_the_wrapper_keeps_text_as_text(fragment: str, inner: str) -> None:
     assert markup.to_html(markup.parse_fragment(fragment)) == inner
     assert "<b>" not in markup.sanitize(markup.to_html(markup.parse_fragment("写 &lt;b&gt;")))
+
+
+FURNITURE_BITS = st.sampled_from(
+    ["猜你喜欢", "获取更多 RSS", "国际在线", "14271", "人阅读", "总台", "记者", "丨", "：", "魏东旭",
+     "广告", "分享到", "浏览", " ", "Copyright ©", "© 2024", "版权", "版权所有", "责任编辑",
+     "ICP备", "123", "号", "正文", "copyright ©", "To view this video please enable JavaScript"]
+)  # fmt: skip
+
+
+@settings(max_examples=500)
+@given(st.lists(FURNITURE_BITS | st.text(max_size=5), max_size=6).map("".join))
+def test_every_furniture_line_passes_the_one_match_that_screens_lines(line: str) -> None:
+    rules = (B.TAIL_HEADINGS, B.READ_COUNTER, B.BYLINE, B.FURNITURE, B.CREDIT)
+    if any(rule.match(line) for rule in rules):
+        assert B.MAYBE_FURNITURE.match(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["猜你喜欢", "获取更多RSS：https://feedx.net", "国际在线14271人阅读", "总台记者丨魏东旭",
+     "责任编辑：张三", "广告", "分享到：", "Copyright © 2024 example", "新浪网 浏览 1,024"],
+)  # fmt: skip
+def test_known_furniture_lines_pass_the_screen(line: str) -> None:
+    rules = (B.TAIL_HEADINGS, B.READ_COUNTER, B.BYLINE, B.FURNITURE, B.CREDIT)
+    assert any(rule.match(line) for rule in rules)
+    assert B.MAYBE_FURNITURE.match(line)

@@ -47,6 +47,15 @@ TAIL_HEADINGS = re.compile(
     r"|^获取更多\s*RSS"  # the footer feedx appends to every item it mirrors
 )
 UNNAMED_SOURCES = {"其他媒体", "网络", "互联网"}
+# Every line any rule above can drop, and more: one match tells most article
+# lines from furniture, where asking each rule in turn cost five.
+MAYBE_FURNITURE = re.compile(
+    "|".join(
+        re.sub(r"\(\?P<\w+>", "(?:", rule.pattern)
+        for rule in (TAIL_HEADINGS, READ_COUNTER, BYLINE, FURNITURE, CREDIT)
+    ),
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -64,7 +73,8 @@ def clean(root: lxml.html.HtmlElement, title: str = "") -> Findings:
     seen_article = False
     for index, block in enumerate(blocks):
         line = markup.text_of(block)
-        if TAIL_HEADINGS.match(line):
+        maybe = MAYBE_FURNITURE.match(line) is not None or "备" in line
+        if maybe and TAIL_HEADINGS.match(line):
             for rest in blocks[index:]:
                 markup.remove(rest)
             break
@@ -74,7 +84,10 @@ def clean(root: lxml.html.HtmlElement, title: str = "") -> Findings:
             markup.remove(block)  # the page repeats its headline above the article
             continue
         drop = True
-        if counter := READ_COUNTER.match(line):
+        if not maybe:
+            drop = False
+            seen_article = seen_article or len(line) > 20
+        elif counter := READ_COUNTER.match(line):
             found.original_source = found.original_source or counter.group("outlet")
         elif byline := BYLINE.match(line):
             found.authors.extend(_names(byline.group("names")))
