@@ -92,3 +92,10 @@ def test_known_furniture_lines_pass_the_screen(line: str) -> None:
     rules = (B.TAIL_HEADINGS, B.READ_COUNTER, B.BYLINE, B.FURNITURE, B.CREDIT)
     assert any(rule.match(line) for rule in rules)
     assert B.MAYBE_FURNITURE.match(line)
+
+
+def test_sanitised_links_say_not_to_follow_them_and_comments_go() -> None:
+    assert (
+        markup.sanitize('<p>a<!-- note --><a href="https://x.example/1">l</a></p>')
+        == '<p>a<a href="https://x.example/1" rel="noopener noreferrer nofollow">l</a></p>'
+    )

@@ -159,14 +159,17 @@ def images(root: lxml.html.HtmlElement) -> tuple[str, ...]:
 
 def sanitize(html: str) -> str:
     """Markup safe to put in an email: no scripts, styles, handlers or odd URL schemes."""
-    return nh3.clean(
-        html,
-        tags=SAFE_TAGS,
-        attributes=SAFE_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer nofollow",
-        strip_comments=True,
-    )
+    return _CLEANER.clean(html)
+
+
+# Built once: `nh3.clean` converted these settings for every item (half its time).
+_CLEANER = nh3.Cleaner(
+    tags=SAFE_TAGS,
+    attributes=SAFE_ATTRIBUTES,
+    url_schemes={"http", "https", "mailto"},
+    link_rel="noopener noreferrer nofollow",
+    strip_comments=True,
+)
 
 
 def to_html(root: lxml.html.HtmlElement) -> str:
