@@ -189,3 +189,15 @@ def test_a_version_6_database_gets_one_index_row_per_item(tmp_path: Path) -> Non
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
     assert "item_index" in tables and not tables & {"sentences", "simhash_blocks"}
     assert db.execute("SELECT value FROM meta WHERE key = 'simhash_blocks'").fetchall() == []
+
+
+def test_among_equal_keys_older_items_come_first_in_large_runs() -> None:
+    """Sorting by key alone is not stable once runs are big enough for quicksort."""
+    rng = np.random.default_rng(7)
+    keys = rng.integers(0, 50, 20_000)  # every key is shared by many items
+    ids = np.arange(1, len(keys) + 1)
+    runs = SortedRuns(2)
+    runs.add((keys, ids))
+    found = lookup([runs], np.arange(50))
+    assert all(owners == sorted(owners) for (owners,) in found.values())
+    assert sum(len(owners) for (owners,) in found.values()) == len(keys)
