@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
-import os
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -117,13 +116,6 @@ async def _ingest(
 ) -> RunReport:
     feeds = config.active_feeds
     pool = LazyPool(config.fetch.workers) if len(feeds) >= POOL_MIN_FEEDS else None
-    validated = storage.feeds_with_validators([(feed.name, feed.url) for feed in feeds])
-    if pool is not None and len(feeds) - validated >= POOL_MIN_FEEDS:
-        # Many feeds will send content (a first run, or servers without validators):
-        # start the workers now, while the first feeds are fetched, rather than
-        # when the first one arrives (~0.3 s of starting them). Not on runs where
-        # most feeds will answer 304 and nothing needs parsing.
-        pool.warm()
     db = DatabaseThread()
     # Feeds between their fetch and the end of their storing. Fetching and parsing
     # outrun storing; without a bound, every parsed feed of a big run would wait
@@ -181,11 +173,6 @@ class LazyPool(Executor):
             context.set_forkserver_preload(["monitor.prepare"])
             self.pool = ProcessPoolExecutor(self.workers, mp_context=context)
         return self.pool.submit(fn, *args, **kwargs)
-
-    def warm(self) -> None:
-        """Start the fork server and every worker now, without waiting for them."""
-        for _ in range(self.workers if self.usable else 0):
-            self.submit(os.getpid)  # any job starts a worker; this one imports nothing
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         if self.pool is not None:

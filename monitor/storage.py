@@ -572,21 +572,6 @@ class Storage:
                 [(holder,) for holder in holders],
             )
 
-    def feeds_with_validators(self, feeds: Sequence[tuple[str, str]]) -> int:
-        """How many of these (name, url) feeds have an ETag or Last-Modified stored
-        for that URL: those are likely to answer 304 Not Modified."""
-        if not feeds:
-            return 0
-        member, value = self._db.member("name", [name for name, _ in feeds])
-        urls = dict(feeds)
-        with self._errors("read feeds"):
-            rows = self._db.execute(
-                f"""SELECT name, url FROM feeds WHERE {member}
-                    AND (etag IS NOT NULL OR last_modified IS NOT NULL)""",
-                (value,),
-            ).fetchall()
-        return sum(1 for name, url in rows if urls.get(name) == url)
-
     def feed_state(self, name: str, url: str) -> FeedState:
         """The stored state of feed `name`, created on first sight.
 
