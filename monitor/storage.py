@@ -215,6 +215,8 @@ TABLES: dict[str, tuple[str, ...]] = {
 DEDUP_LOCK = "monitor:dedup"
 MIGRATE_LOCK = "monitor:migrate"
 ALL_RECIPIENTS = "*"
+# Items whose features are recomputed at a time, when `Features.of` changed.
+REFRESH_PAGE = 2000
 # A sentence found in more stored items than this is boilerplate ("白宫拒绝置评。"),
 # not evidence; looking it up would only cost time.
 MAX_ITEMS_PER_SENTENCE = 50
@@ -468,24 +470,37 @@ class Storage:
             if self.get_meta("features_version") == str(FEATURES_VERSION):
                 return
             self._db.execute("DELETE FROM item_index")
-            rows = self._db.execute("SELECT id, text, title FROM items").fetchall()
-            indexed: list[tuple[int, int, bytes]] = []
-            computed = Features.of_many([text or title for _, text, title in rows])
-            for (item_id, _, _), features in zip(rows, computed, strict=True):
-                self._db.execute(
+            last = 0
+            while True:  # a page of items at a time: a database's texts may not fit in memory
+                rows = self._db.execute(
+                    "SELECT id, text, title FROM items WHERE id > ? ORDER BY id LIMIT ?",
+                    (last, REFRESH_PAGE),
+                ).fetchall()
+                if not rows:
+                    break
+                last = rows[-1][0]
+                computed = Features.of_many([text or title for _, text, title in rows])
+                self._db.executemany(
                     """UPDATE items SET text_hash = ?, simhash = ?, text_length = ?,
                            sentence_chars = ?, figures = ? WHERE id = ?""",
-                    (
-                        features.text_hash,
-                        _signed(features.simhash),
-                        features.normalized_length,
-                        features.sentence_chars,
-                        _figures_text(features.figures),
-                        item_id,
-                    ),
+                    [
+                        (
+                            features.text_hash,
+                            _signed(features.simhash),
+                            features.normalized_length,
+                            features.sentence_chars,
+                            _figures_text(features.figures),
+                            item_id,
+                        )
+                        for (item_id, _, _), features in zip(rows, computed, strict=True)
+                    ],
                 )
-                indexed.append((item_id, _signed(features.simhash), pack(features.sentences)))
-            self._insert_index(indexed)
+                self._insert_index(
+                    [
+                        (item_id, _signed(features.simhash), pack(features.sentences))
+                        for (item_id, _, _), features in zip(rows, computed, strict=True)
+                    ]
+                )
             self._index = None
             self._put_meta("features_version", str(FEATURES_VERSION))
 

@@ -16,6 +16,7 @@ from test_batched_storing import poison
 from test_storage import NOW, TEXT, add, article
 
 from monitor import dedupindex
+from monitor import storage as storage_module
 from monitor.dedup import Features, blocks
 from monitor.dedupindex import DedupIndex, SortedRuns, block_keys, lookup, pack
 from monitor.errors import StorageError
@@ -201,3 +202,26 @@ def test_among_equal_keys_older_items_come_first_in_large_runs() -> None:
     found = lookup([runs], np.arange(50))
     assert all(owners == sorted(owners) for (owners,) in found.values())
     assert sum(len(owners) for (owners,) in found.values()) == len(keys)
+
+
+def test_features_are_recomputed_a_page_of_items_at_a_time(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    texts = [TEXT, OTHER, AGGREGATED, TEXT + "新", OTHER + "旧"]
+    with backend.open() as storage:
+        feed = storage.feed_state("f", "u").id
+        with storage.transaction():
+            ids = [
+                add(storage, feed, article(f"https://example.org/{n}", t))[0]
+                for n, t in enumerate(texts)
+            ]
+        storage._db.execute("UPDATE items SET text_hash = 'stale'")
+        storage._db.execute("DELETE FROM item_index")
+        storage._db.execute("DELETE FROM meta WHERE key = 'features_version'")
+    monkeypatch.setattr(storage_module, "REFRESH_PAGE", 2)
+    with backend.open() as storage:
+        hashes = [row[0] for row in storage._db.execute("SELECT text_hash FROM items ORDER BY id")]
+        assert hashes == [Features.of(t).text_hash for t in texts]
+        indexed = storage._db.execute("SELECT item_id FROM item_index ORDER BY item_id")
+        assert [row[0] for row in indexed] == ids
+        assert sharing(storage, AGGREGATED) == {ids[0], ids[2], ids[3]}
