@@ -54,7 +54,7 @@ def assign_stories(
         seen.add(f.text_hash)
         if f.normalized_length >= MIN_TEXT_CHARS and not copy:
             similar.append(i)
-    found = storage.index_hits([batch[i] for i in similar], max_distance)
+    found = storage.index_hits([batch[i] for i in similar], max_distance, since)
     hits = dict(zip(similar, found, strict=True))
     # One read of every stored item any of them may be compared with; merging in the
     # batch's own items below can push stored ones out of the confirmed few, never in.

@@ -742,20 +742,21 @@ class Storage:
         16-bit block value is shared by ~15 unrelated items. Only items that
         share a sentence are read in full, to confirm by containment.
         """
-        ((near, overlap),) = self.index_hits([features], max_distance)
+        ((near, overlap),) = self.index_hits([features], max_distance, since)
         shared = confirmable(overlap, features.sentence_chars)
         rows = self.candidate_rows(sorted(near.keys() | shared), since)
         return [candidate_of(row, row[0] in shared) for row in rows.values()]
 
     def index_hits(
-        self, batch: Sequence[Features], max_distance: int
+        self, batch: Sequence[Features], max_distance: int, since: datetime | None = None
     ) -> list[tuple[dict[int, int], dict[int, int]]]:
         """For each of `batch`: the stored items within `max_distance` bits (id →
         fingerprint) and those sharing sentences (id → characters shared).
 
-        Looked up in memory (`dedupindex`), for the whole batch at once.
+        Looked up in memory (`dedupindex`), for the whole batch at once; with
+        `since`, the memory holds only items fetched since then.
         """
-        indexes = self._indexes()
+        indexes = self._indexes(since)
         prints = np.fromiter((f.simhash for f in batch), dtype=np.uint64, count=len(batch))
         keys = block_keys(prints.view(np.int64), self.block_count)
         in_blocks = lookup([index.blocks for index in indexes], np.unique(keys))
@@ -778,9 +779,9 @@ class Storage:
             overlaps.append(overlap)
         return list(zip(near, overlaps, strict=True))
 
-    def _indexes(self) -> list[DedupIndex]:
+    def _indexes(self, since: datetime | None) -> list[DedupIndex]:
         """The committed items' index, and that of the items this transaction wrote."""
-        indexes = [self._read_index()]
+        indexes = [self._read_index(since)]
         if self._written:
             if self._written_index is None:
                 self._written_index = DedupIndex(self.block_count)
@@ -788,30 +789,43 @@ class Storage:
             indexes.append(self._written_index)
         return indexes
 
-    def _read_index(self) -> DedupIndex:
+    def _read_index(self, since: datetime | None) -> DedupIndex:
         """The in-memory index, brought up to date with what is committed.
 
         Items are stored under the dedup lock, one process at a time, so ids
         are committed in order: the rows above the last id read are new, but
         for those this transaction wrote itself (read back once committed).
+        Ids also follow the fetch time, so the items before the first one
+        fetched `since` (or pruned by any process) are dropped by id, and never
+        read: after an upgrade, every stored item has its row until the next
+        prune.
         """
         if self._index is None:
             self._index, self._index_through, self._index_from = DedupIndex(self.block_count), 0, 0
+        (lowest, first_recent) = self._db.execute(
+            """SELECT (SELECT MIN(item_id) FROM item_index),
+                      (SELECT MIN(id) FROM items WHERE fetched_at >= ?)""",
+            (_iso(since) if since is not None else "",),
+        ).fetchone()
+        if lowest is None or first_recent is None:
+            # Nothing committed is indexed within the window: hold nothing.
+            self._index, self._index_through, self._index_from = DedupIndex(self.block_count), 0, 0
+            return self._index
+        window = max(lowest, first_recent)
+        if window > self._index_from:
+            self._index.drop_below(window)
+            self._index_from = window
+        start = max(self._index_through + 1, window)
         below = self._written[0][0] if self._written else None
         rows = self._db.execute(
-            "SELECT item_id, simhash, sentences FROM item_index WHERE item_id > ?"
+            "SELECT item_id, simhash, sentences FROM item_index WHERE item_id >= ?"
             + (" AND item_id < ?" if below is not None else "")
             + " ORDER BY item_id",
-            (self._index_through,) if below is None else (self._index_through, below),
+            (start,) if below is None else (start, below),
         ).fetchall()
         if rows:
             self._index.add((item_id, simhash, bytes(blob)) for item_id, simhash, blob in rows)
             self._index_through = rows[-1][0]
-        (lowest,) = self._db.execute("SELECT MIN(item_id) FROM item_index").fetchone()
-        lowest = self._index_through + 1 if lowest is None else lowest
-        if lowest > self._index_from:
-            self._index.drop_below(lowest)
-            self._index_from = lowest
         return self._index
 
     def candidate_rows(self, ids: list[int], since: datetime) -> dict[int, Any]:

@@ -225,3 +225,31 @@ def test_features_are_recomputed_a_page_of_items_at_a_time(
         indexed = storage._db.execute("SELECT item_id FROM item_index ORDER BY item_id")
         assert [row[0] for row in indexed] == ids
         assert sharing(storage, AGGREGATED) == {ids[0], ids[2], ids[3]}
+
+
+def test_only_items_inside_the_window_are_held_in_memory(backend: Backend) -> None:
+    """Even when older items still have index rows (an upgrade indexes every item)."""
+    later = NOW + timedelta(days=20)
+    with backend.open() as storage:
+        feed = storage.feed_state("f", "u").id
+        with storage.transaction():
+            old, _ = add(storage, feed, article("https://example.org/old"))
+        with storage.transaction():
+            new = storage.insert_item(
+                feed_id=feed, guid="n", article=article("https://example.org/n", TEXT + "新"),
+                features=Features.of(TEXT + "新"), topics=(), story_id=storage.new_story(later),
+                match_reason=None, now=later,
+            )  # fmt: skip
+        features = Features.of(AGGREGATED)
+        ((_, overlap),) = storage.index_hits([features], 3, since=NOW)
+        assert set(overlap) == {old, new}
+        window = later - timedelta(days=14)
+        ((_, overlap),) = storage.index_hits([features], 3, since=window)
+        assert set(overlap) == {new}  # the old one dropped from memory
+        assert storage._index is not None and len(storage._index.sentences) == 1
+    with backend.open() as fresh:
+        ((_, overlap),) = fresh.index_hits([features], 3, since=window)
+        assert set(overlap) == {new}
+        assert fresh._index is not None and len(fresh._index.sentences) == 1  # never read
+        ((_, overlap),) = fresh.index_hits([features], 3, since=later + timedelta(days=1))
+        assert overlap == {}
