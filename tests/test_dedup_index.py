@@ -13,7 +13,7 @@ from conftest import Backend
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_batched_storing import poison
-from test_storage import NOW, TEXT, add, article
+from test_storage import NOW, TEXT, add, add_all, article
 
 from monitor import dedupindex
 from monitor import storage as storage_module
@@ -209,12 +209,7 @@ def test_features_are_recomputed_a_page_of_items_at_a_time(
 ) -> None:
     texts = [TEXT, OTHER, AGGREGATED, TEXT + "新", OTHER + "旧"]
     with backend.open() as storage:
-        feed = storage.feed_state("f", "u").id
-        with storage.transaction():
-            ids = [
-                add(storage, feed, article(f"https://example.org/{n}", t))[0]
-                for n, t in enumerate(texts)
-            ]
+        ids = add_all(storage, texts)
         storage._db.execute("UPDATE items SET text_hash = 'stale'")
         storage._db.execute("DELETE FROM item_index")
         storage._db.execute("DELETE FROM meta WHERE key = 'features_version'")

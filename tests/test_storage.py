@@ -50,6 +50,16 @@ def add(storage: Storage, feed_id: int, a: Article, story: int | None = None) ->
     return item_id, story_id
 
 
+def add_all(storage: Storage, texts: list[str]) -> list[int]:
+    """Each of `texts` stored as an item of its own story, in one transaction; their ids."""
+    feed = storage.feed_state("f", "u").id
+    with storage.transaction():
+        return [
+            add(storage, feed, article(f"https://example.org/{n}", text))[0]
+            for n, text in enumerate(texts)
+        ]
+
+
 def test_schema_is_versioned(tmp_path: Path) -> None:
     with Storage(tmp_path / "m.db"):
         pass
@@ -274,16 +284,10 @@ def test_only_the_feeds_being_fetched_keep_their_claims(backend: Backend) -> Non
 def test_a_batch_of_any_size_finds_each_stored_item_by_its_blocks(
     backend: Backend, count: int
 ) -> None:
-    """Block probes go out in statements of 8, 40 and 200 (60 items: 240 probes)."""
     chars = "朝鲜韩国日本美国中国军事演习导弹发射外交部长会谈声明制裁联合国安理会"
     texts = ["".join(random.Random(n).choices(chars, k=120)) + "。" for n in range(count)]
     with backend.open() as storage:
-        feed = storage.feed_state("f", "u").id
-        with storage.transaction():
-            ids = [
-                add(storage, feed, article(f"https://example.org/{n}", t))[0]
-                for n, t in enumerate(texts)
-            ]
+        ids = add_all(storage, texts)
         hits = storage.index_hits([Features.of(t) for t in texts], max_distance=3)
         assert [item_id in near for item_id, (near, _) in zip(ids, hits, strict=True)] == [
             True
