@@ -61,10 +61,12 @@ from functools import lru_cache
 
 import numpy as np
 
-from .features import SHINGLE_WIDTH, Features
+from .features import SHINGLE_WIDTH, Features, shingles_of
 
-__all__ = ["SHINGLE_WIDTH", "Candidate", "Features", "Match", "best_match", "normalize"]
-from .fingerprint import containment, shingle_hashes
+__all__ = [
+    "SHINGLE_WIDTH", "Candidate", "Features", "Match", "best_match", "normalize", "shingles_of",
+]  # fmt: skip
+from .fingerprint import containment
 from .textnorm import normalize
 
 MIN_TEXT_CHARS = 80
@@ -80,11 +82,6 @@ MAX_CONFIRMED = 20
 MIN_SHARED_SENTENCE_SHARE = 0.1
 FEATURES_VERSION = 2
 """Bump when `Features.of` changes: stored features are then recomputed."""
-
-
-def shingles_of(text: str, width: int = SHINGLE_WIDTH) -> np.ndarray:
-    """The shingle hashes of a stored text, recomputed to confirm a candidate."""
-    return shingle_hashes(normalize(text), width)
 
 
 def confirmable(overlap: dict[int, int], sentence_chars: int) -> set[int]:

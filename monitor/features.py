@@ -146,7 +146,7 @@ class Features:
         bytes and most of its unpickling, and only the few items that share
         sentences with another are ever compared; those recompute them here.
         """
-        return shingle_hashes(normalize(self.text), self.width)
+        return shingles_of(self.text, self.width)
 
     def __getstate__(self) -> dict[str, Any]:
         # `text` is the article's own string object: pickled once, for both.
@@ -174,28 +174,33 @@ class Features:
         return found + (_features_of(cls, texts[start:], width) if start < len(texts) else [])
 
 
+def shingles_of(text: str, width: int = SHINGLE_WIDTH) -> np.ndarray:
+    """The shingle hashes of a text, recomputed to confirm a candidate."""
+    return shingle_hashes(normalize(text), width)
+
+
 def _fold(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """`textnorm.fold` of each text, concatenated: the code points, their flags, and
     where each text starts (one lookup decides which texts need converting to
     Simplified)."""
     folded = [nfkc(text).lower() for text in texts]
-    for attempt in range(2):
-        codes = np.frombuffer("".join(folded).encode("utf-32-le"), dtype="<u4").astype(np.uint64)
-        flags = _flags(codes)
-        bounds = np.cumsum([0] + [len(text) for text in folded])
-        marks = flags & (TRADITIONAL | NAME_START)
-        if attempt or not marks.any():
-            break
-        marked = np.searchsorted(bounds, np.flatnonzero(marks), side="right") - 1
-        converted = False
-        for i in np.unique(marked).tolist():
-            own = marks[bounds[i] : bounds[i + 1]]
-            if (own & TRADITIONAL).any() or any(name in folded[i] for name in TAIWAN_NAMES):
-                folded[i] = to_simplified(folded[i]).lower()
-                converted = True
-        if not converted:
-            break
-    return codes, flags, bounds
+    codes, flags, bounds = _code_points(folded)
+    marks = flags & (TRADITIONAL | NAME_START)
+    if not marks.any():
+        return codes, flags, bounds
+    converted = False
+    for i in np.unique(np.searchsorted(bounds, np.flatnonzero(marks), side="right") - 1).tolist():
+        own = marks[bounds[i] : bounds[i + 1]]
+        if (own & TRADITIONAL).any() or any(name in folded[i] for name in TAIWAN_NAMES):
+            folded[i] = to_simplified(folded[i]).lower()
+            converted = True
+    return _code_points(folded) if converted else (codes, flags, bounds)
+
+
+def _code_points(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The texts' code points end to end, their flags, and where each text starts."""
+    codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype="<u4").astype(np.uint64)
+    return codes, _flags(codes), np.cumsum([0] + [len(text) for text in texts])
 
 
 def _features_of(cls: type[Features], texts: Sequence[str], width: int) -> list[Features]:

@@ -296,7 +296,7 @@ class Storage:
         self._index_through = 0
         """The highest item id `_index` has read."""
         self._index_from = 0
-        """The lowest item id the table had when last read (pruning raises it)."""
+        """The lowest item id `_index` may hold: the window's first, or the table's."""
         self._written: list[tuple[int, int, bytes]] = []
         """`item_index` rows written in the open transaction, not yet committed."""
         self._written_index: DedupIndex | None = None
