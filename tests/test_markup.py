@@ -61,11 +61,24 @@ def test_a_long_page_is_split_into_its_lines() -> None:
         ("首<b>粗</b>", "首<b>粗</b>"),
         # Text that reads like markup stays text, also before the first element.
         ("写 &lt;b&gt; 不加粗<p>x &amp; y</p>", "写 &lt;b&gt; 不加粗<p>x &amp; y</p>"),
+        # Leading whitespace goes; a whole page keeps its body, or its head if it has none.
+        ("  \n<p>一</p>", "<p>一</p>"),
+        ("<!DOCTYPE html><html><head><title>题</title></head><body><p>文</p></body></html>", "<p>文</p>"),
+        ("<html><head><title>题</title></head></html>", "<head><title>题</title></head>"),
+        ("<p>一</p></div></div><p>二</p>", "<p>一</p><p>二</p>"),
     ],
 )
 def test_the_markup_inside_the_wrapper_keeps_text_as_text(fragment: str, inner: str) -> None:
     assert markup.to_html(markup.parse_fragment(fragment)) == inner
     assert "<b>" not in markup.sanitize(markup.to_html(markup.parse_fragment("写 &lt;b&gt;")))
+
+
+def test_removing_an_element_keeps_the_text_after_it() -> None:
+    root = markup.parse_fragment("前<span>去</span>后<p>一<b>去</b>二</p>")
+    for element in list(root.iter("span", "b")):
+        markup.remove(element)
+    assert markup.to_html(root) == "前后<p>一二</p>"
+    assert markup.text_of(root) == "前后一二"
 
 
 FURNITURE_BITS = st.sampled_from(

@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import lxml.html
-
 from ..models import Article, Item
 from ..urls import canonical_url
 from . import boilerplate, markup
@@ -68,7 +66,7 @@ class SiteAdapter:
             original_source=original if original != self.outlet else None,
         )
 
-    def prepare(self, root: lxml.html.HtmlElement, page: Page) -> None:
+    def prepare(self, root: markup.Element, page: Page) -> None:
         """Remove the site's own furniture from `root`, noting date and authors in `page`."""
 
     def local_time(self, value: datetime) -> datetime:
@@ -113,7 +111,7 @@ def parse_iso(text: str) -> datetime | None:
         return None
 
 
-def leading_byline(root: lxml.html.HtmlElement) -> tuple[list[str], datetime | None]:
+def leading_byline(root: markup.Element) -> tuple[list[str], datetime | None]:
     """The mirrors' leading ``<div><i>AUTHOR<br>ISO-DATE</i></div>``: remove it, return both.
 
     Used by DW and, in its 2021 layout, NYT 中文; the author part may be empty.

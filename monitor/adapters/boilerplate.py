@@ -18,8 +18,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-import lxml.html
-
 from . import markup
 
 _SEP = r"\s*[丨|｜:：]\s*"
@@ -66,7 +64,7 @@ class Findings:
     original_source: str | None = None
 
 
-def clean(root: lxml.html.HtmlElement, title: str = "") -> Findings:
+def clean(root: markup.Element, title: str = "") -> Findings:
     """Drop furniture lines from `root` in place; return what they revealed."""
     found = Findings()
     blocks = markup.leaf_blocks(root)

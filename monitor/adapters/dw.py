@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import re
 
-import lxml.html
-
 from . import markup
 from .base import Page, SiteAdapter, leading_byline
 
@@ -28,7 +26,7 @@ class DWAdapter(SiteAdapter):
     hosts = ("dw.com",)
     outlet = "DW 中文"
 
-    def prepare(self, root: lxml.html.HtmlElement, page: Page) -> None:
+    def prepare(self, root: markup.Element, page: Page) -> None:
         page.authors, page.published = leading_byline(root)
         for heading in list(root.iter("h2", "h3", "h4")):
             if GALLERY_HEADING.match(markup.text_of(heading)):
@@ -41,7 +39,7 @@ class DWAdapter(SiteAdapter):
                 link.set("href", f"https://www.dw.com/zh/a-{api.group(1)}")
 
 
-def _drop_gallery(heading: lxml.html.HtmlElement) -> None:
+def _drop_gallery(heading: markup.Element) -> None:
     """The heading and the picture cards after it (a ``div`` with an image each)."""
     sibling = heading.getnext()
     markup.remove(heading)

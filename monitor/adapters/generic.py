@@ -9,7 +9,7 @@ items, plain text), the item is cleaned as it is.
 
 from __future__ import annotations
 
-import lxml.html
+from lxml import etree
 
 from . import markup
 from .base import Page, SiteAdapter
@@ -29,11 +29,11 @@ class GenericAdapter(SiteAdapter):
     name = "generic"
     hosts: tuple[str, ...] = ()
 
-    def prepare(self, root: lxml.html.HtmlElement, page: Page) -> None:
+    def prepare(self, root: markup.Element, page: Page) -> None:
         blocks = markup.leaf_blocks(root)
         if len(blocks) < MIN_BLOCKS_FOR_EXTRACTION or not _looks_like_a_page(root, blocks):
             return
-        extracted = _extract(lxml.html.tostring(root, encoding="unicode"))
+        extracted = _extract(etree.tostring(root, method="html", encoding="unicode"))
         if extracted is None:
             return
         kept = markup.parse_fragment(extracted)
@@ -46,7 +46,7 @@ class GenericAdapter(SiteAdapter):
             root.append(child)
 
 
-def _looks_like_a_page(root: lxml.html.HtmlElement, blocks: list[lxml.html.HtmlElement]) -> bool:
+def _looks_like_a_page(root: markup.Element, blocks: list[markup.Element]) -> bool:
     # Element-tree iteration filtered by tag runs in C; `find` parses its path each call.
     if next(root.iter("body", "html"), None) is not None:
         return True

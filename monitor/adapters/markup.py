@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import lxml.html
 import nh3
 from lxml import etree
 
@@ -46,20 +45,42 @@ SAFE_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "width", "heigh
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def parse_fragment(html: str) -> lxml.html.HtmlElement:
-    """Parse an item's HTML (or plain text) into one wrapper element."""
+# Plain element-tree elements, not `lxml.html`'s: that module picks each element's
+# Python class in Python, every time an element is touched (a fifth of adapting).
+Element = etree._Element
+_PARSER = etree.HTMLParser()
+_TEXT = etree.XPath("string()", smart_strings=False)
+_WHOLE_PAGE = re.compile(r"^\s*<(?:html|!doctype)", re.IGNORECASE)
+
+
+def parse_fragment(html: str) -> Element:
+    """Parse an item's HTML (or plain text) into one ``<div>`` holding it.
+
+    A whole page keeps its body. Text before the first element is kept unless
+    it is only whitespace.
+    """
     html = _NOT_XML.sub("", html)
+    wrapper = etree.Element("div")
     if not html.strip():
-        return lxml.html.fragment_fromstring("<div></div>")
+        return wrapper
+    page = html if _WHOLE_PAGE.match(html) else f"<html><body>{html}</body></html>"
     try:
-        return lxml.html.fragment_fromstring(html, create_parent="div")
+        document = etree.fromstring(page, _PARSER)
     except (etree.ParserError, ValueError):
-        wrapper = lxml.html.fragment_fromstring("<div></div>")
+        document = None
+    if document is None:  # nothing lxml can read as markup
         wrapper.text = html
         return wrapper
+    body = document.find("body")
+    if body is None:
+        body = document
+    if body.text and body.text.strip():
+        wrapper.text = body.text
+    wrapper.extend(body)
+    return wrapper
 
 
-def is_tracking_pixel(element: lxml.html.HtmlElement) -> bool:
+def is_tracking_pixel(element: Element) -> bool:
     """A 0×0 or 1×1 image, or a hidden one: it counts readers, it shows nothing."""
     if element.tag != "img":
         return False
@@ -68,7 +89,7 @@ def is_tracking_pixel(element: lxml.html.HtmlElement) -> bool:
     return bool(sizes & {"0", "1", "0px", "1px"}) or "display:none" in style
 
 
-def drop_chrome(root: lxml.html.HtmlElement) -> None:
+def drop_chrome(root: Element) -> None:
     """Remove non-content elements and those whose class or id names page chrome."""
     for element in list(root.iter()):
         if not isinstance(element.tag, str):
@@ -83,12 +104,12 @@ def drop_chrome(root: lxml.html.HtmlElement) -> None:
             or is_caption(element)
             or is_tracking_pixel(element)
             or CHROME_PATTERN.search(marker)
-            or any(name.startswith("data-selfpromo") for name in element.attrib)
+            or any(str(name).startswith("data-selfpromo") for name in element.attrib)
         ) and element.getparent() is not None:
-            element.drop_tree()
+            remove(element)
 
 
-def is_caption(element: lxml.html.HtmlElement) -> bool:
+def is_caption(element: Element) -> bool:
     """An image caption: mirrors write ``<small style="color: #999;">`` or a bare
     ``<small>`` right after the image."""
     if element.tag != "small":
@@ -97,18 +118,18 @@ def is_caption(element: lxml.html.HtmlElement) -> bool:
     return "#999" in element.get("style", "") or (previous is not None and previous.tag == "img")
 
 
-def text_of(element: lxml.html.HtmlElement) -> str:
-    return " ".join(element.text_content().split())
+def text_of(element: Element) -> str:
+    return " ".join(str(_TEXT(element)).split())
 
 
-def leaf_blocks(root: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+def leaf_blocks(root: Element) -> list[Element]:
     """Block elements holding no other block, in document order: the page's "lines".
 
     One pass: each block marks its ancestors as holding one, stopping at the
     first already marked (scanning every block's descendants was quadratic).
     """
     blocks = [element for element in root.iter(*BLOCK_TAGS) if element is not root]
-    holding: set[lxml.html.HtmlElement] = set()
+    holding: set[Element] = set()
     for element in blocks:
         parent = element.getparent()
         while parent is not None and parent is not root and parent not in holding:
@@ -117,17 +138,25 @@ def leaf_blocks(root: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
     return [element for element in blocks if element not in holding]
 
 
-def remove(element: lxml.html.HtmlElement) -> None:
+def remove(element: Element) -> None:
     """Remove `element` and its content, keeping the text that follows it."""
-    if element.getparent() is not None:
-        element.drop_tree()
+    parent = element.getparent()
+    if parent is None:
+        return
+    if element.tail:
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)
 
 
-def paragraphs(root: lxml.html.HtmlElement) -> list[str]:
+def paragraphs(root: Element) -> list[str]:
     """The element's text split into paragraphs at block elements, <br> and newlines."""
     pieces: list[str] = []
 
-    def walk(element: lxml.html.HtmlElement) -> None:
+    def walk(element: Element) -> None:
         block = element.tag in BLOCK_TAGS
         if block or element.tag == "br":
             pieces.append("\n")
@@ -148,7 +177,7 @@ def paragraphs(root: lxml.html.HtmlElement) -> list[str]:
     ]
 
 
-def images(root: lxml.html.HtmlElement) -> tuple[str, ...]:
+def images(root: Element) -> tuple[str, ...]:
     found = [
         unwrap_image_proxy(src)
         for img in root.iter("img")
@@ -172,8 +201,8 @@ _CLEANER = nh3.Cleaner(
 )
 
 
-def to_html(root: lxml.html.HtmlElement) -> str:
+def to_html(root: Element) -> str:
     """The markup inside `root`, its text escaped: one serialisation of the whole
     tree, its own tags cut off (a serialisation per child cost three times as much)."""
-    whole = lxml.html.tostring(root, encoding="unicode", with_tail=False)
+    whole = etree.tostring(root, method="html", encoding="unicode", with_tail=False)
     return whole[whole.index(">") + 1 : whole.rindex("<")] if whole.endswith(">") else ""

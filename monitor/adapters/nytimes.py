@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import lxml.html
-
 from . import markup
 from .base import Page, SiteAdapter, leading_byline, parse_iso, split_names
 
@@ -24,7 +22,7 @@ class NYTimesAdapter(SiteAdapter):
     outlet = "纽约时报中文网"
     timezone = "Asia/Shanghai"
 
-    def prepare(self, root: lxml.html.HtmlElement, page: Page) -> None:
+    def prepare(self, root: markup.Element, page: Page) -> None:
         authors, published = leading_byline(root)
         for address in root.iter("address"):
             authors = authors or split_names(markup.text_of(address))
@@ -36,5 +34,5 @@ class NYTimesAdapter(SiteAdapter):
             markup.remove(footer)
 
 
-def _time(element: lxml.html.HtmlElement) -> datetime | None:
+def _time(element: markup.Element) -> datetime | None:
     return parse_iso(element.get("datetime", "")) or parse_iso(element.get("pudate", ""))

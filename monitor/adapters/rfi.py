@@ -12,8 +12,6 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-import lxml.html
-
 from . import markup
 from .base import Page, SiteAdapter, split_names
 
@@ -28,7 +26,7 @@ class RFIAdapter(SiteAdapter):
     outlet = "RFI 中文"
     timezone = "Europe/Paris"
 
-    def prepare(self, root: lxml.html.HtmlElement, page: Page) -> None:
+    def prepare(self, root: markup.Element, page: Page) -> None:
         for block in markup.leaf_blocks(root):
             line = markup.text_of(block)
             if page.published is None and (date := DATE.match(line)):
@@ -37,7 +35,9 @@ class RFIAdapter(SiteAdapter):
                 markup.remove(block)
             elif SHARE.match(line):
                 share_bar = block.getparent()
-                markup.remove(share_bar if share_bar is not root else block)
+                markup.remove(
+                    share_bar if share_bar is not None and share_bar is not root else block
+                )
             elif author := AUTHOR.match(line):
                 page.authors.extend(split_names(author.group(1)))
                 markup.remove(block)
