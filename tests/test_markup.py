@@ -63,7 +63,10 @@ def test_a_long_page_is_split_into_its_lines() -> None:
         ("写 &lt;b&gt; 不加粗<p>x &amp; y</p>", "写 &lt;b&gt; 不加粗<p>x &amp; y</p>"),
         # Leading whitespace goes; a whole page keeps its body, or its head if it has none.
         ("  \n<p>一</p>", "<p>一</p>"),
-        ("<!DOCTYPE html><html><head><title>题</title></head><body><p>文</p></body></html>", "<p>文</p>"),
+        (
+            "<!DOCTYPE html><html><head><title>题</title></head><body><p>文</p></body></html>",
+            "<p>文</p>",
+        ),
         ("<html><head><title>题</title></head></html>", "<head><title>题</title></head>"),
         ("<p>一</p></div></div><p>二</p>", "<p>一</p><p>二</p>"),
     ],
