@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 # Query parameters that only say how a reader arrived, never which page it is.
@@ -14,6 +15,12 @@ TRACKING_PARAMS = frozenset(
     }
 )  # fmt: skip
 IMAGE_PROXIES = ("images.weserv.nl", "wsrv.nl")
+# A URL `canonical_url` would return unchanged: http(s), a lower-case ASCII host
+# with no port, a path of characters it never escapes, no escapes, no query, no
+# fragment. Most feeds' links are; taking them apart cost a tenth of adapting.
+ALREADY_CANONICAL = re.compile(
+    r"https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*/[A-Za-z0-9/:@!$&'()*+,;=._~-]*"
+)
 
 
 def canonical_url(url: str) -> str:
@@ -24,6 +31,11 @@ def canonical_url(url: str) -> str:
     one written with escapes compare equal.
     """
     url = url.strip()
+    return url if ALREADY_CANONICAL.fullmatch(url) else rebuilt_url(url)
+
+
+def rebuilt_url(url: str) -> str:
+    """`canonical_url` the long way: taken apart, each part normalised, put together."""
     try:
         parts = urlsplit(url)
         port = parts.port

@@ -3,12 +3,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from monitor.adapters import GENERIC, adapter_for, adapter_named
 from monitor.errors import ConfigError, ParseError
 from monitor.models import Item
 from monitor.parse import parse_feed
-from monitor.urls import canonical_url, unwrap_image_proxy
+from monitor.urls import ALREADY_CANONICAL, canonical_url, rebuilt_url, unwrap_image_proxy
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 
@@ -143,6 +145,23 @@ def test_adapter_registry() -> None:
 )  # fmt: skip
 def test_canonical_url(url: str, expected: str) -> None:
     assert canonical_url(url) == expected
+    assert rebuilt_url(url) == expected
+
+
+url_parts = st.sampled_from(
+    ["http", "https", "HTTP", "://", "/", "//", "a", "Z", "0", "-", ".", ":", ":80", ":443",
+     "%41", "%e5", "?", "q=1", "&", "#", "utm_source=x", "_", "~", "'", "@", "!", "$", "*",
+     "(", ")", "+", ",", ";", "=", " ", "\t", "对", "é", "[", "]", "xn--", "www.", ".com"]
+)  # fmt: skip
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(url_parts, min_size=3, max_size=12))
+def test_urls_taken_as_they_are_would_come_back_unchanged(parts: list[str]) -> None:
+    for url in ("".join(parts), "https://" + "".join(parts), "http://a.b/" + "".join(parts)):
+        if ALREADY_CANONICAL.fullmatch(url):
+            assert rebuilt_url(url) == url
+        assert canonical_url(url) == rebuilt_url(url.strip())
 
 
 def test_unwrap_image_proxy() -> None:

@@ -50,9 +50,8 @@ def _looks_like_a_page(root: markup.Element, blocks: list[markup.Element]) -> bo
     # Element-tree iteration filtered by tag runs in C; `find` parses its path each call.
     if next(root.iter("body", "html"), None) is not None:
         return True
-    page_like = sum(
-        1 for b in blocks if b.tag in ("li", "td") or next(b.iterchildren("a"), None) is not None
-    )
+    holding_links = {link.getparent() for link in root.iter("a")}
+    page_like = sum(1 for b in blocks if b.tag in ("li", "td") or b in holding_links)
     structure = sum(1 for _ in root.iter(*PAGE_TAGS))
     return (page_like + structure) >= MIN_PAGE_SHARE * len(blocks)
 
