@@ -14,15 +14,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
+
 from .dedup import (
     MIN_TEXT_CHARS,
     Candidate,
     Features,
     best_match,
-    blocks,
     confirmable,
     hamming,
 )
+from .dedupindex import block_keys, sentence_table, shared_with_earlier
 from .storage import Storage, candidate_of
 
 # Verbatim copies shorter than this are not merged by text hash alone: short
@@ -74,33 +76,40 @@ def assign_stories(
 
     decisions: list[Decision] = []
     new_stories = 0
-    # The batch's earlier items by text, by pigeonhole block and by sentence, as
-    # the database indexes stored ones: comparing every pair of a 50-item feed
-    # cost more than all of its look-ups.
+    # The batch's earlier items sharing a pigeonhole block or a sentence with each
+    # item, found at once by sorting the batch's keys: comparing every pair of a
+    # 50-item feed cost more than all of its look-ups, and so did a dictionary of
+    # every key, when most items share none.
+    count = max_distance + 1
+    prints = np.fromiter((f.simhash for f in batch), dtype=np.uint64, count=len(batch))
+    in_blocks = shared_with_earlier(
+        block_keys(prints.view(np.int64), count).ravel(), np.repeat(np.arange(len(batch)), count)
+    )
+    hashes, owners, lengths = sentence_table(batch)
+    in_sentences = shared_with_earlier(hashes, owners)
     first_with_text: dict[str, Decision] = {}
-    earlier_in: dict[tuple[int, int], list[int]] = {}
-    earlier_with: dict[int, list[int]] = {}
     for index, features in enumerate(batch):
-        parts = list(enumerate(blocks(features.simhash, max_distance + 1)))
         decision = None
         if features.normalized_length >= MIN_EXACT_CHARS:
             if features.text_hash in exact:
                 decision = Decision(exact[features.text_hash], "same text")
             elif (earlier := first_with_text.get(features.text_hash)) is not None:
                 decision = Decision(earlier.story, "same text")
-        if decision is None and index in hits:
+        earlier_near = in_blocks.get(index, {})
+        earlier_shared = in_sentences.get(index, {})
+        if (
+            decision is None
+            and index in hits
+            and (any(hits[index]) or earlier_near or earlier_shared)
+        ):
             near, overlap = dict(hits[index][0]), dict(hits[index][1])
             # The batch's earlier items, keyed -1, -2, … beside the stored ones' ids.
-            for number in sorted({n for part in parts for n in earlier_in.get(part, ())}):
+            for number in sorted(earlier_near):
                 other = batch[number]
                 if hamming(features.simhash, other.simhash) <= max_distance:
                     near[-number - 1] = other.simhash
-            shared: dict[int, int] = {}
-            for digest, length in features.sentences.items():
-                for number in earlier_with.get(digest, ()):
-                    shared[number] = shared.get(number, 0) + length
-            for number in sorted(shared):  # in batch order, as ties are ranked
-                overlap[-number - 1] = shared[number]
+            for number in sorted(earlier_shared):  # in batch order, as ties are ranked
+                overlap[-number - 1] = int(lengths[earlier_shared[number]].sum())
             confirmed = confirmable(overlap, features.sentence_chars)
             candidates = []
             # Stored items first, then the batch's in order, as they would have been stored.
@@ -128,8 +137,4 @@ def assign_stories(
             decision = Decision(-new_stories, None)
         decisions.append(decision)
         first_with_text.setdefault(features.text_hash, decision)
-        for part in parts:
-            earlier_in.setdefault(part, []).append(index)
-        for digest in features.sentences:
-            earlier_with.setdefault(digest, []).append(index)
     return decisions

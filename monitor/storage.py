@@ -32,7 +32,7 @@ from .dedup import (
     hamming,
     shingles_of,
 )
-from .dedupindex import DedupIndex, block_keys, lookup, pack
+from .dedupindex import DedupIndex, block_keys, distinct, lookup, pack, sentence_table
 from .errors import StorageError
 from .instance import is_stale
 from .models import Article, StoredItem, Story
@@ -759,7 +759,7 @@ class Storage:
         indexes = self._indexes(since)
         prints = np.fromiter((f.simhash for f in batch), dtype=np.uint64, count=len(batch))
         keys = block_keys(prints.view(np.int64), self.block_count)
-        in_blocks = lookup([index.blocks for index in indexes], np.unique(keys))
+        in_blocks = lookup([index.blocks for index in indexes], distinct(keys))
         near: list[dict[int, int]] = [{} for _ in batch]
         for index, features in enumerate(batch):
             for key in keys[index].tolist():
@@ -767,16 +767,20 @@ class Storage:
                     simhash = _unsigned(stored)
                     if hamming(features.simhash, simhash) <= max_distance:
                         near[index][item_id] = simhash
-        hashes = {h for features in batch for h in features.sentences}
-        probes = np.fromiter(hashes, dtype=np.int64, count=len(hashes))
-        sentences = lookup([index.sentences for index in indexes], probes, MAX_ITEMS_PER_SENTENCE)
-        overlaps: list[dict[int, int]] = []
-        for features in batch:
-            overlap: dict[int, int] = {}
-            for digest, length in features.sentences.items():
-                for item_id in sentences[digest][0] if digest in sentences else ():
+        hashes, owners, lengths = sentence_table(batch)
+        sentences = lookup(
+            [index.sentences for index in indexes], distinct(hashes), MAX_ITEMS_PER_SENTENCE
+        )
+        overlaps: list[dict[int, int]] = [{} for _ in batch]
+        if sentences:
+            # Only the batch's sentences found stored are visited, in the batch's order.
+            found = np.sort(np.fromiter(sentences, dtype=np.int64, count=len(sentences)))
+            at = np.minimum(np.searchsorted(found, hashes), len(found) - 1)
+            for position in np.flatnonzero(found[at] == hashes).tolist():
+                overlap = overlaps[int(owners[position])]
+                length = int(lengths[position])
+                for item_id in sentences[int(hashes[position])][0]:
                     overlap[item_id] = overlap.get(item_id, 0) + length
-            overlaps.append(overlap)
         return list(zip(near, overlaps, strict=True))
 
     def _indexes(self, since: datetime | None) -> list[DedupIndex]:
@@ -913,13 +917,13 @@ class Storage:
                 item.article.title,
                 _iso(item.article.published),
                 _iso(now),
-                json.dumps(list(item.article.authors), ensure_ascii=False),
+                _json_list(item.article.authors),
                 item.article.source,
                 item.article.original_source,
                 item.article.text,
                 item.article.html,
-                json.dumps(list(item.article.images)),
-                json.dumps(list(item.topics), ensure_ascii=False),
+                _json_list(item.article.images),
+                _json_list(item.topics),
                 item.features.text_hash,
                 _signed(item.features.simhash),
                 item.features.normalized_length,
@@ -1210,6 +1214,15 @@ def candidate_of(row: Any, confirm: bool) -> Candidate:
         figures=_figures_of(row[4]),
         shingles=shingles_of(row[5] or row[6]) if confirm else None,
     )
+
+
+# Built once: `json.dumps` with options builds an encoder per call, and an item
+# has three lists to store, most of them empty.
+_JSON = json.JSONEncoder(ensure_ascii=False)
+
+
+def _json_list(values: tuple[str, ...]) -> str:
+    return _JSON.encode(list(values)) if values else "[]"
 
 
 def _figures_text(figures: dict[int, int]) -> str:

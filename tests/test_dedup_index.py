@@ -95,6 +95,26 @@ def test_block_keys_hold_each_block_and_its_number(simhash: int, count: int) -> 
         assert [(k >> 32, k & 0xFFFFFFFF) for k in keys] == list(enumerate(blocks(unsigned, count)))
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.integers(-3, 3) | signed, max_size=5, unique=True), max_size=8))
+def test_keys_shared_with_earlier_owners_are_all_found(owned: list[list[int]]) -> None:
+    keys = np.array([key for own in owned for key in own], dtype=np.int64)
+    owners = np.repeat(np.arange(len(owned)), [len(own) for own in owned])
+    expected: dict[int, dict[int, list[int]]] = {}
+    position = 0
+    for later, own in enumerate(owned):
+        for key in own:
+            for earlier in range(later):
+                if key in owned[earlier]:
+                    expected.setdefault(later, {}).setdefault(earlier, []).append(position)
+            position += 1
+    found = dedupindex.shared_with_earlier(keys, owners)
+    assert {
+        later: {earlier: sorted(at) for earlier, at in by.items()} for later, by in found.items()
+    } == expected
+    assert dedupindex.distinct(keys).tolist() == sorted(set(keys.tolist()))
+
+
 def test_two_indexes_answer_as_one_older_first() -> None:
     older, newer = SortedRuns(2), SortedRuns(2)
     older.add((np.array([7, 8, 7]), np.array([1, 1, 2])))
