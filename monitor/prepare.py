@@ -86,11 +86,20 @@ def prepare_feed(
             except Exception as e:
                 problems.append(_cannot_adapt(feed_name, item, e))
                 features.append(None)
+    # Articles are made of their items and the feed's name: without a NUL in those
+    # (nearly always), there is none to look for in each article.
+    nul = "\x00" in feed_name or any(
+        "\x00" in text
+        for item, _ in adapted
+        for text in (item.guid, item.url, item.title, item.html, *item.authors)
+    )
     for (item, article), found in zip(adapted, features, strict=True):
         if found is not None:
-            article = _without_nul(article)
+            guid = item.guid
+            if nul:
+                article, guid = _without_nul(article), _without_nul(guid)
             matched = match_topics(article.title, article.text, topics, feed_topics)
-            items.append(PreparedItem(_without_nul(item.guid), article, found, matched))
+            items.append(PreparedItem(guid, article, found, matched))
     return PreparedFeed(items, known, problems, parsed.ttl_minutes)
 
 

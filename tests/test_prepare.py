@@ -78,3 +78,28 @@ def test_items_are_matched_to_topics_in_the_worker() -> None:
         assert item.topics == expected
         assert "默认" in item.topics and "无关" not in item.topics
     assert any("朝鲜半岛" in item.topics for item in prepared.items)
+
+
+@pytest.mark.parametrize(
+    ("where", "nul"),
+    [
+        ("    <title>", "&#0;"),
+        ('<guid isPermaLink="false">', "&#0;"),
+        ("    <link>", "&#0;"),
+        ("<content:encoded><![CDATA[", "\x00"),
+        ("<content:encoded><![CDATA[", "&#0;"),
+        ("feed name", "\x00"),
+    ],
+)
+def test_a_nul_anywhere_in_a_feed_reaches_no_stored_field(where: str, nul: str) -> None:
+    feed, name = build()["rfi.xml"], "rfi"
+    if where == "feed name":
+        name = f"r{nul}fi"
+    else:
+        assert feed.count(where) == 2
+        feed = feed.replace(where, where + nul)
+    prepared = prepare_feed(name, feed.encode(), (), None, None, FETCHED, frozenset())
+    assert len(prepared.items) == 2
+    for item in prepared.items:
+        fields = [item.guid, *vars(item.article).values(), *item.article.authors]
+        assert not [f for f in fields if isinstance(f, str) and "\x00" in f]

@@ -92,19 +92,25 @@ def is_tracking_pixel(element: Element) -> bool:
 def drop_chrome(root: Element) -> None:
     """Remove non-content elements and those whose class or id names page chrome."""
     for element in list(root.iter()):
-        if not isinstance(element.tag, str):
+        tag = element.tag
+        if not isinstance(tag, str):
             remove(element)
             continue
         if element is root:
             continue
-        marker = f"{element.get('class', '')} {element.get('id', '')}"
+        names = element.keys()  # most elements have no attributes: no marker to read
         if (
-            element.tag in NON_CONTENT_TAGS
-            or element.tag in METADATA_TAGS
+            tag in NON_CONTENT_TAGS
+            or tag in METADATA_TAGS
             or is_caption(element)
             or is_tracking_pixel(element)
-            or CHROME_PATTERN.search(marker)
-            or any(str(name).startswith("data-selfpromo") for name in element.attrib)
+            or (
+                names
+                and (
+                    CHROME_PATTERN.search(f"{element.get('class', '')} {element.get('id', '')}")
+                    or any(str(name).startswith("data-selfpromo") for name in names)
+                )
+            )
         ) and element.getparent() is not None:
             remove(element)
 
