@@ -67,6 +67,7 @@ class Findings:
 def clean(root: markup.Element, title: str = "") -> Findings:
     """Drop furniture lines from `root` in place; return what they revealed."""
     found = Findings()
+    title = " ".join(title.split())
     blocks = markup.leaf_blocks(root)
     seen_article = False
     for index, block in enumerate(blocks):
@@ -78,7 +79,7 @@ def clean(root: markup.Element, title: str = "") -> Findings:
             break
         if not line:
             continue
-        if not seen_article and title and line == " ".join(title.split()):
+        if not seen_article and title and line == title:
             markup.remove(block)  # the page repeats its headline above the article
             continue
         drop = True

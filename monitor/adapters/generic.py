@@ -18,7 +18,9 @@ from .base import Page, SiteAdapter
 # trafilatura's main-content scoring needs a page to compare against.
 MIN_BLOCKS_FOR_EXTRACTION = 8
 # Markup that makes a fragment look like a whole page rather than an article body.
-PAGE_TAGS = ("div", "ul", "ol", "table", "section", "article", "main", "nav", "header", "aside")
+PAGE_TAGS = frozenset(
+    {"div", "ul", "ol", "table", "section", "article", "main", "nav", "header", "aside"}
+)
 # A plain run of paragraphs is an article body: trafilatura (2-4 ms an item) would
 # only confirm it. So it runs when at least this share of blocks is page markup
 # or link lists.
@@ -52,7 +54,7 @@ def _looks_like_a_page(root: markup.Element, blocks: list[markup.Element]) -> bo
         return True
     holding_links = {link.getparent() for link in root.iter("a")}
     page_like = sum(1 for b in blocks if b.tag in ("li", "td") or b in holding_links)
-    structure = sum(1 for _ in root.iter(*PAGE_TAGS))
+    structure = sum(1 for element in root.iter() if element.tag in PAGE_TAGS)
     return (page_like + structure) >= MIN_PAGE_SHARE * len(blocks)
 
 
