@@ -166,11 +166,17 @@ def _entry(item: etree._Element) -> Entry | None:
     )
 
 
+_BEYOND_LATIN1 = re.compile("[^\x00-\xff]")
+
+
 def _text(element: etree._Element) -> str:
     """The element's text the way feedparser leaves it: stripped, cp1252 mapped."""
     text = (element.text or "").strip()
-    with contextlib.suppress(UnicodeError):  # feedparser undoes UTF-8 read as Latin-1
-        text = text.encode("iso-8859-1").decode("utf-8")
+    # feedparser undoes UTF-8 read as Latin-1: only text all in Latin-1 and not all
+    # ASCII can be such (most text is one or the other; the failed try cost more).
+    if not text.isascii() and not _BEYOND_LATIN1.search(text):
+        with contextlib.suppress(UnicodeError):
+            text = text.encode("iso-8859-1").decode("utf-8")
     if _C1.search(text):  # translating costs as much as parsing: only when needed
         text = text.translate(_cp1252)
     return text
