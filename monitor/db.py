@@ -161,7 +161,10 @@ class SQLiteDatabase(Database):
         try:
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = NORMAL")
-            self._db.execute("PRAGMA wal_autocheckpoint = 16384")
+            # The log is copied into the database every 16 MB. Left to grow to 64 MB,
+            # a first run's whole log was copied when the database closed: 0.15 s
+            # at the end of a 3 s run, with nothing else left to do meanwhile.
+            self._db.execute("PRAGMA wal_autocheckpoint = 4096")
             # The dedup index is written at random places; with SQLite's default
             # 2 MB page cache a feed's writes spill to the log before they are done.
             self._db.execute("PRAGMA cache_size = -32768")
