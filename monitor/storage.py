@@ -587,6 +587,20 @@ class Storage:
                 [(holder,) for holder in holders],
             )
 
+    def validated_feeds(self, names: Sequence[str]) -> int:
+        """How many of these feeds have a stored ETag or Last-Modified: only those
+        can answer 304."""
+        if not names:
+            return 0
+        member, value = self._db.member("name", names)
+        with self._errors("read feeds"):
+            row = self._db.execute(
+                f"""SELECT COUNT(*) FROM feeds WHERE {member}
+                    AND (etag IS NOT NULL OR last_modified IS NOT NULL)""",
+                (value,),
+            ).fetchone()
+        return int(row[0])
+
     def feed_state(self, name: str, url: str) -> FeedState:
         """The stored state of feed `name`, created on first sight.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -164,3 +165,67 @@ def test_no_digest_only_fetches_and_digest_delivers_later(
     assert files == [".eml", ".html"]
     assert main(["digest", "--config", str(config)]) == 0
     assert len(list((tmp_path / "outbox").iterdir())) == 2
+
+
+def sample_urls() -> set[str]:
+    from monitor.adapters import adapter_for
+    from monitor.parse import parse_feed
+
+    return {
+        adapter_for(item.url).adapt(item, name, datetime.now(UTC)).url
+        for name, content in build().items()
+        for item in parse_feed(content.encode(), name).items
+    }
+
+
+def twice_the_samples(feed_server: FeedServer) -> list[tuple[str, str]]:
+    """Ten feeds: enough for worker processes."""
+    feeds = serve_samples(feed_server)
+    for name, content in build().items():
+        path = f"/again/{name}"
+        feed_server.routes[path] = Response(content.encode(), etag='"again"')
+        feeds.append((f"{name.removesuffix('.xml')} again", feed_server.url(path)))
+    return feeds
+
+
+def test_workers_start_with_the_run_when_new_feeds_must_be_parsed(
+    tmp_path: Path,
+    feed_server: FeedServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from monitor import pipeline
+
+    started: list[bool] = []
+    real = pipeline.forkserver.ensure_running
+    monkeypatch.setattr(pipeline.forkserver, "ensure_running", lambda: started.append(real()))
+    config = write_config(tmp_path, twice_the_samples(feed_server))
+    assert main(["run", "--no-digest", "--config", str(config)]) == 0
+    assert len(started) == 1  # at the start: every feed was new
+    first = export(config, capsys)
+    # The second time every feed answers 304: no worker is started for nothing.
+    assert main(["run", "--no-digest", "--config", str(config)]) == 0
+    assert len(started) == 1
+    assert sorted(str(item["url"]) for item in first) == sorted(sample_urls())
+    assert export(config, capsys) == first
+
+
+def test_workers_that_cannot_start_leave_the_parsing_to_the_run_itself(
+    tmp_path: Path,
+    feed_server: FeedServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from monitor import pipeline
+
+    def refused() -> None:
+        raise OSError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(pipeline.forkserver, "ensure_running", refused)
+    config = write_config(tmp_path, twice_the_samples(feed_server))
+    capsys.readouterr()
+    assert main(["run", "--no-digest", "--config", str(config)]) == 0
+    err = capsys.readouterr().err
+    assert "worker processes cannot start (Resource temporarily unavailable)" in err
+    assert "10 feeds · " in err and " 0 feeds failed" in err
+    assert sorted(str(item["url"]) for item in export(config, capsys)) == sorted(sample_urls())
