@@ -87,8 +87,14 @@ def parse_feed(content: bytes, feed_name: str, content_type: str | None = None) 
     """
     if not content.strip():
         raise ParseError(f"feed {feed_name!r}: empty response body")
-    content = as_utf8(content, content_type)
+    # lxml reads only well-formed UTF-8, which `as_utf8` would leave as it is:
+    # checking that first cost a decoding of the whole document.
     channel = read_rss(content, content_type)
+    if channel is None:
+        converted = as_utf8(content, content_type)
+        if converted is not content:
+            channel = read_rss(converted, content_type)
+        content = converted
     if channel is not None:
         items = [item for entry in channel.entries if (item := _item(entry)) is not None]
         return ParsedFeed(items, None, _ttl(channel.ttl))

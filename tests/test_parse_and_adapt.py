@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.adapters import GENERIC, adapter_for, adapter_named
+from monitor.adapters import GENERIC, adapter_for, adapter_named, host_of
 from monitor.errors import ConfigError, ParseError
 from monitor.models import Item
 from monitor.parse import parse_feed
@@ -153,6 +155,19 @@ url_parts = st.sampled_from(
      "%41", "%e5", "?", "q=1", "&", "#", "utm_source=x", "_", "~", "'", "@", "!", "$", "*",
      "(", ")", "+", ",", ";", "=", " ", "\t", "对", "é", "[", "]", "xn--", "www.", ".com"]
 )  # fmt: skip
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(url_parts, min_size=1, max_size=12))
+def test_a_plain_urls_host_is_read_as_urlsplit_reads_it(parts: list[str]) -> None:
+    def either(read: Callable[[str], str], url: str) -> str:
+        try:
+            return read(url)
+        except ValueError as e:  # "Invalid IPv6 URL", a port out of range
+            return f"ValueError: {e}"
+
+    for url in ("".join(parts), "https://" + "".join(parts), "http://a.b" + "".join(parts)):
+        assert either(host_of, url) == either(lambda u: (urlsplit(u).hostname or "").lower(), url)
 
 
 @settings(max_examples=2000, deadline=None)
