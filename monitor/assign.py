@@ -80,13 +80,18 @@ def assign_stories(
     # item, found at once by sorting the batch's keys: comparing every pair of a
     # 50-item feed cost more than all of its look-ups, and so did a dictionary of
     # every key, when most items share none.
-    count = max_distance + 1
-    prints = np.fromiter((f.simhash for f in batch), dtype=np.uint64, count=len(batch))
-    in_blocks = shared_with_earlier(
-        block_keys(prints.view(np.int64), count).ravel(), np.repeat(np.arange(len(batch)), count)
-    )
-    hashes, owners, lengths = sentence_table(batch)
-    in_sentences = shared_with_earlier(hashes, owners)
+    in_blocks: dict[int, dict[int, list[int]]] = {}
+    in_sentences: dict[int, dict[int, list[int]]] = {}
+    lengths = np.zeros(0, dtype=np.int64)
+    if len(batch) > 1:  # an item alone has no earlier one (`find_story`)
+        count = max_distance + 1
+        prints = np.fromiter((f.simhash for f in batch), dtype=np.uint64, count=len(batch))
+        in_blocks = shared_with_earlier(
+            block_keys(prints.view(np.int64), count).ravel(),
+            np.repeat(np.arange(len(batch)), count),
+        )
+        hashes, owners, lengths = sentence_table(batch)
+        in_sentences = shared_with_earlier(hashes, owners)
     first_with_text: dict[str, Decision] = {}
     for index, features in enumerate(batch):
         decision = None
