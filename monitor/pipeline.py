@@ -164,7 +164,8 @@ async def _prepare(pool: LazyPool | None, job: tuple[Any, ...]) -> PreparedFeed:
 
 class LazyPool(Executor):
     """Worker processes, started when the first feed needs parsing (not on a run
-    where every feed answers 304). The daemon keeps one for its lifetime."""
+    where every feed answers 304), or with the run when many feeds certainly
+    will (`start`). The daemon keeps one for its lifetime."""
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
