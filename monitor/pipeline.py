@@ -117,17 +117,18 @@ async def _ingest(
 ) -> RunReport:
     feeds = config.active_feeds
     pool = LazyPool(config.fetch.workers) if len(feeds) >= POOL_MIN_FEEDS else None
-    if pool is not None:
-        unvalidated = len(feeds) - storage.validated_feeds([feed.name for feed in feeds])
-        if unvalidated >= POOL_MIN_FEEDS:
-            # Their bodies come for certain: the workers get ready during the first fetches.
-            pool.start()
     db = DatabaseThread()
     # Feeds between their fetch and the end of their storing. Fetching and parsing
     # outrun storing; without a bound, every parsed feed of a big run would wait
     # in memory for the database.
     in_flight = asyncio.Semaphore(2 * config.fetch.concurrency)
     try:
+        if pool is not None:
+            validated = await db(storage.validated_feeds, [feed.name for feed in feeds])
+            if len(feeds) - validated >= POOL_MIN_FEEDS:
+                # Their bodies come for certain: the workers get ready during the
+                # first fetches.
+                pool.start()
         async with Fetcher(config.fetch, config.base_dir) as fetcher:
 
             async def one(feed: FeedConfig) -> FeedReport:

@@ -192,6 +192,23 @@ def test_feed_validators_are_forgotten_when_the_url_changes(backend: Backend) ->
         assert storage.feed_state("f", "https://b.example/feed").etag is None
 
 
+def test_feeds_with_validators_are_counted(backend: Backend) -> None:
+    with backend.open() as storage:
+        for name, etag, modified in [
+            ("e", '"1"', None),
+            ("m", None, "Sun, 22 Nov 2026"),
+            ("n", None, None),
+        ]:
+            state = storage.feed_state(name, f"https://a.example/{name}")
+            with storage.transaction():
+                storage.record_fetch(
+                    state.id, status=200, etag=etag, last_modified=modified, new_items=0, now=NOW
+                )
+        assert storage.validated_feeds(["e", "m", "n", "never seen"]) == 2
+        assert storage.validated_feeds(["n", "never seen"]) == 0
+        assert storage.validated_feeds([]) == 0
+
+
 def test_unwritable_location_is_a_storage_error(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
