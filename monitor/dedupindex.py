@@ -137,12 +137,6 @@ def sentence_table(batch: Sequence[Features]) -> tuple[np.ndarray, np.ndarray, n
     return hashes, np.repeat(np.arange(len(batch)), counts), lengths
 
 
-def distinct(values: np.ndarray) -> np.ndarray:
-    """The distinct values, sorted (`np.unique` imports `numpy.ma`, 6 ms a process)."""
-    ordered = np.sort(values, axis=None)
-    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))[: len(ordered)]]
-
-
 def shared_with_earlier(keys: np.ndarray, owners: np.ndarray) -> dict[int, dict[int, list[int]]]:
     """Which owners share keys with earlier ones: later owner → earlier owner →
     positions of the later owner's keys that the earlier one also has (in key order).

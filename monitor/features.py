@@ -33,6 +33,7 @@ import numpy as np
 from .fingerprint import (
     BITS,
     MASK,
+    distinct,
     fingerprint_of_hashes,
     shingle_hashes,
     splitmix,
@@ -189,8 +190,7 @@ def _fold(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if not marks.any():
         return codes, flags, bounds
     converted = False
-    owners = np.searchsorted(bounds, np.flatnonzero(marks), side="right") - 1  # ascending
-    for i in owners[np.concatenate(([True], owners[1:] != owners[:-1]))].tolist():
+    for i in distinct(np.searchsorted(bounds, np.flatnonzero(marks), side="right") - 1).tolist():
         own = marks[bounds[i] : bounds[i + 1]]
         if (own & TRADITIONAL).any() or any(name in folded[i] for name in TAIWAN_NAMES):
             folded[i] = to_simplified(folded[i]).lower()

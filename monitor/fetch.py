@@ -22,6 +22,7 @@ import httpx
 from .config import FeedConfig, FetchConfig
 from .errors import FetchError
 from .models import FetchResult
+from .urls import host_of
 
 ARCHIVE_SUFFIXES = (".txt", ".md")
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -80,7 +81,7 @@ class Fetcher:
         if path is not None:
             async with self._limit:
                 return await asyncio.to_thread(self._read_file, feed, path)
-        host = (urlsplit(url or feed.url).hostname or "").lower()
+        host = host_of(url or feed.url)
         per_host = self._hosts.setdefault(host, asyncio.Semaphore(self.config.per_host))
         async with self._limit, per_host:
             try:

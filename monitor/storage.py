@@ -32,8 +32,9 @@ from .dedup import (
     hamming,
     shingles_of,
 )
-from .dedupindex import DedupIndex, block_keys, distinct, lookup, pack, sentence_table
+from .dedupindex import DedupIndex, block_keys, lookup, pack, sentence_table
 from .errors import StorageError
+from .fingerprint import distinct
 from .instance import is_stale
 from .models import Article, StoredItem, Story
 

@@ -58,6 +58,16 @@ def rebuilt_url(url: str) -> str:
     return urlunsplit((scheme, host, path, urlencode(query), ""))
 
 
+# A plain http(s) URL's host, read without taking the URL apart (a tenth of adapting).
+_PLAIN_HOST = re.compile(r"https?://([A-Za-z0-9.-]+)(?:[/?#]|$)")
+
+
+def host_of(url: str) -> str:
+    """`url`'s host name, lower-cased ("" if it has none)."""
+    plain = _PLAIN_HOST.match(url)
+    return (plain.group(1) if plain else urlsplit(url).hostname or "").lower()
+
+
 def unwrap_image_proxy(url: str) -> str:
     """The real image behind an ``images.weserv.nl/?url=…`` style proxy."""
     try:

@@ -20,6 +20,7 @@ from monitor import storage as storage_module
 from monitor.dedup import Features, blocks
 from monitor.dedupindex import DedupIndex, SortedRuns, block_keys, lookup, pack
 from monitor.errors import StorageError
+from monitor.fingerprint import distinct
 from monitor.storage import SCHEMA_VERSION, Storage
 
 OTHER = "朝鲜中央通讯社报道说，朝鲜当天在东部海域附近试射了两枚短程弹道导弹。" * 3
@@ -112,7 +113,7 @@ def test_keys_shared_with_earlier_owners_are_all_found(owned: list[list[int]]) -
     assert {
         later: {earlier: sorted(at) for earlier, at in by.items()} for later, by in found.items()
     } == expected
-    assert dedupindex.distinct(keys).tolist() == sorted(set(keys.tolist()))
+    assert distinct(keys).tolist() == sorted(set(keys.tolist()))
 
 
 def test_two_indexes_answer_as_one_older_first() -> None:

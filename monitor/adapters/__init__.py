@@ -10,11 +10,10 @@ and add a golden test for it in ``tests/adapters/``.
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
-from urllib.parse import urlsplit
 
 from ..errors import ConfigError
+from ..urls import host_of
 from .base import SiteAdapter
 from .cri import AggregatorAdapter, CRIAdapter
 from .dw import DWAdapter
@@ -48,16 +47,6 @@ def adapter_named(name: str) -> Adapter:
 def adapter_for(url: str) -> Adapter:
     """The adapter whose hosts match `url`'s host or a parent domain of it."""
     return _adapter_for_host(host_of(url))
-
-
-# A plain http(s) URL's host, read without taking the URL apart (a tenth of adapting).
-_PLAIN_HOST = re.compile(r"https?://([A-Za-z0-9.-]+)(?:[/?#]|$)")
-
-
-def host_of(url: str) -> str:
-    """`url`'s host name, lower-cased ("" if it has none)."""
-    plain = _PLAIN_HOST.match(url)
-    return (plain.group(1) if plain else urlsplit(url).hostname or "").lower()
 
 
 @lru_cache(maxsize=4096)
