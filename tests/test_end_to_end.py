@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -208,6 +210,20 @@ def test_workers_start_with_the_run_when_new_feeds_must_be_parsed(
     assert len(started) == 1
     assert sorted(str(item["url"]) for item in first) == sorted(sample_urls())
     assert export(config, capsys) == first
+
+
+def test_a_run_in_its_own_process_stores_what_its_forked_workers_prepared(
+    tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # In its own interpreter the run has one thread when its workers start, so
+    # they are forked from it (tests/test_workers.py); here the whole run.
+    config = write_config(tmp_path, twice_the_samples(feed_server))
+    command = [sys.executable, "-m", "monitor", "run", "--no-digest", "--config", str(config)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "10 feeds · " in done.stderr and " 0 feeds failed" in done.stderr
+    assert "worker processes" not in done.stderr
+    assert sorted(str(item["url"]) for item in export(config, capsys)) == sorted(sample_urls())
 
 
 def test_workers_that_cannot_start_leave_the_parsing_to_the_run_itself(

@@ -1,0 +1,111 @@
+"""Worker processes: forked from a run with one thread, from the fork server otherwise.
+
+Each case runs in a fresh interpreter, so that the threads it has are the ones
+the case starts (pytest's own process may hold server threads).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from fixtures.make_samples import build
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="workers are forked on Linux")
+
+PREAMBLE = """
+import json, os, signal, sys, threading, time
+from datetime import UTC, datetime
+from monitor.pipeline import LazyPool, _prepare
+import asyncio
+
+FEED = open(sys.argv[1], "rb").read()
+JOB = ("rfi", FEED, (), None, None, datetime(2026, 11, 22, tzinfo=UTC), frozenset())
+
+def report(pool, **extra):
+    worker = pool.pool.submit(os.getppid).result() if pool.pool else None
+    prepared = asyncio.run(_prepare(pool, JOB))
+    print(json.dumps({
+        "forked_here": worker == os.getpid(),
+        "usable": pool.usable,
+        "guids": [item.guid for item in prepared.items],
+        **extra,
+    }))
+    pool.shutdown()
+"""
+
+
+def run(tmp_path: Path, body: str) -> dict[str, object]:
+    feed = tmp_path / "rfi.xml"
+    feed.write_text(build()["rfi.xml"], encoding="utf-8")
+    code = PREAMBLE + textwrap.dedent(body)
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(feed)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    result: dict[str, object] = json.loads(done.stdout.splitlines()[-1])
+    result["stderr"] = done.stderr
+    return result
+
+
+def expected_guids() -> list[str]:
+    from monitor.parse import parse_feed
+
+    return [item.guid for item in parse_feed(build()["rfi.xml"].encode(), "rfi").items]
+
+
+def test_a_process_with_one_thread_forks_its_workers(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        """
+        signal.signal(signal.SIGINT, lambda *_: None)  # as asyncio.run's handler
+        pool = LazyPool(2)
+        pool.start()
+        handler = pool.pool.submit(signal.getsignal, signal.SIGINT).result()
+        report(pool, default_handler=handler is signal.default_int_handler)
+        """,
+    )
+    assert result["forked_here"] is True
+    assert result["guids"] == expected_guids()
+    # A worker answers Ctrl-C as a fresh process does, not with the run's handler.
+    assert result["default_handler"] is True
+
+
+def test_a_process_with_other_threads_uses_the_fork_server(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        """
+        stop = threading.Event()
+        threading.Thread(target=stop.wait, daemon=True).start()
+        pool = LazyPool(2)
+        pool.start()
+        report(pool)
+        stop.set()
+        """,
+    )
+    assert result["forked_here"] is False
+    assert result["usable"] is True
+    assert result["guids"] == expected_guids()
+
+
+def test_workers_that_cannot_be_forked_leave_the_parsing_to_the_process(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        """
+        def refused():
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        os.fork = refused
+        pool = LazyPool(2)
+        pool.start()
+        report(pool)
+        """,
+    )
+    assert result["usable"] is False
+    assert "worker processes cannot start ([Errno 11] Resource temporarily unavailable)" in str(
+        result["stderr"]
+    )
+    assert result["guids"] == expected_guids()
