@@ -17,6 +17,7 @@ import re
 import time
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from feedparser.datetimes import _parse_date
 from feedparser.encodings import RE_XML_PI_ENCODING
@@ -42,6 +43,12 @@ _DECLARED = re.compile(rb"^\s*<\?xml[^>]*\bencoding\s*=\s*['\"]([^'\"]*)['\"]", 
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 _ENTITY_LIKE = re.compile("&([A-Za-z0-9_]+);")
 _C1 = re.compile("[\x80-\x9f]")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# The date as nearly every RSS feed writes it (RFC 2822, as `email.utils` does).
+_RSS_DATE = re.compile(
+    rf"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), )?(\d\d?) ({'|'.join(_MONTHS)}) (\d{{4}}) "
+    r"(\d\d):(\d\d):(\d\d) (?:([+-])(\d\d)(\d\d)|GMT|UT)"
+)
 
 
 @dataclass(frozen=True)
@@ -154,7 +161,7 @@ def _entry(item: etree._Element) -> Entry | None:
         link = _ENTITY_LIKE.sub(r"&\g<1>", _resolved(link).replace("&amp;", "&"))
     elif permalink:
         link = guid
-    dates = (_parse_date(values[tag]) for tag in ("pubDate", f"{DC}date") if tag in values)
+    dates = (_date(values[tag]) for tag in ("pubDate", f"{DC}date") if tag in values)
     return Entry(
         id=guid,
         link=link or "",
@@ -182,5 +189,26 @@ def _text(element: etree._Element) -> str:
     return text
 
 
+def _date(text: str) -> time.struct_time | None:
+    """feedparser's reading of a date (in UTC); its usual RSS form read here, at a
+    fifth of the cost of trying feedparser's readers in turn."""
+    found = _RSS_DATE.fullmatch(text)
+    if found:
+        day, month, year, hour, minute, second, sign, hours, minutes = found.groups()
+        with contextlib.suppress(ValueError, OverflowError):
+            stamp = datetime(
+                int(year), _MONTHS.index(month) + 1, int(day), int(hour), int(minute), int(second)
+            )
+            if sign:
+                offset = timedelta(hours=int(hours), minutes=int(minutes))
+                stamp = stamp + offset if sign == "-" else stamp - offset
+            return stamp.utctimetuple()
+    return _parse_date(text)  # type: ignore[no-any-return]
+
+
 def _resolved(uri: str) -> str:
+    """feedparser's joining with no base: it only drops extra slashes after "scheme://"."""
+    scheme = uri.find("://")
+    if scheme == -1 or uri[scheme + 3 : scheme + 4] != "/":
+        return uri
     return str(_urljoin("", uri))

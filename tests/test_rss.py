@@ -234,3 +234,65 @@ def test_markup_characters_escaped_by_a_library_are_read_fast_and_the_same() -> 
 @given(mutated())
 def test_mutated_samples_read_the_same_both_ways(content: bytes) -> None:
     same_both_ways(content)
+
+
+RSS_DATES = st.builds(
+    "{}{} {} {:04d} {:02d}:{:02d}:{:02d} {}".format,
+    st.sampled_from(["", "Mon, ", "Fri, ", "Sun, "]),
+    st.integers(0, 39),
+    st.sampled_from(["Jan", "Feb", "Jun", "Nov", "Dec", "Foo"]),
+    st.integers(0, 9999),
+    st.integers(0, 25),
+    st.integers(0, 61),
+    st.integers(0, 61),
+    st.one_of(
+        st.sampled_from(["GMT", "UT", "UTC", "EST", "Z", "+05:30"]),
+        st.builds(
+            "{}{:02d}{:02d}".format, st.sampled_from("+-"), st.integers(0, 99), st.integers(0, 99)
+        ),
+    ),
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.one_of(RSS_DATES, st.text(alphabet="0123456789 :+-,TZFriNovGMT", max_size=40)))
+def test_dates_are_read_as_feedparser_reads_them(text: str) -> None:
+    from feedparser.datetimes import _parse_date
+
+    from monitor.rss import _date
+
+    assert _date(text) == _parse_date(text)
+
+
+def test_the_usual_rss_date_is_read_without_feedparser(monkeypatch: pytest.MonkeyPatch) -> None:
+    from monitor import rss
+
+    monkeypatch.setattr(rss, "_parse_date", None)  # called, it would fail the test
+    assert rss._date("Fri, 20 Nov 2026 23:30:00 -0500")[:6] == (2026, 11, 21, 4, 30, 0)
+    assert rss._date("1 Jan 2027 00:00:00 +0800")[:6] == (2026, 12, 31, 16, 0, 0)
+
+
+LINKS = st.builds(
+    "{}{}{}{}".format,
+    st.sampled_from(["", "http", "https", "a+b-c.d", "1x", "h t"]),
+    st.sampled_from(["", ":", "://", ":/"]),
+    st.sampled_from(["", "/", "//", "///"]),
+    st.text(alphabet="htps:/ab.?#x 中", max_size=12),
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.one_of(LINKS, st.text(alphabet="htps:/ab+-.,?#x 中", max_size=24)))
+def test_links_are_resolved_as_feedparser_resolves_them(uri: str) -> None:
+    from feedparser.urls import _urljoin
+
+    from monitor.rss import _resolved
+
+    assert _resolved(uri) == _urljoin("", uri)
+
+
+def test_extra_slashes_after_the_scheme_are_dropped_as_feedparser_drops_them() -> None:
+    from monitor.rss import _resolved
+
+    assert _resolved("https:///news.example/1") == "https://news.example/1"
+    assert _resolved("https://news.example//1") == "https://news.example//1"
