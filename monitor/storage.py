@@ -922,7 +922,8 @@ class Storage:
         if not items:
             return []
         count = max((-item.story for item in items if item.story < 0), default=0)
-        created = self._insert_rows("stories", ("created_at",), [(_iso(now),)] * count)
+        fetched = _iso(now)
+        created = self._insert_rows("stories", ("created_at",), [(fetched,)] * count)
         story_ids = [item.story if item.story > 0 else created[-item.story - 1] for item in items]
         rows = [
             (
@@ -931,7 +932,7 @@ class Storage:
                 item.article.url,
                 item.article.title,
                 _iso(item.article.published),
-                _iso(now),
+                fetched,
                 _json_list(item.article.authors),
                 item.article.source,
                 item.article.original_source,
