@@ -115,3 +115,66 @@ def test_sanitised_links_say_not_to_follow_them_and_comments_go() -> None:
         markup.sanitize('<p>a<!-- note --><a href="https://x.example/1">l</a></p>')
         == '<p>a<a href="https://x.example/1" rel="noopener noreferrer nofollow">l</a></p>'
     )
+
+
+flat_blocks = st.lists(
+    st.tuples(
+        st.sampled_from(["p", "p", "h2", "li", "div", "td", "hr"]),
+        st.lists(
+            st.sampled_from(
+                [
+                    "文字内容，一句话。",
+                    "a\nb",
+                    " x ",
+                    "<b>粗</b>",
+                    "<!--c-->",
+                    "<br>",
+                    "2024-01-02",
+                    "责任编辑：张三",
+                    "猜你喜欢",
+                    "标题",
+                    "<span>s<i>i</i></span>",
+                    "\u3000",
+                    "<?pi?>",
+                ]
+            ),  # fmt: skip
+            max_size=4,
+        ),
+        st.sampled_from(["", "", " ", "\n", "tail", "<!--c-->"]),
+    ),
+    max_size=8,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.sampled_from(["", " ", "\n  ", "lead"]), flat_blocks)
+def test_the_lines_kept_by_cleaning_are_the_paragraphs_when_they_are_all_the_text(
+    lead: str, blocks: list[tuple[str, list[str], str]]
+) -> None:
+    html = lead + "".join(f"<{tag}>{''.join(inner)}</{tag}>{tail}" for tag, inner, tail in blocks)
+    root = markup.parse_fragment(html)
+    found = B.clean(root, "标题")
+    walked = markup.paragraphs(root)  # of what cleaning left
+    if found.lines is not None:
+        assert markup.kept_lines(found.lines) == walked
+
+
+def test_cleaning_keeps_lines_only_for_blocks_side_by_side_without_breaks() -> None:
+    def lines(html: str) -> list[str] | None:
+        return B.clean(markup.parse_fragment(html), "标题").lines
+
+    assert lines(" <p>标题</p><p>第一段。</p>\n<h2>小标题</h2><p>责任编辑：张三</p>") == [
+        "第一段。",
+        "小标题",
+    ]
+    assert lines("<p>第一段。</p><p>第二<b>段</b>。<!-- c --></p>") == ["第一段。", "第二段。"]
+    for walked in (
+        "<p>第一段\n第二段</p>",  # a line break inside a block splits it
+        "<p>第一段<br>第二段</p>",
+        "<p>第一段</p>夹在中间<p>第二段</p>",  # text between blocks is a line of its own
+        "开头<p>第一段</p>",
+        "<div><p>第一段</p></div><p>第二段</p>",  # not side by side
+        "<p>第一段</p><b>粗</b><p>第二段</p>",
+        "<p>第一段</p><!-- c --><p>第二段</p>",
+    ):
+        assert lines(walked) is None, walked

@@ -49,7 +49,10 @@ class SiteAdapter:
         markup.drop_chrome(root)
         found_images = markup.images(root)
         findings = boilerplate.clean(root, item.title)
-        lines = markup.paragraphs(root)
+        if findings.lines is None:
+            lines = markup.paragraphs(root)
+        else:
+            lines = markup.kept_lines(findings.lines)
         text = "\n".join(lines)
         original = (
             page.original_source or findings.original_source or boilerplate.original_from_text(text)

@@ -62,6 +62,9 @@ class Findings:
 
     authors: list[str] = field(default_factory=list)
     original_source: str | None = None
+    lines: list[str] | None = None
+    """The kept blocks' lines, when they are the whole text (`markup.is_flat`): its
+    paragraphs, bare dates and empty lines aside."""
 
 
 def clean(root: markup.Element, title: str = "") -> Findings:
@@ -69,9 +72,14 @@ def clean(root: markup.Element, title: str = "") -> Findings:
     found = Findings()
     title = " ".join(title.split())
     blocks = markup.leaf_blocks(root)
+    # Each kept line, while no line holds a line break (the paragraphs split there).
+    kept: list[str] | None = [] if markup.is_flat(root, blocks) else None
     seen_article = False
     for index, block in enumerate(blocks):
-        line = markup.text_of(block)
+        raw = markup.raw_text_of(block)
+        line = " ".join(raw.split())
+        if kept is not None and "\n" in raw:
+            kept = None
         maybe = MAYBE_FURNITURE.match(line) is not None or "备" in line
         if maybe and TAIL_HEADINGS.match(line):
             for rest in blocks[index:]:
@@ -103,6 +111,9 @@ def clean(root: markup.Element, title: str = "") -> Findings:
             seen_article = seen_article or len(line) > 20
         if drop:
             markup.remove(block)
+        elif kept is not None:
+            kept.append(line)
+    found.lines = kept
     return found
 
 

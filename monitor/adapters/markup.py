@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import nh3
 from lxml import etree
@@ -124,10 +125,26 @@ def is_caption(element: Element) -> bool:
 
 
 def text_of(element: Element) -> str:
+    return " ".join(raw_text_of(element).split())
+
+
+def raw_text_of(element: Element) -> str:
     # libxml2's text output: all descendant text, no comments (an XPath string()
     # gives the same, at three times the cost).
-    text = etree.tostring(element, method="text", encoding="unicode", with_tail=False)
-    return " ".join(text.split())
+    return etree.tostring(element, method="text", encoding="unicode", with_tail=False)
+
+
+def is_flat(root: Element, blocks: list[Element]) -> bool:
+    """Whether `root` is only its leaf `blocks`, side by side, with no <br> in them and
+    nothing but whitespace between them: then its paragraphs are the blocks' lines
+    (those with no line break inside), and need no walk of the tree."""
+    return (
+        len(blocks) == len(root)
+        and all(block.getparent() is root for block in blocks)
+        and (not root.text or root.text.isspace())
+        and next(root.iter("br"), None) is None
+        and all(not block.tail or block.tail.isspace() for block in blocks)
+    )
 
 
 def leaf_blocks(root: Element) -> list[Element]:
@@ -180,10 +197,12 @@ def paragraphs(root: Element) -> list[str]:
             pieces.append("\n")
 
     walk(root)
-    lines = "".join(pieces).split("\n")
-    return [
-        text for line in lines if (text := " ".join(line.split())) and not DATE_LINE.match(text)
-    ]
+    return kept_lines(" ".join(line.split()) for line in "".join(pieces).split("\n"))
+
+
+def kept_lines(lines: Iterable[str]) -> list[str]:
+    """The paragraphs among whitespace-normalised `lines`: not empty, not a bare date."""
+    return [line for line in lines if line and not DATE_LINE.match(line)]
 
 
 def images(root: Element) -> tuple[str, ...]:
