@@ -17,7 +17,6 @@ soon as it is asked for.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -30,10 +29,6 @@ T = TypeVar("T")
 # Calls sharing one transaction at most: a bound on how much one failed commit
 # sends back to be fetched again.
 MAX_BATCH = 16
-# How long the first call of a batch waits for others to join it (unless the
-# batch fills first). The commit of a feed's dedup index writes nearly every
-# page of it; a batch of 16 writes them about once for all 16.
-GATHER_SECONDS = 0.05
 
 
 class Batchable(Protocol):
@@ -47,12 +42,6 @@ class DatabaseThread:
         self._draining = False
         self._drainer: asyncio.Task[None] | None = None
         """Held so the running drain is not garbage-collected (the loop keeps only a weak one)."""
-        self._full: asyncio.Event | None = None
-        """Set when `MAX_BATCH` calls wait: the batch need not wait for more.
-
-        An event belongs to the loop that first waits on it, so each drain has
-        its own: one thread may serve one `asyncio.run` after another.
-        """
 
     async def __call__(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         loop = asyncio.get_running_loop()
@@ -70,20 +59,16 @@ class DatabaseThread:
         self._waiting.append((functools.partial(fn, *args, **kwargs), future))
         if not self._draining:
             self._draining = True
-            self._full = asyncio.Event()
-            self._drainer = asyncio.get_running_loop().create_task(self._drain(storage, self._full))
-        if len(self._waiting) >= MAX_BATCH and self._full is not None:
-            self._full.set()
+            self._drainer = asyncio.get_running_loop().create_task(self._drain(storage))
         return await future
 
-    async def _drain(self, storage: Batchable, full: asyncio.Event) -> None:
+    async def _drain(self, storage: Batchable) -> None:
+        """Run what waits, a batch at a time, until nothing does. A batch is what
+        arrived while the one before it ran: no call waits for others to join it
+        (the database would sit idle meanwhile, and the feeds behind it too)."""
         batch: list[tuple[Callable[[], Any], asyncio.Future[Any]]] = []
         try:
             while self._waiting:
-                if len(self._waiting) < MAX_BATCH:
-                    full.clear()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(full.wait(), GATHER_SECONDS)
                 batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
                 outcomes = await self(_run_batch, storage, [call for call, _ in batch])
                 for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
@@ -97,7 +82,6 @@ class DatabaseThread:
                 raise
         finally:
             self._draining = False
-            self._full = None
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
