@@ -67,6 +67,12 @@ def _table() -> np.ndarray:
     return table
 
 
+def warm_up() -> None:
+    """Build the character table now (~18 ms): a worker process does it while the
+    run's first feeds are still being fetched, rather than with the first one."""
+    _table()
+
+
 def _flags(codes: np.ndarray) -> np.ndarray:
     if not len(codes) or codes.max() < 0x10000:
         flags: np.ndarray = _table()[codes]

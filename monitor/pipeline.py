@@ -244,10 +244,14 @@ def _forked_pool(workers: int) -> ProcessPoolExecutor:
 
 def _in_worker() -> None:
     """A forked worker answers signals as a fresh process would, not with the run's
-    handlers (asyncio's Ctrl-C handler would act on a copy of the run's loop)."""
+    handlers (asyncio's Ctrl-C handler would act on a copy of the run's loop), and
+    gets ready for its first feed while the run fetches it."""
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    from .features import warm_up
+
+    warm_up()
 
 
 async def fetch_feed(

@@ -26,6 +26,10 @@ import asyncio
 FEED = open(sys.argv[1], "rb").read()
 JOB = ("rfi", FEED, (), None, None, datetime(2026, 11, 22, tzinfo=UTC), frozenset())
 
+def table_built():  # in a forked worker, this module is the run's own
+    from monitor import features
+    return features._table.cache_info().currsize
+
 def report(pool, **extra):
     worker = pool.pool.submit(os.getppid).result() if pool.pool else None
     prepared = asyncio.run(_prepare(pool, JOB))
@@ -66,13 +70,16 @@ def test_a_process_with_one_thread_forks_its_workers(tmp_path: Path) -> None:
         pool = LazyPool(2)
         pool.start()
         handler = pool.pool.submit(signal.getsignal, signal.SIGINT).result()
-        report(pool, default_handler=handler is signal.default_int_handler)
+        built = pool.pool.submit(table_built).result()
+        report(pool, default_handler=handler is signal.default_int_handler, built=built)
         """,
     )
     assert result["forked_here"] is True
     assert result["guids"] == expected_guids()
     # A worker answers Ctrl-C as a fresh process does, not with the run's handler.
     assert result["default_handler"] is True
+    # It built the features' character table before its first feed (the run has not).
+    assert result["built"] == 1
 
 
 def test_a_process_with_other_threads_uses_the_fork_server(tmp_path: Path) -> None:
