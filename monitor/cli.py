@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -53,6 +54,10 @@ EPILOG_PARSE = """examples:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # NumPy's vector operations here are small, and a run's worker processes use
+    # every core already: a BLAS thread pool would only compete with them, and
+    # its threads would keep a run from forking its workers (`pipeline.LazyPool`).
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     parser = _parser()
     args = parser.parse_args(argv)
     _setup_logging(debug=args.debug, json_lines=getattr(args, "log_format", "text") == "json")

@@ -15,9 +15,9 @@ import asyncio
 import gc
 import logging
 import multiprocessing
+import os
 import signal
 import sys
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
@@ -190,11 +190,13 @@ class LazyPool(Executor):
         if self.pool is not None or not self.usable:
             return
         try:
-            if sys.platform == "linux" and threading.active_count() == 1:
+            if _single_threaded():
                 self.pool = _forked_pool(self.workers)
+                log.debug("%d worker processes forked from this run", self.workers)
             else:
                 self.pool = self._new_pool()
                 forkserver.ensure_running()
+                log.debug("%d worker processes to come from the fork server", self.workers)
         except OSError as e:
             log.warning("worker processes cannot start (%s); parsing in one process", e)
             self.usable = False
@@ -214,6 +216,17 @@ class LazyPool(Executor):
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
+def _single_threaded() -> bool:
+    """Whether this process has no other thread, Python's or a library's (a BLAS
+    thread pool: `cli.main` asks NumPy's for none)."""
+    if sys.platform != "linux":
+        return False
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return False
 
 
 def _forked_pool(workers: int) -> ProcessPoolExecutor:

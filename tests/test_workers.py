@@ -19,6 +19,7 @@ pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="workers are for
 
 PREAMBLE = """
 import json, os, signal, sys, threading, time
+os.environ["OPENBLAS_NUM_THREADS"] = "1"  # as `monitor` sets it: no BLAS thread pool
 from datetime import UTC, datetime
 from monitor.pipeline import LazyPool, _prepare
 import asyncio
