@@ -300,10 +300,14 @@ async def fetch_feed(
             )
         prepared = None
         if not (result.not_modified or (result.content is None and not result.files)):
+            # The GUIDs of the last fetch: all of the feed's stored ones only before
+            # those were recorded (the rest are found stored when storing).
+            known = state.last_guids
+            if known is None:
+                known = tuple(await call(storage.guids, state.id))
             job = (
                 feed.name, result.content, result.files, result.content_type, feed.adapter,
-                clock(), frozenset(await call(storage.guids, state.id)), config.topics,
-                feed.topics,
+                clock(), frozenset(known), config.topics, feed.topics,
             )  # fmt: skip
             prepared = await _prepare(pool, job)
         stored = (config, storage, feed, state, result, report, clock(), prepared)
@@ -416,6 +420,7 @@ def store_feed(
             new_items=report.new,
             now=now,
             next_fetch_at=report.next_fetch_at,
+            guids=prepared.settled,
         )
 
 

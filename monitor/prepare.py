@@ -40,6 +40,9 @@ class PreparedFeed:
     """Items skipped because the feed had stored their GUID before."""
     problems: list[str]
     ttl_minutes: int | None
+    settled: tuple[str, ...] = ()
+    """The GUIDs of the items skipped as stored and of those in `items`: once these
+    are stored, the feed's next fetch need not parse any of them."""
 
 
 def prepare_feed(
@@ -63,12 +66,17 @@ def prepare_feed(
     items: list[PreparedItem] = []
     known = 0
     seen: set[str] = set()
+    settled: list[str] = []
     adapted: list[tuple[Item, Article]] = []
     for item in parsed.items:
-        if item.guid in known_guids or item.guid in seen:
+        if item.guid in seen:
             known += 1
             continue
         seen.add(item.guid)
+        if item.guid in known_guids:
+            known += 1
+            settled.append(item.guid)
+            continue
         try:
             adapted.append(
                 (item, (chosen or adapter_for(item.url)).adapt(item, feed_name, fetched))
@@ -100,7 +108,8 @@ def prepare_feed(
                 article, guid = _without_nul(article), _without_nul(guid)
             matched = match_topics(article.title, article.text, topics, feed_topics)
             items.append(PreparedItem(guid, article, found, matched))
-    return PreparedFeed(items, known, problems, parsed.ttl_minutes)
+            settled.append(guid)
+    return PreparedFeed(items, known, problems, parsed.ttl_minutes, tuple(settled))
 
 
 def _cannot_adapt(feed_name: str, item: Item, error: Exception) -> str:

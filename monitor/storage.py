@@ -189,6 +189,11 @@ MIGRATIONS: tuple[str, ...] = (
     DROP TABLE simhash_blocks;
     DELETE FROM meta WHERE key IN ('features_version', 'simhash_blocks');
     """,
+    # 8: the GUIDs of each feed's last fetch, which need no parsing when they come
+    # again: bounded by the feed's size, where all of its GUIDs grow with its age.
+    """
+    ALTER TABLE feeds ADD COLUMN last_guids TEXT;
+    """,
 )
 # Tables in the order their rows can be copied (references first), and the
 # columns of each, for `copy_from`; leases belong to running processes, not data.
@@ -197,6 +202,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "feeds": (
         "id", "name", "url", "etag", "last_modified", "last_fetched_at", "last_status",
         "last_error", "error_count", "last_new_at", "next_fetch_at", "gone", "moved_to",
+        "last_guids",
     ),
     "digests": (
         "id", "created_at", "status", "subject", "message_id", "story_count", "delivered_at",
@@ -245,6 +251,9 @@ class FeedState:
     next_fetch_at: datetime | None = None
     gone: bool = False
     moved_to: str | None = None
+    last_guids: tuple[str, ...] | None = None
+    """The GUIDs of the feed's items at its last fetch, all stored (or found stored
+    under their URL); None before a fetch recorded them."""
 
 
 def _iso(moment: datetime) -> str:
@@ -610,7 +619,7 @@ class Storage:
         with self._errors("read feed"):
             row = self._db.execute(
                 """SELECT id, url, etag, last_modified, error_count, next_fetch_at, gone,
-                       moved_to FROM feeds WHERE name = ?""",
+                       moved_to, last_guids FROM feeds WHERE name = ?""",
                 (name,),
             ).fetchone()
             if row is None:
@@ -636,6 +645,7 @@ class Storage:
                 datetime.fromisoformat(row["next_fetch_at"]) if row["next_fetch_at"] else None,
                 bool(row["gone"]),
                 row["moved_to"],
+                tuple(json.loads(row["last_guids"])) if row["last_guids"] is not None else None,
             )
 
     def record_move(self, feed_id: int, url: str) -> None:
@@ -653,16 +663,21 @@ class Storage:
         new_items: int,
         now: datetime,
         next_fetch_at: datetime | None = None,
+        guids: Sequence[str] | None = None,
     ) -> None:
+        """A successful fetch; `guids`, when it was read, are its items' GUIDs, every
+        one stored (or found stored) by now: the next fetch need not parse those."""
         self._db.execute(
             """UPDATE feeds SET last_fetched_at = ?, last_status = ?, last_error = NULL,
                    error_count = 0, etag = ?, last_modified = ?,
                    last_new_at = CASE WHEN ? > 0 THEN ? ELSE last_new_at END,
-                   next_fetch_at = ?, claimed_by = NULL, claimed_until = NULL
+                   next_fetch_at = ?, claimed_by = NULL, claimed_until = NULL,
+                   last_guids = COALESCE(?, last_guids)
                WHERE id = ?""",
             (
                 _iso(now), status, etag, last_modified, new_items, _iso(now),
-                _precise(next_fetch_at) if next_fetch_at else None, feed_id,
+                _precise(next_fetch_at) if next_fetch_at else None,
+                _json_list(tuple(guids)) if guids is not None else None, feed_id,
             ),
         )  # fmt: skip
 
@@ -744,6 +759,7 @@ class Storage:
     # dedup look-ups
 
     def guids(self, feed_id: int) -> list[str]:
+        """Every GUID the feed has stored (its `last_guids` are enough once recorded)."""
         return [
             row[0]
             for row in self._db.execute("SELECT guid FROM items WHERE feed_id = ?", (feed_id,))

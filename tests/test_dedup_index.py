@@ -199,6 +199,7 @@ def test_a_version_6_database_gets_one_index_row_per_item(tmp_path: Path) -> Non
                item_id INTEGER NOT NULL, simhash INTEGER NOT NULL,
                PRIMARY KEY (block, value, item_id)) WITHOUT ROWID;
            INSERT INTO meta (key, value) VALUES ('simhash_blocks', '4');
+           ALTER TABLE feeds DROP COLUMN last_guids;
            PRAGMA user_version = 6;"""
     )
     db.close()
