@@ -72,6 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"monitor: error: {e}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
+        print("monitor: interrupted; what was stored is kept", file=sys.stderr)
         return 130
 
 

@@ -16,7 +16,6 @@ import gc
 import logging
 import multiprocessing
 import os
-import signal
 import sys
 import time
 from collections.abc import Callable
@@ -149,7 +148,9 @@ async def _ingest(
     finally:
         db.close()
         if pool is not None:
-            pool.shutdown()
+            # Interrupted, feeds not yet sent to a worker never are: they are fetched
+            # again next time, as their fetch was not recorded.
+            pool.shutdown(cancel_futures=True)
     return RunReport(list(reports))
 
 
@@ -211,7 +212,9 @@ class LazyPool(Executor):
         # Imported once in the fork server, not again in every worker; the
         # workers run `prepare.prepare_feed` and need nothing else.
         context.set_forkserver_preload(["monitor.prepare"])
-        return ProcessPoolExecutor(self.workers, mp_context=context)
+        from .prepare import in_worker
+
+        return ProcessPoolExecutor(self.workers, mp_context=context, initializer=in_worker)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         if self.pool is not None:
@@ -236,13 +239,13 @@ def _forked_pool(workers: int) -> ProcessPoolExecutor:
     Only safe while this process has one thread: a lock held by another thread
     at the fork would stay locked in the workers for ever.
     """
-    from . import prepare  # noqa: F401  (inherited by the workers)
+    from .prepare import in_worker  # with all it imports, inherited by the workers
 
     # Frozen, the objects the workers inherit are left out of their collections,
     # which would otherwise write to (and so copy) every page holding one.
     gc.freeze()
     pool = ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context("fork"), initializer=_in_worker
+        workers, mp_context=multiprocessing.get_context("fork"), initializer=in_worker
     )
     try:
         # The first task forks every worker, before this process starts a thread.
@@ -253,18 +256,6 @@ def _forked_pool(workers: int) -> ProcessPoolExecutor:
     finally:
         gc.unfreeze()
     return pool
-
-
-def _in_worker() -> None:
-    """A forked worker answers signals as a fresh process would, not with the run's
-    handlers (asyncio's Ctrl-C handler would act on a copy of the run's loop), and
-    gets ready for its first feed while the run fetches it."""
-    signal.set_wakeup_fd(-1)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    from .features import warm_up
-
-    warm_up()
 
 
 async def fetch_feed(

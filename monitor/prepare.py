@@ -11,6 +11,7 @@ that work.
 
 from __future__ import annotations
 
+import signal
 from dataclasses import dataclass, fields, is_dataclass, replace
 from datetime import datetime
 from typing import TypeVar
@@ -19,7 +20,7 @@ from .adapters import adapter_for, adapter_named
 from .archive import parse_archive
 from .config import TopicConfig
 from .errors import ParseError
-from .features import Features
+from .features import Features, warm_up
 from .models import Article, Item
 from .parse import parse_feed
 from .topics import match_topics
@@ -110,6 +111,22 @@ def prepare_feed(
             items.append(PreparedItem(guid, article, found, matched))
             settled.append(guid)
     return PreparedFeed(items, known, problems, parsed.ttl_minutes, tuple(settled))
+
+
+def in_worker() -> None:
+    """Start a worker process: ready for its first feed before the feed arrives.
+
+    Ctrl-C reaches every process of the terminal's group; it is for the process
+    that started the workers to act on. It stops sending feeds and shuts them
+    down, each ending the feed in hand. A worker interrupted as well could die
+    while sending its result back, leaving the pool's pipe half written and the
+    run waiting for it at exit. A forked worker must also drop the handlers it
+    inherited: they would act on a copy of the run's event loop.
+    """
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    warm_up()
 
 
 def _cannot_adapt(feed_name: str, item: Item, error: Exception) -> str:

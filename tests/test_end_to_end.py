@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
+import sqlite3
 import subprocess
 import sys
+import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -229,6 +234,46 @@ def test_a_run_in_its_own_process_stores_what_its_forked_workers_prepared(
     assert " worker processes forked from this run" in done.stderr
     assert "cannot start" not in done.stderr
     assert sorted(str(item["url"]) for item in export(config, capsys)) == sorted(sample_urls())
+
+
+def test_ctrl_c_stops_a_run_and_its_workers_and_keeps_what_was_stored(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    feeds = twice_the_samples(feed_server)
+    for _, url in feeds[5:]:  # still being fetched when Ctrl-C comes
+        route = url.removeprefix(feed_server.base)
+        feed_server.routes[route] = replace(feed_server.routes[route], delay=5.0)  # type: ignore[type-var]
+    config = write_config(tmp_path, feeds)
+    command = [sys.executable, "-m", "monitor", "run", "--no-digest", "--config", str(config)]
+    run = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not _stored_feeds(tmp_path / "monitor.db"):
+        time.sleep(0.05)
+    os.killpg(run.pid, signal.SIGINT)  # what the terminal sends on Ctrl-C: to every process
+    _, err = run.communicate(timeout=15)
+    assert run.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "monitor: interrupted; what was stored is kept"
+    time.sleep(0.2)
+    left = subprocess.run(["pgrep", "-g", str(run.pid)], capture_output=True, text=True)
+    assert left.stdout.split() == []  # no worker left behind
+    with sqlite3.connect(tmp_path / "monitor.db") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        recorded = {row[0] for row in db.execute("SELECT id FROM feeds WHERE etag IS NOT NULL")}
+        stored = {row[0] for row in db.execute("SELECT DISTINCT feed_id FROM items")}
+    assert stored and stored <= recorded and len(recorded) < len(feeds)
+
+
+def _stored_feeds(path: Path) -> int:
+    """Feeds recorded as fetched so far (none before the database exists)."""
+    if not path.exists():
+        return 0
+    with contextlib.closing(sqlite3.connect(path, timeout=5)) as db:
+        try:
+            return int(
+                db.execute("SELECT COUNT(*) FROM feeds WHERE etag IS NOT NULL").fetchone()[0]
+            )
+        except sqlite3.OperationalError:  # the schema is not there yet
+            return 0
 
 
 def test_workers_that_cannot_start_leave_the_parsing_to_the_run_itself(

@@ -72,13 +72,13 @@ def test_a_process_with_one_thread_forks_its_workers(tmp_path: Path) -> None:
         pool.start()
         handler = pool.pool.submit(signal.getsignal, signal.SIGINT).result()
         built = pool.pool.submit(table_built).result()
-        report(pool, default_handler=handler is signal.default_int_handler, built=built)
+        report(pool, ignores_ctrl_c=handler == signal.SIG_IGN, built=built)
         """,
     )
     assert result["forked_here"] is True
     assert result["guids"] == expected_guids()
-    # A worker answers Ctrl-C as a fresh process does, not with the run's handler.
-    assert result["default_handler"] is True
+    # Ctrl-C is for the run to act on, not its workers (nor the run's handler).
+    assert result["ignores_ctrl_c"] is True
     # It built the features' character table before its first feed (the run has not).
     assert result["built"] == 1
 
@@ -91,11 +91,13 @@ def test_a_process_with_other_threads_uses_the_fork_server(tmp_path: Path) -> No
         threading.Thread(target=stop.wait, daemon=True).start()
         pool = LazyPool(2)
         pool.start()
-        report(pool)
+        handler = pool.pool.submit(signal.getsignal, signal.SIGINT).result()
+        report(pool, ignores_ctrl_c=handler == signal.SIG_IGN)
         stop.set()
         """,
     )
     assert result["forked_here"] is False
+    assert result["ignores_ctrl_c"] is True
     assert result["usable"] is True
     assert result["guids"] == expected_guids()
 
