@@ -134,11 +134,16 @@ async def _ingest(
     # in memory for the database.
     in_flight = asyncio.Semaphore(2 * config.fetch.concurrency)
     try:
+        # Read at once: nothing else changes them during a run (`monitor run` refuses
+        # to start while a daemon works on the database).
+        states = await db(storage.feed_states, [(feed.name, feed.url) for feed in feeds])
         async with Fetcher(config.fetch, config.base_dir) as fetcher:
 
             async def one(feed: FeedConfig) -> FeedReport:
                 async with in_flight:
-                    report = await fetch_feed(config, storage, fetcher, feed, clock, pool, db)
+                    report = await fetch_feed(
+                        config, storage, fetcher, feed, clock, pool, db, states[feed.name]
+                    )
                 if on_feed is not None:
                     on_feed(report)
                 return report
@@ -266,15 +271,18 @@ async def fetch_feed(
     clock: Clock = _utcnow,
     pool: LazyPool | None = None,
     db: DatabaseThread | None = None,
+    state: FeedState | None = None,
 ) -> FeedReport:
     """Fetch one feed and store what is new; record the outcome and the next fetch time.
 
     With `db`, every database call runs on that thread, never on the event loop.
+    `state` is the feed's stored state when the caller read it already.
     """
     call = db or _here
     started = time.monotonic()
     report = FeedReport(feed.name)
-    state = await call(storage.feed_state, feed.name, feed.url)
+    if state is None:
+        state = await call(storage.feed_state, feed.name, feed.url)
     if state.gone:
         report.status = "gone"
         report.error = f"feed {feed.name!r}: gone (HTTP 410); not fetched until its url changes"

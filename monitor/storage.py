@@ -611,6 +611,13 @@ class Storage:
             ).fetchone()
         return int(row[0])
 
+    def feed_states(self, feeds: Sequence[tuple[str, str]]) -> dict[str, FeedState]:
+        """`feed_state` of each (name, url), in one transaction: a run reads them all
+        before its first fetch, rather than each feed's waiting its turn on the
+        database while others are stored."""
+        with self.transaction():
+            return {name: self.feed_state(name, url) for name, url in feeds}
+
     def feed_state(self, name: str, url: str) -> FeedState:
         """The stored state of feed `name`, created on first sight.
 
@@ -628,7 +635,8 @@ class Storage:
                        ON CONFLICT (name) DO UPDATE SET url = excluded.url RETURNING id""",
                     (name, url),
                 )
-                return FeedState(int(cursor.fetchone()[0]), None, None)
+                # New, it has stored nothing: no GUID to look up.
+                return FeedState(int(cursor.fetchone()[0]), None, None, last_guids=())
             if row["url"] != url:
                 self._db.execute(
                     """UPDATE feeds SET url = ?, etag = NULL, last_modified = NULL,

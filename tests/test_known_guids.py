@@ -129,7 +129,7 @@ def test_the_last_guids_are_kept_until_a_fetch_reads_the_feed_again(backend: Bac
     now = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
     with backend.open() as storage:
         state = storage.feed_state("news", "https://news.example/feed.xml")
-        assert state.last_guids is None  # never fetched: every stored GUID counts
+        assert state.last_guids == ()  # new: it has stored nothing
         with storage.transaction():
             storage.record_fetch(
                 state.id, status=200, etag='"1"', last_modified=None, new_items=2, now=now,
@@ -149,3 +149,29 @@ def test_the_last_guids_are_kept_until_a_fetch_reads_the_feed_again(backend: Bac
         assert storage.feed_state("news", "https://news.example/feed.xml").last_guids == ()
         raw = storage._db.execute("SELECT last_guids FROM feeds").fetchone()[0]
         assert json.loads(raw) == []
+
+
+def test_a_feed_stored_before_its_guids_were_recorded_skips_every_stored_guid(
+    backend: Backend, tmp_path: Path, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = write_config(
+        tmp_path, [("news", feed_server.url("/feed.xml"))], storage=backend.storage
+    )
+    serve(feed_server, 1, "a", "b")
+    run(config)
+    with backend.open() as storage:  # as schema 7 left it
+        storage._db.execute("UPDATE feeds SET last_guids = NULL")
+        assert storage.feed_state("news", feed_server.url("/feed.xml")).last_guids is None
+    adapted: list[str] = []
+    adapt = SiteAdapter.adapt
+
+    def counting(self: SiteAdapter, item: object, *args: object) -> object:
+        adapted.append(getattr(item, "guid", ""))
+        return adapt(self, item, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SiteAdapter, "adapt", counting)
+    serve(feed_server, 2, "a", "b", "c")
+    run(config)
+    assert adapted == [guid("c")]
+    assert stored(backend) == [guid("a"), guid("b"), guid("c")]
+    assert last_guids(backend, feed_server) == [guid("a"), guid("b"), guid("c")]
