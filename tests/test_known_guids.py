@@ -60,21 +60,18 @@ def last_guids(backend: Backend, feed_server: FeedServer) -> list[str]:
         return sorted(state.last_guids or ())
 
 
-def guid(key: str) -> str:
-    return f"https://news.example/{key}.html"
-
-
-def test_a_changed_feed_parses_only_what_its_last_fetch_lacked(
-    backend: Backend, tmp_path: Path, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def first_run(backend: Backend, tmp_path: Path, feed_server: FeedServer) -> Path:
+    """A config for the feed, after a first run that stored "a" and "b"; its path."""
     config = write_config(
         tmp_path, [("news", feed_server.url("/feed.xml"))], storage=backend.storage
     )
     serve(feed_server, 1, "a", "b")
     run(config)
-    assert stored(backend) == [guid("a"), guid("b")]
-    assert last_guids(backend, feed_server) == [guid("a"), guid("b")]
+    return config
 
+
+def count_adapted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The GUIDs of the items adapted from now on, in order."""
     adapted: list[str] = []
     adapt = SiteAdapter.adapt
 
@@ -82,10 +79,25 @@ def test_a_changed_feed_parses_only_what_its_last_fetch_lacked(
         adapted.append(getattr(item, "guid", ""))
         return adapt(self, item, *args)  # type: ignore[arg-type]
 
+    monkeypatch.setattr(SiteAdapter, "adapt", counting)
+    return adapted
+
+
+def guid(key: str) -> str:
+    return f"https://news.example/{key}.html"
+
+
+def test_a_changed_feed_parses_only_what_its_last_fetch_lacked(
+    backend: Backend, tmp_path: Path, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = first_run(backend, tmp_path, feed_server)
+    assert stored(backend) == [guid("a"), guid("b")]
+    assert last_guids(backend, feed_server) == [guid("a"), guid("b")]
+
     def every_guid(self: Storage, feed_id: int) -> list[str]:
         raise AssertionError("every GUID the feed stored was read")
 
-    monkeypatch.setattr(SiteAdapter, "adapt", counting)
+    adapted = count_adapted(monkeypatch)
     monkeypatch.setattr(Storage, "guids", every_guid)
     serve(feed_server, 2, "b", "c")
     run(config)
@@ -154,22 +166,11 @@ def test_the_last_guids_are_kept_until_a_fetch_reads_the_feed_again(backend: Bac
 def test_a_feed_stored_before_its_guids_were_recorded_skips_every_stored_guid(
     backend: Backend, tmp_path: Path, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = write_config(
-        tmp_path, [("news", feed_server.url("/feed.xml"))], storage=backend.storage
-    )
-    serve(feed_server, 1, "a", "b")
-    run(config)
+    config = first_run(backend, tmp_path, feed_server)
     with backend.open() as storage:  # as schema 7 left it
         storage._db.execute("UPDATE feeds SET last_guids = NULL")
         assert storage.feed_state("news", feed_server.url("/feed.xml")).last_guids is None
-    adapted: list[str] = []
-    adapt = SiteAdapter.adapt
-
-    def counting(self: SiteAdapter, item: object, *args: object) -> object:
-        adapted.append(getattr(item, "guid", ""))
-        return adapt(self, item, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(SiteAdapter, "adapt", counting)
+    adapted = count_adapted(monkeypatch)
     serve(feed_server, 2, "a", "b", "c")
     run(config)
     assert adapted == [guid("c")]
