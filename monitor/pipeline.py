@@ -18,7 +18,7 @@ import multiprocessing
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
@@ -119,24 +119,23 @@ async def _ingest(
     config: Config, storage: Storage, clock: Clock, on_feed: Callable[[FeedReport], None] | None
 ) -> RunReport:
     feeds = config.active_feeds
+    # Read at once, before the database thread exists (so that the workers can be
+    # forked from a process with one thread, `LazyPool.start`), rather than each
+    # feed waiting its turn on the database while others are stored. Nothing else
+    # changes them during a run: `monitor run` refuses to start while a daemon
+    # works on the database.
+    states = storage.feed_states([(feed.name, feed.url) for feed in feeds])
     pool = LazyPool(config.fetch.workers) if len(feeds) >= POOL_MIN_FEEDS else None
-    if pool is not None:
-        # Counted here, before the database thread exists, so that the workers can
-        # be forked from a process with one thread (`LazyPool.start`).
-        validated = storage.validated_feeds([feed.name for feed in feeds])
-        if len(feeds) - validated >= POOL_MIN_FEEDS:
-            # Their bodies come for certain: the workers get ready during the
-            # first fetches.
-            pool.start()
+    unvalidated = sum(1 for state in states.values() if not state.validated)
+    if pool is not None and unvalidated >= POOL_MIN_FEEDS:
+        # Their bodies come for certain: the workers get ready during the first fetches.
+        pool.start()
     db = DatabaseThread()
     # Feeds between their fetch and the end of their storing. Fetching and parsing
     # outrun storing; without a bound, every parsed feed of a big run would wait
     # in memory for the database.
     in_flight = asyncio.Semaphore(2 * config.fetch.concurrency)
     try:
-        # Read at once: nothing else changes them during a run (`monitor run` refuses
-        # to start while a daemon works on the database).
-        states = await db(storage.feed_states, [(feed.name, feed.url) for feed in feeds])
         async with Fetcher(config.fetch, config.base_dir) as fetcher:
 
             async def one(feed: FeedConfig) -> FeedReport:
@@ -301,9 +300,9 @@ async def fetch_feed(
         if not (result.not_modified or (result.content is None and not result.files)):
             # The GUIDs of the last fetch: all of the feed's stored ones only before
             # those were recorded (the rest are found stored when storing).
-            known = state.last_guids
+            known: Sequence[str] | None = state.last_guids
             if known is None:
-                known = tuple(await call(storage.guids, state.id))
+                known = await call(storage.guids, state.id)
             job = (
                 feed.name, result.content, result.files, result.content_type, feed.adapter,
                 clock(), frozenset(known), config.topics, feed.topics,

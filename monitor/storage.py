@@ -255,6 +255,11 @@ class FeedState:
     """The GUIDs of the feed's items at its last fetch, all stored (or found stored
     under their URL); None before a fetch recorded them."""
 
+    @property
+    def validated(self) -> bool:
+        """Whether the feed has an ETag or Last-Modified: only then can it answer 304."""
+        return self.etag is not None or self.last_modified is not None
+
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
@@ -597,24 +602,8 @@ class Storage:
                 [(holder,) for holder in holders],
             )
 
-    def validated_feeds(self, names: Sequence[str]) -> int:
-        """How many of these feeds have a stored ETag or Last-Modified: only those
-        can answer 304."""
-        if not names:
-            return 0
-        member, value = self._db.member("name", names)
-        with self._errors("read feeds"):
-            row = self._db.execute(
-                f"""SELECT COUNT(*) FROM feeds WHERE {member}
-                    AND (etag IS NOT NULL OR last_modified IS NOT NULL)""",
-                (value,),
-            ).fetchone()
-        return int(row[0])
-
     def feed_states(self, feeds: Sequence[tuple[str, str]]) -> dict[str, FeedState]:
-        """`feed_state` of each (name, url), in one transaction: a run reads them all
-        before its first fetch, rather than each feed's waiting its turn on the
-        database while others are stored."""
+        """`feed_state` of each (name, url), in one transaction."""
         with self.transaction():
             return {name: self.feed_state(name, url) for name, url in feeds}
 
@@ -685,7 +674,7 @@ class Storage:
             (
                 _iso(now), status, etag, last_modified, new_items, _iso(now),
                 _precise(next_fetch_at) if next_fetch_at else None,
-                _json_list(tuple(guids)) if guids is not None else None, feed_id,
+                _json_list(guids) if guids is not None else None, feed_id,
             ),
         )  # fmt: skip
 
@@ -1261,7 +1250,7 @@ def candidate_of(row: Any, confirm: bool) -> Candidate:
 _JSON = json.JSONEncoder(ensure_ascii=False)
 
 
-def _json_list(values: tuple[str, ...]) -> str:
+def _json_list(values: Sequence[str]) -> str:
     return _JSON.encode(list(values)) if values else "[]"
 
 

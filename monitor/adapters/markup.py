@@ -111,7 +111,7 @@ def drop_chrome(root: Element) -> None:
                     or any(str(name).startswith("data-selfpromo") for name in names)
                 )
             )
-        ) and element.getparent() is not None:
+        ):
             remove(element)
 
 
