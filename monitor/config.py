@@ -646,9 +646,13 @@ def _url_problem(url: str) -> str | None:
         return "not a URL: contains control characters"
     if "://" not in url and not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", url):
         return None
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError as e:  # "Invalid IPv6 URL"
+        return f"not a URL: {e}"
     if parts.scheme in ("http", "https"):
-        if not parts.hostname:
+        if not hostname:
             return "not a URL: no host"
         return None
     if parts.scheme == "file":

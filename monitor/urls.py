@@ -63,9 +63,15 @@ _PLAIN_HOST = re.compile(r"https?://([A-Za-z0-9.-]+)(?:[/?#]|$)")
 
 
 def host_of(url: str) -> str:
-    """`url`'s host name, lower-cased ("" if it has none)."""
+    """`url`'s host name, lower-cased ("" if it has none, or the URL cannot be read:
+    a damaged item link such as ``http://[x/…`` then gets the generic adapter)."""
     plain = _PLAIN_HOST.match(url)
-    return (plain.group(1) if plain else urlsplit(url).hostname or "").lower()
+    if plain:
+        return plain.group(1).lower()
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:  # "Invalid IPv6 URL"
+        return ""
 
 
 def unwrap_image_proxy(url: str) -> str:

@@ -71,6 +71,15 @@ def test_bad_feed_url_names_file_line_and_key(tmp_path: Path) -> None:
     )
 
 
+def test_a_feed_url_urlsplit_refuses_is_a_one_line_error(tmp_path: Path) -> None:
+    text = BASE + '\n[[feeds]]\nname = "three"\nurl = "http://[x/feed"\n'
+    line = text.splitlines().index('url = "http://[x/feed"') + 1
+    assert (
+        error_of(tmp_path, text)
+        == f"{tmp_path / 'config.toml'}:{line}: feeds[2].url: not a URL: Invalid IPv6 URL"
+    )
+
+
 def test_unsupported_scheme(tmp_path: Path) -> None:
     message = error_of(tmp_path, BASE.replace("https://example.org/one.xml", "ftp://x/y"))
     assert "feeds[0].url: unsupported URL scheme 'ftp'" in message
