@@ -22,6 +22,7 @@ import httpx
 from .config import FeedConfig, FetchConfig
 from .errors import FetchError
 from .models import FetchResult
+from .transport import transport
 from .urls import host_of
 
 ARCHIVE_SUFFIXES = (".txt", ".md")
@@ -57,12 +58,7 @@ class Fetcher:
         self.base_dir = base_dir
         self._limit = asyncio.Semaphore(config.concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}
-        self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(config.timeout),
-            follow_redirects=False,
-            headers={"User-Agent": config.user_agent},
-            limits=httpx.Limits(max_connections=config.concurrency),
-        )
+        self._client = self._new_client(verify=True)
         self._insecure: httpx.AsyncClient | None = None
 
     async def __aenter__(self) -> Fetcher:
@@ -222,13 +218,17 @@ class Fetcher:
     def _unverified(self) -> httpx.AsyncClient:
         """A client that does not check certificates, for feeds that opt out."""
         if self._insecure is None:
-            self._insecure = httpx.AsyncClient(
-                timeout=httpx.Timeout(self.config.timeout),
-                follow_redirects=False,
-                headers={"User-Agent": self.config.user_agent},
-                verify=False,
-            )
+            self._insecure = self._new_client(verify=False)
         return self._insecure
+
+    def _new_client(self, verify: bool) -> httpx.AsyncClient:
+        limits = httpx.Limits(max_connections=self.config.concurrency)
+        return httpx.AsyncClient(
+            timeout=httpx.Timeout(self.config.timeout),
+            follow_redirects=False,
+            headers={"User-Agent": self.config.user_agent},
+            transport=transport(limits, verify),
+        )
 
 
 class _Body:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 from pathlib import Path
 
+import httpx
 import pytest
 from conftest import FeedServer, Response
 
@@ -13,6 +15,7 @@ from monitor.config import FeedConfig, FetchConfig
 from monitor.errors import FetchError
 from monitor.fetch import Fetcher, Validators
 from monitor.models import FetchResult
+from monitor.transport import SocketBackend, transport
 
 RSS = b"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title></channel></rss>"
 
@@ -104,3 +107,51 @@ def test_folder_of_archived_items(tmp_path: Path) -> None:
     (tmp_path / "notes.json").write_text("{}")
     result = fetch(str(tmp_path))
     assert [name for name, _ in result.files] == ["a.md", "b.txt"]
+
+
+def test_connection_the_server_closed_while_idle_is_not_reused() -> None:
+    """A server may drop a kept-alive connection between requests without saying so
+    (its idle timeout); the next fetch must notice and connect again."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    accepted: list[int] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(1)
+            with conn:
+                request = b""
+                while b"\r\n\r\n" not in request:
+                    request += conn.recv(4096)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(RSS), RSS))
+            # Closed with no "Connection: close": the client still holds it as idle.
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+
+    async def go() -> list[FetchResult]:
+        async with Fetcher(FetchConfig(), Path(".")) as fetcher:
+            results = []
+            for name in ("one", "two", "three"):
+                feed = FeedConfig(name=name, url=f"http://127.0.0.1:{port}/{name}.xml")
+                results.append(await fetcher.fetch(feed, Validators()))
+                await asyncio.sleep(0.1)  # the close reaches the client's socket
+            return results
+
+    try:
+        results = asyncio.run(go())
+    finally:
+        listener.close()
+    assert [result.content for result in results] == [RSS] * 3
+    assert len(accepted) == 3
+
+
+def test_the_transport_checks_idle_connections_itself() -> None:
+    """The cheap check is in place (it falls back silently if httpx builds its pool
+    otherwise, so this is what tells)."""
+    made = transport(httpx.Limits(max_connections=4), verify=True)
+    assert isinstance(made._pool._network_backend, SocketBackend)  # type: ignore[attr-defined]
