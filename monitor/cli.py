@@ -7,13 +7,14 @@ commands, so ``monitor --help`` stays fast.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import __version__
 from .errors import MonitorError
@@ -51,6 +52,22 @@ EPILOG_MIGRATE = """examples:
 EPILOG_PARSE = """examples:
   monitor parse https://rss.dw.com/rdf/rss-chi-all      # every item of a feed
   monitor parse saved-item.txt --adapter dw --json      # one archived item"""
+
+
+def run() -> NoReturn:
+    """The `monitor` command: `main`, then out of the process at once.
+
+    Python's own exit would collect and free every object the command made
+    (after a run: the dedup index, thousands of items), 40–60 ms of a run's
+    two seconds. By then `main` has closed the database and stopped the
+    workers; only the output remains to be flushed. (mypy ends the same way.)
+    """
+    code = main()
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError):  # a closed pipe: whoever read it is gone
+            stream.flush()
+    os._exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
