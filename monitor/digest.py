@@ -15,7 +15,7 @@ from datetime import datetime
 
 from .config import Config, DigestConfig
 from .models import Digest, DigestEntry, DigestSection, Story
-from .related import lead_bigrams, related
+from .related import RelatedHeads, lead_bigrams
 from .summary import summarize
 from .topics import best_topic, topic_scores
 
@@ -24,7 +24,6 @@ from .topics import best_topic, topic_scores
 class _Group:
     head: Story
     home: str | None
-    bigrams: frozenset[str]
     members: list[Story] = field(default_factory=list)
 
     @property
@@ -54,15 +53,16 @@ def build_digest(
     scored.sort(key=lambda pair: (-_outlets(pair[0]), -pair[0].canonical.published.timestamp()))
 
     groups: list[_Group] = []
+    heads = RelatedHeads()
     for story, home in scored:
-        bigrams = lead_bigrams(story.canonical.title, story.canonical.text)
-        for group in groups:
-            head = group.head.canonical
-            if related(head.published, group.bigrams, story.canonical.published, bigrams):
-                group.members.append(story)
-                break
+        canonical = story.canonical
+        bigrams = lead_bigrams(canonical.title, canonical.text)
+        found = heads.find(canonical.published, bigrams)
+        if found is None:
+            heads.add(canonical.published, bigrams)
+            groups.append(_Group(story, home))
         else:
-            groups.append(_Group(story, home, bigrams))
+            groups[found].members.append(story)
     groups.sort(key=lambda g: (-g.outlets, -g.head.canonical.published.timestamp()))
     groups = groups[: digest.max_stories]
 

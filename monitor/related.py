@@ -20,7 +20,9 @@ unrelated pairs), while headlines and leads name the event.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
+from itertools import chain
 
 from .summary import sentences
 from .textnorm import normalize
@@ -28,6 +30,8 @@ from .textnorm import normalize
 MAX_HOURS_APART = 72
 MIN_SHARED = 8
 MIN_OVERLAP = 0.15
+# Heads having a bigram beyond which its list is too long to count (`RelatedHeads`).
+COMMON = 32
 
 
 def lead_bigrams(title: str, text: str) -> frozenset[str]:
@@ -46,3 +50,41 @@ def related(
     smaller = min(len(a_bigrams), len(b_bigrams))
     shared = len(a_bigrams & b_bigrams)
     return smaller > 0 and shared >= MIN_SHARED and shared / smaller >= MIN_OVERLAP
+
+
+class RelatedHeads:
+    """The heads of a digest's groups of related coverage, in the order made: a
+    story joins the first head it is related to.
+
+    Compared with every head in turn, a digest of 9,000 stories (a first run
+    over 200 busy feeds) took 40 million comparisons and a minute. Here the
+    bigrams a story shares with each head are counted from lists of the heads
+    having each bigram, and only heads sharing `MIN_SHARED` are compared. The
+    longest lists (bigrams most heads have, such as 美国) are most of that
+    counting: up to `MIN_SHARED` - 1 of them are left out, and a head must then
+    share one bigram fewer with the rest for each.
+    """
+
+    def __init__(self) -> None:
+        self._heads: list[tuple[datetime, frozenset[str]]] = []
+        self._having: dict[str, list[int]] = {}
+        """Bigram → the heads that have it, in order."""
+
+    def find(self, published: datetime, bigrams: frozenset[str]) -> int | None:
+        """The position of the first head related to this story, or None."""
+        postings = sorted((self._having.get(bigram, []) for bigram in bigrams), key=len)
+        common = 0
+        while common < min(MIN_SHARED - 1, len(postings)) and len(postings[-1 - common]) > COMMON:
+            common += 1
+        shared = Counter(chain.from_iterable(postings[: len(postings) - common]))
+        for index in sorted(i for i, count in shared.items() if count >= MIN_SHARED - common):
+            head_published, head_bigrams = self._heads[index]
+            if related(head_published, head_bigrams, published, bigrams):
+                return index
+        return None
+
+    def add(self, published: datetime, bigrams: frozenset[str]) -> None:
+        """A new head, after those added before."""
+        for bigram in bigrams:
+            self._having.setdefault(bigram, []).append(len(self._heads))
+        self._heads.append((published, bigrams))

@@ -3,8 +3,9 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import random
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from monitor.config import Config, TopicConfig, load_config
 from monitor.digest import build_digest
 from monitor.errors import ConfigError
 from monitor.models import Digest, StoredItem, Story
+from monitor.related import RelatedHeads, lead_bigrams, related
 from monitor.render import compose, render_html, render_text
 from monitor.summary import ELLIPSIS, sentences, summarize
 from monitor.topics import Score, best_topic, topic_scores
@@ -234,3 +236,42 @@ def test_a_broken_template_is_a_config_error(tmp_path: Path) -> None:
     custom = replace(cfg.digest, templates=tmp_path)
     with pytest.raises(ConfigError, match=r"digest\.txt\.j2:1: digest template error"):
         render_text(cfg, custom, build([hostile()], cfg))
+
+
+def test_related_heads_group_as_comparing_every_head_in_turn_does() -> None:
+    """`RelatedHeads` skips heads that cannot be related; it must never skip one
+    that is, nor change which head a story joins (the first, in order)."""
+    generator = random.Random(7)
+    texts = list(seed_texts().values())
+    pieces = [s for text in texts for s in sentences(text)]
+    leads = []
+    for _ in range(600):
+        # Leads made of seed sentences: many share a few bigrams, some enough.
+        lead = "".join(generator.sample(pieces, generator.randint(1, 2)))
+        start = generator.randint(0, max(0, len(lead) - 40))
+        leads.append(lead[start : start + generator.randint(8, 60)])
+    base = datetime(2026, 11, 1, tzinfo=UTC)
+    stories = [
+        (base + timedelta(hours=generator.randint(0, 24 * 10)), lead_bigrams(lead, ""))
+        for lead in leads
+    ]
+
+    heads = RelatedHeads()
+    found = []
+    for published, bigrams in stories:
+        position = heads.find(published, bigrams)
+        if position is None:
+            heads.add(published, bigrams)
+        found.append(position)
+
+    expected: list[int | None] = []
+    seen: list[tuple[datetime, frozenset[str]]] = []
+    for published, bigrams in stories:
+        match = next(
+            (n for n, (p, b) in enumerate(seen) if related(p, b, published, bigrams)), None
+        )
+        if match is None:
+            seen.append((published, bigrams))
+        expected.append(match)
+    assert found == expected
+    assert 30 < sum(1 for position in found if position is not None) < 570
