@@ -26,6 +26,9 @@ from urllib.parse import urlsplit, urlunsplit
 from .errors import ConfigError, StorageError
 
 POSTGRES_SCHEMES = ("postgresql", "postgres")
+# SQLite: the page size of a new database, and how much log is copied into it at a time.
+PAGE_SIZE = 16384
+CHECKPOINT_BYTES = 16 << 20
 
 
 class Cursor(Protocol):
@@ -159,12 +162,17 @@ class SQLiteDatabase(Database):
             raise StorageError(f"database {path}: cannot open: {e}") from e
         self._db.row_factory = sqlite3.Row
         try:
+            # An item row (its text and sanitised markup: ~5 kB of Chinese) outgrows
+            # a 4 kB page; with 16 kB pages storing a feed took 10% less (3.6 →
+            # 3.3 ms). Only a new database takes it; an older one keeps its own.
+            self._db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = NORMAL")
             # The log is copied into the database every 16 MB. Left to grow to 64 MB,
             # a first run's whole log was copied when the database closed: 0.15 s
             # at the end of a 3 s run, with nothing else left to do meanwhile.
-            self._db.execute("PRAGMA wal_autocheckpoint = 4096")
+            page_size = int(self._db.execute("PRAGMA page_size").fetchone()[0])
+            self._db.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_BYTES // page_size}")
             # The dedup index is written at random places; with SQLite's default
             # 2 MB page cache a feed's writes spill to the log before they are done.
             self._db.execute("PRAGMA cache_size = -32768")

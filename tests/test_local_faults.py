@@ -95,15 +95,23 @@ def test_a_read_only_database(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 def test_a_full_disk_keeps_the_database_consistent(
     tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    samples = build()
-    feed_server.routes["/rfi"] = Response(samples["rfi.xml"].encode())
+    # Two long articles: the database must grow to hold them, whatever room its
+    # pages have left.
+    paragraph = "据韩国媒体报道，韩国国防部着手恢复《韩日军事情报保护协定》正常化所需程序。"
+    items = "".join(
+        f"<item><title>第{n}篇</title><link>https://example.org/{n}</link>"
+        f"<description><![CDATA[{f'<p>{paragraph}{n}</p>' * 400}]]></description></item>"
+        for n in (1, 2)
+    )
+    rss = f'<rss version="2.0"><channel><title>rfi</title>{items}</channel></rss>'
+    feed_server.routes["/rfi"] = Response(rss.encode())
     config = write_config(tmp_path, [("rfi", feed_server.url("/rfi"))])
     from monitor.pipeline import ingest
 
     loaded = load_config(config)
     with Storage.open(loaded) as storage:
         pages = storage._db.execute("PRAGMA page_count").fetchone()[0]
-        storage._db.execute(f"PRAGMA max_page_count = {pages + 2}")  # the disk is full now
+        storage._db.execute(f"PRAGMA max_page_count = {pages}")  # the disk is full now
         report = ingest(loaded, storage)
         (feed,) = report.feeds
         assert feed.error is not None and "database or disk is full" in feed.error

@@ -68,6 +68,24 @@ def test_schema_is_versioned(tmp_path: Path) -> None:
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+def test_a_new_database_has_16_kb_pages_and_an_older_one_keeps_its_own(tmp_path: Path) -> None:
+    with Storage(tmp_path / "new.db") as storage:
+        add(storage, storage.feed_state("f", "u").id, article("https://example.org/1"))
+        assert storage._db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1024
+    with sqlite3.connect(tmp_path / "new.db") as db:
+        assert db.execute("PRAGMA page_size").fetchone()[0] == 16384
+    with sqlite3.connect(tmp_path / "old.db") as db:
+        db.execute("PRAGMA page_size = 4096")
+        db.execute("CREATE TABLE made_before (x)")
+    with Storage(tmp_path / "old.db") as storage:
+        item_id, _ = add(storage, storage.feed_state("f", "u").id, article("https://example.org/1"))
+        # 16 MB of log between checkpoints, whatever the page size.
+        assert storage._db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 4096
+    with sqlite3.connect(tmp_path / "old.db") as db:
+        assert db.execute("PRAGMA page_size").fetchone()[0] == 4096
+        assert db.execute("SELECT id FROM items").fetchall() == [(item_id,)]
+
+
 def test_newer_schema_is_refused_and_left_alone(tmp_path: Path) -> None:
     path = tmp_path / "m.db"
     db = sqlite3.connect(path)
