@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import ssl
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from conftest import (
     authenticator,
     running_smtp,
     smtp_table,
+    socket_server,
     text_part,
     write_config,
 )
@@ -73,33 +73,22 @@ def test_failed_delivery_loses_nothing_and_is_retried(
 @pytest.fixture
 def dropping_server() -> Iterator[int]:
     """Greets, answers EHLO and MAIL, then drops the connection."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-    port = listener.getsockname()[1]
 
-    def serve() -> None:
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            with conn:
-                conn.sendall(b"220 flaky ESMTP\r\n")
-                reader = conn.makefile("rb")
-                for line in reader:
-                    if line.upper().startswith(b"EHLO"):
-                        conn.sendall(b"250 flaky\r\n")
-                    elif line.upper().startswith(b"MAIL"):
-                        conn.sendall(b"250 ok\r\n")
-                    else:
-                        break
-                conn.shutdown(socket.SHUT_RDWR)
-                reader.close()
+    def handle(conn: socket.socket) -> None:
+        conn.sendall(b"220 flaky ESMTP\r\n")
+        reader = conn.makefile("rb")
+        for line in reader:
+            if line.upper().startswith(b"EHLO"):
+                conn.sendall(b"250 flaky\r\n")
+            elif line.upper().startswith(b"MAIL"):
+                conn.sendall(b"250 ok\r\n")
+            else:
+                break
+        conn.shutdown(socket.SHUT_RDWR)
+        reader.close()
 
-    threading.Thread(target=serve, daemon=True).start()
-    yield port
-    listener.close()
+    with socket_server(handle) as port:
+        yield port
 
 
 def test_connection_dropped_midway_keeps_stories_pending(

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import threading
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import FeedServer, Response
+from conftest import FeedServer, Response, socket_server
 
 from monitor.config import FeedConfig, FetchConfig
 from monitor.errors import FetchError
@@ -112,28 +111,17 @@ def test_folder_of_archived_items(tmp_path: Path) -> None:
 def test_connection_the_server_closed_while_idle_is_not_reused() -> None:
     """A server may drop a kept-alive connection between requests without saying so
     (its idle timeout); the next fetch must notice and connect again."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
     accepted: list[int] = []
 
-    def serve() -> None:
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            accepted.append(1)
-            with conn:
-                request = b""
-                while b"\r\n\r\n" not in request:
-                    request += conn.recv(4096)
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(RSS), RSS))
-            # Closed with no "Connection: close": the client still holds it as idle.
+    def handle(conn: socket.socket) -> None:
+        accepted.append(1)
+        request = b""
+        while b"\r\n\r\n" not in request:
+            request += conn.recv(4096)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(RSS), RSS))
+        # Closed with no "Connection: close": the client still holds it as idle.
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-
-    async def go() -> list[FetchResult]:
+    async def go(port: int) -> list[FetchResult]:
         async with Fetcher(FetchConfig(), Path(".")) as fetcher:
             results = []
             for name in ("one", "two", "three"):
@@ -142,10 +130,8 @@ def test_connection_the_server_closed_while_idle_is_not_reused() -> None:
                 await asyncio.sleep(0.1)  # the close reaches the client's socket
             return results
 
-    try:
-        results = asyncio.run(go())
-    finally:
-        listener.close()
+    with socket_server(handle) as port:
+        results = asyncio.run(go(port))
     assert [result.content for result in results] == [RSS] * 3
     assert len(accepted) == 3
 
