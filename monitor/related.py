@@ -31,7 +31,7 @@ MAX_HOURS_APART = 72
 MIN_SHARED = 8
 MIN_OVERLAP = 0.15
 # Heads having a bigram beyond which its list is too long to count (`RelatedHeads`).
-COMMON = 32
+COMMON = 128
 
 
 def lead_bigrams(title: str, text: str) -> frozenset[str]:

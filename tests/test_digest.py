@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from dedup_corpus import seed_texts
 
+from monitor import related as related_module
 from monitor.config import Config, TopicConfig, load_config
 from monitor.digest import build_digest
 from monitor.errors import ConfigError
@@ -238,9 +239,14 @@ def test_a_broken_template_is_a_config_error(tmp_path: Path) -> None:
         render_text(cfg, custom, build([hostile()], cfg))
 
 
-def test_related_heads_group_as_comparing_every_head_in_turn_does() -> None:
+@pytest.mark.parametrize("common", [4, related_module.COMMON])
+def test_related_heads_group_as_comparing_every_head_in_turn_does(
+    common: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`RelatedHeads` skips heads that cannot be related; it must never skip one
-    that is, nor change which head a story joins (the first, in order)."""
+    that is, nor change which head a story joins (the first, in order). With a
+    low `COMMON`, most stories leave their commonest bigrams out of the count."""
+    monkeypatch.setattr(related_module, "COMMON", common)
     generator = random.Random(7)
     texts = list(seed_texts().values())
     pieces = [s for text in texts for s in sentences(text)]
