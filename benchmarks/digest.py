@@ -6,7 +6,8 @@ For each size, stores the generated feeds of `ingest.py` (a first `monitor
 run --no-digest` from a loopback server), then times building and rendering
 the digest of everything stored, in its own process as a user runs it: the
 stories read, their topics, grouping related coverage, summaries, the HTML and
-text. Prints the stories pending and the seconds the preview took.
+text. Prints the stories pending, the seconds the preview took and its peak
+memory (RSS).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def main() -> None:
     parser.add_argument("--feeds", default="20,60,200", help="comma-separated feed counts")
     parser.add_argument("--items", type=int, default=50)
     args = parser.parse_args()
-    print("feeds   stories  preview s")
+    print("feeds   stories  preview s  peak MB")
     for count in [int(n) for n in args.feeds.split(",")]:
         feeds = make_feeds(count, args.items)
         server, base = serve(feeds)
@@ -44,12 +45,24 @@ def main() -> None:
                 subprocess.run(run, cwd=folder, check=True, capture_output=True)
                 preview = [*monitor, "digest", "--preview", "digest.html", "--config", str(config)]
                 started = time.perf_counter()
-                subprocess.run(preview, cwd=folder, check=True, capture_output=True)
+                done = subprocess.run(
+                    [sys.executable, "-c", MEASURE, *preview], cwd=folder, check=True,
+                    capture_output=True, text=True,
+                )  # fmt: skip
                 seconds = time.perf_counter() - started
+                peak = float(done.stdout.split()[-1])
                 stories = _stories(Path(folder) / "monitor.db")
         finally:
             server.shutdown()
-        print(f"{count:5d} {stories:9,d} {seconds:10.2f}")
+        print(f"{count:5d} {stories:9,d} {seconds:10.2f} {peak:8.0f}")
+
+
+# The preview's own peak resident memory, reported by a parent that runs nothing else.
+MEASURE = """
+import resource, subprocess, sys
+subprocess.run(sys.argv[1:], check=True, capture_output=True)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+"""
 
 
 def _stories(path: Path) -> int:
