@@ -5,7 +5,7 @@ whether the server closed it, through the stream's ``get_extra_info
 ("is_readable")``. anyio answers that by building a dictionary of every
 attribute of the socket (its addresses included, a system call each) to take
 the socket from it: with 16 connections that was 60 such dictionaries per
-feed, a fifth of the CPU fetching took (0.31 → 0.25 s for 200 feeds of
+feed, a sixth of the CPU fetching took (0.31 → 0.26 s for 200 feeds of
 130 kB). The streams here look the socket up once and poll it directly.
 
 The hook is httpcore's own (`network_backend`), but httpx does not pass one
