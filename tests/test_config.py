@@ -62,21 +62,19 @@ def test_relative_paths_are_relative_to_the_config_folder(tmp_path: Path) -> Non
     assert config.storage.path == tmp_path.resolve() / "data" / "monitor.db"
 
 
-def test_bad_feed_url_names_file_line_and_key(tmp_path: Path) -> None:
-    text = BASE + '\n[[feeds]]\nname = "three"\nurl = "http:/no-host"\n'
-    line = text.splitlines().index('url = "http:/no-host"') + 1
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("http:/no-host", "no host"),
+        ("http://[x/feed", "Invalid IPv6 URL"),  # one urlsplit itself refuses
+    ],
+)
+def test_bad_feed_url_names_file_line_and_key(tmp_path: Path, url: str, problem: str) -> None:
+    text = BASE + f'\n[[feeds]]\nname = "three"\nurl = "{url}"\n'
+    line = text.splitlines().index(f'url = "{url}"') + 1
     assert (
         error_of(tmp_path, text)
-        == f"{tmp_path / 'config.toml'}:{line}: feeds[2].url: not a URL: no host"
-    )
-
-
-def test_a_feed_url_urlsplit_refuses_is_a_one_line_error(tmp_path: Path) -> None:
-    text = BASE + '\n[[feeds]]\nname = "three"\nurl = "http://[x/feed"\n'
-    line = text.splitlines().index('url = "http://[x/feed"') + 1
-    assert (
-        error_of(tmp_path, text)
-        == f"{tmp_path / 'config.toml'}:{line}: feeds[2].url: not a URL: Invalid IPv6 URL"
+        == f"{tmp_path / 'config.toml'}:{line}: feeds[2].url: not a URL: {problem}"
     )
 
 
