@@ -55,7 +55,8 @@ class Article:
     published: datetime
     authors: tuple[str, ...]
     text: str
-    html: str
+    html: str | None
+    """The sanitised markup; None when the adapter was not asked for it."""
     images: tuple[str, ...]
     source: str
     original_source: str | None = None

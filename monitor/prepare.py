@@ -79,9 +79,8 @@ def prepare_feed(
             settled.append(item.guid)
             continue
         try:
-            adapted.append(
-                (item, (chosen or adapter_for(item.url)).adapt(item, feed_name, fetched))
-            )
+            site = chosen or adapter_for(item.url)
+            adapted.append((item, site.adapt(item, feed_name, fetched, with_html=False)))
         except Exception as e:  # an adapter bug must not lose the rest of the feed
             problems.append(_cannot_adapt(feed_name, item, e))
     texts = [article.text or article.title for _, article in adapted]

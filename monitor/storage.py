@@ -194,6 +194,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE feeds ADD COLUMN last_guids TEXT;
     """,
+    # 9: no item markup: nothing read it (the digest is made from the text), and
+    # it was two fifths of an item's bytes.
+    """
+    ALTER TABLE items DROP COLUMN html;
+    """,
 )
 # Tables in the order their rows can be copied (references first), and the
 # columns of each, for `copy_from`; leases belong to running processes, not data.
@@ -211,7 +216,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "stories": ("id", "created_at", "canonical_item_id", "delivered_digest_id"),
     "items": (
         "id", "feed_id", "guid", "url", "title", "published", "fetched_at", "authors", "source",
-        "original_source", "text", "html", "images", "topics", "text_hash", "simhash",
+        "original_source", "text", "images", "topics", "text_hash", "simhash",
         "text_length", "sentence_chars", "story_id", "match_reason", "figures",
     ),
     "item_index": ("item_id", "simhash", "sentences"),
@@ -950,7 +955,6 @@ class Storage:
                 item.article.source,
                 item.article.original_source,
                 item.article.text,
-                item.article.html,
                 _json_list(item.article.images),
                 _json_list(item.topics),
                 item.features.text_hash,
@@ -1265,7 +1269,7 @@ def _figures_of(text: str) -> dict[int, int]:
 
 _ITEM_INSERT_COLUMNS = (
     "feed_id", "guid", "url", "title", "published", "fetched_at", "authors", "source",
-    "original_source", "text", "html", "images", "topics", "text_hash", "simhash",
+    "original_source", "text", "images", "topics", "text_hash", "simhash",
     "text_length", "sentence_chars", "figures", "story_id", "match_reason",
 )  # fmt: skip
 _ITEM_COLUMNS = """i.id, f.name AS feed, i.guid, i.url, i.title, i.published, i.source,

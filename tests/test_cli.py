@@ -152,7 +152,7 @@ def test_parse_shows_each_item_of_a_folder_as_json(tmp_path: Path) -> None:
     records = [json.loads(line) for line in done.stdout.splitlines()]
     assert [r["adapter"] for r in records] == ["dw", "nytimes", "generic", "rfi", "rfi"]
     assert records[2]["original_source"] == "国际在线"
-    assert all(r["text"] and r["published"] for r in records)
+    assert all(r["text"] and r["published"] and "<p>" in r["html"] for r in records)
 
 
 def test_parse_a_feed_over_http_with_a_forced_adapter(

@@ -200,6 +200,7 @@ def test_a_version_6_database_gets_one_index_row_per_item(tmp_path: Path) -> Non
                PRIMARY KEY (block, value, item_id)) WITHOUT ROWID;
            INSERT INTO meta (key, value) VALUES ('simhash_blocks', '4');
            ALTER TABLE feeds DROP COLUMN last_guids;
+           ALTER TABLE items ADD COLUMN html TEXT NOT NULL DEFAULT '<p>x</p>';
            PRAGMA user_version = 6;"""
     )
     db.close()

@@ -75,9 +75,9 @@ def count_adapted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     adapted: list[str] = []
     adapt = SiteAdapter.adapt
 
-    def counting(self: SiteAdapter, item: object, *args: object) -> object:
+    def counting(self: SiteAdapter, item: object, *args: object, **kwargs: bool) -> object:
         adapted.append(getattr(item, "guid", ""))
-        return adapt(self, item, *args)  # type: ignore[arg-type]
+        return adapt(self, item, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(SiteAdapter, "adapt", counting)
     return adapted
@@ -121,10 +121,10 @@ def test_an_item_that_could_not_be_adapted_is_tried_again(
     )
     adapt = SiteAdapter.adapt
 
-    def failing(self: SiteAdapter, item: object, *args: object) -> object:
+    def failing(self: SiteAdapter, item: object, *args: object, **kwargs: bool) -> object:
         if getattr(item, "guid", None) == guid("b"):
             raise ValueError("broken markup")
-        return adapt(self, item, *args)  # type: ignore[arg-type]
+        return adapt(self, item, *args, **kwargs)  # type: ignore[arg-type]
 
     with monkeypatch.context() as patch:
         patch.setattr(SiteAdapter, "adapt", failing)

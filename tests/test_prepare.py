@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 import pytest
 from fixtures.make_samples import build
 
+from monitor.adapters import adapter_for
 from monitor.adapters.base import SiteAdapter
 from monitor.config import TopicConfig
 from monitor.features import Features
+from monitor.parse import parse_feed
 from monitor.prepare import prepare_feed
 from monitor.topics import match_topics
 
@@ -30,16 +32,26 @@ def test_each_item_gets_the_features_of_its_own_text() -> None:
         assert (item.features.simhash, item.features.sentences) == (alone.simhash, alone.sentences)
 
 
+def test_a_worker_makes_no_markup_which_the_adapter_makes_when_asked() -> None:
+    """Nothing a run stores reads an article's markup; `monitor parse` shows it."""
+    prepared = prepare_feed("rfi", FEED, (), None, None, FETCHED, frozenset())
+    assert [item.article.html for item in prepared.items] == [None, None]
+    (item, *_) = parse_feed(FEED, "rfi").items
+    article = adapter_for(item.url).adapt(item, "rfi", FETCHED)
+    assert article.html is not None and "<p>" in article.html
+    assert article.text == prepared.items[0].article.text
+
+
 def test_an_item_the_adapter_fails_on_is_reported_and_the_rest_kept(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     guids, _ = prepare()
     adapt = SiteAdapter.adapt
 
-    def failing(self: SiteAdapter, item: object, *args: object) -> object:
+    def failing(self: SiteAdapter, item: object, *args: object, **kwargs: bool) -> object:
         if getattr(item, "guid", None) == guids[0]:
             raise ValueError("broken markup")
-        return adapt(self, item, *args)  # type: ignore[arg-type]
+        return adapt(self, item, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(SiteAdapter, "adapt", failing)
     kept, problems = prepare()

@@ -265,7 +265,12 @@ def test_a_version_1_database_is_migrated_and_its_features_recomputed(tmp_path: 
         assert found.item_id == 1
         text_hash = Features.of(TEXT).text_hash
         assert storage.stories_with_texts([text_hash]) == {text_hash: 1}
-    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        (item,) = storage.stories({1})[0].items
+        assert item.text == TEXT
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    # The markup column (version 9) is gone; the text stays.
+    assert "html" not in {row[1] for row in db.execute("PRAGMA table_info(items)")}
 
 
 def test_the_dedup_index_is_pruned_outside_the_window(backend: Backend) -> None:

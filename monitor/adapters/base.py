@@ -39,7 +39,15 @@ class SiteAdapter:
     timezone = "UTC"
     """Where the site's pages write times without an offset."""
 
-    def adapt(self, item: Item, source: str, fetched: datetime) -> Article:
+    def adapt(
+        self, item: Item, source: str, fetched: datetime, *, with_html: bool = True
+    ) -> Article:
+        """The article in `item`; its sanitised markup only `with_html`.
+
+        Nothing that a run stores or sends reads the markup (the digest is made
+        from the text), and making it was a tenth of preparing a feed: the
+        pipeline asks for none, `monitor parse` shows it.
+        """
         html = item.html
         if "获取更多" in html:  # the regex costs as much as parsing; most items lack it
             html = FEEDX_FOOTER.split(html, maxsplit=1)[0]
@@ -63,7 +71,7 @@ class SiteAdapter:
             published=plausible_date(page.published or item.published, fetched),
             authors=tuple(dict.fromkeys(page.authors or findings.authors or item.authors)),
             text=text,
-            html=markup.sanitize(markup.to_html(root)),
+            html=markup.sanitize(markup.to_html(root)) if with_html else None,
             images=found_images,
             source=self.outlet or source,
             original_source=original if original != self.outlet else None,
