@@ -195,7 +195,7 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE feeds ADD COLUMN last_guids TEXT;
     """,
     # 9: no item markup: nothing read it (the digest is made from the text), and
-    # it was two fifths of an item's bytes.
+    # it was nearly half of the database (60 → 33 MB for 10,000 items).
     """
     ALTER TABLE items DROP COLUMN html;
     """,
