@@ -14,6 +14,7 @@ import threading
 import time
 import tracemalloc
 import zlib
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -191,12 +192,14 @@ class _TLSServer(ThreadingHTTPServer):
         pass
 
 
-def test_tls_is_verified_unless_the_feed_opts_out(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.fixture
+def tls_feed(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A feed served over TLS by a certificate of a new authority: its URL, and
+    the authority's certificate as a PEM file."""
     ca = trustme.CA()
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1").configure_cert(context)
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args: Any) -> None:
@@ -212,23 +215,51 @@ def test_tls_is_verified_unless_the_feed_opts_out(
     server.socket = context.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        url = f"https://127.0.0.1:{server.server_address[1]}/feed"
-        config = write_config(tmp_path, [("checked", url)])
-        text = (
-            config.read_text()
-            + f'[[feeds]]\nname = "trusted"\nurl = "{url}?b"\nverify_tls = false\n'
-        )
-        config.write_text(text)
-        lines = run(config, capsys)
-        assert any(
-            line.startswith("monitor: feed 'checked': cannot connect")
-            and "CERTIFICATE_VERIFY_FAILED" in line
-            for line in lines
-        ), lines
-        assert [r["feed"] for r in export(config, capsys)] == ["trusted"]
+        yield f"https://127.0.0.1:{server.server_address[1]}/feed", tmp_path / "ca.pem"
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_tls_is_verified_unless_the_feed_opts_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], tls_feed: tuple[str, Path]
+) -> None:
+    url, _ = tls_feed
+    config = write_config(tmp_path, [("checked", url)])
+    text = (
+        config.read_text() + f'[[feeds]]\nname = "trusted"\nurl = "{url}?b"\nverify_tls = false\n'
+    )
+    config.write_text(text)
+    lines = run(config, capsys)
+    assert any(
+        line.startswith("monitor: feed 'checked': cannot connect")
+        and "CERTIFICATE_VERIFY_FAILED" in line
+        for line in lines
+    ), lines
+    assert [r["feed"] for r in export(config, capsys)] == ["trusted"]
+
+
+def test_the_authorities_of_ssl_cert_file_are_trusted(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    tls_feed: tuple[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As httpx's own default: the authorities load in a thread as the run starts,
+    and the handshake waits for them."""
+    url, ca = tls_feed
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca))
+    config = write_config(tmp_path, [("checked", url)])
+    assert run(config, capsys)[-1].endswith(" 0 feeds failed")
+    assert [r["feed"] for r in export(config, capsys)] == ["checked"]
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "missing.pem"))
+    (tmp_path / "again").mkdir()
+    config = write_config(tmp_path / "again", [("checked", url)])
+    line, _ = run(config, capsys)
+    assert line.startswith(
+        f"monitor: feed 'checked': cannot connect: cannot load trusted certificates from "
+        f"{tmp_path / 'missing.pem'}"
+    ), line
 
 
 def test_unknown_host(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
