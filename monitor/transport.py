@@ -6,7 +6,12 @@ whether the server closed it, through the stream's ``get_extra_info
 attribute of the socket (its addresses included, a system call each) to take
 the socket from it: with 16 connections that was 60 such dictionaries per
 feed, a sixth of the CPU fetching took (0.31 → 0.26 s for 200 feeds of
-130 kB). The streams here look the socket up once and poll it directly.
+130 kB). The streams here look the socket up once and poll it directly, and
+an answer that the connection is still open stands for a millisecond once it
+has been idle a while (`RECHECK`): the same connections were asked again and
+again within that time (10,500 polls for 200 feeds, now 5,600; each poll
+lets another thread take the interpreter lock, with the event loop waiting
+to get it back: 1.84 → 1.79 s median for 200 feeds).
 
 The hook is httpcore's own (`network_backend`), but httpx does not pass one
 through, so it is set on the pool httpx built; if a later httpx builds it
@@ -27,10 +32,17 @@ import sys
 import threading
 import typing
 from concurrent.futures import Future
+from time import monotonic
 
 import certifi
 import httpcore
 import httpx
+
+# An idle connection found open is taken to be still open for RECHECK seconds,
+# once it has been idle for QUIET: a server that closes after a response does so
+# at once, and one that closes an idle connection later races any check anyway.
+RECHECK = 0.001
+QUIET = 0.05
 
 
 def transport(limits: httpx.Limits, verify: bool) -> httpx.AsyncHTTPTransport:
@@ -126,11 +138,14 @@ class SocketStream(httpcore.AsyncNetworkStream):
         self._stream = stream
         self._socket: socket.socket | None = stream.get_extra_info("socket")
         self._loaded = loaded
+        self._used_at = self._open_at = -1.0
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        self._used_at = monotonic()
         return await self._stream.read(max_bytes, timeout)
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._used_at = monotonic()
         await self._stream.write(buffer, timeout)
 
     async def aclose(self) -> None:
@@ -152,7 +167,13 @@ class SocketStream(httpcore.AsyncNetworkStream):
 
     def get_extra_info(self, info: str) -> typing.Any:
         if info == "is_readable" and self._socket is not None:
-            return readable(self._socket)
+            now = monotonic()
+            if now - self._open_at < RECHECK and self._open_at - self._used_at > QUIET:
+                return False
+            if readable(self._socket):
+                return True
+            self._open_at = now
+            return False
         return self._stream.get_extra_info(info)
 
 

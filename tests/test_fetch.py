@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 from pathlib import Path
 
+import httpcore
 import httpx
 import pytest
 from conftest import FeedServer, Response, socket_server
 
+from monitor import transport as transport_module
 from monitor.config import FeedConfig, FetchConfig
 from monitor.errors import FetchError
 from monitor.fetch import Fetcher, Validators
 from monitor.models import FetchResult
-from monitor.transport import SocketBackend, transport
+from monitor.transport import SocketBackend, SocketStream, readable, transport
 
 RSS = b"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title></channel></rss>"
 
@@ -141,3 +144,44 @@ def test_the_transport_checks_idle_connections_itself() -> None:
     otherwise, so this is what tells)."""
     made = transport(httpx.Limits(max_connections=4), verify=True)
     assert isinstance(made._pool._network_backend, SocketBackend)  # type: ignore[attr-defined]
+
+
+def test_an_idle_connection_found_open_is_polled_again_only_after_a_while(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A just-used connection is always polled (a server closing after a response
+    does so at once); one idle for a while is taken as open for `RECHECK`."""
+    now = [100.0]
+    polls: list[bool] = []
+    monkeypatch.setattr(transport_module, "monotonic", lambda: now[0])
+    monkeypatch.setattr(
+        transport_module, "readable", lambda sock: polls.append(readable(sock)) or polls[-1]
+    )
+    peers: list[socket.socket] = []
+    closed = threading.Event()
+
+    def handle(conn: socket.socket) -> None:
+        peers.append(conn)
+        closed.wait(5)
+
+    async def go(port: int) -> list[bool]:
+        stream = SocketStream(await httpcore.AnyIOBackend().connect_tcp("127.0.0.1", port))
+        await stream.write(b"GET / HTTP/1.1\r\n\r\n")
+        answers = [stream.get_extra_info("is_readable") for _ in range(2)]  # just used
+        now[0] += 1  # idle for a second
+        answers += [stream.get_extra_info("is_readable") for _ in range(2)]
+        while not peers:
+            await asyncio.sleep(0.01)
+        peers[0].close()
+        closed.set()
+        await asyncio.sleep(0.1)  # the close reaches this socket
+        answers.append(stream.get_extra_info("is_readable"))  # within RECHECK of the last
+        now[0] += transport_module.RECHECK
+        answers.append(stream.get_extra_info("is_readable"))
+        await stream.aclose()
+        return answers
+
+    with socket_server(handle) as port:
+        answers = asyncio.run(go(port))
+    assert answers == [False, False, False, False, False, True]
+    assert polls == [False, False, False, True]
