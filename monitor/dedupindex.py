@@ -22,7 +22,6 @@ candidates.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from itertools import chain
 from math import isqrt
 from typing import TYPE_CHECKING
 
@@ -130,11 +129,10 @@ def block_keys(fingerprints: np.ndarray, count: int) -> np.ndarray:
 def sentence_table(batch: Sequence[Features]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every sentence of `batch`, in order: its hash, its item's position in `batch`,
     its length."""
-    counts = [len(features.sentences) for features in batch]
-    total = sum(counts)
-    hashes = np.fromiter(chain.from_iterable(f.sentences for f in batch), np.int64, total)
-    lengths = np.fromiter(chain.from_iterable(f.sentences.values() for f in batch), np.int64, total)
-    return hashes, np.repeat(np.arange(len(batch)), counts), lengths
+    counts = [len(features.sentence_hashes) // 8 for features in batch]
+    hashes = unpack(b"".join(features.sentence_hashes for features in batch))
+    lengths = np.frombuffer(b"".join(f.sentence_lengths for f in batch), dtype="<i4")
+    return hashes, np.repeat(np.arange(len(batch)), counts), lengths.astype(np.int64)
 
 
 def shared_with_earlier(keys: np.ndarray, owners: np.ndarray) -> dict[int, dict[int, list[int]]]:

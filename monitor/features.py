@@ -132,8 +132,12 @@ class Features:
     normalized_length: int
     text_hash: str
     simhash: int
-    sentences: dict[int, int]
-    """Hash → length of every sentence of at least `MIN_SENTENCE_CHARS`."""
+    sentence_hashes: bytes
+    """The hash of every distinct sentence of at least `MIN_SENTENCE_CHARS`, as
+    little-endian 64-bit integers: as the index stores them (`dedupindex.pack`).
+    Bytes cross from a worker process at a twentieth of a dictionary's cost."""
+    sentence_lengths: bytes
+    """Their lengths, as little-endian 32-bit integers."""
     figures: dict[int, int]
     """Shape (digits masked) → digits, for each such sentence that has digits."""
     text: str
@@ -141,8 +145,17 @@ class Features:
     width: int = SHINGLE_WIDTH
 
     @property
+    def sentences(self) -> dict[int, int]:
+        """Hash → length of each sentence."""
+        hashes = np.frombuffer(self.sentence_hashes, dtype="<i8").tolist()
+        return dict(zip(hashes, self.lengths().tolist(), strict=True))
+
+    def lengths(self) -> np.ndarray:
+        return np.frombuffer(self.sentence_lengths, dtype="<i4")
+
+    @property
     def sentence_chars(self) -> int:
-        return sum(self.sentences.values())
+        return int(self.lengths().sum())
 
     @cached_property
     def shingles(self) -> np.ndarray:
@@ -229,8 +242,9 @@ def _features_of(cls: type[Features], texts: Sequence[str], width: int) -> list[
             normalized_length=len(own),
             text_hash=hashlib.blake2b(own.encode(), digest_size=16).hexdigest(),
             simhash=prints[i],
-            sentences=sentences[i][0],
-            figures=sentences[i][1],
+            sentence_hashes=sentences[i][0],
+            sentence_lengths=sentences[i][1],
+            figures=sentences[i][2],
             text=text,
             width=width,
         )
@@ -283,10 +297,11 @@ def _shingles(
 
 def _sentences(
     kept: np.ndarray, norm: str, starts: np.ndarray, decimal: np.ndarray, texts: np.ndarray
-) -> list[tuple[dict[int, int], dict[int, int]]]:
-    """Each text's sentences (hash → length) and figures (shape → digits), from the
-    sentence starts over all texts (`texts`: where each text starts in `kept`)."""
-    found: list[tuple[dict[int, int], dict[int, int]]] = [({}, {}) for _ in texts[1:]]
+) -> list[tuple[bytes, bytes, dict[int, int]]]:
+    """Each text's distinct sentences (hashes and lengths, packed as `Features`
+    holds them) and figures (shape → digits), from the sentence starts over all
+    texts (`texts`: where each text starts in `kept`)."""
+    found: list[tuple[bytes, bytes, dict[int, int]]] = [(b"", b"", {}) for _ in texts[1:]]
     stops = np.append(starts[1:], len(kept))
     lengths = stops - starts
     chosen = lengths >= MIN_SENTENCE_CHARS
@@ -297,18 +312,24 @@ def _sentences(
     prefix = np.concatenate((np.zeros(1, dtype=np.uint64), np.cumsum(kept * powers)))
     x = (prefix[stops] - prefix[starts]) * inverse[starts]
     x = x + lengths.astype(np.uint64) * np.uint64(_R)
-    values = splitmix_array(x).view(np.int64).tolist()
-    sizes = lengths.tolist()
-    edges = np.searchsorted(starts, texts).tolist()  # each text's first sentence
+    values = splitmix_array(x).view(np.int64)
+    owner = np.searchsorted(texts, starts, side="right") - 1
+    # A sentence a text repeats is kept once, where it first comes.
+    order = np.lexsort((values, owner))  # stable: of equal ones, the first comes first
+    repeated = (values[order][1:] == values[order][:-1]) & (owner[order][1:] == owner[order][:-1])
+    first = np.ones(len(values), dtype=bool)
+    first[order[1:][repeated]] = False
+    packed = values[first].astype("<i8").tobytes()
+    sizes = lengths[first].astype("<i4").tobytes()
+    edges = np.searchsorted(owner[first], np.arange(len(texts))).tolist()  # first of each text
     for i, (a, b) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
         if a < b:
-            found[i][0].update(zip(values[a:b], sizes[a:b], strict=True))
+            found[i] = (packed[8 * a : 8 * b], sizes[4 * a : 4 * b], {})
     if decimal.any():
         digits_before = np.concatenate(([0], np.cumsum(decimal)))
         with_digits = np.flatnonzero(digits_before[stops] - digits_before[starts] > 0)
-        owners = (np.searchsorted(texts, starts[with_digits], side="right") - 1).tolist()
-        for n, i in zip(with_digits.tolist(), owners, strict=True):
+        for n, i in zip(with_digits.tolist(), owner[with_digits].tolist(), strict=True):
             sentence = norm[starts[n] : stops[n]]
             digits = " ".join(_DIGITS.findall(sentence))
-            found[i][1][_small_hash(_DIGITS.sub("#", sentence))] = _small_hash(digits)
+            found[i][2][_small_hash(_DIGITS.sub("#", sentence))] = _small_hash(digits)
     return found

@@ -32,7 +32,7 @@ from .dedup import (
     hamming,
     shingles_of,
 )
-from .dedupindex import DedupIndex, block_keys, lookup, pack, sentence_table
+from .dedupindex import DedupIndex, block_keys, lookup, sentence_table
 from .errors import StorageError
 from .fingerprint import distinct
 from .instance import is_stale
@@ -517,7 +517,7 @@ class Storage:
                 )
                 self._insert_index(
                     [
-                        (item_id, _signed(features.simhash), pack(features.sentences))
+                        (item_id, _signed(features.simhash), features.sentence_hashes)
                         for (item_id, _, _), features in zip(rows, computed, strict=True)
                     ]
                 )
@@ -969,7 +969,7 @@ class Storage:
         ]
         item_ids = self._insert_rows("items", _ITEM_INSERT_COLUMNS, rows)
         written = [
-            (item_id, _signed(item.features.simhash), pack(item.features.sentences))
+            (item_id, _signed(item.features.simhash), item.features.sentence_hashes)
             for item, item_id in zip(items, item_ids, strict=True)
         ]
         self._insert_index(written)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 import re
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -123,3 +124,14 @@ def test_a_full_stop_ending_one_text_and_a_digit_starting_the_next() -> None:
     together = Features.of_many(texts)
     assert [described(f) for f in together] == [described(Features.of(t)) for t in texts]
     assert all(f.sentences for f in together)
+
+
+def test_a_repeated_sentence_is_kept_once_where_it_first_comes() -> None:
+    """Within one text only: the index needs each item's sentences distinct."""
+    a, b = "韩国国防部着手进入恢复协定正常化所需程序", "双方举行了第二轮会谈并发表联合声明全文"
+    first, second = Features.of_many([f"{a}。{b}。{a}。", f"{b}。{a}。"])
+    hashes = [sentence_hash(a), sentence_hash(b)]
+    assert np.frombuffer(first.sentence_hashes, "<i8").tolist() == hashes
+    assert np.frombuffer(second.sentence_hashes, "<i8").tolist() == hashes[::-1]
+    assert first.sentence_chars == len(a) + len(b) == second.sentence_chars
+    assert first.sentences == {hashes[0]: len(a), hashes[1]: len(b)}
