@@ -4,7 +4,7 @@
 
 Runs each stage of ingesting the generated feeds of `ingest.py` in this one
 process, with no fetching and no pool, and prints the milliseconds per feed of
-each: parsing (feedparser), adapting (site adapter, sanitising), the dedup
+each: parsing (feedparser), adapting (site adapter, text only, as a run does), the dedup
 features, carrying a prepared feed to the main process (pickling both ways),
 and storing it in a new SQLite database (dedup decision and writes, one
 transaction per feed). The sum is the CPU a first run needs per feed; the
@@ -64,7 +64,9 @@ def main() -> None:
             started = time.perf_counter()
             parsed = parse_feed(content, feed.name)
             started = clock("parse", started)
-            articles = [adapter_for(i.url).adapt(i, feed.name, NOW) for i in parsed.items]
+            articles = [
+                adapter_for(i.url).adapt(i, feed.name, NOW, with_html=False) for i in parsed.items
+            ]
             started = clock("adapt", started)
             Features.of_many([article.text or article.title for article in articles])
             clock("features", started)
