@@ -138,6 +138,8 @@ class Features:
     Bytes cross from a worker process at a twentieth of a dictionary's cost."""
     sentence_lengths: bytes
     """Their lengths, as little-endian 32-bit integers."""
+    sentence_chars: int
+    """The sum of their lengths."""
     figures: dict[int, int]
     """Shape (digits masked) → digits, for each such sentence that has digits."""
     text: str
@@ -148,14 +150,8 @@ class Features:
     def sentences(self) -> dict[int, int]:
         """Hash → length of each sentence."""
         hashes = np.frombuffer(self.sentence_hashes, dtype="<i8").tolist()
-        return dict(zip(hashes, self.lengths().tolist(), strict=True))
-
-    def lengths(self) -> np.ndarray:
-        return np.frombuffer(self.sentence_lengths, dtype="<i4")
-
-    @property
-    def sentence_chars(self) -> int:
-        return int(self.lengths().sum())
+        lengths = np.frombuffer(self.sentence_lengths, dtype="<i4").tolist()
+        return dict(zip(hashes, lengths, strict=True))
 
     @cached_property
     def shingles(self) -> np.ndarray:
@@ -244,7 +240,8 @@ def _features_of(cls: type[Features], texts: Sequence[str], width: int) -> list[
             simhash=prints[i],
             sentence_hashes=sentences[i][0],
             sentence_lengths=sentences[i][1],
-            figures=sentences[i][2],
+            sentence_chars=sentences[i][2],
+            figures=sentences[i][3],
             text=text,
             width=width,
         )
@@ -297,11 +294,11 @@ def _shingles(
 
 def _sentences(
     kept: np.ndarray, norm: str, starts: np.ndarray, decimal: np.ndarray, texts: np.ndarray
-) -> list[tuple[bytes, bytes, dict[int, int]]]:
+) -> list[tuple[bytes, bytes, int, dict[int, int]]]:
     """Each text's distinct sentences (hashes and lengths, packed as `Features`
-    holds them) and figures (shape → digits), from the sentence starts over all
-    texts (`texts`: where each text starts in `kept`)."""
-    found: list[tuple[bytes, bytes, dict[int, int]]] = [(b"", b"", {}) for _ in texts[1:]]
+    holds them, and the sum of the lengths) and figures (shape → digits), from the
+    sentence starts over all texts (`texts`: where each text starts in `kept`)."""
+    found: list[tuple[bytes, bytes, int, dict[int, int]]] = [(b"", b"", 0, {}) for _ in texts[1:]]
     stops = np.append(starts[1:], len(kept))
     lengths = stops - starts
     chosen = lengths >= MIN_SENTENCE_CHARS
@@ -320,16 +317,17 @@ def _sentences(
     first = np.ones(len(values), dtype=bool)
     first[order[1:][repeated]] = False
     packed = values[first].astype("<i8").tobytes()
-    sizes = lengths[first].astype("<i4").tobytes()
+    sizes = lengths[first].astype("<i4")
+    chars = np.concatenate(([0], np.cumsum(sizes))).tolist()
     edges = np.searchsorted(owner[first], np.arange(len(texts))).tolist()  # first of each text
     for i, (a, b) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
         if a < b:
-            found[i] = (packed[8 * a : 8 * b], sizes[4 * a : 4 * b], {})
+            found[i] = (packed[8 * a : 8 * b], sizes[a:b].tobytes(), chars[b] - chars[a], {})
     if decimal.any():
         digits_before = np.concatenate(([0], np.cumsum(decimal)))
         with_digits = np.flatnonzero(digits_before[stops] - digits_before[starts] > 0)
         for n, i in zip(with_digits.tolist(), owner[with_digits].tolist(), strict=True):
             sentence = norm[starts[n] : stops[n]]
             digits = " ".join(_DIGITS.findall(sentence))
-            found[i][2][_small_hash(_DIGITS.sub("#", sentence))] = _small_hash(digits)
+            found[i][3][_small_hash(_DIGITS.sub("#", sentence))] = _small_hash(digits)
     return found

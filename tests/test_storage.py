@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import sqlite3
 from datetime import UTC, datetime
@@ -9,11 +10,13 @@ from pathlib import Path
 
 import pytest
 from conftest import Backend
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from monitor.dedup import Features
 from monitor.errors import StorageError
 from monitor.models import Article
-from monitor.storage import SCHEMA_VERSION, Storage
+from monitor.storage import SCHEMA_VERSION, Storage, _json_list
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 TEXT = "据韩国媒体报道，韩国国防部3月17日着手进入恢复《韩日军事情报保护协定》正常化所需程序。" * 3
@@ -337,3 +340,10 @@ def test_a_batch_of_any_size_finds_each_stored_item_by_its_blocks(
         assert [item_id in near for item_id, (near, _) in zip(ids, hits, strict=True)] == [
             True
         ] * count
+
+
+@settings(max_examples=300)
+@given(st.lists(st.text()))
+def test_lists_are_stored_as_json_dumps_writes_them(values: list[str]) -> None:
+    assert _json_list(values) == json.dumps(values, ensure_ascii=False)
+    assert json.loads(_json_list(tuple(values))) == values
