@@ -162,8 +162,8 @@ class SQLiteDatabase(Database):
             raise StorageError(f"database {path}: cannot open: {e}") from e
         self._db.row_factory = sqlite3.Row
         try:
-            # An item row (its text and sanitised markup: ~5 kB of Chinese) outgrows
-            # a 4 kB page; with 16 kB pages storing a feed took 10% less (3.6 →
+            # An item row (then its text and markup: ~5 kB of Chinese) outgrew a
+            # 4 kB page; with 16 kB pages storing a feed took 10% less (3.6 →
             # 3.3 ms). Only a new database takes it; an older one keeps its own.
             self._db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
             self._db.execute("PRAGMA journal_mode = WAL")
