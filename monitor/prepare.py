@@ -1,6 +1,6 @@
 """The CPU-heavy part of ingesting a feed, runnable in a worker process.
 
-Parsing (lxml or feedparser), adapting (lxml, the site adapter, sanitising),
+Parsing (lxml or feedparser), adapting (lxml, the site adapter; no markup),
 the dedup features (of all of a feed's items at once) and the topics take
 ~0.15 ms an item, most of a first run's time. They need nothing from the
 database, so `monitor run` does them in a process pool, one worker per core,

@@ -47,13 +47,9 @@ QUIET = 0.05
 
 def transport(limits: httpx.Limits, verify: bool) -> httpx.AsyncHTTPTransport:
     """An httpx transport whose connections check their socket directly."""
-    if not verify:
-        made = httpx.AsyncHTTPTransport(verify=False, limits=limits)
-        _hook(made, None)
-        return made
-    context, loaded = trusted_context()
+    context, loaded = trusted_context() if verify else (False, None)
     made = httpx.AsyncHTTPTransport(verify=context, limits=limits)
-    if not _hook(made, loaded):
+    if not _hook(made, loaded) and loaded is not None:
         loaded.result()  # no stream of ours would wait for the authorities
     return made
 
