@@ -46,11 +46,9 @@ from .errors import ConfigError, MonitorError, StorageError
 from .fetch import Fetcher
 from .instance import DAEMON_LEASE, HOLDER
 from .pipeline import (
-    POOL_MIN_FEEDS,
     DigestBusy,
     DigestOutcome,
     FeedReport,
-    LazyPool,
     fetch_feed,
     prune_daily,
     send_digests,
@@ -58,6 +56,7 @@ from .pipeline import (
 )
 from .schedule import digest_due, digest_slot
 from .storage import Storage
+from .workers import POOL_MIN_FEEDS, LazyPool
 
 log = logging.getLogger("monitor")
 

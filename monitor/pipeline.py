@@ -12,18 +12,12 @@ and a crash never leaves half a feed stored.
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
-import multiprocessing
-import os
-import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from multiprocessing import forkserver
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from .config import Config, DigestConfig, FeedConfig
@@ -34,6 +28,7 @@ from .instance import HOLDER
 from .models import Digest, FetchResult
 from .schedule import ServerHints, next_fetch
 from .storage import FeedState, NewItem, Storage
+from .workers import POOL_MIN_FEEDS, LazyPool
 
 # Parsing, adapting, deciding stories and rendering are imported where they are
 # used: a run where every feed answers 304 needs none of them, and starts sooner.
@@ -44,9 +39,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("monitor")
 P = ParamSpec("P")
 T = TypeVar("T")
-
-# Below this many feeds, starting worker processes costs more than it saves.
-POOL_MIN_FEEDS = 8
 
 
 @dataclass
@@ -172,94 +164,6 @@ async def _prepare(pool: LazyPool | None, job: tuple[Any, ...]) -> PreparedFeed:
             log.warning("worker processes failed to start; parsing in one process")
             pool.usable = False
         return prepare_feed(*job)
-
-
-class LazyPool(Executor):
-    """Worker processes, started when the first feed needs parsing (not on a run
-    where every feed answers 304), or with the run when many feeds certainly
-    will (`start`). The daemon keeps one for its lifetime."""
-
-    def __init__(self, workers: int) -> None:
-        self.workers = workers
-        self.usable = workers > 1
-        self.pool: ProcessPoolExecutor | None = None
-
-    def start(self) -> None:
-        """Start the workers now, rather than when the first feed is to be parsed.
-
-        In a process with no other thread (a run, before its database thread),
-        the workers are forked from it, already holding every module they need;
-        otherwise the fork server starts, importing those (0.2 s) while this
-        process goes on.
-        """
-        if self.pool is not None or not self.usable:
-            return
-        try:
-            if _single_threaded():
-                self.pool = _forked_pool(self.workers)
-                log.debug("%d worker processes forked from this run", self.workers)
-            else:
-                self.pool = self._new_pool()
-                forkserver.ensure_running()
-                log.debug("%d worker processes to come from the fork server", self.workers)
-        except OSError as e:
-            log.warning("worker processes cannot start (%s); parsing in one process", e)
-            self.usable = False
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        if self.pool is None:
-            self.pool = self._new_pool()
-        return self.pool.submit(fn, *args, **kwargs)
-
-    def _new_pool(self) -> ProcessPoolExecutor:
-        context = multiprocessing.get_context("forkserver")
-        # Imported once in the fork server, not again in every worker; the
-        # workers run `prepare.prepare_feed` and need nothing else.
-        context.set_forkserver_preload(["monitor.prepare"])
-        from .prepare import in_worker
-
-        return ProcessPoolExecutor(self.workers, mp_context=context, initializer=in_worker)
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=wait, cancel_futures=cancel_futures)
-
-
-def _single_threaded() -> bool:
-    """Whether this process has no other thread, Python's or a library's (a BLAS
-    thread pool: `cli.main` asks NumPy's for none)."""
-    if sys.platform != "linux":
-        return False
-    try:
-        return len(os.listdir("/proc/self/task")) == 1
-    except OSError:
-        return False
-
-
-def _forked_pool(workers: int) -> ProcessPoolExecutor:
-    """Workers forked from this process right now: none of the fork server's start-up
-    and imports (0.17 s of CPU), and they are ready as soon as the first feed is.
-
-    Only safe while this process has one thread: a lock held by another thread
-    at the fork would stay locked in the workers for ever.
-    """
-    from .prepare import in_worker  # with all it imports, inherited by the workers
-
-    # Frozen, the objects the workers inherit are left out of their collections,
-    # which would otherwise write to (and so copy) every page holding one.
-    gc.freeze()
-    pool = ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context("fork"), initializer=in_worker
-    )
-    try:
-        # The first task forks every worker, before this process starts a thread.
-        pool.submit(int)
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    finally:
-        gc.unfreeze()
-    return pool
 
 
 async def fetch_feed(

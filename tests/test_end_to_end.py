@@ -202,11 +202,11 @@ def test_workers_start_with_the_run_when_new_feeds_must_be_parsed(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from monitor import pipeline
+    from monitor import workers
 
     started: list[bool] = []
-    real = pipeline.forkserver.ensure_running
-    monkeypatch.setattr(pipeline.forkserver, "ensure_running", lambda: started.append(real()))
+    real = workers.forkserver.ensure_running
+    monkeypatch.setattr(workers.forkserver, "ensure_running", lambda: started.append(real()))
     config = write_config(tmp_path, twice_the_samples(feed_server))
     assert main(["run", "--no-digest", "--config", str(config)]) == 0
     assert len(started) == 1  # at the start: every feed was new
@@ -295,12 +295,12 @@ def test_workers_that_cannot_start_leave_the_parsing_to_the_run_itself(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from monitor import pipeline
+    from monitor import workers
 
     def refused() -> None:
         raise OSError("Resource temporarily unavailable")
 
-    monkeypatch.setattr(pipeline.forkserver, "ensure_running", refused)
+    monkeypatch.setattr(workers.forkserver, "ensure_running", refused)
     config = write_config(tmp_path, twice_the_samples(feed_server))
     capsys.readouterr()
     assert main(["run", "--no-digest", "--config", str(config)]) == 0

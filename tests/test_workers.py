@@ -10,10 +10,13 @@ import json
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
 from fixtures.make_samples import build
+
+from monitor.workers import wide_pipes
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="workers are forked on Linux")
 
@@ -21,7 +24,8 @@ PREAMBLE = """
 import json, os, signal, sys, threading, time
 os.environ["OPENBLAS_NUM_THREADS"] = "1"  # as `monitor` sets it: no BLAS thread pool
 from datetime import UTC, datetime
-from monitor.pipeline import LazyPool, _prepare
+from monitor.pipeline import _prepare
+from monitor.workers import LazyPool
 import asyncio
 
 FEED = open(sys.argv[1], "rb").read()
@@ -118,4 +122,33 @@ def test_workers_that_cannot_be_forked_leave_the_parsing_to_the_process(tmp_path
     assert "worker processes cannot start ([Errno 11] Resource temporarily unavailable)" in str(
         result["stderr"]
     )
+    assert result["guids"] == expected_guids()
+
+
+@pytest.mark.parametrize("method", ["fork", "forkserver"])
+def test_a_worker_hands_back_a_whole_feed_without_waiting_for_the_reader(method: str) -> None:
+    """A prepared feed is about 150 kB; in a default 64 kB pipe its writer would
+    wait for the run's result thread to read."""
+    queue = wide_pipes(method).SimpleQueue()
+    result = bytes(range(256)) * 1200  # 300 kB, as a 100-item feed's result
+    written = threading.Thread(target=queue.put, args=(result,), daemon=True)
+    written.start()
+    written.join(timeout=10)
+    assert not written.is_alive(), "the writer waited for a reader"
+    assert queue.get() == result
+    queue.close()
+
+
+def test_a_pool_returns_results_larger_than_a_default_pipe(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        """
+        pool = LazyPool(2)
+        pool.start()
+        sizes = [len(f.result()) for f in [pool.pool.submit(os.urandom, 400_000) for _ in range(6)]]
+        report(pool, sizes=sizes)
+        """,
+    )
+    assert result["forked_here"] is True
+    assert result["sizes"] == [400_000] * 6
     assert result["guids"] == expected_guids()
