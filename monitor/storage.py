@@ -19,25 +19,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from json.encoder import encode_basestring
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from .config import Config
 from .db import connect
-from .dedup import (
-    FEATURES_VERSION,
-    Candidate,
-    Features,
-    confirmable,
-    hamming,
-    shingles_of,
-)
-from .dedupindex import DedupIndex, block_keys, lookup, sentence_table
 from .errors import StorageError
-from .fingerprint import distinct
 from .instance import is_stale
 from .models import Article, StoredItem, Story
+
+# The dedup look-ups (NumPy and the index) are imported where they are used: a
+# run imports them while its first feeds are fetched, and a run where every feed
+# answers 304 never does (`pipeline.ingest`).
+if TYPE_CHECKING:
+    from .dedup import Candidate, Features
+    from .dedupindex import DedupIndex
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: feeds, items, stories, the near-duplicate index and digests.
@@ -228,6 +223,9 @@ TABLES: dict[str, tuple[str, ...]] = {
 DEDUP_LOCK = "monitor:dedup"
 MIGRATE_LOCK = "monitor:migrate"
 ALL_RECIPIENTS = "*"
+FEATURES_VERSION = 2
+"""Raised whenever `features.Features.of` computes something else: on opening,
+the stored features and index are then computed again."""
 # Items whose features are recomputed at a time, when `Features.of` changed.
 REFRESH_PAGE = 2000
 # A sentence found in more stored items than this is boilerplate ("白宫拒绝置评。"),
@@ -500,6 +498,8 @@ class Storage:
                 if not rows:
                     break
                 last = rows[-1][0]
+                from .features import Features
+
                 computed = Features.of_many([text or title for _, text, title in rows])
                 self._db.executemany(
                     """UPDATE items SET text_hash = ?, simhash = ?, text_length = ?,
@@ -776,6 +776,8 @@ class Storage:
         16-bit block value is shared by ~15 unrelated items. Only items that
         share a sentence are read in full, to confirm by containment.
         """
+        from .dedup import confirmable
+
         ((near, overlap),) = self.index_hits([features], max_distance, since)
         shared = confirmable(overlap, features.sentence_chars)
         rows = self.candidate_rows(sorted(near.keys() | shared), since)
@@ -790,6 +792,12 @@ class Storage:
         Looked up in memory (`dedupindex`), for the whole batch at once; with
         `since`, the memory holds only items fetched since then.
         """
+        import numpy as np
+
+        from .dedup import hamming
+        from .dedupindex import block_keys, lookup, sentence_table
+        from .fingerprint import distinct
+
         indexes = self._indexes(since)
         prints = np.fromiter((f.simhash for f in batch), dtype=np.uint64, count=len(batch))
         keys = block_keys(prints.view(np.int64), self.block_count)
@@ -819,6 +827,8 @@ class Storage:
 
     def _indexes(self, since: datetime | None) -> list[DedupIndex]:
         """The committed items' index, and that of the items this transaction wrote."""
+        from .dedupindex import DedupIndex
+
         indexes = [self._read_index(since)]
         if self._written:
             if self._written_index is None:
@@ -838,6 +848,8 @@ class Storage:
         read: after an upgrade, every stored item has its row until the next
         prune.
         """
+        from .dedupindex import DedupIndex
+
         if self._index is None:
             self._index, self._index_through, self._index_from = DedupIndex(self.block_count), 0, 0
         (lowest, first_recent) = self._db.execute(
@@ -1240,6 +1252,8 @@ class Storage:
 
 def candidate_of(row: Any, confirm: bool) -> Candidate:
     """A `candidate_rows` row as a dedup candidate; with `confirm`, with its shingles."""
+    from .dedup import Candidate, shingles_of
+
     return Candidate(
         item_id=row[0],
         story_id=row[1],

@@ -218,6 +218,25 @@ def test_workers_start_with_the_run_when_new_feeds_must_be_parsed(
     assert export(config, capsys) == first
 
 
+def test_a_run_where_every_feed_answers_304_imports_no_parsing_or_dedup_code(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    # Only fetching and recording: NumPy, the dedup index and the parsers would
+    # be imported for nothing (a tenth of such a run's time).
+    config = write_config(tmp_path, twice_the_samples(feed_server))
+    assert main(["run", "--no-digest", "--config", str(config)]) == 0
+    code = (
+        "import sys; from monitor.cli import main; "
+        f"code = main(['run', '--no-digest', '--config', {str(config)!r}]); "
+        "print(code, sorted(m for m in ('numpy', 'lxml', 'monitor.dedup', 'monitor.prepare') "
+        "if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert " 0 new items" in done.stderr
+    assert done.stdout.split() == ["0", "[]"]
+
+
 def test_a_run_in_its_own_process_stores_what_its_forked_workers_prepared(
     tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
