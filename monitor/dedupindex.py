@@ -72,6 +72,10 @@ class SortedRuns:
         """Forget the entries of items with ids below `item_id`."""
         self._runs = [tuple(column[run[1] >= item_id] for column in run) for run in self._runs]
 
+    def drop_from(self, item_id: int) -> None:
+        """Forget the entries of items with ids from `item_id` up."""
+        self._runs = [tuple(column[run[1] < item_id] for column in run) for run in self._runs]
+
 
 class DedupIndex:
     """The fingerprint blocks and sentence hashes of a set of items."""
@@ -111,6 +115,10 @@ class DedupIndex:
     def drop_below(self, item_id: int) -> None:
         self.blocks.drop_below(item_id)
         self.sentences.drop_below(item_id)
+
+    def drop_from(self, item_id: int) -> None:
+        self.blocks.drop_from(item_id)
+        self.sentences.drop_from(item_id)
 
 
 def block_keys(fingerprints: np.ndarray, count: int) -> np.ndarray:

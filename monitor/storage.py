@@ -316,9 +316,9 @@ class Storage:
         """The highest item id `_index` has read."""
         self._index_from = 0
         """The lowest item id `_index` may hold: the window's first, or the table's."""
-        self._written: list[tuple[int, int, bytes]] = []
-        """`item_index` rows written in the open transaction, not yet committed."""
-        self._written_index: DedupIndex | None = None
+        self._written: list[int] = []
+        """The ids of the items written in the open transaction, not yet committed:
+        they are in `_index` already, and leave it if their writes are undone."""
         self._db = connect(target, busy_timeout=busy_timeout)
         self.name = self._db.name
         self.kind = self._db.kind
@@ -397,10 +397,11 @@ class Storage:
                         self._db.execute("ROLLBACK")
                 raise
             else:
-                self._check_open()
                 try:
+                    self._check_open()
                     self._db.execute(f"RELEASE {savepoint}" if savepoint else "COMMIT")
                 except BaseException:
+                    self._forget_written(written)
                     # A commit refused (a deferred constraint) leaves the transaction open.
                     if not savepoint and self._db.in_transaction:
                         self._db.execute("ROLLBACK")
@@ -408,14 +409,18 @@ class Storage:
             finally:
                 self._depth -= 1
                 if not self._depth:
-                    # Committed or undone: either way the table is the truth now.
-                    self._forget_written(0)
+                    self._written.clear()  # committed, or undone and forgotten
 
     def _forget_written(self, keep: int) -> None:
-        """Drop the written items after the first `keep`: their writes were undone."""
+        """Take the items written after the first `keep` out of the index: their
+        writes were undone. Nothing else can be above them: they were written
+        under the dedup lock."""
         if len(self._written) > keep:
+            first = self._written[keep]
             del self._written[keep:]
-            self._written_index = None
+            if self._index is not None and self._index_through >= first:
+                self._index.drop_from(first)
+                self._index_through = first - 1
 
     def _check_open(self) -> None:
         """Refuse to go on in a transaction the database already ended.
@@ -798,7 +803,7 @@ class Storage:
         from .dedupindex import block_keys, lookup, sentence_table
         from .fingerprint import distinct
 
-        indexes = self._indexes(since)
+        indexes = [self._read_index(since)]
         prints = np.fromiter((f.simhash for f in batch), dtype=np.uint64, count=len(batch))
         keys = block_keys(prints.view(np.int64), self.block_count)
         in_blocks = lookup([index.blocks for index in indexes], distinct(keys))
@@ -825,26 +830,15 @@ class Storage:
                     overlap[item_id] = overlap.get(item_id, 0) + length
         return list(zip(near, overlaps, strict=True))
 
-    def _indexes(self, since: datetime | None) -> list[DedupIndex]:
-        """The committed items' index, and that of the items this transaction wrote."""
-        from .dedupindex import DedupIndex
-
-        indexes = [self._read_index(since)]
-        if self._written:
-            if self._written_index is None:
-                self._written_index = DedupIndex(self.block_count)
-                self._written_index.add(self._written)
-            indexes.append(self._written_index)
-        return indexes
-
     def _read_index(self, since: datetime | None) -> DedupIndex:
         """The in-memory index, brought up to date with what is committed.
 
         Items are stored under the dedup lock, one process at a time, so ids
-        are committed in order: the rows above the last id read are new, but
-        for those this transaction wrote itself (read back once committed).
-        Ids also follow the fetch time, so the items before the first one
-        fetched `since` (or pruned by any process) are dropped by id, and never
+        are committed in order: the rows above the last id read are new. Those
+        this process writes go into the index as they are written (and out
+        again if their writes are undone), rather than being read back. Ids
+        also follow the fetch time, so the items before the first one fetched
+        `since` (or pruned by any process) are dropped by id, and never
         read: after an upgrade, every stored item has its row until the next
         prune.
         """
@@ -865,18 +859,21 @@ class Storage:
         if window > self._index_from:
             self._index.drop_below(window)
             self._index_from = window
-        start = max(self._index_through + 1, window)
-        below = self._written[0][0] if self._written else None
+        self._read_rows(max(self._index_through + 1, window))
+        return self._index
+
+    def _read_rows(self, start: int, stop: int | None = None) -> None:
+        """Add the stored `item_index` rows from `start` (up to `stop`) to the index."""
+        assert self._index is not None
         rows = self._db.execute(
             "SELECT item_id, simhash, sentences FROM item_index WHERE item_id >= ?"
-            + (" AND item_id < ?" if below is not None else "")
+            + (" AND item_id < ?" if stop is not None else "")
             + " ORDER BY item_id",
-            (start,) if below is None else (start, below),
+            (start,) if stop is None else (start, stop),
         ).fetchall()
         if rows:
             self._index.add((item_id, simhash, bytes(blob)) for item_id, simhash, blob in rows)
             self._index_through = rows[-1][0]
-        return self._index
 
     def candidate_rows(self, ids: list[int], since: datetime) -> dict[int, Any]:
         """The rows `candidate_of` reads, of these items fetched since `since`, by id."""
@@ -986,9 +983,15 @@ class Storage:
             for item, item_id in zip(items, item_ids, strict=True)
         ]
         self._insert_index(written)
-        self._written += written
-        if self._written_index is not None:
-            self._written_index.add(written)
+        self._written += item_ids
+        if self._index is not None:  # else read in full, these included, when first needed
+            if item_ids[0] > self._index_through + 1:
+                # Rows stored before this transaction that the index has not read
+                # (ids are not always consecutive: PostgreSQL skips those of undone
+                # writes). The index takes ids in order.
+                self._read_rows(self._index_through + 1, item_ids[0])
+            self._index.add(written)
+            self._index_through = item_ids[-1]
         self._update_canonical(sorted(set(story_ids)))
         return item_ids
 

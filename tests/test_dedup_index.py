@@ -184,6 +184,22 @@ def test_what_another_connection_stores_and_prunes_is_seen(backend: Backend) -> 
         assert sharing(writer, AGGREGATED) == {new}
 
 
+def test_items_stored_elsewhere_before_this_process_writes_are_not_skipped(
+    backend: Backend,
+) -> None:
+    # This process's own items go into its index as they are written; those that
+    # another stored since its index was last read must go in first, in id order.
+    with backend.open() as this, backend.open() as other:
+        feed = this.feed_state("f", "u").id
+        assert sharing(this, AGGREGATED) == set()  # read once, while empty
+        with other.transaction():
+            theirs, _ = add(other, feed, article("https://example.org/1"))
+        with this.transaction():
+            ours, _ = add(this, feed, article("https://example.org/2", OTHER))
+        assert sharing(this, AGGREGATED) == {theirs}
+        assert sharing(this, OTHER) == {ours}
+
+
 def test_a_version_6_database_gets_one_index_row_per_item(tmp_path: Path) -> None:
     path = tmp_path / "monitor.db"
     with Storage(path) as storage:
