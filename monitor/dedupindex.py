@@ -232,8 +232,22 @@ def _empty(columns: int) -> Run:
 
 
 def _merged(run: Run, new: Run) -> Run:
-    """Two runs as one; at equal keys `new`'s entries (the higher ids) go after."""
+    """Two runs as one; at equal keys `new`'s entries (the higher ids) go after.
+
+    Where each entry goes is worked out once for every column (`np.insert`, a
+    column at a time, sorted the positions again for each).
+    """
     if not len(run[0]):
         return new
-    at = np.searchsorted(run[0], new[0], side="right")
-    return tuple(np.insert(old, at, added) for old, added in zip(run, new, strict=True))
+    size = len(run[0]) + len(new[0])
+    # `new` is sorted: its i-th entry goes after the i entries of `new` before it.
+    at = np.searchsorted(run[0], new[0], side="right") + np.arange(len(new[0]))
+    kept = np.ones(size, dtype=bool)
+    kept[at] = False
+    merged = []
+    for old, added in zip(run, new, strict=True):
+        column = np.empty(size, dtype=old.dtype)
+        column[at] = added
+        column[kept] = old
+        merged.append(column)
+    return tuple(merged)
