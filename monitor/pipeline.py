@@ -158,10 +158,11 @@ async def _prepare(pool: LazyPool | None, job: tuple[Any, ...]) -> PreparedFeed:
     if pool is None or not pool.usable:
         return prepare_feed(*job)
     try:
-        return await asyncio.get_running_loop().run_in_executor(pool, prepare_feed, *job)
-    except BrokenProcessPool:
+        prepared: PreparedFeed = await pool.run(prepare_feed, *job)
+        return prepared
+    except BrokenProcessPool as e:
         if pool.usable:
-            log.warning("worker processes failed to start; parsing in one process")
+            log.warning("worker processes failed (%s); parsing in one process", e)
             pool.usable = False
         return prepare_feed(*job)
 

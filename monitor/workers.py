@@ -2,23 +2,31 @@
 
 A run forks them from its own process while it has one thread, so that they
 inherit the code it imported; a process with other threads (the daemon) gets
-them from a fork server. Either way, a prepared feed comes back through a
-pipe wide enough to take it whole (`_WidePipes`).
+them from a fork server. The process that started them drives them from its
+event loop: a job goes down a worker's own pipe, its result comes back up
+another, read when the loop finds it there. `concurrent.futures`' process
+pool did the same with two threads of its own, which took the interpreter
+lock for every job and every result (0.13-0.23 CPU-s for 200 feeds), and a
+prepared feed waited in its 64 kB pipe for the one that reads.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import logging
 import multiprocessing
 import os
+import pickle
 import sys
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from multiprocessing import forkserver
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
-from multiprocessing.queues import SimpleQueue
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 log = logging.getLogger("monitor")
@@ -26,20 +34,46 @@ log = logging.getLogger("monitor")
 # Below this many feeds, starting worker processes costs more than it saves.
 POOL_MIN_FEEDS = 8
 
-RESULT_PIPE_BYTES = 1 << 20
-"""The size asked for the pipe results come back through (Linux's largest by
-default; a 50-item feed's result is ~150 kB, its default pipe 64 kB)."""
+PIPE_BYTES = 1 << 20
+"""The size asked for each pipe (Linux's largest by default). A 50-item feed is
+~130 kB on its way to a worker and ~150 kB back; the default pipe holds 64 kB."""
 
 
-class LazyPool(Executor):
+@dataclass
+class _Worker:
+    process: BaseProcess
+    jobs: Connection
+    """Written here, read by the worker."""
+    results: Connection
+    """Written by the worker, read here."""
+    capacity: int
+    """What its job pipe holds: a job that fits beside those in it is sent at once."""
+    sent: deque[tuple[asyncio.Future[Any], int]] = field(default_factory=deque)
+    """The jobs it has, oldest first, with their sizes: answered in that order."""
+
+
+class LazyPool:
     """Worker processes, started when the first feed needs parsing (not on a run
     where every feed answers 304), or with the run when many feeds certainly
-    will (`start`). The daemon keeps one for its lifetime."""
+    will (`start`). The daemon keeps one for its lifetime.
+
+    A worker holds at most two jobs (the one it works on, the next), so that it
+    never waits for the event loop between them; the rest wait here, and go to
+    whichever worker answers first.
+    """
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
         self.usable = workers > 1
-        self.pool: ProcessPoolExecutor | None = None
+        self._started: list[_Worker] = []
+        self._waiting: deque[tuple[asyncio.Future[Any], bytes]] = deque()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._broken: str | None = None
+        """Why the workers stopped, when one died: none are started again."""
+
+    @property
+    def started(self) -> bool:
+        return bool(self._started)
 
     def start(self) -> None:
         """Start the workers now, rather than when the first feed is to be parsed.
@@ -49,60 +83,196 @@ class LazyPool(Executor):
         otherwise the fork server starts, importing those (0.2 s) while this
         process goes on.
         """
-        if self.pool is not None or not self.usable:
+        if self._started or not self.usable:
             return
         try:
             if _single_threaded():
-                self.pool = _forked_pool(self.workers)
+                self._start(multiprocessing.get_context("fork"), forked=True)
                 log.debug("%d worker processes forked from this run", self.workers)
             else:
-                self.pool = self._new_pool()
-                forkserver.ensure_running()
-                log.debug("%d worker processes to come from the fork server", self.workers)
+                context = multiprocessing.get_context("forkserver")
+                # Imported once in the fork server, not again in every worker; the
+                # workers run `prepare.prepare_feed` and need nothing else.
+                context.set_forkserver_preload(["monitor.prepare"])
+                self._start(context, forked=False)
+                log.debug("%d worker processes from the fork server", self.workers)
         except OSError as e:
             log.warning("worker processes cannot start (%s); parsing in one process", e)
             self.usable = False
+            self._stop()
 
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        if self.pool is None:
-            self.pool = self._new_pool()
-        return self.pool.submit(fn, *args, **kwargs)
+    def _start(self, context: BaseContext, *, forked: bool) -> None:
+        from .prepare import in_worker  # with all it imports, inherited when forked
 
-    def _new_pool(self) -> ProcessPoolExecutor:
-        context = wide_pipes("forkserver")
-        # Imported once in the fork server, not again in every worker; the
-        # workers run `prepare.prepare_feed` and need nothing else.
-        context.set_forkserver_preload(["monitor.prepare"])
-        from .prepare import in_worker
+        del in_worker
+        # Frozen, the objects forked workers inherit are left out of their
+        # collections, which would otherwise write to (and so copy) every page
+        # holding one.
+        gc.freeze()
+        try:
+            for _ in range(self.workers):
+                jobs_in, jobs = _pipe(context)
+                results, results_out = _pipe(context)
+                # A forked worker holds every descriptor this process has: the ends
+                # that are not its own are closed there, or a worker would keep
+                # another's pipe open after this process closed it.
+                others = [c for w in self._started for c in (w.jobs, w.results)]
+                process = context.Process(  # type: ignore[attr-defined]
+                    target=_serve,
+                    args=(jobs_in, results_out, [*others, jobs, results] if forked else []),
+                    daemon=True,
+                )
+                process.start()
+                jobs_in.close()
+                results_out.close()
+                self._started.append(_Worker(process, jobs, results, _capacity(jobs)))
+        finally:
+            gc.unfreeze()
 
-        return ProcessPoolExecutor(self.workers, mp_context=context, initializer=in_worker)
+    async def run(self, fn: Callable[..., Any], /, *args: Any) -> Any:
+        """`fn(*args)` in a worker (`fn` importable by its name there).
+
+        Raises `BrokenProcessPool` when the workers cannot start or one died.
+        """
+        if self._broken or not self.usable:
+            raise BrokenProcessPool(self._broken or "the worker processes are not running")
+        self.start()
+        if not self._started:
+            raise BrokenProcessPool("the worker processes could not start")
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            self._listen(loop)
+        future: asyncio.Future[Any] = loop.create_future()
+        self._waiting.append((future, pickle.dumps((fn, args), pickle.HIGHEST_PROTOCOL)))
+        self._send()
+        return await future
+
+    def _listen(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._loop is not None:
+            for worker in self._started:
+                with contextlib.suppress(Exception):
+                    self._loop.remove_reader(worker.results.fileno())
+        self._loop = loop
+        for worker in self._started:
+            loop.add_reader(worker.results.fileno(), self._receive, worker)
+
+    def _send(self) -> None:
+        while self._waiting:
+            future, job = self._waiting[0]
+            if future.done():  # its caller was cancelled while it waited
+                self._waiting.popleft()
+                continue
+            worker = min(self._started, key=lambda w: len(w.sent))
+            queued = sum(size for _, size in worker.sent)
+            if worker.sent and (len(worker.sent) > 1 or queued + len(job) > worker.capacity):
+                return  # every worker has its next job, or this one would not fit
+            self._waiting.popleft()
+            worker.sent.append((future, len(job)))
+            try:
+                # Never waits long: the job fits in the pipe, or the worker is idle,
+                # reading it as it goes in.
+                worker.jobs.send_bytes(job)
+            except OSError as e:
+                self._break(f"a worker process cannot be reached ({e})")
+                return
+
+    def _receive(self, worker: _Worker) -> None:
+        try:
+            ok, value = pickle.loads(worker.results.recv_bytes())
+        except (EOFError, OSError, pickle.UnpicklingError) as e:
+            worker.process.join(1)
+            code = worker.process.exitcode
+            self._break(f"a worker process ended (exit code {code}): {type(e).__name__}")
+            return
+        future, _ = worker.sent.popleft()
+        if not future.done():
+            if ok:
+                future.set_result(value)
+            else:
+                future.set_exception(value)
+        self._send()
+
+    def _break(self, reason: str) -> None:
+        """Fail every job the workers have or were to get, and stop them."""
+        self._broken = reason
+        error = BrokenProcessPool(reason)
+        for worker in self._started:
+            for future, _ in worker.sent:
+                if not future.done():
+                    future.set_exception(error)
+            worker.sent.clear()
+        for future, _ in self._waiting:
+            if not future.done():
+                future.set_exception(error)
+        self._waiting.clear()
+        self._stop(wait=False)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+        """Stop the workers: each ends the job in hand (`wait`: and this waits for
+        that). Jobs not yet sent are cancelled; so are all, with `cancel_futures`."""
+        for future, _ in self._waiting:
+            future.cancel()
+        self._waiting.clear()
+        for worker in self._started:
+            for future, _ in worker.sent:
+                if cancel_futures:
+                    future.cancel()
+        self._stop(wait=wait)
+
+    def _stop(self, wait: bool = True) -> None:
+        started, self._started = self._started, []
+        for worker in started:
+            if self._loop is not None and not self._loop.is_closed():
+                with contextlib.suppress(Exception):
+                    self._loop.remove_reader(worker.results.fileno())
+            # Closed, its job pipe ends the worker's loop; its result pipe, any
+            # result it was writing (it then ends too).
+            worker.jobs.close()
+            worker.results.close()
+        self._loop = None
+        for worker in started:
+            if wait:
+                worker.process.join(60)
+            if worker.process.is_alive():
+                worker.process.terminate()
+                if wait:
+                    worker.process.join(5)
 
 
-def wide_pipes(method: str) -> BaseContext:
-    """The `method` ("fork" or "forkserver") start context, its simple queues (a
-    process pool's result queue) on a pipe of `RESULT_PIPE_BYTES`.
+def _serve(jobs: Connection, results: Connection, inherited: list[Connection]) -> None:
+    """A worker's life: jobs in, results out, until the job pipe closes."""
+    for connection in inherited:
+        connection.close()
+    from .prepare import in_worker
 
-    In a default 64 kB pipe, a worker writing a prepared feed waited half-way
-    for the run's result thread to read, and that thread for the interpreter
-    lock, which the run's event loop and database thread hold most of the
-    time: the workers sat idle, a feed's result in hand.
-    """
-    base = type(multiprocessing.get_context(method))
+    in_worker()
+    while True:
+        try:
+            fn, args = pickle.loads(jobs.recv_bytes())
+        except EOFError:
+            return
+        try:
+            outcome: tuple[bool, Any] = (True, fn(*args))
+        except Exception as e:
+            outcome = (False, e)
+        try:
+            message = pickle.dumps(outcome, pickle.HIGHEST_PROTOCOL)
+        except Exception as e:  # an exception that cannot be pickled: its text then
+            message = pickle.dumps((False, RuntimeError(f"{type(e).__name__}: {outcome[1]}")))
+        try:
+            results.send_bytes(message)
+        except OSError:  # the process that started it stopped listening
+            return
 
-    def simple_queue(context: BaseContext) -> SimpleQueue[Any]:
-        queue: SimpleQueue[Any] = base.SimpleQueue(context)
-        widen(queue._writer.fileno())  # type: ignore[attr-defined]
-        return queue
 
-    wide: BaseContext = type(f"Wide{base.__name__}", (base,), {"SimpleQueue": simple_queue})()
-    return wide
+def _pipe(context: BaseContext) -> tuple[Connection, Connection]:
+    """A one-way pipe (reading end, writing end) of `PIPE_BYTES`, where allowed."""
+    reader, writer = context.Pipe(duplex=False)
+    widen(writer.fileno())
+    return reader, writer
 
 
-def widen(pipe: int, size: int = RESULT_PIPE_BYTES) -> None:
+def widen(pipe: int, size: int = PIPE_BYTES) -> None:
     """Make the pipe hold `size` bytes, where the system lets it (Linux)."""
     try:
         import fcntl
@@ -114,6 +284,15 @@ def widen(pipe: int, size: int = RESULT_PIPE_BYTES) -> None:
             fcntl.fcntl(pipe, set_size, size)
 
 
+def _capacity(connection: Connection) -> int:
+    try:
+        import fcntl
+
+        return int(fcntl.fcntl(connection.fileno(), fcntl.F_GETPIPE_SZ))
+    except (ImportError, AttributeError, OSError):
+        return 1 << 16
+
+
 def _single_threaded() -> bool:
     """Whether this process has no other thread, Python's or a library's (a BLAS
     thread pool: `cli.main` asks NumPy's for none)."""
@@ -123,27 +302,3 @@ def _single_threaded() -> bool:
         return len(os.listdir("/proc/self/task")) == 1
     except OSError:
         return False
-
-
-def _forked_pool(workers: int) -> ProcessPoolExecutor:
-    """Workers forked from this process right now: none of the fork server's start-up
-    and imports (0.17 s of CPU), and they are ready as soon as the first feed is.
-
-    Only safe while this process has one thread: a lock held by another thread
-    at the fork would stay locked in the workers for ever.
-    """
-    from .prepare import in_worker  # with all it imports, inherited by the workers
-
-    # Frozen, the objects the workers inherit are left out of their collections,
-    # which would otherwise write to (and so copy) every page holding one.
-    gc.freeze()
-    pool = ProcessPoolExecutor(workers, mp_context=wide_pipes("fork"), initializer=in_worker)
-    try:
-        # The first task forks every worker, before this process starts a thread.
-        pool.submit(int)
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    finally:
-        gc.unfreeze()
-    return pool

@@ -13,6 +13,7 @@ import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import (
@@ -202,11 +203,16 @@ def test_workers_start_with_the_run_when_new_feeds_must_be_parsed(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from monitor import workers
+    from monitor.workers import LazyPool
 
     started: list[bool] = []
-    real = workers.forkserver.ensure_running
-    monkeypatch.setattr(workers.forkserver, "ensure_running", lambda: started.append(real()))
+    real = LazyPool._start
+
+    def counted(*args: Any, **kwargs: Any) -> None:
+        started.append(True)
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(LazyPool, "_start", counted)
     config = write_config(tmp_path, twice_the_samples(feed_server))
     assert main(["run", "--no-digest", "--config", str(config)]) == 0
     assert len(started) == 1  # at the start: every feed was new
@@ -314,12 +320,12 @@ def test_workers_that_cannot_start_leave_the_parsing_to_the_run_itself(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from monitor import workers
+    from monitor.workers import LazyPool
 
-    def refused() -> None:
+    def refused(*_: object, **__: object) -> None:
         raise OSError("Resource temporarily unavailable")
 
-    monkeypatch.setattr(workers.forkserver, "ensure_running", refused)
+    monkeypatch.setattr(LazyPool, "_start", refused)
     config = write_config(tmp_path, twice_the_samples(feed_server))
     capsys.readouterr()
     assert main(["run", "--no-digest", "--config", str(config)]) == 0

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from fixtures.make_samples import build
 
-from monitor.workers import wide_pipes
+from monitor.workers import _pipe
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="workers are forked on Linux")
 
@@ -35,8 +35,11 @@ def table_built():  # in a forked worker, this module is the run's own
     from monitor import features
     return features._table.cache_info().currsize
 
+def in_worker(pool, fn, *args):
+    return asyncio.run(pool.run(fn, *args))
+
 def report(pool, **extra):
-    worker = pool.pool.submit(os.getppid).result() if pool.pool else None
+    worker = in_worker(pool, os.getppid) if pool.started else None
     prepared = asyncio.run(_prepare(pool, JOB))
     print(json.dumps({
         "forked_here": worker == os.getpid(),
@@ -74,8 +77,8 @@ def test_a_process_with_one_thread_forks_its_workers(tmp_path: Path) -> None:
         signal.signal(signal.SIGINT, lambda *_: None)  # as asyncio.run's handler
         pool = LazyPool(2)
         pool.start()
-        handler = pool.pool.submit(signal.getsignal, signal.SIGINT).result()
-        built = pool.pool.submit(table_built).result()
+        handler = in_worker(pool, signal.getsignal, signal.SIGINT)
+        built = in_worker(pool, table_built)
         report(pool, ignores_ctrl_c=handler == signal.SIG_IGN, built=built)
         """,
     )
@@ -95,7 +98,7 @@ def test_a_process_with_other_threads_uses_the_fork_server(tmp_path: Path) -> No
         threading.Thread(target=stop.wait, daemon=True).start()
         pool = LazyPool(2)
         pool.start()
-        handler = pool.pool.submit(signal.getsignal, signal.SIGINT).result()
+        handler = in_worker(pool, signal.getsignal, signal.SIGINT)
         report(pool, ignores_ctrl_c=handler == signal.SIG_IGN)
         stop.set()
         """,
@@ -125,30 +128,79 @@ def test_workers_that_cannot_be_forked_leave_the_parsing_to_the_process(tmp_path
     assert result["guids"] == expected_guids()
 
 
-@pytest.mark.parametrize("method", ["fork", "forkserver"])
-def test_a_worker_hands_back_a_whole_feed_without_waiting_for_the_reader(method: str) -> None:
+def test_a_worker_hands_back_a_whole_feed_without_waiting_for_the_reader() -> None:
     """A prepared feed is about 150 kB; in a default 64 kB pipe its writer would
-    wait for the run's result thread to read."""
-    queue = wide_pipes(method).SimpleQueue()
+    wait for the loop to read."""
+    import multiprocessing
+
+    reader, writer = _pipe(multiprocessing.get_context("fork"))
     result = bytes(range(256)) * 1200  # 300 kB, as a 100-item feed's result
-    written = threading.Thread(target=queue.put, args=(result,), daemon=True)
+    written = threading.Thread(target=writer.send_bytes, args=(result,), daemon=True)
     written.start()
     written.join(timeout=10)
     assert not written.is_alive(), "the writer waited for a reader"
-    assert queue.get() == result
-    queue.close()
+    assert reader.recv_bytes() == result
+    reader.close()
+    writer.close()
 
 
-def test_a_pool_returns_results_larger_than_a_default_pipe(tmp_path: Path) -> None:
+def test_jobs_and_results_larger_than_a_pipe_come_and_go_in_order(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        """
+        import zlib
+        pool = LazyPool(2)
+        pool.start()
+        async def many():
+            jobs = [os.urandom(n) for n in (10, 3_000_000, 400_000, 5, 2_500_000, 70_000)]
+            done = await asyncio.gather(*(pool.run(zlib.crc32, job) for job in jobs))
+            return done == [zlib.crc32(job) for job in jobs]
+        async def large():
+            return await asyncio.gather(*(pool.run(os.urandom, n) for n in (400_000, 5, 2_000_000)))
+        sizes = [len(r) for r in asyncio.run(asyncio.wait_for(large(), 60))]
+        report(pool, sizes=sizes, same=asyncio.run(asyncio.wait_for(many(), 60)))
+        """,
+    )
+    assert result["forked_here"] is True
+    assert result["sizes"] == [400_000, 5, 2_000_000]
+    assert result["same"] is True
+    assert result["guids"] == expected_guids()
+
+
+def test_a_worker_that_dies_fails_its_job_and_the_run_parses_alone(tmp_path: Path) -> None:
     result = run(
         tmp_path,
         """
         pool = LazyPool(2)
         pool.start()
-        sizes = [len(f.result()) for f in [pool.pool.submit(os.urandom, 400_000) for _ in range(6)]]
-        report(pool, sizes=sizes)
+        try:
+            in_worker(pool, os._exit, 3)
+            died = "no"
+        except Exception as e:
+            died = f"{type(e).__name__}: {e}"
+        report(pool, died=died)
         """,
     )
-    assert result["forked_here"] is True
-    assert result["sizes"] == [400_000] * 6
+    assert result["died"] == "BrokenProcessPool: a worker process ended (exit code 3): EOFError"
+    assert result["usable"] is False  # `_prepare` parsed the feed here instead
+    assert "worker processes failed" in str(result["stderr"])
+    assert result["guids"] == expected_guids()
+
+
+def test_an_exception_in_a_job_reaches_its_caller_and_the_workers_go_on(tmp_path: Path) -> None:
+    result = run(
+        tmp_path,
+        """
+        pool = LazyPool(2)
+        pool.start()
+        try:
+            in_worker(pool, int, "not a number")
+            raised = "nothing"
+        except ValueError as e:
+            raised = str(e)
+        report(pool, raised=raised)
+        """,
+    )
+    assert result["raised"] == "invalid literal for int() with base 10: 'not a number'"
+    assert result["usable"] is True
     assert result["guids"] == expected_guids()
