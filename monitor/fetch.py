@@ -81,9 +81,9 @@ class Fetcher:
         per_host = self._hosts.setdefault(host, asyncio.Semaphore(self.config.per_host))
         async with self._limit, per_host:
             try:
-                return await asyncio.wait_for(
-                    self._get(feed, url or feed.url, validators), timeout=self.config.timeout
-                )
+                # A deadline on this task, not a task of its own (`wait_for`'s).
+                async with asyncio.timeout(self.config.timeout):
+                    return await self._get(feed, url or feed.url, validators)
             except TimeoutError as e:
                 raise FetchError(
                     f"feed {feed.name!r}: timed out after {self.config.timeout:g} s"
