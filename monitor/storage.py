@@ -265,6 +265,10 @@ class FeedState:
         return self.etag is not None or self.last_modified is not None
 
 
+SQLITE_MAX_ID = (1 << 63) - 1
+"""Past it, SQLite takes new ids at random."""
+
+
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
@@ -1005,30 +1009,45 @@ class Storage:
                 [[row[n] for row in rows] for n in range(3)],
             )
             return
-        self._db.executemany(
-            "INSERT INTO item_index (item_id, simhash, sentences) VALUES (?, ?, ?)", rows
-        )
+        self._insert_rows("item_index", ("item_id", "simhash", "sentences"), rows, ids=False)
 
     def _insert_rows(
-        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        *,
+        ids: bool = True,
     ) -> list[int]:
-        """Insert `rows` into `table`; their generated ids, in the order of `rows`.
+        """Insert `rows` into `table`, many to a statement; with `ids`, their
+        generated ids, in the order of `rows`.
 
-        Ids are generated in the order of the VALUES list within one statement;
-        RETURNING promises no order, so the ids are sorted.
+        Ids are generated in the order of the VALUES list within one statement.
+        PostgreSQL returns them (RETURNING promises no order: they are sorted).
+        SQLite gives a statement's rows consecutive ids from one above the
+        largest (up to the largest possible id, then at random: checked), so
+        they are known without reading them back, a row at a time.
         """
-        ids: list[int] = []
+        found: list[int] = []
         width = len(columns)
         per_statement = max(1, 900 // width)
         for start in range(0, len(rows), per_statement):
             chunk = rows[start : start + per_statement]
             values = ", ".join(["(" + ", ".join("?" * width) + ")"] * len(chunk))
-            cursor = self._db.execute(
-                f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values} RETURNING id",
-                [x for row in chunk for x in row],
-            )
-            ids += sorted(row[0] for row in cursor.fetchall())
-        return ids
+            insert = f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values}"
+            parameters = [x for row in chunk for x in row]
+            if not ids:
+                self._db.execute(insert, parameters)
+                continue
+            if self.kind == "sqlite":
+                ((largest,),) = self._db.execute(f"SELECT coalesce(max(id), 0) FROM {table}")
+                if largest + len(chunk) <= SQLITE_MAX_ID:
+                    self._db.execute(insert, parameters)
+                    found += range(largest + 1, largest + len(chunk) + 1)
+                    continue
+            cursor = self._db.execute(insert + " RETURNING id", parameters)
+            found += sorted(row[0] for row in cursor.fetchall())
+        return found
 
     def _update_canonical(self, story_ids: list[int]) -> None:
         """Each story's canonical item: an original over a repost, then the earliest."""
