@@ -80,7 +80,6 @@ FINGERPRINT_BITS = 64
 # edited in every paragraph, which its fingerprint catches anyway).
 MAX_CONFIRMED = 20
 MIN_SHARED_SENTENCE_SHARE = 0.1
-"""Bump when `Features.of` changes: stored features are then recomputed."""
 
 
 def confirmable(overlap: dict[int, int], sentence_chars: int) -> set[int]:

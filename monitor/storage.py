@@ -28,8 +28,7 @@ from .instance import is_stale
 from .models import Article, StoredItem, Story
 
 # The dedup look-ups (NumPy and the index) are imported where they are used: a
-# run imports them while its first feeds are fetched, and a run where every feed
-# answers 304 never does (`pipeline.ingest`).
+# run where every feed answers 304 never needs them.
 if TYPE_CHECKING:
     from .dedup import Candidate, Features
     from .dedupindex import DedupIndex

@@ -25,6 +25,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from importlib import import_module
 from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
 from multiprocessing.process import BaseProcess
@@ -103,9 +104,7 @@ class LazyPool:
             self._stop()
 
     def _start(self, context: BaseContext, *, forked: bool) -> None:
-        from .prepare import in_worker  # with all it imports, inherited when forked
-
-        del in_worker
+        import_module("monitor.prepare")  # with all it imports, inherited when forked
         # Frozen, the objects forked workers inherit are left out of their
         # collections, which would otherwise write to (and so copy) every page
         # holding one.
@@ -149,13 +148,17 @@ class LazyPool:
         return await future
 
     def _listen(self, loop: asyncio.AbstractEventLoop) -> None:
-        if self._loop is not None:
-            for worker in self._started:
-                with contextlib.suppress(Exception):
-                    self._loop.remove_reader(worker.results.fileno())
+        self._unlisten()
         self._loop = loop
         for worker in self._started:
             loop.add_reader(worker.results.fileno(), self._receive, worker)
+
+    def _unlisten(self) -> None:
+        """Stop reading results on the loop that did (closed by now, or not)."""
+        if self._loop is not None and not self._loop.is_closed():
+            for worker in self._started:
+                self._loop.remove_reader(worker.results.fileno())
+        self._loop = None
 
     def _send(self) -> None:
         while self._waiting:
@@ -214,23 +217,20 @@ class LazyPool:
         for future, _ in self._waiting:
             future.cancel()
         self._waiting.clear()
-        for worker in self._started:
-            for future, _ in worker.sent:
-                if cancel_futures:
+        if cancel_futures:
+            for worker in self._started:
+                for future, _ in worker.sent:
                     future.cancel()
         self._stop(wait=wait)
 
     def _stop(self, wait: bool = True) -> None:
+        self._unlisten()
         started, self._started = self._started, []
         for worker in started:
-            if self._loop is not None and not self._loop.is_closed():
-                with contextlib.suppress(Exception):
-                    self._loop.remove_reader(worker.results.fileno())
             # Closed, its job pipe ends the worker's loop; its result pipe, any
             # result it was writing (it then ends too).
             worker.jobs.close()
             worker.results.close()
-        self._loop = None
         for worker in started:
             if wait:
                 worker.process.join(60)

@@ -38,6 +38,13 @@ def table_built():  # in a forked worker, this module is the run's own
 def in_worker(pool, fn, *args):
     return asyncio.run(pool.run(fn, *args))
 
+def raised(pool, fn, *args):  # what running `fn` in a worker raised, as "Type: text"
+    try:
+        in_worker(pool, fn, *args)
+    except Exception as e:
+        return f"{type(e).__name__}: {e}"
+    return "nothing"
+
 def report(pool, **extra):
     worker = in_worker(pool, os.getppid) if pool.started else None
     prepared = asyncio.run(_prepare(pool, JOB))
@@ -173,12 +180,7 @@ def test_a_worker_that_dies_fails_its_job_and_the_run_parses_alone(tmp_path: Pat
         """
         pool = LazyPool(2)
         pool.start()
-        try:
-            in_worker(pool, os._exit, 3)
-            died = "no"
-        except Exception as e:
-            died = f"{type(e).__name__}: {e}"
-        report(pool, died=died)
+        report(pool, died=raised(pool, os._exit, 3))
         """,
     )
     assert result["died"] == "BrokenProcessPool: a worker process ended (exit code 3): EOFError"
@@ -193,14 +195,9 @@ def test_an_exception_in_a_job_reaches_its_caller_and_the_workers_go_on(tmp_path
         """
         pool = LazyPool(2)
         pool.start()
-        try:
-            in_worker(pool, int, "not a number")
-            raised = "nothing"
-        except ValueError as e:
-            raised = str(e)
-        report(pool, raised=raised)
+        report(pool, raised=raised(pool, int, "not a number"))
         """,
     )
-    assert result["raised"] == "invalid literal for int() with base 10: 'not a number'"
+    assert result["raised"] == "ValueError: invalid literal for int() with base 10: 'not a number'"
     assert result["usable"] is True
     assert result["guids"] == expected_guids()
