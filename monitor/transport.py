@@ -20,6 +20,9 @@ otherwise, the transport is left as it is.
 The certificate authorities that verify TLS are loaded in a thread while the
 run starts (`trusted_context`): loading them took 16-28 ms on the way to the
 first fetch. A TLS handshake waits until they are in.
+
+The pool itself gives each waiting request a connection of its own
+(`FairPool`).
 """
 
 from __future__ import annotations
@@ -59,8 +62,71 @@ def _hook(made: httpx.AsyncHTTPTransport, loaded: Future[None] | None) -> bool:
     pool = getattr(made, "_pool", None)
     if isinstance(pool, httpcore.AsyncConnectionPool) and hasattr(pool, "_network_backend"):
         pool._network_backend = SocketBackend(pool._network_backend, loaded)
+        if type(pool) is httpcore.AsyncConnectionPool and FairPool.fits(pool):
+            pool.__class__ = FairPool
         return True
     return False
+
+
+class FairPool(httpcore.AsyncConnectionPool):
+    """httpcore's pool, where no idle connection is promised to two requests.
+
+    httpcore gives every waiting request the first idle connection, the same
+    one to all of them: the first to start on it takes it, the others are
+    turned away (``ConnectionNotAvailable``) and go round again. A run's
+    fetches start in bursts, as others end: 200 feeds over 16 connections
+    took ~980 attempts, and 0.07 CPU-s of the event loop more than one each
+    (0.25 → 0.18 s; a run of 200 feeds 1.64 → 1.57 s, median of 14). Here a
+    connection promised to a request that has not started on it yet is passed
+    over. The rules are otherwise httpcore's, in its order: closed and expired
+    connections dropped; then each waiting request given an idle connection,
+    else a new one while under the limit, else a new one in place of an idle
+    one. A request left waiting gets one when a connection is next released.
+    For HTTP/1.1, the only version the fetcher speaks: an HTTP/2 connection
+    could be shared.
+    """
+
+    @staticmethod
+    def fits(pool: httpcore.AsyncConnectionPool) -> bool:
+        """Whether `pool` has the parts this relies on (httpcore 1.0's)."""
+        names = ("_requests", "_connections", "_max_connections", "_max_keepalive_connections")
+        return all(hasattr(pool, name) for name in names) and hasattr(pool, "create_connection")
+
+    def _assign_requests_to_connections(self) -> list[httpcore.AsyncConnectionInterface]:
+        closing = []
+        connections = self._connections
+        for connection in list(connections):
+            if connection.is_closed():
+                connections.remove(connection)
+            elif connection.has_expired() or (
+                connection.is_idle() and len(connections) > self._max_keepalive_connections
+            ):
+                connections.remove(connection)
+                closing.append(connection)
+        waiting = [request for request in self._requests if request.is_queued()]
+        if not waiting:
+            return closing
+        promised = {
+            id(request.connection)
+            for request in self._requests
+            if request.connection is not None and request.connection.is_available()
+        }
+        for request in waiting:
+            origin = request.request.url.origin
+            free = (c for c in connections if id(c) not in promised and c.is_available())
+            chosen = next((c for c in free if c.can_handle_request(origin)), None)
+            if chosen is None and len(connections) >= self._max_connections:
+                idle = next((c for c in connections if id(c) not in promised and c.is_idle()), None)
+                if idle is None:
+                    continue  # it waits for a connection to be released
+                connections.remove(idle)
+                closing.append(idle)
+            if chosen is None:
+                chosen = self.create_connection(origin)
+                connections.append(chosen)
+            request.assign_to_connection(chosen)
+            promised.add(id(chosen))
+        return closing
 
 
 def trusted_context() -> tuple[ssl.SSLContext, Future[None]]:
