@@ -1,6 +1,6 @@
 """Ingest speed: `monitor run --no-digest` over generated feeds on a loopback server.
 
-    python benchmarks/ingest.py [--feeds 200] [--items 50] [--peers]
+    python benchmarks/ingest.py [--feeds 200] [--items 50] [--peers] [--rounds 1]
 
 Serves FEEDS × ITEMS generated Chinese articles (random sentences over the
 seeds' character frequencies, ~900 characters each, a tenth of them reposted
@@ -9,7 +9,11 @@ threaded HTTP server on 127.0.0.1 with ETag support, then times a first
 `monitor run --no-digest` (everything new) and a second one (every feed
 answers 304). With --peers it runs reader and rss2email on the same feeds in
 the same run when they are installed. Prints wall time, CPU time, peak RSS,
-items per second and ratios.
+items per second and ratios. With --rounds N every tool runs N times, the
+tools taking turns, and each figure is the median of its N (a ratio, the
+median of the rounds' ratios, which are printed too). A 2-core machine
+shared with others slows a tool that uses both cores more than one that uses
+one, and not for long: one round can be an outlier.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import os
 import random
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -235,41 +240,64 @@ def main() -> None:
     parser.add_argument(
         "--peers", action="store_true", help="also run reader and rss2email if installed"
     )
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="run every tool this many times, in turns"
+    )
     args = parser.parse_args()
     feeds = make_feeds(args.feeds, args.items)
     megabytes = sum(len(b) for b in feeds.values()) / 1e6
     server, base = serve(feeds)
     paths = sorted(feeds)
-    results: list[tuple[str, float, float, float]] = []
+    tools = [run_monitor]
+    if args.peers:
+        try:
+            import reader  # noqa: F401
+        except ImportError:
+            print("reader is not installed: skipped")
+        else:
+            tools.append(run_reader)
+        if shutil.which("r2e"):
+            tools.append(run_rss2email)
+        else:
+            print("rss2email is not installed: skipped")
+    rounds: list[list[tuple[str, float, float, float]]] = []
     try:
-        with tempfile.TemporaryDirectory() as folder:
-            results += run_monitor(base, paths, Path(folder))
-        if args.peers:
-            try:
-                import reader  # noqa: F401
-            except ImportError:
-                print("reader is not installed: skipped")
-            else:
+        for _ in range(max(1, args.rounds)):
+            results: list[tuple[str, float, float, float]] = []
+            for tool in tools:
                 with tempfile.TemporaryDirectory() as folder:
-                    results += run_reader(base, paths, Path(folder))
-            if shutil.which("r2e"):
-                with tempfile.TemporaryDirectory() as folder:
-                    results += run_rss2email(base, paths, Path(folder))
-            else:
-                print("rss2email is not installed: skipped")
+                    results += tool(base, paths, Path(folder))
+            rounds.append(results)
     finally:
         server.shutdown()
     items = args.feeds * args.items
+    medians = [
+        (name, *(statistics.median(r[n][column] for r in rounds) for column in (1, 2, 3)))
+        for n, (name, *_) in enumerate(rounds[0])
+    ]
     print(f"{args.feeds} feeds × {args.items} items = {items:,} items, {megabytes:.1f} MB of XML; "
           f"{os.cpu_count()} cores; {datetime.now(UTC):%Y-%m-%d}")  # fmt: skip
+    if len(rounds) > 1:
+        print(f"medians of {len(rounds)} rounds")
     print(f"{'run':<24}{'wall s':>9}{'cpu s':>9}{'peak MB':>9}{'items/s':>10}{'vs monitor':>12}")
-    firsts = {name.split(",")[0]: wall for name, wall, _, _ in results if "first" in name}
-    for name, wall, cpu, peak in results:
-        ratio = ""
-        if "first" in name and name.split(",")[0] != "monitor":
-            ratio = f"{wall / firsts['monitor']:.1f}×"
+    for name, wall, cpu, peak in medians:
+        ratios = _ratios(name, [{row[0]: row[1] for row in r} for r in rounds])
+        ratio = f"{statistics.median(ratios):.1f}×" if ratios else ""
         rate = f"{items / wall:,.0f}" if "first" in name else "-"
         print(f"{name:<24}{wall:>9.2f}{cpu:>9.2f}{peak:>9.0f}{rate:>10}{ratio:>12}")
+    if len(rounds) > 1:
+        for name, *_ in medians:
+            ratios = _ratios(name, [{row[0]: row[1] for row in r} for r in rounds])
+            if ratios:
+                each = " ".join(f"{ratio:.1f}×" for ratio in ratios)
+                print(f"{name.split(',')[0]} / monitor, first runs, round by round: {each}")
+
+
+def _ratios(name: str, walls: list[dict[str, float]]) -> list[float]:
+    """The first run of the tool `name` names against monitor's, in each round."""
+    if "first" not in name or name.startswith("monitor"):
+        return []
+    return [round_[name] / round_["monitor, first run"] for round_ in walls]
 
 
 if __name__ == "__main__":
