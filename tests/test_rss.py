@@ -296,3 +296,24 @@ def test_extra_slashes_after_the_scheme_are_dropped_as_feedparser_drops_them() -
 
     assert _resolved("https:///news.example/1") == "https://news.example/1"
     assert _resolved("https://news.example//1") == "https://news.example//1"
+
+
+DECLARATION_PARTS = st.sampled_from(
+    ["<?", "?>", "encoding=", "'", '"', "\n", "utf-8", "gbk", " ", "x", "?", "<", ">", "="]
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    st.lists(DECLARATION_PARTS, max_size=16).map("".join),
+    st.sampled_from(["", "<?xml ", '<?xml version="1.0" encoding="utf-8"?>']),
+)
+def test_the_declared_encoding_is_read_as_feedparser_reads_it(text: str, start: str) -> None:
+    """Whatever the quotes, repeats and lines, the same capture as feedparser's regex."""
+    from feedparser.encodings import RE_XML_PI_ENCODING
+
+    from monitor.rss import pi_encoding
+
+    content = (start + text).encode()
+    found = RE_XML_PI_ENCODING.match(content)
+    assert pi_encoding(content) == (found.group(1) if found else None)
