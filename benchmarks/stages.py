@@ -4,10 +4,10 @@
 
 Runs each stage of ingesting the generated feeds of `ingest.py` in this one
 process, with no fetching and no pool, and prints the milliseconds per feed of
-each: parsing (feedparser), adapting (site adapter, text only, as a run does), the dedup
-features, carrying a prepared feed to the main process (pickling both ways),
-and storing it in a new SQLite database (dedup decision and writes, one
-transaction per feed). The sum is the CPU a first run needs per feed; the
+each: parsing (lxml, or feedparser), adapting (site adapter, text only, as a
+run does), the dedup features, carrying a prepared feed to the main process
+(pickling both ways), and storing it in a new SQLite database (dedup decision
+and writes, one transaction per feed). The sum is the CPU a first run needs per feed; the
 storing figure is also the floor of a first run's wall time per feed, since
 one thread stores.
 """
