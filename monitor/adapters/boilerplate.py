@@ -31,12 +31,13 @@ REPOST = re.compile(
 )
 FURNITURE = re.compile(
     r"^(?:关闭广告|广告|展开全文|点击展开全文|返回顶部|打开APP|分享到[:：]?.*|"
-    r"\S{1,20}\s+浏览\s*\d[\d,]*|"  # an aggregator's "related" entry: source, view count
     r"本站所有信息收集于互联网.*|版权与免责声明.*|免责声明[:：].*|"
     r"Copyright\s*©.*|©\s*\d{4}.*版权.*|版权所有.*|"
     r"摘编自其他媒体|To view this video please enable JavaScript.*)$",
     re.IGNORECASE,
 )
+# An aggregator's "related" entry: a source, its view count.
+RELATED_ENTRY = re.compile(r"^\S{1,20}\s+浏览\s*\d[\d,]*$")
 # Licence numbers sit anywhere in a footer line. Apart from FURNITURE, where a
 # leading ".*" made every article line cost a scan per pattern.
 LICENCE_NUMBER = re.compile(r"ICP备\d+号|公网安备\d+号", re.IGNORECASE)
@@ -45,15 +46,27 @@ TAIL_HEADINGS = re.compile(
     r"|^获取更多\s*RSS"  # the footer feedx appends to every item it mirrors
 )
 UNNAMED_SOURCES = {"其他媒体", "网络", "互联网"}
-# Every line any rule above can drop, and more: one match tells most article
+RULES = (TAIL_HEADINGS, READ_COUNTER, BYLINE, FURNITURE, RELATED_ENTRY, CREDIT)
+"""Every rule that drops a whole line (`LICENCE_NUMBER` finds a part of one)."""
+# The rules that begin with a fixed word, as one match: it tells most article
 # lines from furniture, where asking each rule in turn cost five.
-MAYBE_FURNITURE = re.compile(
+_SCREEN = re.compile(
     "|".join(
         re.sub(r"\(\?P<\w+>", "(?:", rule.pattern)
-        for rule in (TAIL_HEADINGS, READ_COUNTER, BYLINE, FURNITURE, CREDIT)
+        for rule in (TAIL_HEADINGS, BYLINE, FURNITURE, CREDIT)
     ),
     re.IGNORECASE,
 )
+
+
+def might_be_furniture(line: str) -> bool:
+    """Whether any rule may drop `line`: true for every line one drops, and for few others.
+
+    The read counter and the related entry begin with any word; the words they
+    need, 阅读 or 浏览, screen them (in the one match, their branches scanned
+    every line and were half its cost), as 备 screens the licence numbers.
+    """
+    return _SCREEN.match(line) is not None or "浏览" in line or "阅读" in line or "备" in line
 
 
 @dataclass
@@ -80,7 +93,7 @@ def clean(root: markup.Element, title: str = "") -> Findings:
         line = " ".join(raw.split())
         if kept is not None and "\n" in raw:
             kept = None
-        maybe = MAYBE_FURNITURE.match(line) is not None or "备" in line
+        maybe = might_be_furniture(line)
         if maybe and TAIL_HEADINGS.match(line):
             for rest in blocks[index:]:
                 markup.remove(rest)
@@ -100,6 +113,7 @@ def clean(root: markup.Element, title: str = "") -> Findings:
             found.authors.extend(_names(byline.group("names")))
         elif (
             FURNITURE.match(line)
+            or RELATED_ENTRY.match(line)
             or CREDIT.match(line)
             or ("备" in line and LICENCE_NUMBER.search(line))
         ):
