@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import feedparser
-
 from .errors import ParseError
 from .models import Item
 from .rss import Entry, read_rss
@@ -111,6 +109,8 @@ def parse_with_feedparser(
 
 
 def _with_feedparser(content: bytes, feed_name: str, content_type: str | None) -> ParsedFeed:
+    import feedparser
+
     headers = {"content-type": content_type} if content_type else None
     parsed = feedparser.parse(
         io.BytesIO(content),

@@ -8,6 +8,8 @@ encoding, goes to feedparser as before. What this reader returns is what
 feedparser would have given `parse._item`, string for string; a differential
 test over every feed the tests know holds it to that, and the few helpers
 of feedparser's used here (dates, URL joining, cp1252) keep the two in step.
+They are imported when first needed: a run of plain RSS with the usual dates
+never imports feedparser (9.5 ms on the way to its first fetch).
 """
 
 from __future__ import annotations
@@ -19,9 +21,6 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from feedparser.datetimes import _parse_date
-from feedparser.html import _cp1252
-from feedparser.urls import _urljoin
 from lxml import etree
 
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
@@ -225,8 +224,16 @@ def _text(element: etree._Element) -> str:
         with contextlib.suppress(UnicodeError):
             text = text.encode("iso-8859-1").decode("utf-8")
     if _C1.search(text):  # translating costs as much as parsing: only when needed
+        from feedparser.html import _cp1252
+
         text = text.translate(_cp1252)
     return text
+
+
+def _parse_date(text: str) -> time.struct_time | None:
+    from feedparser.datetimes import _parse_date as parse
+
+    return parse(text)  # type: ignore[no-any-return]
 
 
 def _date(text: str) -> time.struct_time | None:
@@ -243,7 +250,7 @@ def _date(text: str) -> time.struct_time | None:
                 offset = timedelta(hours=int(hours), minutes=int(minutes))
                 stamp = stamp + offset if sign == "-" else stamp - offset
             return stamp.utctimetuple()
-    return _parse_date(text)  # type: ignore[no-any-return]
+    return _parse_date(text)
 
 
 def _resolved(uri: str) -> str:
@@ -251,4 +258,6 @@ def _resolved(uri: str) -> str:
     scheme = uri.find("://")
     if scheme == -1 or uri[scheme + 3 : scheme + 4] != "/":
         return uri
+    from feedparser.urls import _urljoin
+
     return str(_urljoin("", uri))
