@@ -88,9 +88,16 @@ class FairPool(httpcore.AsyncConnectionPool):
 
     @staticmethod
     def fits(pool: httpcore.AsyncConnectionPool) -> bool:
-        """Whether `pool` has the parts this relies on (httpcore 1.0's)."""
+        """Whether `pool` and its requests have the parts this relies on (httpcore
+        1.0's): another httpcore keeps its own pool, slower but correct."""
         names = ("_requests", "_connections", "_max_connections", "_max_keepalive_connections")
-        return all(hasattr(pool, name) for name in names) and hasattr(pool, "create_connection")
+        module = getattr(getattr(httpcore, "_async", None), "connection_pool", None)
+        request = getattr(module, "AsyncPoolRequest", None)
+        return (
+            all(hasattr(pool, name) for name in (*names, "create_connection"))
+            and hasattr(request, "is_queued")
+            and hasattr(request, "assign_to_connection")
+        )
 
     def _assign_requests_to_connections(self) -> list[httpcore.AsyncConnectionInterface]:
         closing = []

@@ -176,6 +176,16 @@ def test_each_request_is_sent_once_on_a_connection_of_its_own(
     assert isinstance(transport(httpx.Limits(), verify=False)._pool, FairPool)  # type: ignore[attr-defined]
 
 
+def test_an_httpcore_without_the_parts_the_fair_pool_needs_keeps_its_own_pool(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from httpcore._async import connection_pool
+
+    monkeypatch.delattr(connection_pool.AsyncPoolRequest, "assign_to_connection")
+    made = transport(httpx.Limits(), verify=False)
+    assert type(made._pool) is httpcore.AsyncConnectionPool  # type: ignore[attr-defined]
+
+
 def test_a_request_waits_for_a_connection_and_may_be_cancelled_meanwhile(
     feed_server: FeedServer,
 ) -> None:
