@@ -279,15 +279,16 @@ def main() -> None:
           f"{os.cpu_count()} cores; {datetime.now(UTC):%Y-%m-%d}")  # fmt: skip
     if len(rounds) > 1:
         print(f"medians of {len(rounds)} rounds")
+    walls = [{row[0]: row[1] for row in round_} for round_ in rounds]
     print(f"{'run':<24}{'wall s':>9}{'cpu s':>9}{'peak MB':>9}{'items/s':>10}{'vs monitor':>12}")
     for name, wall, cpu, peak in medians:
-        ratios = _ratios(name, [{row[0]: row[1] for row in r} for r in rounds])
+        ratios = _ratios(name, walls)
         ratio = f"{statistics.median(ratios):.1f}×" if ratios else ""
         rate = f"{items / wall:,.0f}" if "first" in name else "-"
         print(f"{name:<24}{wall:>9.2f}{cpu:>9.2f}{peak:>9.0f}{rate:>10}{ratio:>12}")
     if len(rounds) > 1:
         for name, *_ in medians:
-            ratios = _ratios(name, [{row[0]: row[1] for row in r} for r in rounds])
+            ratios = _ratios(name, walls)
             if ratios:
                 each = " ".join(f"{ratio:.1f}×" for ratio in ratios)
                 print(f"{name.split(',')[0]} / monitor, first runs, round by round: {each}")

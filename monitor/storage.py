@@ -806,10 +806,10 @@ class Storage:
         from .dedupindex import block_keys, lookup, sentence_table
         from .fingerprint import distinct
 
-        indexes = [self._read_index(since)]
+        memory = self._read_index(since)
         prints = np.fromiter((f.simhash for f in batch), dtype=np.uint64, count=len(batch))
         keys = block_keys(prints.view(np.int64), self.block_count)
-        in_blocks = lookup([index.blocks for index in indexes], distinct(keys))
+        in_blocks = lookup([memory.blocks], distinct(keys))
         near: list[dict[int, int]] = [{} for _ in batch]
         for index, features in enumerate(batch):
             for key in keys[index].tolist():
@@ -818,9 +818,7 @@ class Storage:
                     if hamming(features.simhash, simhash) <= max_distance:
                         near[index][item_id] = simhash
         hashes, owners, lengths = sentence_table(batch)
-        sentences = lookup(
-            [index.sentences for index in indexes], distinct(hashes), MAX_ITEMS_PER_SENTENCE
-        )
+        sentences = lookup([memory.sentences], distinct(hashes), MAX_ITEMS_PER_SENTENCE)
         overlaps: list[dict[int, int]] = [{} for _ in batch]
         if sentences:
             # Only the batch's sentences found stored are visited, in the batch's order.
