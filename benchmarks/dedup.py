@@ -32,10 +32,12 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from dedup_corpus import seed_texts  # noqa: E402
 
-from monitor.dedup import SHINGLE_WIDTH, Features, normalize  # noqa: E402
+from monitor.dedup import Features  # noqa: E402
+from monitor.dedup.features import SHINGLE_WIDTH  # noqa: E402
 from monitor.models import Article  # noqa: E402
-from monitor.pipeline import find_story  # noqa: E402
-from monitor.storage import Storage  # noqa: E402
+from monitor.service.pipeline import find_story  # noqa: E402
+from monitor.store import Storage  # noqa: E402
+from monitor.textnorm import normalize  # noqa: E402
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 INDEX_TABLES = ("item_index", "items_text_hash", "items_url")

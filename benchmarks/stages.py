@@ -28,14 +28,17 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from ingest import make_feeds  # noqa: E402
 
-from monitor.adapters import adapter_for  # noqa: E402
 from monitor.config import load_config  # noqa: E402
-from monitor.features import Features  # noqa: E402
+from monitor.dedup import Features  # noqa: E402
 from monitor.models import FetchResult  # noqa: E402
-from monitor.parse import parse_feed  # noqa: E402
-from monitor.pipeline import FeedReport, store_feed  # noqa: E402
-from monitor.prepare import prepare_feed  # noqa: E402
-from monitor.storage import Storage  # noqa: E402
+from monitor.parse import (  # noqa: E402
+    adapter_for,  # noqa: E402
+    parse_feed,  # noqa: E402
+)
+from monitor.service import FeedReport  # noqa: E402
+from monitor.service.pipeline import store_feed  # noqa: E402
+from monitor.service.preparation import prepare_feed  # noqa: E402
+from monitor.store import Storage  # noqa: E402
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 

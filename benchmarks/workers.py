@@ -28,7 +28,7 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 from ingest import make_feeds, serve  # noqa: E402
 from postgres import cluster, database  # noqa: E402
 
-from monitor.storage import Storage  # noqa: E402
+from monitor.store import Storage  # noqa: E402
 
 
 def config_text(url: str, base: str, paths: list[str]) -> str:

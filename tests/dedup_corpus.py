@@ -23,9 +23,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from monitor.adapters import adapter_for  # noqa: E402
-from monitor.archive import archived_item_to_item, read_archived_item  # noqa: E402
-from monitor.dedup import Candidate, Features, best_match, hamming  # noqa: E402
+from monitor.dedup import Candidate, Features  # noqa: E402
+from monitor.dedup.rules import best_match, hamming  # noqa: E402
+from monitor.parse import (  # noqa: E402
+    adapter_for,  # noqa: E402
+    archived_item_to_item,
+    read_archived_item,
+)
 
 SEEDS = Path(__file__).resolve().parent / "fixtures" / "seeds"
 FETCHED = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
@@ -189,8 +193,8 @@ def evaluate(docs: list[Doc], width: int = 4, max_distance: int = 3) -> Score:
 def margins(docs: list[Doc], width: int) -> tuple[float, float, int]:
     """Lowest containment of a true pair, highest of a false one the figures do not veto,
     and how many true pairs the fingerprint alone (distance <= 3) catches."""
-    from monitor.dedup import figures_differ
-    from monitor.fingerprint import containment
+    from monitor.dedup.fingerprint import containment
+    from monitor.dedup.rules import figures_differ
 
     features = [Features.of(d.text, width) for d in docs]
     true_low, false_high, by_simhash = 1.0, 0.0, 0
@@ -251,9 +255,9 @@ def clusters_in_batches(
     docs: list[Doc], target: Path | str, batch: int, max_distance: int = 3
 ) -> dict[str, int]:
     """Store the documents `batch` at a time, as one feed's new items are stored."""
-    from monitor.assign import assign_stories
+    from monitor.dedup import assign_stories
     from monitor.models import Article
-    from monitor.storage import NewItem, Storage
+    from monitor.store import NewItem, Storage
 
     stories: dict[str, int] = {}
     where = target / "corpus.db" if isinstance(target, Path) else target

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from conftest import Backend
 
-from monitor.dbthread import DatabaseThread
 from monitor.errors import StorageError
-from monitor.storage import Storage
+from monitor.service.dbthread import DatabaseThread
+from monitor.store import Storage
 
 
 def test_a_failing_transaction_inside_a_batch_undoes_only_its_own_writes(

@@ -106,9 +106,9 @@ def commands() -> list[str]:
     """Every top-level command the parser knows."""
     import argparse
 
-    from monitor.cli import _parser
+    from monitor.cli.arguments import build_parser
 
-    (group,) = (a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    (group,) = (a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
     return sorted(group.choices)
 
 

@@ -349,7 +349,7 @@ def test_three_daemons_on_one_postgresql_share_the_feeds(
 ) -> None:
     """Each due feed fetched by one daemon, reposts in one story, one digest, and a
     killed daemon's feeds taken over by the others."""
-    from monitor.storage import Storage
+    from monitor.store import Storage
 
     samples = build()
     feeds = []
@@ -422,8 +422,9 @@ def test_a_daemon_waiting_on_the_database_goes_on_fetching(
     off by its 2 s timeout) and their items are stored once the lock is free."""
     import psycopg
 
-    from monitor.db import lock_key
-    from monitor.storage import DEDUP_LOCK, Storage
+    from monitor.store import Storage
+    from monitor.store.base import DEDUP_LOCK
+    from monitor.store.postgres import lock_key
 
     samples = build()
     feeds = []

@@ -21,17 +21,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from postgres import database
 
-from monitor.dedup import (
-    MIN_TEXT_CHARS,
-    Candidate,
-    Features,
-    best_match,
-    blocks,
-    figures_differ,
-    hamming,
-    normalize,
-)
-from monitor.storage import Storage
+from monitor.dedup import Candidate, Features
+from monitor.dedup.rules import MIN_TEXT_CHARS, best_match, blocks, figures_differ, hamming
+from monitor.store import Storage
+from monitor.textnorm import normalize
 
 
 def candidate(stored: str) -> Candidate:

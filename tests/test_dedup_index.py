@@ -15,13 +15,14 @@ from hypothesis import strategies as st
 from test_batched_storing import poison
 from test_storage import NOW, TEXT, add, add_all, article
 
-from monitor import dedupindex
-from monitor import storage as storage_module
-from monitor.dedup import Features, blocks
-from monitor.dedupindex import DedupIndex, SortedRuns, block_keys, lookup, pack
+from monitor.dedup import DedupIndex, Features
+from monitor.dedup import index as dedupindex
+from monitor.dedup.fingerprint import distinct
+from monitor.dedup.index import SortedRuns, block_keys, lookup, pack
+from monitor.dedup.rules import blocks
 from monitor.errors import StorageError
-from monitor.fingerprint import distinct
-from monitor.storage import SCHEMA_VERSION, Storage
+from monitor.store import SCHEMA_VERSION, Storage
+from monitor.store import index as storage_module
 
 OTHER = "朝鲜中央通讯社报道说，朝鲜当天在东部海域附近试射了两枚短程弹道导弹。" * 3
 # Shares every sentence of TEXT, with enough besides that only sentences find it.

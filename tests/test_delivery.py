@@ -27,7 +27,7 @@ from fixtures.make_samples import build
 
 from monitor.cli import main
 from monitor.config import load_config
-from monitor.storage import Storage
+from monitor.store import Storage
 
 
 @pytest.fixture

@@ -11,15 +11,15 @@ from pathlib import Path
 import pytest
 from dedup_corpus import seed_texts
 
-from monitor import related as related_module
 from monitor.config import Config, TopicConfig, load_config
-from monitor.digest import build_digest
+from monitor.digest import build_digest, compose, render_html
+from monitor.digest import related as related_module
+from monitor.digest.related import RelatedHeads, lead_bigrams, related
+from monitor.digest.render import render_text
+from monitor.digest.summary import ELLIPSIS, sentences, summarize
+from monitor.digest.topics import Score, best_topic, topic_scores
 from monitor.errors import ConfigError
 from monitor.models import Digest, StoredItem, Story
-from monitor.related import RelatedHeads, lead_bigrams, related
-from monitor.render import compose, render_html, render_text
-from monitor.summary import ELLIPSIS, sentences, summarize
-from monitor.topics import Score, best_topic, topic_scores
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 11, 22, 23, 30, tzinfo=UTC)  # already the 23rd in Shanghai

@@ -177,8 +177,7 @@ def test_no_digest_only_fetches_and_digest_delivers_later(
 
 
 def sample_urls() -> set[str]:
-    from monitor.adapters import adapter_for
-    from monitor.parse import parse_feed
+    from monitor.parse import adapter_for, parse_feed
 
     return {
         adapter_for(item.url).adapt(item, name, datetime.now(UTC)).url
@@ -203,7 +202,7 @@ def test_workers_start_with_the_run_when_new_feeds_must_be_parsed(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from monitor.workers import LazyPool
+    from monitor.service.workers import LazyPool
 
     started: list[bool] = []
     real = LazyPool._start
@@ -234,7 +233,7 @@ def test_a_run_where_every_feed_answers_304_imports_no_parsing_or_dedup_code(
     code = (
         "import sys; from monitor.cli import main; "
         f"code = main(['run', '--no-digest', '--config', {str(config)!r}]); "
-        "print(code, sorted(m for m in ('numpy', 'lxml', 'monitor.dedup', 'monitor.prepare') "
+        "print(code, sorted(m for m in ('numpy', 'lxml', 'monitor.dedup', 'monitor.service.preparation') "
         "if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
@@ -320,7 +319,7 @@ def test_workers_that_cannot_start_leave_the_parsing_to_the_run_itself(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from monitor.workers import LazyPool
+    from monitor.service.workers import LazyPool
 
     def refused(*_: object, **__: object) -> None:
         raise OSError("Resource temporarily unavailable")

@@ -13,12 +13,12 @@ import httpx
 import pytest
 from conftest import FeedServer, Response, socket_server
 
-from monitor import transport as transport_module
 from monitor.config import FeedConfig, FetchConfig
 from monitor.errors import FetchError
 from monitor.fetch import Fetcher, Validators
+from monitor.fetch import transport as transport_module
+from monitor.fetch.transport import FairPool, SocketBackend, SocketStream, readable, transport
 from monitor.models import FetchResult
-from monitor.transport import FairPool, SocketBackend, SocketStream, readable, transport
 
 RSS = b"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title></channel></rss>"
 

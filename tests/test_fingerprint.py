@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from simhash import Simhash
 
-from monitor import features as features_module
-from monitor.dedup import SHINGLE_WIDTH, normalize
-from monitor.features import MIN_SENTENCE_CHARS, Features, sentence_hash
-from monitor.fingerprint import feature_hash, fingerprint, shingle_hashes
-from monitor.textnorm import fold
+from monitor.dedup import Features
+from monitor.dedup import features as features_module
+from monitor.dedup.features import MIN_SENTENCE_CHARS, SHINGLE_WIDTH, sentence_hash
+from monitor.dedup.fingerprint import feature_hash, fingerprint, shingle_hashes
+from monitor.textnorm import fold, normalize
 
 CJK = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF)
 TEXT = st.text(alphabet=st.one_of(CJK, st.characters(codec="utf-8")), min_size=0, max_size=400)

@@ -11,10 +11,9 @@ from fixtures.make_samples import build
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from monitor.adapters import adapter_for
 from monitor.dedup import Features
 from monitor.errors import MonitorError
-from monitor.parse import parse_feed
+from monitor.parse import adapter_for, parse_feed
 
 SAMPLES = [content.encode() for content in build().values()]
 FETCHED = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)

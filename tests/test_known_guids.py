@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from conftest import Backend, FeedServer, Response, write_config
 
-from monitor.adapters.base import SiteAdapter
 from monitor.cli import main
-from monitor.storage import Storage
+from monitor.parse.adapters.base import SiteAdapter
+from monitor.store import Storage
 
 ARTICLES = {
     "a": "韩国国防部周三表示，朝鲜向东部海域发射了一枚弹道导弹，飞行约三百公里。",

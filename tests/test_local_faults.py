@@ -14,7 +14,7 @@ from fixtures.make_samples import build
 from monitor.cli import main
 from monitor.config import load_config
 from monitor.errors import ConfigError
-from monitor.storage import Storage
+from monitor.store import Storage
 
 
 def one_line_error(capsys: pytest.CaptureFixture[str]) -> str:
@@ -106,7 +106,7 @@ def test_a_full_disk_keeps_the_database_consistent(
     rss = f'<rss version="2.0"><channel><title>rfi</title>{items}</channel></rss>'
     feed_server.routes["/rfi"] = Response(rss.encode())
     config = write_config(tmp_path, [("rfi", feed_server.url("/rfi"))])
-    from monitor.pipeline import ingest
+    from monitor.service import ingest
 
     loaded = load_config(config)
     with Storage.open(loaded) as storage:

@@ -13,8 +13,8 @@ from conftest import FeedServer, Response, write_config
 from fixtures.make_samples import build
 
 from monitor.cli import main
+from monitor.cli.opml import read_opml
 from monitor.config import load_config
-from monitor.opml import read_opml
 
 OPML = Path(__file__).parent / "fixtures" / "opml"
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.adapters import boilerplate as B
-from monitor.adapters import markup
+from monitor.parse.adapters import boilerplate as B
+from monitor.parse.adapters import markup
 
 TAGS = ["div", "p", "span", "li", "ul", "a", "section", "b", "table", "tr", "td", "h2", "em"]
 

@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor.adapters import GENERIC, adapter_for, adapter_named
 from monitor.errors import ConfigError, ParseError
 from monitor.models import Item
-from monitor.parse import parse_feed
+from monitor.parse import adapter_for, adapter_named, parse_feed
+from monitor.parse.adapters import GENERIC
 from monitor.urls import ALREADY_CANONICAL, canonical_url, host_of, rebuilt_url, unwrap_image_proxy
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)

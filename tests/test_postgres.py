@@ -20,10 +20,10 @@ from monitor.cli import main
 from monitor.config import load_config
 from monitor.dedup import Features
 from monitor.errors import ConfigError, StorageError
-from monitor.instance import HOST
 from monitor.models import Article
-from monitor.pipeline import find_story
-from monitor.storage import SCHEMA_VERSION, Storage
+from monitor.service.pipeline import find_story
+from monitor.store import SCHEMA_VERSION, Storage
+from monitor.store.leases import HOST
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 TEXT = (

@@ -10,13 +10,12 @@ from pathlib import Path
 import pytest
 from fixtures.make_samples import build
 
-from monitor.adapters import adapter_for
-from monitor.adapters.base import SiteAdapter
 from monitor.config import TopicConfig
-from monitor.features import Features
-from monitor.parse import parse_feed
-from monitor.prepare import prepare_feed
-from monitor.topics import match_topics
+from monitor.dedup import Features
+from monitor.digest import match_topics
+from monitor.parse import adapter_for, parse_feed
+from monitor.parse.adapters.base import SiteAdapter
+from monitor.service.preparation import prepare_feed
 
 FETCHED = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 FEED = build()["rfi.xml"].encode()  # two items
@@ -129,7 +128,7 @@ IMPORTS = """
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from monitor.prepare import prepare_feed
+from monitor.service.preparation import prepare_feed
 for name in sys.argv[1:]:
     content = Path(name).read_bytes()
     items = prepare_feed(name, content, (), None, None, datetime.now(UTC), frozenset()).items

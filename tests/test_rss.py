@@ -1,6 +1,6 @@
 """The fast RSS reader gives exactly what feedparser gives, or declines.
 
-`parse_feed` reads plain RSS 2.0 with lxml (`monitor.rss`) and hands every
+`parse_feed` reads plain RSS 2.0 with lxml (`monitor.parse.rss`) and hands every
 other document to feedparser. Each document here goes both ways, through
 `parse_feed` and through `parse_with_feedparser`, and the items must be
 equal field for field; the tests also check the fast reader really took the
@@ -19,8 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from monitor.errors import ParseError
-from monitor.parse import as_utf8, parse_feed, parse_with_feedparser
-from monitor.rss import read_rss
+from monitor.parse import parse_feed
+from monitor.parse.feed import as_utf8, parse_with_feedparser
+from monitor.parse.rss import read_rss
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -289,13 +290,13 @@ RSS_DATES = st.builds(
 def test_dates_are_read_as_feedparser_reads_them(text: str) -> None:
     from feedparser.datetimes import _parse_date
 
-    from monitor.rss import _date
+    from monitor.parse.rss import _date
 
     assert _date(text) == _parse_date(text)
 
 
 def test_the_usual_rss_date_is_read_without_feedparser(monkeypatch: pytest.MonkeyPatch) -> None:
-    from monitor import rss
+    from monitor.parse import rss
 
     monkeypatch.setattr(rss, "_parse_date", None)  # called, it would fail the test
     assert rss._date("Fri, 20 Nov 2026 23:30:00 -0500")[:6] == (2026, 11, 21, 4, 30, 0)
@@ -316,13 +317,13 @@ LINKS = st.builds(
 def test_links_are_resolved_as_feedparser_resolves_them(uri: str) -> None:
     from feedparser.urls import _urljoin
 
-    from monitor.rss import _resolved
+    from monitor.parse.rss import _resolved
 
     assert _resolved(uri) == _urljoin("", uri)
 
 
 def test_extra_slashes_after_the_scheme_are_dropped_as_feedparser_drops_them() -> None:
-    from monitor.rss import _resolved
+    from monitor.parse.rss import _resolved
 
     assert _resolved("https:///news.example/1") == "https://news.example/1"
     assert _resolved("https://news.example//1") == "https://news.example//1"
@@ -342,7 +343,7 @@ def test_the_declared_encoding_is_read_as_feedparser_reads_it(text: str, start: 
     """Whatever the quotes, repeats and lines, the same capture as feedparser's regex."""
     from feedparser.encodings import RE_XML_PI_ENCODING
 
-    from monitor.rss import pi_encoding
+    from monitor.parse.rss import pi_encoding
 
     content = (start + text).encode()
     found = RE_XML_PI_ENCODING.match(content)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from monitor.schedule import (
+from monitor.service import next_digest_slot
+from monitor.service.schedule import (
     JITTER,
     MAX_BACKOFF,
     ServerHints,
     digest_due,
     digest_slot,
     jitter,
-    next_digest_slot,
     next_fetch,
     server_delay,
 )

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from monitor.dedup import Features
 from monitor.errors import StorageError
 from monitor.models import Article
-from monitor.storage import SCHEMA_VERSION, Storage, _json_list
+from monitor.store import SCHEMA_VERSION, Storage
+from monitor.store.encoding import json_list
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 TEXT = "据韩国媒体报道，韩国国防部3月17日着手进入恢复《韩日军事情报保护协定》正常化所需程序。" * 3
@@ -243,7 +244,7 @@ def test_unwritable_location_is_a_storage_error(tmp_path: Path) -> None:
 
 
 def test_a_version_1_database_is_migrated_and_its_features_recomputed(tmp_path: Path) -> None:
-    from monitor.storage import MIGRATIONS
+    from monitor.store.schema import MIGRATIONS
 
     path = tmp_path / "old.db"
     db = sqlite3.connect(path)
@@ -345,5 +346,5 @@ def test_a_batch_of_any_size_finds_each_stored_item_by_its_blocks(
 @settings(max_examples=300)
 @given(st.lists(st.text()))
 def test_lists_are_stored_as_json_dumps_writes_them(values: list[str]) -> None:
-    assert _json_list(values) == json.dumps(values, ensure_ascii=False)
-    assert json.loads(_json_list(tuple(values))) == values
+    assert json_list(values) == json.dumps(values, ensure_ascii=False)
+    assert json.loads(json_list(tuple(values))) == values

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from fixtures.make_samples import build
 
-from monitor.workers import _pipe
+from monitor.service.workers import _pipe
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="workers are forked on Linux")
 
@@ -24,15 +24,15 @@ PREAMBLE = """
 import json, os, signal, sys, threading, time
 os.environ["OPENBLAS_NUM_THREADS"] = "1"  # as `monitor` sets it: no BLAS thread pool
 from datetime import UTC, datetime
-from monitor.pipeline import _prepare
-from monitor.workers import LazyPool
+from monitor.service.pipeline import _prepare
+from monitor.service.workers import LazyPool
 import asyncio
 
 FEED = open(sys.argv[1], "rb").read()
 JOB = ("rfi", FEED, (), None, None, datetime(2026, 11, 22, tzinfo=UTC), frozenset())
 
 def table_built():  # in a forked worker, this module is the run's own
-    from monitor import features
+    from monitor.dedup import features
     return features._table.cache_info().currsize
 
 def in_worker(pool, fn, *args):

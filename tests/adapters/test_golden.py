@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor.adapters import adapter_for
-from monitor.archive import archived_item_to_item, read_archived_item
 from monitor.models import Article
+from monitor.parse.adapters import adapter_for
+from monitor.parse.archive import archived_item_to_item, read_archived_item
 
 SEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "seeds"
 GOLDEN = Path(__file__).resolve().parent / "golden"

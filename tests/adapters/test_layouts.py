@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from monitor.adapters import GENERIC, adapter_for
 from monitor.models import Article, Item
+from monitor.parse.adapters import GENERIC, adapter_for
 
 FETCHED = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 BODY = "<p>第一段正文，讲述事件的经过和各方的反应，内容足够长。</p><p>第二段正文。</p>"

@@ -1,0 +1,248 @@
+"""The command line's arguments: every command, its options and its examples."""
+
+from __future__ import annotations
+
+import argparse
+
+from .. import __version__
+from .commands import (
+    cmd_daemon,
+    cmd_digest,
+    cmd_export,
+    cmd_export_opml,
+    cmd_feeds_add,
+    cmd_feeds_change,
+    cmd_feeds_list,
+    cmd_import_opml,
+    cmd_init,
+    cmd_migrate,
+    cmd_parse,
+    cmd_run,
+    cmd_status,
+)
+
+EPILOG_RUN = """example:
+  monitor run --config config.example.toml
+  monitor run --no-digest          # fetch only, keep the digest for later"""
+EPILOG_DIGEST = """example:
+  monitor digest --preview digest.html   # look at it in a browser, send nothing"""
+EPILOG_EXPORT = """example:
+  monitor export --format jsonl > items.jsonl"""
+EPILOG_DAEMON = """example:
+  monitor daemon --config /etc/monitor/config.toml --log-format json"""
+EPILOG_INIT = """examples:
+  monitor init                       # ~/.config/monitor/config.toml on Linux
+  monitor init ./config.toml && monitor run --config ./config.toml"""
+EPILOG_FEEDS = """examples:
+  monitor feeds list
+  monitor feeds add https://www.rfi.fr/cn/rss --name 'RFI 中文' --topics 朝鲜半岛
+  monitor feeds pause 'RFI 中文'"""
+EPILOG_STATUS = """examples:
+  monitor status
+  monitor status --json | jq '.feeds[] | select(.errors > 0)'"""
+EPILOG_MIGRATE = """examples:
+  monitor migrate                                   # upgrade the configured database
+  monitor migrate --from sqlite:///monitor.db       # copy into the configured (new) one
+  monitor migrate --from sqlite:///monitor.db --to postgresql://monitor@db.example/monitor"""
+EPILOG_PARSE = """examples:
+  monitor parse https://rss.dw.com/rdf/rss-chi-all      # every item of a feed
+  monitor parse saved-item.txt --adapter dw --json      # one archived item"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="monitor",
+        description="Watch news feeds, collapse reposts, and send one digest a day.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example:\n  monitor run --config config.example.toml",
+    )
+    parser.add_argument("--version", action="version", version=f"monitor {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        metavar="PATH",
+        help="config file (default: $MONITOR_CONFIG, then ./config.toml)",
+    )
+    common.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    common.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        default="text",
+        help="log lines for people or machines",
+    )
+    parser.set_defaults(debug=False)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run",
+        parents=[common],
+        help="fetch every feed once, store new items, deliver the digest",
+        description="Fetch every feed once, store new items, then deliver the pending digest.",
+        epilog=EPILOG_RUN,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument("--no-digest", action="store_true", help="only fetch and store")
+    run.add_argument(
+        "--quiet", action="store_true", help="no progress bar: only problems and the summary"
+    )
+    run.set_defaults(command=cmd_run)
+
+    digest = commands.add_parser(
+        "digest",
+        parents=[common],
+        help="deliver the pending digest now",
+        description="Deliver the digest of everything not yet delivered.",
+        epilog=EPILOG_DIGEST,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    digest.add_argument(
+        "--preview", metavar="FILE", help="write the digest as HTML to FILE; deliver nothing"
+    )
+    digest.add_argument(
+        "--name", metavar="DIGEST", action="append", help="only this digest (repeatable)"
+    )
+    digest.set_defaults(command=cmd_digest)
+
+    export = commands.add_parser(
+        "export",
+        parents=[common],
+        help="print every stored item, with its story",
+        description="Print every stored item as one JSON object per line.",
+        epilog=EPILOG_EXPORT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    export.add_argument("--format", choices=["jsonl"], default="jsonl")
+    export.set_defaults(command=cmd_export)
+
+    daemon = commands.add_parser(
+        "daemon",
+        parents=[common],
+        help="run as a service: fetch each feed on its schedule, send digests on time",
+        description=(
+            "Run until stopped: fetch each feed on its own interval, honouring what the "
+            "server asks, and deliver each digest at its send_at. SIGHUP reloads the "
+            "configuration; SIGTERM or SIGINT stops cleanly."
+        ),
+        epilog=EPILOG_DAEMON,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    daemon.set_defaults(command=cmd_daemon)
+
+    init = commands.add_parser(
+        "init",
+        help="write a starter config with the sample feeds",
+        description=(
+            "Write a commented starter config, with the bundled sample feeds copied "
+            "beside it, to PATH (default: your config folder, with the database and "
+            "outbox in your data folder)."
+        ),
+        epilog=EPILOG_INIT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    init.add_argument("path", nargs="?", metavar="PATH")
+    init.add_argument("--force", action="store_true", help="replace an existing file")
+    init.set_defaults(command=cmd_init, debug=False)
+
+    feeds = commands.add_parser(
+        "feeds",
+        help="list, add, remove, pause or resume feeds in the config",
+        description="Edit the feeds in the config file, keeping its comments and layout.",
+        epilog=EPILOG_FEEDS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    feed_commands = feeds.add_subparsers(title="feed commands", metavar="ACTION")
+    listing = feed_commands.add_parser("list", parents=[common], help="list the feeds")
+    listing.set_defaults(command=cmd_feeds_list)
+    add = feed_commands.add_parser(
+        "add", parents=[common], help="add a feed, after fetching it once",
+        epilog="example:\n  monitor feeds add https://rss.dw.com/rdf/rss-chi-all --name 'DW 中文'",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    add.add_argument("url", metavar="URL")
+    add.add_argument("--name", help="the feed's name (default: the host)")
+    add.add_argument("--topics", default="", help="default topics, comma-separated")
+    add.add_argument("--adapter", help="force a site adapter")
+    add.add_argument("--no-check", action="store_true", help="add without fetching it first")
+    add.set_defaults(command=cmd_feeds_add)
+    for action, helptext in (
+        ("remove", "remove a feed (its stored items stay)"),
+        ("pause", "stop fetching a feed for now"),
+        ("resume", "fetch a paused feed again"),
+    ):
+        sub = feed_commands.add_parser(action, parents=[common], help=helptext)
+        sub.add_argument("name", metavar="NAME")
+        sub.set_defaults(command=cmd_feeds_change, action=action)
+
+    importer = commands.add_parser(
+        "import-opml",
+        parents=[common],
+        help="add the feeds of an OPML file (categories become topics)",
+        description="Add the feeds of an OPML file; feeds already present are skipped.",
+        epilog="example:\n  monitor import-opml miniflux-export.opml",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    importer.add_argument("file", metavar="FILE")
+    importer.set_defaults(command=cmd_import_opml)
+    exporter = commands.add_parser(
+        "export-opml",
+        parents=[common],
+        help="write the feeds as OPML 2.0",
+        description="Write the configured feeds as OPML 2.0, their topics as categories.",
+        epilog="example:\n  monitor export-opml feeds.opml",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    exporter.add_argument("file", nargs="?", metavar="FILE", help="default: standard output")
+    exporter.set_defaults(command=cmd_export_opml)
+
+    migrate = commands.add_parser(
+        "migrate",
+        parents=[common],
+        help="upgrade the database schema, or copy a database into a new one",
+        description=(
+            "Apply the schema migrations this version of monitor brings (SQLite files are "
+            "upgraded on opening anyway; PostgreSQL databases only by this command). With "
+            "--from, copy every feed, item, story and delivery of that database into the "
+            "configured one (or --to), which must be new and empty."
+        ),
+        epilog=EPILOG_MIGRATE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    migrate.add_argument(
+        "--from", dest="source", metavar="URL", help="sqlite:///path or postgresql://… to copy"
+    )
+    migrate.add_argument("--to", dest="target", metavar="URL", help="default: the configured one")
+    migrate.set_defaults(command=cmd_migrate)
+
+    status = commands.add_parser(
+        "status",
+        parents=[common],
+        help="show each feed's last fetch, errors and next fetch, and the digests",
+        description=(
+            "Show each configured feed: last fetch, HTTP status, items stored, last new "
+            "item, errors in a row and the last error, next fetch; then each digest: "
+            "last delivered and next due."
+        ),
+        epilog=EPILOG_STATUS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    status.add_argument("--json", action="store_true", help="one JSON document for scripts")
+    status.set_defaults(command=cmd_status)
+
+    parse = commands.add_parser(
+        "parse",
+        parents=[common],
+        help="show the article an adapter makes of an item or of each item of a feed",
+        description=(
+            "Show what a site adapter makes of one item (an archived item file or an "
+            "article page) or of each item of a feed (a URL, a feed file or a folder of "
+            "archived items). Nothing is stored."
+        ),
+        epilog=EPILOG_PARSE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parse.add_argument("target", metavar="PATH_OR_URL")
+    parse.add_argument("--adapter", metavar="NAME", help="use this adapter instead of by host")
+    parse.add_argument("--source", metavar="NAME", help="the outlet name for sites without one")
+    parse.add_argument("--json", action="store_true", help="one JSON object per article")
+    parse.set_defaults(command=cmd_parse)
+    return parser

@@ -1,0 +1,267 @@
+"""What each command does: the stages it drives, imported when it runs, and what it
+reports."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..config import Config
+    from ..models import Article
+    from ..store import Storage
+
+log = logging.getLogger("monitor")
+
+
+def _load(args: argparse.Namespace) -> Config:
+    from ..config import find_config, load_config
+
+    config = load_config(find_config(args.config))
+    for warning in config.warnings:
+        log.warning("warning: %s", warning)
+    return config
+
+
+def _open(config: Config) -> Storage:
+    from ..store import Storage
+
+    return Storage.open(config)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from ..store import SCHEMA_VERSION, Storage
+
+    if args.target:
+        target: Path | str = args.target
+        options: dict[str, Any] = {}
+    else:
+        config = _load(args)
+        target = config.storage.target
+        options = {
+            "block_count": config.dedup.max_distance + 1,
+            "busy_timeout": config.storage.busy_timeout,
+        }
+    if args.source is None:
+        with Storage(target, migrate=True, **options) as storage:
+            before = storage.found_version
+        change = "up to date" if before == SCHEMA_VERSION else f"upgraded from {before}"
+        print(f"database {storage.name}: schema version {SCHEMA_VERSION}, {change}")
+        return 0
+    # The source is read as it is: upgraded if older, its index left alone.
+    with (
+        Storage(args.source, migrate=True, maintain=False) as source,
+        Storage(target, migrate=True, **options) as destination,
+    ):
+        copied = destination.copy_from(source)
+        print(
+            f"copied {copied['feeds']:,} feeds, {copied['items']:,} items, "
+            f"{copied['stories']:,} stories and {copied['digests']:,} digests "
+            f"from {source.name} to {destination.name} (schema version {SCHEMA_VERSION})"
+        )
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from ..errors import StorageError
+    from ..service import ingest
+    from ..store import daemon_holder
+
+    config = _load(args)
+    with _open(config) as storage:
+        holder = daemon_holder(storage)
+        if holder:
+            raise StorageError(
+                f"database {config.storage.location}: monitor daemon ({holder}) is running on it "
+                "and fetches and sends by itself; stop it to use monitor run"
+            )
+        if sys.stderr.isatty() and not args.quiet:
+            from .progress import RunProgress
+
+            with RunProgress(len(config.active_feeds)) as progress:
+                report = ingest(config, storage, on_feed=progress.feed_done)
+        else:
+            report = ingest(config, storage)
+        for feed in report.feeds:
+            if feed.error:
+                log.error("%s", feed.error)
+            for problem in feed.item_errors:
+                log.warning("%s", problem)
+        log.info("%s", report.summary())
+        if not args.no_digest:
+            _deliver(config, storage)
+    return 0
+
+
+def cmd_daemon(args: argparse.Namespace) -> int:
+    from ..config import find_config
+    from ..service import run_daemon
+
+    path = find_config(args.config)
+    _load(args)  # report config problems and warnings before starting
+    return run_daemon(path)
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    config = _load(args)
+    with _open(config) as storage:
+        if args.preview:
+            from ..service import preview_digest
+
+            chosen = config.digest_named(args.name[0]) if args.name else config.digest
+            html = preview_digest(config, storage, chosen)
+            if html is None:
+                log.info("no pending stories; nothing to preview")
+                return 0
+            Path(args.preview).write_text(html, encoding="utf-8")
+            log.info("digest preview written to %s (nothing delivered)", args.preview)
+            return 0
+        for name in args.name or ():
+            config.digest_named(name)
+        _deliver(config, storage, tuple(args.name or ()))
+    return 0
+
+
+def _deliver(config: Config, storage: Storage, names: tuple[str, ...] = ()) -> None:
+    from ..service import send_digests
+
+    outcomes = send_digests(config, storage, names=names)
+    if not outcomes:
+        log.info("no pending stories; no digest sent")
+    for outcome in outcomes:
+        log.info(
+            "digest %s delivered: %d stories in %d sections to %s → %s",
+            outcome.digest.name,
+            outcome.digest.story_count,
+            len(outcome.digest.sections),
+            ", ".join(outcome.recipients),
+            outcome.transport,
+        )
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    config = _load(args)
+    with _open(config) as storage:
+        out = sys.stdout
+        for record in storage.export_items():
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from .manage import init
+
+    path = init(Path(args.path) if args.path else None, args.force)
+    follow = "monitor run" if not args.path else f"monitor run --config {args.path}"
+    log.info("wrote %s with the sample feeds; next: %s", path, follow)
+    return 0
+
+
+def cmd_feeds_list(args: argparse.Namespace) -> int:
+    config = _load(args)
+    for feed in config.feeds:
+        flags = " (paused)" if feed.paused else ""
+        topics = f"  [{', '.join(feed.topics)}]" if feed.topics else ""
+        sys.stdout.write(f"{feed.name}{flags}\t{feed.url}{topics}\n")
+    return 0
+
+
+def cmd_feeds_add(args: argparse.Namespace) -> int:
+    from .manage import add_feed
+
+    config = _load(args)
+    topics = [t.strip() for t in args.topics.split(",") if t.strip()]
+    log.info("%s", add_feed(config, args.url, args.name, topics, args.adapter, not args.no_check))
+    return 0
+
+
+def cmd_feeds_change(args: argparse.Namespace) -> int:
+    from .manage import remove_feed, set_paused
+
+    config = _load(args)
+    if args.action == "remove":
+        log.info("%s", remove_feed(config, args.name))
+    else:
+        log.info("%s", set_paused(config, args.name, args.action == "pause"))
+    return 0
+
+
+def cmd_import_opml(args: argparse.Namespace) -> int:
+    from .manage import import_opml
+
+    config = _load(args)
+    log.info("%s", import_opml(config, Path(args.file)))
+    return 0
+
+
+def cmd_export_opml(args: argparse.Namespace) -> int:
+    from .manage import export_opml
+
+    text = export_opml(_load(args))
+    if args.file:
+        Path(args.file).write_text(text, encoding="utf-8")
+        log.info("wrote %s", args.file)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from .status import render_status, status_report
+
+    config = _load(args)
+    with _open(config) as storage:
+        report = status_report(config, storage)
+    if args.json:
+        sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+    else:
+        sys.stdout.write(render_status(report))
+    return 0
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from ..parse import adapter_for, adapter_named
+    from .targets import load_items
+
+    forced = adapter_named(args.adapter) if args.adapter else None
+    default_source, items = load_items(args.target)
+    now = datetime.now(UTC)
+    for item in items:
+        adapter = forced or adapter_for(item.url)
+        article = adapter.adapt(item, args.source or default_source, now)
+        record = {"adapter": adapter.name, **article_record(article)}
+        if args.json:
+            sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+            continue
+        for key in ("adapter", "title", "url", "published", "authors", "source"):
+            value = record[key]
+            shown = ", ".join(value) if isinstance(value, list) else value
+            sys.stdout.write(f"{key}: {shown}\n")
+        sys.stdout.write(f"original_source: {record['original_source'] or '-'}\n")
+        for image in record["images"]:
+            sys.stdout.write(f"image: {image}\n")
+        sys.stdout.write(f"\n{article.text}\n\n")
+    if not items:
+        log.info("%s: no items", args.target)
+    return 0
+
+
+def article_record(article: Article) -> dict[str, Any]:
+    """An `Article` as plain JSON values, for `monitor parse --json` and golden files."""
+    return {
+        "title": article.title,
+        "url": article.url,
+        "published": article.published.isoformat(),
+        "authors": list(article.authors),
+        "source": article.source,
+        "original_source": article.original_source,
+        "images": list(article.images),
+        "text": article.text,
+        "html": article.html,
+    }

@@ -1,0 +1,95 @@
+"""Edit the TOML config in place (`monitor feeds …`, `import-opml`), keeping the
+user's comments and layout (tomlkit). Every edit is checked by loading the
+result before it replaces the file, so a command never leaves a broken config.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+from tomlkit.items import AoT, Table
+
+from ..config import load_config
+from ..errors import ConfigError
+
+
+class ConfigEditor:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self.document = tomlkit.parse(path.read_text(encoding="utf-8"))
+        except OSError as e:
+            raise ConfigError(f"{path}: cannot read config file: {e.strerror}") from e
+        except tomlkit.exceptions.ParseError as e:
+            raise ConfigError(f"{path}:{e.line}: invalid TOML: {e}") from e
+
+    def _array(self, key: str) -> AoT:
+        if key not in self.document:
+            self.document.append(key, tomlkit.aot())
+        value = self.document[key]
+        if not isinstance(value, AoT):
+            raise ConfigError(f"{self.path}: {key}: must be an array of tables ([[{key}]])")
+        return value
+
+    def feed_names(self) -> list[str]:
+        return [str(t.get("name", "")) for t in self._array("feeds")]
+
+    def feed(self, name: str) -> Table:
+        for table in self._array("feeds"):
+            if table.get("name") == name:
+                found: Table = table
+                return found
+        known = ", ".join(self.feed_names()) or "none"
+        raise ConfigError(f"{self.path}: no feed named {name!r} (feeds: {known})")
+
+    def add_feed(self, values: dict[str, Any]) -> None:
+        if values["name"] in self.feed_names():
+            raise ConfigError(f"{self.path}: a feed named {values['name']!r} exists already")
+        table = tomlkit.table()
+        for key, value in values.items():
+            if value not in (None, (), []):
+                table[key] = list(value) if isinstance(value, tuple) else value
+        self._array("feeds").append(table)
+
+    def remove_feed(self, name: str) -> None:
+        self.feed(name)  # says which feeds there are when the name is wrong
+        feeds = self._array("feeds")
+        del feeds[self.feed_names().index(name)]
+
+    def topic_names(self) -> list[str]:
+        return (
+            [str(t.get("name", "")) for t in self._array("topics")]
+            if "topics" in self.document
+            else []
+        )
+
+    def add_topic(self, name: str) -> None:
+        """A topic that only a feed's default topics select (no keywords)."""
+        table = tomlkit.table()
+        table["name"] = name
+        table["keywords"] = []
+        self._array("topics").append(table)
+
+    def save(self) -> None:
+        """Write atomically, but only a config that loads."""
+        text = tomlkit.dumps(self.document)
+        handle, temporary = tempfile.mkstemp(
+            dir=self.path.parent, prefix=".config-", suffix=".toml"
+        )
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                stream.write(text)
+            try:
+                load_config(temporary)
+            except ConfigError as e:
+                raise ConfigError(str(e).replace(temporary, str(self.path))) from e
+            if self.path.exists():
+                os.chmod(temporary, self.path.stat().st_mode & 0o7777)
+            os.replace(temporary, self.path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise

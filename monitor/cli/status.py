@@ -1,0 +1,118 @@
+"""`monitor status`: what each feed and digest is doing, for people and scripts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from ..config import Config
+from ..service import next_digest_slot
+from ..store import Storage
+
+
+def status_report(config: Config, storage: Storage, now: datetime | None = None) -> dict[str, Any]:
+    """Feeds in config order (feeds never fetched included), then digests."""
+    now = now or datetime.now(UTC)
+    stored = storage.feed_statuses()
+    feeds = []
+    for feed in config.feeds:
+        row = stored.get(feed.name, {})
+        state = "ok"
+        if feed.paused:
+            state = "paused"
+        elif row.get("gone"):
+            state = "gone"
+        elif row.get("error_count"):
+            state = "failing"
+        elif not row.get("last_fetched_at"):
+            state = "new"
+        feeds.append(
+            {
+                "name": feed.name,
+                "url": feed.url,
+                "moved_to": row.get("moved_to"),
+                "state": state,
+                "last_fetch": row.get("last_fetched_at"),
+                "http_status": row.get("last_status"),
+                "items": row.get("items", 0),
+                "last_new_item": row.get("last_new_at"),
+                "errors": row.get("error_count", 0),
+                "last_error": row.get("last_error"),
+                "next_fetch": row.get("next_fetch_at"),
+            }
+        )
+    digests = [
+        {
+            "name": digest.name,
+            "recipients": list(digest.recipients),
+            "last_delivered": storage.last_delivery(digest.name),
+            "next_due": next_digest_slot(now, digest.send_at, digest.zone).isoformat(),
+        }
+        for digest in config.digests
+    ]
+    database = {
+        "location": storage.name,
+        "schema": storage.schema_version(),
+        # Holders of live daemon leases: one on SQLite, each daemon sharing PostgreSQL.
+        "daemons": sorted(storage.live_leases("daemon", now)),
+    }
+    return {"feeds": feeds, "digests": digests, "database": database}
+
+
+def _when(value: str | None) -> str:
+    if not value:
+        return "-"
+    return datetime.fromisoformat(value).astimezone(UTC).strftime("%m-%d %H:%M")
+
+
+def render_status(report: dict[str, Any]) -> str:
+    """A plain table; errors on their own line below the feed, so nothing is cut."""
+    header = ("feed", "state", "last fetch", "http", "items", "last new", "errors", "next fetch")
+    rows = [
+        (
+            feed["name"],
+            feed["state"],
+            _when(feed["last_fetch"]),
+            str(feed["http_status"] or "-"),
+            str(feed["items"]),
+            _when(feed["last_new_item"]),
+            str(feed["errors"]),
+            "never (gone)" if feed["state"] == "gone" else _when(feed["next_fetch"]),
+        )  # fmt: skip
+        for feed in report["feeds"]
+    ]
+    widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = [_line(header, widths)]
+    for feed, row in zip(report["feeds"], rows, strict=True):
+        lines.append(_line(row, widths))
+        if feed["last_error"] and feed["state"] in ("failing", "gone"):
+            lines.append(f"    {feed['last_error']}")
+        if feed["moved_to"]:
+            lines.append(f"    moved permanently to {feed['moved_to']}")
+    lines.append("")
+    for digest in report["digests"]:
+        lines.append(
+            f"digest {digest['name']}: last delivered {_when(digest['last_delivered'])}, "
+            f"next due {_when(digest['next_due'])} (UTC)"
+        )
+    database = report["database"]
+    daemons = ", ".join(database["daemons"]) or "none running"
+    lines.append(
+        f"database {database['location']}: schema version {database['schema']}; daemons: {daemons}"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _width(text: str) -> int:
+    """Display width: CJK characters take two columns."""
+    return sum(
+        2
+        if c >= "\u1100"
+        and (c <= "\u115f" or "\u2e80" <= c <= "\ufaff" or "\uff00" <= c <= "\uffef")
+        else 1
+        for c in text
+    )
+
+
+def _line(cells: tuple[str, ...], widths: list[int]) -> str:
+    return "  ".join(c + " " * (w - _width(c)) for c, w in zip(cells, widths, strict=True)).rstrip()

@@ -1,0 +1,65 @@
+"""The items at a path or URL given on the command line (for `monitor parse`).
+
+A feed URL or file is parsed as a feed; a folder is read as archived items;
+a single archived item file (or any file that is not XML) is one item; an
+http(s) URL that is not a feed is taken as one article page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from ..config import FeedConfig, FetchConfig
+from ..errors import FetchError, ParseError
+from ..fetch import Fetcher, Validators, local_path
+from ..models import FetchResult, Item
+from ..parse import archived_item_to_item, parse_archive, parse_feed, read_archived_item
+
+_XML_START = re.compile(rb"^\s*(?:\xef\xbb\xbf)?\s*<(?:\?xml|rss|feed|rdf:RDF)\b", re.IGNORECASE)
+
+
+def load_items(target: str) -> tuple[str, list[Item]]:
+    """The items at `target` and a name for their source (host or file name)."""
+    feed = FeedConfig(name=target, url=target)
+    path = local_path(target, Path.cwd())
+    result = asyncio.run(_fetch(feed))
+    if result.files:
+        return (path.name if path else target), parse_archive(result.files, target).items
+    content = result.content or b""
+    if path is not None:
+        if _XML_START.match(content):
+            return path.stem, parse_feed(content, target).items
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise ParseError(f"{target}: not UTF-8 text") from e
+        return path.stem, [archived_item_to_item(path.name, read_archived_item(text))]
+    host = urlsplit(result.url).hostname or target
+    try:
+        return host, parse_feed(content, target).items
+    except ParseError:
+        if b"<" not in content:
+            raise
+        page = Item(guid=result.url, url=result.url, title="", published=None, authors=(), html="")
+        return host, [_page_item(page, content)]
+
+
+async def _fetch(feed: FeedConfig) -> FetchResult:
+    async with Fetcher(FetchConfig(), Path.cwd()) as fetcher:
+        return await fetcher.fetch(feed, Validators())
+
+
+def _page_item(page: Item, content: bytes) -> Item:
+    import lxml.html
+
+    try:
+        document = lxml.html.document_fromstring(content)
+    except Exception as e:  # lxml raises several unrelated types for junk input
+        raise FetchError(f"{page.url}: neither a feed nor an HTML page") from e
+    title = " ".join((document.findtext(".//title") or "").split())
+    body = document.find("body")
+    html = lxml.html.tostring(body if body is not None else document, encoding="unicode")
+    return Item(page.guid, page.url, title, None, (), html)

@@ -1,0 +1,27 @@
+"""Stage 3, dedup: which story each new article joins.
+
+Takes articles' texts; computes their `Features` (normalised text hash,
+64-bit simhash, sentence hashes, figures) and, against the stored items'
+index (`DedupIndex`, kept by `store`) and the feed's earlier items, decides
+with `assign_stories` whether each is a repost of a stored story (and why)
+or a new story. Hands on those decisions to `store`. The rules and the
+evidence for their thresholds are in `rules`. Pure computation: the stored
+items are read through the small `StoredItems` interface.
+"""
+
+from .features import Features, shingles_of, warm_up
+from .index import DedupIndex
+from .rules import Candidate, confirmable
+from .stories import Decision, StoredItems, assign_stories
+
+__all__ = [
+    "Candidate",
+    "Decision",
+    "DedupIndex",
+    "Features",
+    "StoredItems",
+    "assign_stories",
+    "confirmable",
+    "shingles_of",
+    "warm_up",
+]

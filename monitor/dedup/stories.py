@@ -1,0 +1,153 @@
+"""Which story each new item of a feed joins: `dedup`'s rules, a feed at a time.
+
+The stored items a feed's new items might copy are looked up for the whole
+feed at once (a handful of statements, not a dozen per item: on PostgreSQL
+each one is a round trip). The decisions are then taken in the feed's order,
+each new item compared with the stored ones and with the feed's earlier new
+items, exactly as if they had been stored one by one: a repost of an item
+earlier in the same feed still joins its story.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+import numpy as np
+
+from .features import Features
+from .index import block_keys, sentence_table, shared_with_earlier
+from .rules import MIN_TEXT_CHARS, Candidate, best_match, confirmable, hamming
+
+# Verbatim copies shorter than this are not merged by text hash alone: short
+# texts such as "图片新闻" repeat across unrelated items.
+MIN_EXACT_CHARS = 30
+
+
+class StoredItems(Protocol):
+    """The look-ups `assign_stories` makes in the stored items (`store.Storage` has them)."""
+
+    def stories_with_texts(self, text_hashes: Sequence[str]) -> dict[str, int]: ...
+
+    def index_hits(
+        self, batch: Sequence[Features], max_distance: int, since: datetime | None = None
+    ) -> list[tuple[dict[int, int], dict[int, int]]]: ...
+
+    def candidate_rows(self, ids: list[int], since: datetime) -> dict[int, Any]: ...
+
+    def candidate(self, row: Any, confirm: bool) -> Candidate: ...
+
+
+@dataclass(frozen=True)
+class Decision:
+    story: int
+    """A stored story's id, or -n for the n-th new story of the batch."""
+    reason: str | None
+    """Why the item joins `story` ("same text", "simhash distance 2", …); None for a new one."""
+
+
+def assign_stories(
+    storage: StoredItems, batch: Sequence[Features], since: datetime, max_distance: int
+) -> list[Decision]:
+    """The story of each of `batch`, in order; stored items count if fetched since `since`."""
+    exact = storage.stories_with_texts(sorted({f.text_hash for f in batch}))
+    # Verbatim copies (of a stored item or of one earlier in the batch) are decided
+    # by their text hash alone: their sentences need not be looked up.
+    seen: set[str] = set()
+    similar = []
+    for i, f in enumerate(batch):
+        copy = f.normalized_length >= MIN_EXACT_CHARS and (
+            f.text_hash in exact or f.text_hash in seen
+        )
+        seen.add(f.text_hash)
+        if f.normalized_length >= MIN_TEXT_CHARS and not copy:
+            similar.append(i)
+    found = storage.index_hits([batch[i] for i in similar], max_distance, since)
+    hits = dict(zip(similar, found, strict=True))
+    # One read of every stored item any of them may be compared with; merging in the
+    # batch's own items below can push stored ones out of the confirmed few, never in.
+    wanted = {
+        item_id
+        for near, overlap in hits.values()
+        for item_id in near.keys() | confirmable(overlap, 0)
+    }
+    rows = storage.candidate_rows(sorted(wanted), since)
+    stored: dict[tuple[int, bool], Candidate] = {}
+
+    def stored_candidate(item_id: int, confirm: bool) -> Candidate:
+        key = (item_id, confirm)
+        if key not in stored:
+            stored[key] = storage.candidate(rows[item_id], confirm)
+        return stored[key]
+
+    decisions: list[Decision] = []
+    new_stories = 0
+    # The batch's earlier items sharing a pigeonhole block or a sentence with each
+    # item, found at once by sorting the batch's keys: comparing every pair of a
+    # 50-item feed cost more than all of its look-ups, and so did a dictionary of
+    # every key, when most items share none.
+    in_blocks: dict[int, dict[int, list[int]]] = {}
+    in_sentences: dict[int, dict[int, list[int]]] = {}
+    lengths = np.zeros(0, dtype=np.int64)
+    if len(batch) > 1:  # an item alone has no earlier one (`find_story`)
+        count = max_distance + 1
+        prints = np.fromiter((f.simhash for f in batch), dtype=np.uint64, count=len(batch))
+        in_blocks = shared_with_earlier(
+            block_keys(prints.view(np.int64), count).ravel(),
+            np.repeat(np.arange(len(batch)), count),
+        )
+        hashes, owners, lengths = sentence_table(batch)
+        in_sentences = shared_with_earlier(hashes, owners)
+    first_with_text: dict[str, Decision] = {}
+    for index, features in enumerate(batch):
+        decision = None
+        if features.normalized_length >= MIN_EXACT_CHARS:
+            if features.text_hash in exact:
+                decision = Decision(exact[features.text_hash], "same text")
+            elif (earlier := first_with_text.get(features.text_hash)) is not None:
+                decision = Decision(earlier.story, "same text")
+        earlier_near = in_blocks.get(index, {})
+        earlier_shared = in_sentences.get(index, {})
+        if (
+            decision is None
+            and index in hits
+            and (any(hits[index]) or earlier_near or earlier_shared)
+        ):
+            near, overlap = dict(hits[index][0]), dict(hits[index][1])
+            # The batch's earlier items, keyed -1, -2, … beside the stored ones' ids.
+            for number in sorted(earlier_near):
+                other = batch[number]
+                if hamming(features.simhash, other.simhash) <= max_distance:
+                    near[-number - 1] = other.simhash
+            for number in sorted(earlier_shared):  # in batch order, as ties are ranked
+                overlap[-number - 1] = int(lengths[earlier_shared[number]].sum())
+            confirmed = confirmable(overlap, features.sentence_chars)
+            candidates = []
+            # Stored items first, then the batch's in order, as they would have been stored.
+            for key in sorted(near.keys() | confirmed, key=lambda k: (k < 0, abs(k))):
+                if key > 0:
+                    if key in rows:  # else fetched before the window
+                        candidates.append(stored_candidate(key, key in confirmed))
+                else:
+                    other = batch[-key - 1]
+                    candidates.append(
+                        Candidate(
+                            item_id=key,
+                            story_id=decisions[-key - 1].story,
+                            simhash=other.simhash,
+                            normalized_length=other.normalized_length,
+                            figures=other.figures,
+                            shingles=other.shingles if key in confirmed else None,
+                        )
+                    )
+            match = best_match(features, candidates, max_distance)
+            if match is not None:
+                decision = Decision(match.story_id, match.reason)
+        if decision is None:
+            new_stories += 1
+            decision = Decision(-new_stories, None)
+        decisions.append(decision)
+        first_with_text.setdefault(features.text_hash, decision)
+    return decisions

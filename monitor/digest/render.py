@@ -1,0 +1,101 @@
+"""Render a `Digest` with the jinja2 templates and compose the email.
+
+Templates are looked up first in the digest's ``templates`` folder (if set),
+then in the ones shipped with `monitor`, so a user can override one file and
+keep the other. The message is multipart/alternative: a plain-text part that
+reads well alone, and an HTML part whose CSS is inlined (css-inline), since
+many mail clients drop ``<style>``; the ``<style>`` block stays for the
+clients that honour it (dark mode, narrow screens).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+from email.headerregistry import Address
+from email.message import EmailMessage
+from pathlib import Path
+
+import jinja2
+
+from ..config import Config, DigestConfig
+from ..errors import ConfigError
+from ..models import Digest
+
+ALSO_LABEL = "也见于"
+RELATED_LABEL = "相关报道"
+FOOTER = "monitor · 每日摘要"
+SENDER_NAME = "monitor 每日摘要"
+
+
+def template_dirs(digest: DigestConfig) -> list[Path]:
+    package = Path(__file__).resolve().parents[1]  # monitor/
+    shipped = [package / "templates", package.parent / "templates"]
+    found = [d for d in shipped if (d / "digest.html.j2").exists()]
+    if digest.templates is not None:
+        found.insert(0, digest.templates)
+    return found
+
+
+def _render(digest_config: DigestConfig, digest: Digest, name: str, *, html: bool) -> str:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(digest_config)]),
+        autoescape=html,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    try:
+        return environment.get_template(name).render(
+            digest=digest,
+            also_label=ALSO_LABEL,
+            related_label=RELATED_LABEL,
+            footer=FOOTER,
+            lang="zh-Hans",
+        )
+    except jinja2.TemplateNotFound as e:
+        raise ConfigError(f"digest.templates: template {e.name} not found") from e
+    except jinja2.TemplateError as e:
+        where = f"{getattr(e, 'filename', None) or name}:{getattr(e, 'lineno', '?')}"
+        raise ConfigError(f"{where}: digest template error: {e.message}") from e
+
+
+def render_html(config: Config, digest_config: DigestConfig, digest: Digest) -> str:
+    import css_inline
+
+    html = _render(digest_config, digest, "digest.html.j2", html=True)
+    inliner = css_inline.CSSInliner(keep_style_tags=True, load_remote_stylesheets=False)
+    return str(inliner.inline(html))
+
+
+def render_text(config: Config, digest_config: DigestConfig, digest: Digest) -> str:
+    text = _render(digest_config, digest, "digest.txt.j2", html=False)
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+def compose(
+    config: Config, digest_config: DigestConfig, digest: Digest, recipients: list[str]
+) -> tuple[EmailMessage, str]:
+    """The digest as an email to `recipients`, and its HTML.
+
+    Date, Message-ID and List-Id are set; Subject and names are encoded by the
+    email package, and nothing from a feed can add a header (line breaks are
+    folded to spaces).
+    """
+    html = render_html(config, digest_config, digest)
+    message = EmailMessage()
+    sender_domain = digest_config.sender.rpartition("@")[2] or "localhost"
+    message["Subject"] = _one_line(digest.subject)
+    message["From"] = Address(SENDER_NAME, addr_spec=digest_config.sender)
+    message["To"] = ", ".join(recipients)
+    message["Date"] = email.utils.format_datetime(digest.generated)
+    message["Message-ID"] = email.utils.make_msgid("digest", domain=sender_domain)
+    message["List-Id"] = f"monitor {digest.name} <{digest.name}.digest.monitor.{sender_domain}>"
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(render_text(config, digest_config, digest))
+    message.add_alternative(html, subtype="html")
+    return message, html
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

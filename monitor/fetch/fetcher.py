@@ -1,0 +1,294 @@
+"""Fetch feeds: HTTP(S) with httpx, or local files.
+
+Feed bytes are read here and only here; feedparser is never allowed to fetch
+(it has no timeout and would follow any URL). Each request is bounded three
+ways: the `timeout` per network operation, an overall deadline of the same
+length for the whole body, and `max_bytes` checked while streaming, so a huge
+or endless body is cut off without being held in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import httpx
+
+from ..config import FeedConfig, FetchConfig
+from ..errors import FetchError
+from ..models import FetchResult
+from ..urls import host_of
+from .transport import transport
+
+ARCHIVE_SUFFIXES = (".txt", ".md")
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+PERMANENT_REDIRECTS = frozenset({301, 308})
+MAX_REDIRECTS = 5
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What the last successful fetch told us, for a conditional GET."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+def local_path(url: str, base_dir: Path) -> Path | None:
+    """The file a feed URL points at, or None for a network URL."""
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https"):
+        return None
+    if parts.scheme == "file":
+        return Path(unquote(parts.path))
+    path = Path(os.path.expanduser(url))
+    return path if path.is_absolute() else base_dir / path
+
+
+class Fetcher:
+    """Fetches feeds concurrently, at most `concurrency` at a time."""
+
+    def __init__(self, config: FetchConfig, base_dir: Path) -> None:
+        self.config = config
+        self.base_dir = base_dir
+        self._limit = asyncio.Semaphore(config.concurrency)
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+        self._client = self._new_client(verify=True)
+        self._insecure: httpx.AsyncClient | None = None
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._client.aclose()
+        if self._insecure is not None:
+            await self._insecure.aclose()
+
+    async def fetch(
+        self, feed: FeedConfig, validators: Validators, url: str | None = None
+    ) -> FetchResult:
+        """Fetch one feed (from `url` when it moved); every failure is a `FetchError`."""
+        path = local_path(feed.url, self.base_dir)
+        if path is not None:
+            async with self._limit:
+                return await asyncio.to_thread(self._read_file, feed, path)
+        host = host_of(url or feed.url)
+        per_host = self._hosts.setdefault(host, asyncio.Semaphore(self.config.per_host))
+        async with self._limit, per_host:
+            try:
+                # A deadline on this task, not a task of its own (`wait_for`'s).
+                async with asyncio.timeout(self.config.timeout):
+                    return await self._get(feed, url or feed.url, validators)
+            except TimeoutError as e:
+                raise FetchError(
+                    f"feed {feed.name!r}: timed out after {self.config.timeout:g} s"
+                ) from e
+
+    def _read_file(self, feed: FeedConfig, path: Path) -> FetchResult:
+        if path.is_dir():
+            return self._read_folder(feed, path)
+        try:
+            size = path.stat().st_size
+            if size > self.config.max_bytes:
+                raise FetchError(
+                    f"feed {feed.name!r}: {path} is {size} bytes, over max_bytes "
+                    f"({self.config.max_bytes})"
+                )
+            content = path.read_bytes()
+        except FileNotFoundError as e:
+            raise FetchError(f"feed {feed.name!r}: no such file {path}") from e
+        except OSError as e:
+            raise FetchError(f"feed {feed.name!r}: cannot read {path}: {e.strerror}") from e
+        return FetchResult(url=feed.url, status=200, content=content)
+
+    def _read_folder(self, feed: FeedConfig, path: Path) -> FetchResult:
+        """A folder of archived items (``*.txt`` / ``*.md``), read in name order."""
+        files: list[tuple[str, bytes]] = []
+        try:
+            names = sorted(p for p in path.iterdir() if p.suffix in ARCHIVE_SUFFIXES)
+            for file in names:
+                if file.is_file() and file.stat().st_size <= self.config.max_bytes:
+                    files.append((file.name, file.read_bytes()))
+        except OSError as e:
+            raise FetchError(f"feed {feed.name!r}: cannot read folder {path}: {e.strerror}") from e
+        if not files:
+            raise FetchError(f"feed {feed.name!r}: folder {path} has no *.txt or *.md items")
+        return FetchResult(url=feed.url, status=200, content=None, files=tuple(files))
+
+    async def _get(self, feed: FeedConfig, url: str, validators: Validators) -> FetchResult:
+        headers = {"Accept-Encoding": "gzip, deflate"}
+        if validators.etag:
+            headers["If-None-Match"] = validators.etag
+        if validators.last_modified:
+            headers["If-Modified-Since"] = validators.last_modified
+        client = self._client if feed.verify_tls else self._unverified()
+        seen = [url]
+        permanent = True
+        try:
+            while True:
+                async with client.stream("GET", url, headers=headers) as response:
+                    status = response.status_code
+                    location = response.headers.get("Location")
+                    if status in REDIRECTS and location:
+                        permanent = permanent and status in PERMANENT_REDIRECTS
+                        url = str(response.url.join(location))
+                        if url in seen:
+                            raise FetchError(f"feed {feed.name!r}: redirect loop at {url}")
+                        if len(seen) > MAX_REDIRECTS:
+                            raise FetchError(
+                                f"feed {feed.name!r}: more than {MAX_REDIRECTS} redirects"
+                            )
+                        if urlsplit(url).scheme not in ("http", "https"):
+                            raise FetchError(f"feed {feed.name!r}: redirected to {url!r}")
+                        seen.append(url)
+                        continue
+                    moved = url if len(seen) > 1 and permanent else None
+                    return await self._response(feed, response, validators, moved)
+        except FetchError:
+            raise
+        except httpx.TimeoutException as e:
+            raise FetchError(
+                f"feed {feed.name!r}: timed out after {self.config.timeout:g} s"
+            ) from e
+        except httpx.ConnectError as e:
+            raise FetchError(f"feed {feed.name!r}: cannot connect: {_reason(e)}") from e
+        except httpx.HTTPError as e:
+            raise FetchError(f"feed {feed.name!r}: {type(e).__name__}: {_reason(e)}") from e
+
+    async def _response(
+        self,
+        feed: FeedConfig,
+        response: httpx.Response,
+        validators: Validators,
+        moved: str | None,
+    ) -> FetchResult:
+        status = response.status_code
+        hints = {
+            "cache_control": response.headers.get("Cache-Control"),
+            "expires": response.headers.get("Expires"),
+            "date": response.headers.get("Date"),
+        }
+        if status == 304:
+            return FetchResult(
+                url=str(response.url),
+                status=304,
+                content=None,
+                etag=response.headers.get("ETag", validators.etag),
+                last_modified=response.headers.get("Last-Modified", validators.last_modified),
+                moved_to=moved,
+                **hints,
+            )
+        if status >= 400 or status < 200 or status in REDIRECTS:
+            reason = response.reason_phrase or "error"
+            retry_after = response.headers.get("Retry-After")
+            hint = f", retry after {retry_after}" if retry_after else ""
+            if status == 410:
+                hint = "; the feed is gone and will not be fetched again"
+            raise FetchError(
+                f"feed {feed.name!r}: HTTP {status} {reason}{hint}",
+                status=status,
+                retry_after=retry_after,
+            )
+        declared = response.headers.get("Content-Length", "")
+        encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
+        if declared.isdigit() and int(declared) > self.config.max_bytes and encoding == "identity":
+            raise FetchError(
+                f"feed {feed.name!r}: body of {declared} bytes is over max_bytes "
+                f"({self.config.max_bytes})"
+            )
+        body = _Body(feed.name, encoding, self.config.max_bytes)
+        async for chunk in response.aiter_raw():
+            body.add(chunk)
+        return FetchResult(
+            url=str(response.url),
+            status=status,
+            content=body.finish(),
+            etag=response.headers.get("ETag"),
+            last_modified=response.headers.get("Last-Modified"),
+            content_type=response.headers.get("Content-Type"),
+            moved_to=moved,
+            **hints,
+        )
+
+    def _unverified(self) -> httpx.AsyncClient:
+        """A client that does not check certificates, for feeds that opt out."""
+        if self._insecure is None:
+            self._insecure = self._new_client(verify=False)
+        return self._insecure
+
+    def _new_client(self, verify: bool) -> httpx.AsyncClient:
+        limits = httpx.Limits(max_connections=self.config.concurrency)
+        return httpx.AsyncClient(
+            timeout=httpx.Timeout(self.config.timeout),
+            follow_redirects=False,
+            headers={"User-Agent": self.config.user_agent},
+            transport=transport(limits, verify),
+        )
+
+
+class _Body:
+    """Collects a response body, decompressing it, never beyond `limit` bytes.
+
+    Decompression is bounded too (``max_length``), so a gzip or deflate bomb
+    is cut off at the limit instead of being inflated in memory.
+    """
+
+    def __init__(self, feed_name: str, encoding: str, limit: int) -> None:
+        self.feed_name = feed_name
+        self.limit = limit
+        self.parts: list[bytes] = []
+        self.size = 0
+        # Some servers send "deflate" without the zlib header: try that once.
+        self.raw_deflate_fallback = encoding == "deflate"
+        self.decoder: Any
+        if encoding in ("identity", ""):
+            self.decoder = None
+        elif encoding in ("gzip", "x-gzip"):
+            self.decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif encoding == "deflate":
+            self.decoder = zlib.decompressobj(zlib.MAX_WBITS)
+        else:
+            raise FetchError(f"feed {feed_name!r}: unsupported Content-Encoding {encoding!r}")
+
+    def add(self, chunk: bytes) -> None:
+        if self.decoder is None:
+            self._keep(chunk)
+            return
+        data = chunk
+        while data:
+            try:
+                out = self.decoder.decompress(data, self.limit - self.size + 1)
+            except zlib.error as e:
+                if self.raw_deflate_fallback and not self.size:
+                    self.raw_deflate_fallback = False
+                    self.decoder = zlib.decompressobj(-zlib.MAX_WBITS)
+                    continue
+                raise FetchError(f"feed {self.feed_name!r}: cannot decompress the body: {e}") from e
+            self.raw_deflate_fallback = False
+            self._keep(out)
+            data = self.decoder.unconsumed_tail
+            if not out and not data:
+                break
+
+    def _keep(self, data: bytes) -> None:
+        self.size += len(data)
+        if self.size > self.limit:
+            raise FetchError(
+                f"feed {self.feed_name!r}: body is over max_bytes ({self.limit}), cut off"
+            )
+        self.parts.append(data)
+
+    def finish(self) -> bytes:
+        if self.decoder is not None:
+            self._keep(self.decoder.flush())
+        return b"".join(self.parts)
+
+
+def _reason(error: Exception) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0]

@@ -1,0 +1,26 @@
+"""Stage 2, parse and adapt: feed bytes into `Item`s, and each item into a clean `Article`.
+
+Takes the bytes (or archived item files) that `fetch` read; `parse_feed`
+reads RSS with lxml and everything else with feedparser, `parse_archive` the
+archive format of full-text mirrors. A site adapter (`adapters/`, chosen by
+host with `adapter_for`) then turns each `Item` into an `Article`: canonical
+URL, date, authors, the article's own text without the site's furniture,
+real image URLs. Hands on `Article`s to `dedup` (through `service`, which
+runs this stage in worker processes).
+"""
+
+from .adapters import ADAPTERS, Adapter, adapter_for, adapter_named
+from .archive import archived_item_to_item, parse_archive, read_archived_item
+from .feed import ParsedFeed, parse_feed
+
+__all__ = [
+    "ADAPTERS",
+    "Adapter",
+    "ParsedFeed",
+    "adapter_for",
+    "adapter_named",
+    "archived_item_to_item",
+    "parse_archive",
+    "parse_feed",
+    "read_archived_item",
+]

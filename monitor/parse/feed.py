@@ -1,0 +1,189 @@
+"""Turn feed bytes into `Item` records: plain RSS 2.0 with lxml, the rest with feedparser.
+
+feedparser gets the bytes wrapped in a stream, never a string: given a string
+it would treat it as a URL or a file name and open it. Its own sanitising and
+URI resolution are off; the site adapters clean the HTML once, for the email.
+"""
+
+from __future__ import annotations
+
+import calendar
+import codecs
+import hashlib
+import io
+import re
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ..errors import ParseError
+from ..models import Item
+from .rss import Entry, read_rss
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    items: list[Item]
+    warning: str | None = None
+    ttl_minutes: int | None = None
+    """The feed's RSS <ttl>: how long it may be cached."""
+
+
+_XML_ENCODING = re.compile(rb"^\s*<\?xml[^>]*\bencoding\s*=", re.IGNORECASE)
+# The encoding feedparser reads: from any processing instruction first ("<?\x00ml" too).
+_FEEDPARSER_ENCODING = re.compile(rb"^<\?.*encoding=['\"](?P<name>.*?)['\"].*\?>")
+_XML_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+
+
+def as_utf8(content: bytes, content_type: str | None = None) -> bytes:
+    """The feed as UTF-8 when it is in another encoding that nothing declares.
+
+    Feeds in GBK, GB18030 or Big5 often declare nothing; XML then means UTF-8
+    and feedparser, finding it is not, falls back to windows-1252, which turns
+    Chinese into mojibake. A declared encoding (BOM, XML declaration, HTTP
+    charset) is left to feedparser; an undeclared one is detected.
+    """
+    if content.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        return content
+    mangled = _FEEDPARSER_ENCODING.match(content)
+    if mangled and not _known_encoding(mangled.group("name")):
+        # A mangled declaration ("\x80tf-8") would crash feedparser: detect instead.
+        content = content[mangled.end() :]
+    if _XML_ENCODING.match(content) or (content_type and _CHARSET.search(content_type)):
+        return content
+    try:
+        content.decode("utf-8")
+        return content
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(content[:200_000]).best()
+    if best is None or not best.encoding or best.encoding in ("utf_8", "ascii"):
+        return content
+    text = content.decode(best.encoding, errors="replace")
+    return _XML_DECLARATION.sub(b"", text.encode("utf-8"), count=1)
+
+
+def _known_encoding(name: bytes) -> bool:
+    try:
+        codecs.lookup(name.decode("ascii"))
+    except (UnicodeDecodeError, LookupError, ValueError):
+        return False
+    return True
+
+
+def parse_feed(content: bytes, feed_name: str, content_type: str | None = None) -> ParsedFeed:
+    """The items of one feed document.
+
+    Plain RSS 2.0 is read by `rss.read_rss`; the rest by feedparser. A damaged
+    feed whose entries could still be read keeps them, with a warning
+    (feedparser's "bozo" flag alone is not fatal); a document with nothing
+    usable raises.
+    """
+    if not content.strip():
+        raise ParseError(f"feed {feed_name!r}: empty response body")
+    # lxml reads only well-formed UTF-8, which `as_utf8` would leave as it is:
+    # checking that first cost a decoding of the whole document.
+    channel = read_rss(content, content_type)
+    if channel is None:
+        converted = as_utf8(content, content_type)
+        if converted is not content:
+            channel = read_rss(converted, content_type)
+        content = converted
+    if channel is not None:
+        items = [item for entry in channel.entries if (item := _item(entry)) is not None]
+        return ParsedFeed(items, None, _ttl(channel.ttl))
+    return _with_feedparser(content, feed_name, content_type)
+
+
+def parse_with_feedparser(
+    content: bytes, feed_name: str, content_type: str | None = None
+) -> ParsedFeed:
+    """`parse_feed` by feedparser alone, for every format and every damage."""
+    if not content.strip():
+        raise ParseError(f"feed {feed_name!r}: empty response body")
+    return _with_feedparser(as_utf8(content, content_type), feed_name, content_type)
+
+
+def _with_feedparser(content: bytes, feed_name: str, content_type: str | None) -> ParsedFeed:
+    import feedparser
+
+    headers = {"content-type": content_type} if content_type else None
+    parsed = feedparser.parse(
+        io.BytesIO(content),
+        sanitize_html=False,
+        resolve_relative_uris=False,
+        response_headers=headers,
+    )
+    entries = parsed.get("entries") or []
+    ttl = _ttl(str(parsed.get("feed", {}).get("ttl", "")))
+    reason = str(parsed.get("bozo_exception", "")).strip().split("\n")[0]
+    detail = f": {reason}" if reason else ""
+    if not entries:
+        if parsed.get("bozo"):
+            raise ParseError(f"feed {feed_name!r}: not a readable feed{detail}")
+        if not parsed.get("version"):
+            raise ParseError(f"feed {feed_name!r}: not an RSS or Atom feed")
+        return ParsedFeed([], None, ttl)
+    items = [item for entry in entries if (item := _item(_entry(entry))) is not None]
+    warning = None
+    if parsed.get("bozo"):
+        warning = f"feed {feed_name!r}: damaged feed, kept {len(items)} readable items{detail}"
+    return ParsedFeed(items, warning, ttl)
+
+
+def _ttl(value: str) -> int | None:
+    value = value.strip()
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+def _entry(entry: Any) -> Entry:
+    """A feedparser entry as the record both readers give."""
+    contents = entry.get("content") or []
+    authors = [str(a.get("name") or "").strip() for a in entry.get("authors") or []]
+    if not any(authors) and entry.get("author"):
+        authors = [str(entry["author"]).strip()]
+    # dict.get: feedparser's own get answers "updated" with the published date.
+    keys = ("published_parsed", "updated_parsed", "created_parsed")
+    dates = (dict.get(entry, key) for key in keys)
+    return Entry(
+        id=str(entry.get("id") or ""),
+        link=str(entry.get("link") or ""),
+        title=str(entry.get("title") or ""),
+        summary=str(entry.get("summary") or ""),
+        content=max((str(c.get("value") or "") for c in contents), key=len, default=""),
+        dates=tuple(date for date in dates if date),
+        authors=tuple(authors),
+    )
+
+
+def _item(entry: Entry) -> Item | None:
+    link = entry.link.strip()
+    title = " ".join(entry.title.split())
+    html = entry.content if len(entry.content) >= len(entry.summary) else entry.summary
+    if not (link or title or html):
+        return None
+    guid = entry.id.strip() or link
+    if not guid:
+        digest = hashlib.sha256(f"{title}\n{html}".encode()).hexdigest()[:32]
+        guid = f"sha256:{digest}"
+    return Item(
+        guid=guid,
+        url=link,
+        title=title,
+        published=_date(entry.dates),
+        authors=tuple(dict.fromkeys(name for name in entry.authors if name)),
+        html=html,
+    )
+
+
+def _date(dates: tuple[time.struct_time, ...]) -> datetime | None:
+    for value in dates:
+        try:
+            return datetime.fromtimestamp(calendar.timegm(value), UTC)
+        except (OverflowError, ValueError, OSError):
+            continue
+    return None

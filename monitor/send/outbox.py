@@ -1,0 +1,42 @@
+"""File a message in the outbox folder: an ``.eml`` and an ``.html`` preview, each
+written whole or not at all."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+from ..errors import DeliveryError
+
+
+def write_outbox(outbox: Path, message: EmailMessage, html: str, now: datetime) -> Path:
+    """Write ``digest-<time>.eml`` and its ``.html`` preview; return the .eml path."""
+    stamp = now.strftime("%Y%m%d-%H%M%S")
+    try:
+        outbox.mkdir(parents=True, exist_ok=True)
+        eml = outbox / f"digest-{stamp}.eml"
+        counter = 1
+        while eml.exists():
+            counter += 1
+            eml = outbox / f"digest-{stamp}-{counter}.eml"
+        _write_atomic(eml.with_suffix(".html"), html.encode("utf-8"))
+        _write_atomic(eml, message.as_bytes())
+    except OSError as e:
+        raise DeliveryError(f"outbox {outbox}: cannot write: {e.strerror or e}") from e
+    return eml
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,61 @@
+"""Send a message through an SMTP server: starttls, ssl or plain, with a login if configured."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+
+from ..config import SmtpConfig
+from ..errors import DeliveryError
+
+
+def tls_context(smtp: SmtpConfig) -> ssl.SSLContext:
+    """Certificates are always verified; `ca_file` adds a private CA to trust."""
+    where = f"smtp.ca_file {smtp.ca_file}"
+    try:
+        return ssl.create_default_context(cafile=str(smtp.ca_file) if smtp.ca_file else None)
+    except (OSError, ssl.SSLError) as e:
+        raise DeliveryError(f"{where}: cannot load: {e}") from e
+
+
+def send_smtp(smtp: SmtpConfig, message: EmailMessage, recipients: list[str]) -> dict[str, str]:
+    """Send; return the recipients the server refused (and why), if it took the others."""
+    where = f"SMTP server {smtp.host}:{smtp.port}"
+    try:
+        client: smtplib.SMTP
+        if smtp.security == "ssl":
+            client = smtplib.SMTP_SSL(
+                smtp.host, smtp.port, timeout=smtp.timeout, context=tls_context(smtp)
+            )
+        else:
+            client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
+        with client:
+            client.ehlo()
+            if smtp.security == "starttls":
+                client.starttls(context=tls_context(smtp))
+                client.ehlo()
+            if smtp.username:
+                client.login(smtp.username, smtp.password() or "")
+            refused = client.send_message(message, to_addrs=recipients)
+    except smtplib.SMTPAuthenticationError as e:
+        raise DeliveryError(f"{where}: login refused ({e.smtp_code})") from e
+    except smtplib.SMTPRecipientsRefused as e:
+        raise DeliveryError(f"{where}: refused every recipient") from e
+    except smtplib.SMTPResponseException as e:
+        reason = (
+            e.smtp_error.decode(errors="replace")
+            if isinstance(e.smtp_error, bytes)
+            else e.smtp_error
+        )
+        raise DeliveryError(f"{where}: {e.smtp_code} {reason}") from e
+    except smtplib.SMTPNotSupportedError as e:
+        raise DeliveryError(f"{where}: {e} (check smtp.security)") from e
+    except (TimeoutError, smtplib.SMTPException, OSError) as e:
+        reason = str(e) or type(e).__name__
+        raise DeliveryError(f"{where}: {reason}") from e
+    return {recipient: f"{code} {_text(reason)}" for recipient, (code, reason) in refused.items()}
+
+
+def _text(reason: bytes | str) -> str:
+    return reason.decode(errors="replace") if isinstance(reason, bytes) else reason

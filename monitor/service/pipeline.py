@@ -1,0 +1,330 @@
+"""The top level: fetch → parse (site adapter) → dedup → store → digest → send.
+
+`ingest` runs the first four stages for every configured feed (`digests`
+runs the last two). Feeds are fetched concurrently; as each one's bytes
+arrive, they are parsed, adapted and fingerprinted (`preparation`, in a worker
+process per core when there are many feeds), then deduplicated and stored in
+one database transaction per feed (a savepoint, when feeds that reach the
+database together share a commit), so a failing feed never stops the others
+and a crash never leaves half a feed stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+from ..config import Config, FeedConfig
+from ..errors import FetchError, MonitorError
+from ..fetch import Fetcher, Validators
+from ..models import FetchResult
+from ..store import FeedState, NewItem, Storage
+from .clock import Clock, utcnow
+from .dbthread import DatabaseThread
+from .schedule import ServerHints, next_fetch
+from .workers import POOL_MIN_FEEDS, LazyPool
+
+# Parsing, adapting, deciding stories and rendering are imported where they are
+# used: a run where every feed answers 304 needs none of them, and starts sooner.
+if TYPE_CHECKING:
+    from ..dedup import Features
+    from .preparation import PreparedFeed
+
+log = logging.getLogger("monitor")
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+@dataclass
+class FeedReport:
+    name: str
+    status: str = "ok"
+    new: int = 0
+    reposts: int = 0
+    repeats: int = 0
+    error: str | None = None
+    item_errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    http_status: int | None = None
+    next_fetch_at: datetime | None = None
+
+
+@dataclass
+class RunReport:
+    feeds: list[FeedReport]
+
+    @property
+    def failed(self) -> list[FeedReport]:
+        return [f for f in self.feeds if f.error]
+
+    @property
+    def new(self) -> int:
+        return sum(f.new for f in self.feeds)
+
+    @property
+    def reposts(self) -> int:
+        return sum(f.reposts for f in self.feeds)
+
+    def summary(self) -> str:
+        failed = len(self.failed)
+        tail = " (see the lines above)" if failed else ""
+        return (
+            f"{len(self.feeds)} feeds · {self.new:,} new items · "
+            f"{self.reposts:,} reposts collapsed · {failed} feeds failed{tail}"
+        )
+
+
+def ingest(
+    config: Config,
+    storage: Storage,
+    clock: Clock = utcnow,
+    on_feed: Callable[[FeedReport], None] | None = None,
+) -> RunReport:
+    """Fetch every feed once and store what is new; `on_feed` hears of each as it ends."""
+    return asyncio.run(_ingest(config, storage, clock, on_feed))
+
+
+async def _ingest(
+    config: Config, storage: Storage, clock: Clock, on_feed: Callable[[FeedReport], None] | None
+) -> RunReport:
+    feeds = config.active_feeds
+    # Read at once, before the database thread exists (so that the workers can be
+    # forked from a process with one thread, `LazyPool.start`), rather than each
+    # feed waiting its turn on the database while others are stored. Nothing else
+    # changes them during a run: `monitor run` refuses to start while a daemon
+    # works on the database.
+    states = storage.feed_states([(feed.name, feed.url) for feed in feeds])
+    pool = LazyPool(config.fetch.workers) if len(feeds) >= POOL_MIN_FEEDS else None
+    unvalidated = sum(1 for state in states.values() if not state.validated)
+    if pool is not None and unvalidated >= POOL_MIN_FEEDS:
+        # Their bodies come for certain: the workers get ready during the first fetches.
+        pool.start()
+    db = DatabaseThread()
+    # Feeds between their fetch and the end of their storing. Fetching and parsing
+    # outrun storing; without a bound, every parsed feed of a big run would wait
+    # in memory for the database.
+    in_flight = asyncio.Semaphore(2 * config.fetch.concurrency)
+    try:
+        async with Fetcher(config.fetch, config.base_dir) as fetcher:
+
+            async def one(feed: FeedConfig) -> FeedReport:
+                async with in_flight:
+                    report = await fetch_feed(
+                        config, storage, fetcher, feed, clock, pool, db, states[feed.name]
+                    )
+                if on_feed is not None:
+                    on_feed(report)
+                return report
+
+            reports = await asyncio.gather(*(one(feed) for feed in feeds))
+        await db(prune_daily, config, storage, clock())
+    finally:
+        db.close()
+        if pool is not None:
+            # Interrupted, feeds not yet sent to a worker never are: they are fetched
+            # again next time, as their fetch was not recorded.
+            pool.shutdown(cancel_futures=True)
+    return RunReport(list(reports))
+
+
+async def _prepare(pool: LazyPool | None, job: tuple[Any, ...]) -> PreparedFeed:
+    """Prepare a feed in the pool; in this process when there is none, or it broke."""
+    # Needed here anyway, to unpickle what the workers send back.
+    from .preparation import prepare_feed
+
+    if pool is None or not pool.usable:
+        return prepare_feed(*job)
+    try:
+        prepared: PreparedFeed = await pool.run(prepare_feed, *job)
+        return prepared
+    except BrokenProcessPool as e:
+        if pool.usable:
+            log.warning("worker processes failed (%s); parsing in one process", e)
+            pool.usable = False
+        return prepare_feed(*job)
+
+
+async def fetch_feed(
+    config: Config,
+    storage: Storage,
+    fetcher: Fetcher,
+    feed: FeedConfig,
+    clock: Clock = utcnow,
+    pool: LazyPool | None = None,
+    db: DatabaseThread | None = None,
+    state: FeedState | None = None,
+) -> FeedReport:
+    """Fetch one feed and store what is new; record the outcome and the next fetch time.
+
+    With `db`, every database call runs on that thread, never on the event loop.
+    `state` is the feed's stored state when the caller read it already.
+    """
+    call = db or _here
+    started = time.monotonic()
+    report = FeedReport(feed.name)
+    if state is None:
+        state = await call(storage.feed_state, feed.name, feed.url)
+    if state.gone:
+        report.status = "gone"
+        report.error = f"feed {feed.name!r}: gone (HTTP 410); not fetched until its url changes"
+        return report
+    try:
+        validators = Validators(state.etag, state.last_modified)
+        result = await fetcher.fetch(feed, validators, state.moved_to)
+        report.http_status = result.status
+        if result.moved_to and result.moved_to != state.moved_to:
+            await call(storage.record_move, state.id, result.moved_to)
+            report.item_errors.append(
+                f"feed {feed.name!r}: moved permanently to {result.moved_to}; fetching it "
+                "from there (update the config to keep it)"
+            )
+        prepared = None
+        if not (result.not_modified or (result.content is None and not result.files)):
+            # The GUIDs of the last fetch: all of the feed's stored ones only before
+            # those were recorded (the rest are found stored when storing).
+            known: Sequence[str] | None = state.last_guids
+            if known is None:
+                known = await call(storage.guids, state.id)
+            job = (
+                feed.name, result.content, result.files, result.content_type, feed.adapter,
+                clock(), frozenset(known), config.topics, feed.topics,
+            )  # fmt: skip
+            prepared = await _prepare(pool, job)
+        stored = (config, storage, feed, state, result, report, clock(), prepared)
+        if db is None:
+            store_feed(*stored)
+        else:
+            await db.batched(storage, store_feed, *stored)
+    except MonitorError as e:
+        now = clock()
+        status = e.status if isinstance(e, FetchError) else None
+        retry_after = e.retry_after if isinstance(e, FetchError) else None
+        report.status, report.error, report.http_status = "failed", str(e), status
+        report.next_fetch_at = next_fetch(
+            feed.name,
+            now,
+            feed.interval or config.fetch.interval,
+            config.fetch.min_interval,
+            state.error_count + 1,
+            ServerHints(retry_after=retry_after),
+        )
+        await call(
+            storage.record_failure,
+            state.id, str(e), now, status=status, next_fetch_at=report.next_fetch_at,
+        )  # fmt: skip
+    report.seconds = time.monotonic() - started
+    return report
+
+
+async def _here(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """A database call made right here, on the event loop (for tests and tools)."""
+    return fn(*args, **kwargs)
+
+
+def store_feed(
+    config: Config,
+    storage: Storage,
+    feed: FeedConfig,
+    state: FeedState,
+    result: FetchResult,
+    report: FeedReport,
+    now: datetime,
+    prepared: PreparedFeed | None,
+) -> None:
+    """Dedup and store one feed's prepared items in one transaction."""
+    interval = feed.interval or config.fetch.interval
+    hints = ServerHints(None, result.cache_control, result.expires, result.date)
+    if prepared is None:
+        report.status = "not modified"
+        report.next_fetch_at = next_fetch(
+            feed.name, now, interval, config.fetch.min_interval, 0, hints
+        )
+        with storage.transaction():
+            storage.record_fetch(
+                state.id,
+                status=result.status,
+                etag=result.etag,
+                last_modified=result.last_modified,
+                new_items=0,
+                now=now,
+                next_fetch_at=report.next_fetch_at,
+            )
+        return
+    report.item_errors.extend(prepared.problems)
+    report.repeats += prepared.known
+    hints = replace(hints, ttl_minutes=prepared.ttl_minutes)
+    report.next_fetch_at = next_fetch(feed.name, now, interval, config.fetch.min_interval, 0, hints)
+    from ..dedup import assign_stories
+
+    since = now - timedelta(days=config.dedup.window_days)
+    with storage.dedup_transaction():
+        items = prepared.items
+        known_guids, known_urls = storage.known_items(
+            state.id, [i.guid for i in items], [i.article.url for i in items if i.article.url]
+        )
+        fresh = []
+        for item in items:
+            url = item.article.url
+            if item.guid in known_guids or (url and url in known_urls):
+                report.repeats += 1
+                continue
+            known_guids.add(item.guid)
+            if url:
+                known_urls.add(url)
+            fresh.append(item)
+        decisions = assign_stories(
+            storage, [i.features for i in fresh], since, config.dedup.max_distance
+        )
+        storage.insert_items(
+            state.id,
+            [
+                NewItem(
+                    item.guid,
+                    item.article,
+                    item.features,
+                    item.topics,
+                    decision.story,
+                    decision.reason,
+                )  # fmt: skip
+                for item, decision in zip(fresh, decisions, strict=True)
+            ],
+            now,
+        )
+        report.new += len(fresh)
+        report.reposts += sum(1 for decision in decisions if decision.reason)
+        storage.record_fetch(
+            state.id,
+            status=result.status,
+            etag=result.etag,
+            last_modified=result.last_modified,
+            new_items=report.new,
+            now=now,
+            next_fetch_at=report.next_fetch_at,
+            guids=prepared.settled,
+        )
+
+
+def prune_daily(config: Config, storage: Storage, now: datetime) -> int:
+    """Prune the dedup index of items older than the window, at most once a day."""
+    last = storage.get_meta("pruned_at")
+    if last and datetime.fromisoformat(last) > now - timedelta(days=1):
+        return 0
+    pruned = storage.prune_index(now - timedelta(days=config.dedup.window_days))
+    storage.set_meta("pruned_at", now.isoformat())
+    return pruned
+
+
+def find_story(
+    storage: Storage, features: Features, since: datetime, max_distance: int
+) -> tuple[int | None, str | None]:
+    """The stored story an article belongs to (and why), or None for a new story."""
+    from ..dedup import assign_stories
+
+    (decision,) = assign_stories(storage, [features], since, max_distance)
+    return (decision.story, decision.reason) if decision.story > 0 else (None, None)

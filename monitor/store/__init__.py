@@ -1,0 +1,28 @@
+"""Stage 4, store: one database, SQLite or PostgreSQL, behind `Storage`.
+
+Takes a feed's new articles with their features and story decisions and
+writes them in one transaction; keeps each feed's state (validators,
+errors, schedule, claims), the dedup index, digests and deliveries, and the
+leases that keep two processes from doing one job. Hands on pending
+`Story`s to `digest`. Nothing outside this package writes SQL: each part's
+SQL lives in its own module (`feeds`, `items`, `index`, `digests`,
+`leases`, `export`), the schema and its migrations in `schema`, and the two
+backends in `sqlite` and `postgres`. Every driver error is a `StorageError`
+naming the database.
+"""
+
+from .feeds import FeedState
+from .items import NewItem
+from .leases import DAEMON_LEASE, HOLDER, daemon_holder
+from .schema import SCHEMA_VERSION
+from .storage import Storage
+
+__all__ = [
+    "DAEMON_LEASE",
+    "HOLDER",
+    "SCHEMA_VERSION",
+    "FeedState",
+    "NewItem",
+    "Storage",
+    "daemon_holder",
+]

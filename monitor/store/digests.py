@@ -1,0 +1,118 @@
+"""Digests and deliveries: which stories each recipient has had, and each digest's fate.
+
+A story is recorded as delivered to a recipient only once the message was
+accepted (`digest_delivered`), in one transaction with the digest's status,
+so a failed send leaves its stories pending for the next digest.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from ..models import StoredItem, Story
+from .base import StorageBase
+from .encoding import ITEM_COLUMNS, iso, stored_item
+
+ALL_RECIPIENTS = "*"
+
+
+class DigestStore(StorageBase):
+    def pending_story_ids(self, digest: str, recipient: str, since: datetime) -> set[int]:
+        """Stories created since `since` that `recipient` has not had in `digest`."""
+        with self._errors("read pending stories"):
+            rows = self._db.execute(
+                """SELECT s.id FROM stories s
+                   WHERE s.created_at >= ? AND s.canonical_item_id IS NOT NULL
+                   AND NOT EXISTS (
+                       SELECT 1 FROM deliveries d
+                       WHERE d.digest = ? AND d.story_id = s.id AND d.recipient IN (?, ?))""",
+                (iso(since), digest, recipient, ALL_RECIPIENTS),
+            ).fetchall()
+        return {row[0] for row in rows}
+
+    def stories(self, story_ids: set[int]) -> list[Story]:
+        """The stories with these ids, each with its canonical item first."""
+        found: dict[int, list[StoredItem]] = {}
+        ids = sorted(story_ids)
+        with self._errors("read stories"):
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                rows = self._db.execute(
+                    f"""SELECT {ITEM_COLUMNS}, s.canonical_item_id FROM stories s
+                        JOIN items i ON i.story_id = s.id
+                        JOIN feeds f ON f.id = i.feed_id
+                        WHERE s.id IN ({",".join("?" * len(chunk))})
+                        ORDER BY s.id, i.id != s.canonical_item_id, i.published, i.id""",
+                    chunk,
+                ).fetchall()
+                for row in rows:
+                    found.setdefault(row["story_id"], []).append(stored_item(row))
+        return [Story(id=story_id, items=tuple(items)) for story_id, items in found.items()]
+
+    def pending_stories(
+        self, digest: str = "daily", recipient: str = ALL_RECIPIENTS
+    ) -> list[Story]:
+        """Every story `recipient` has not had in `digest` (for tests and tools)."""
+        since = datetime(1970, 1, 1, tzinfo=UTC)
+        return self.stories(self.pending_story_ids(digest, recipient, since))
+
+    def begin_digest(
+        self, name: str, subject: str, message_id: str, recipients: list[str], now: datetime,
+        story_count: int,
+    ) -> int:  # fmt: skip
+        with self._errors("record digest"):
+            cursor = self._db.execute(
+                """INSERT INTO digests (created_at, status, subject, message_id, story_count,
+                       name, recipients)
+                   VALUES (?, 'pending', ?, ?, ?, ?, ?) RETURNING id""",
+                (iso(now), subject, message_id, story_count, name, " ".join(recipients)),
+            )
+            return int(cursor.fetchone()[0])
+
+    def digest_delivered(
+        self,
+        digest_id: int,
+        name: str,
+        recipients: list[str],
+        story_ids: list[int],
+        transport: str,
+        now: datetime,
+    ) -> None:
+        """Record the digest accepted for `recipients`: its stories are theirs now."""
+        with self.transaction():
+            self._db.execute(
+                """UPDATE digests SET status = 'sent', delivered_at = ?, transport = ?
+                   WHERE id = ?""",
+                (iso(now), transport, digest_id),
+            )
+            self._db.executemany(
+                """INSERT INTO deliveries (digest, recipient, story_id, digest_id)
+                   VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING""",
+                [(name, r, story_id, digest_id) for r in recipients for story_id in story_ids],
+            )
+            self._db.executemany(
+                """UPDATE stories SET delivered_digest_id = ?
+                   WHERE id = ? AND delivered_digest_id IS NULL""",
+                [(digest_id, story_id) for story_id in story_ids],
+            )
+
+    def digest_failed(self, digest_id: int, error: str) -> None:
+        with self._errors("record digest failure"):
+            self._db.execute(
+                "UPDATE digests SET status = 'failed', error = ? WHERE id = ?",
+                (error, digest_id),
+            )
+
+    def digests(self) -> list[dict[str, Any]]:
+        with self._errors("read digests"):
+            rows = self._db.execute("SELECT * FROM digests ORDER BY id").fetchall()
+        return [dict(row) for row in rows]
+
+    def last_delivery(self, digest: str) -> str | None:
+        with self._errors("read digests"):
+            row = self._db.execute(
+                "SELECT MAX(delivered_at) FROM digests WHERE name = ? AND status = 'sent'",
+                (digest,),
+            ).fetchone()
+        return row[0] if row else None

@@ -1,0 +1,159 @@
+"""Items and their stories: what is known already, and a feed's new items written at once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from ..models import Article
+from .encoding import figures_text, iso, json_list, signed
+from .index import IndexStore
+
+if TYPE_CHECKING:
+    from ..dedup import Features
+
+ITEM_INSERT_COLUMNS = (
+    "feed_id", "guid", "url", "title", "published", "fetched_at", "authors", "source",
+    "original_source", "text", "images", "topics", "text_hash", "simhash",
+    "text_length", "sentence_chars", "figures", "story_id", "match_reason",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class NewItem:
+    """An item to store: `story` is a stored story's id, or -n for a batch's n-th new one."""
+
+    guid: str
+    article: Article
+    features: Features
+    topics: tuple[str, ...]
+    story: int
+    match_reason: str | None
+
+
+class ItemStore(IndexStore):
+    def guids(self, feed_id: int) -> list[str]:
+        """Every GUID the feed has stored (its `last_guids` are enough once recorded)."""
+        return [
+            row[0]
+            for row in self._db.execute("SELECT guid FROM items WHERE feed_id = ?", (feed_id,))
+        ]
+
+    def known_items(
+        self, feed_id: int, guids: Sequence[str], urls: Sequence[str]
+    ) -> tuple[set[str], set[str]]:
+        """Which of these GUIDs this feed has stored, and which of these URLs any feed has."""
+        known_guids: set[str] = set()
+        known_urls: set[str] = set()
+        if guids:
+            member, value = self._db.member("guid", guids)
+            query = f"SELECT guid FROM items WHERE feed_id = ? AND {member}"
+            known_guids = {row[0] for row in self._db.execute(query, (feed_id, value))}
+        if urls:
+            member, value = self._db.member("url", urls)
+            known_urls = {
+                row[0]
+                for row in self._db.execute(f"SELECT url FROM items WHERE {member}", (value,))
+            }
+        return known_guids, known_urls
+
+    def stories_with_texts(self, text_hashes: Sequence[str]) -> dict[str, int]:
+        """Story of the earliest item with each of these normalised texts, by text hash."""
+        if not text_hashes:
+            return {}
+        member, value = self._db.member("text_hash", text_hashes)
+        rows = self._db.execute(
+            f"SELECT text_hash, story_id FROM items WHERE {member} ORDER BY id DESC", (value,)
+        ).fetchall()
+        return {row[0]: row[1] for row in rows}  # the earliest written last, so it wins
+
+    def new_story(self, now: datetime) -> int:
+        cursor = self._db.execute(
+            "INSERT INTO stories (created_at) VALUES (?) RETURNING id", (iso(now),)
+        )
+        return int(cursor.fetchone()[0])
+
+    def insert_item(
+        self,
+        *,
+        feed_id: int,
+        guid: str,
+        article: Article,
+        features: Features,
+        topics: tuple[str, ...],
+        story_id: int,
+        match_reason: str | None,
+        now: datetime,
+    ) -> int:
+        """Store one item in the story `story_id` (see `insert_items`)."""
+        item = NewItem(guid, article, features, topics, story_id, match_reason)
+        return self.insert_items(feed_id, [item], now)[0]
+
+    def insert_items(self, feed_id: int, items: Sequence[NewItem], now: datetime) -> list[int]:
+        """Store a feed's new items with their index rows; returns their ids, in order.
+
+        An item's `story` is a stored story's id, or -n for the n-th new story
+        of this batch (its stories are created here). A handful of statements
+        for the whole batch, whatever its size: per item, the round trips to
+        PostgreSQL cost more than the work.
+        """
+        if not items:
+            return []
+        count = max((-item.story for item in items if item.story < 0), default=0)
+        fetched = iso(now)
+        created = self._insert_rows("stories", ("created_at",), [(fetched,)] * count)
+        story_ids = [item.story if item.story > 0 else created[-item.story - 1] for item in items]
+        rows = [
+            (
+                feed_id,
+                item.guid,
+                item.article.url,
+                item.article.title,
+                iso(item.article.published),
+                fetched,
+                json_list(item.article.authors),
+                item.article.source,
+                item.article.original_source,
+                item.article.text,
+                json_list(item.article.images),
+                json_list(item.topics),
+                item.features.text_hash,
+                signed(item.features.simhash),
+                item.features.normalized_length,
+                item.features.sentence_chars,
+                figures_text(item.features.figures),
+                story_id,
+                item.match_reason,
+            )
+            for item, story_id in zip(items, story_ids, strict=True)
+        ]
+        item_ids = self._insert_rows("items", ITEM_INSERT_COLUMNS, rows)
+        written = [
+            (item_id, signed(item.features.simhash), item.features.sentence_hashes)
+            for item, item_id in zip(items, item_ids, strict=True)
+        ]
+        self._insert_index(written)
+        self._written += item_ids
+        if self._index is not None:  # else read in full, these included, when first needed
+            if item_ids[0] > self._index_through + 1:
+                # Rows stored before this transaction that the index has not read
+                # (ids are not always consecutive: PostgreSQL skips those of undone
+                # writes). The index takes ids in order.
+                self._read_rows(self._index_through + 1, item_ids[0])
+            self._index.add(written)
+            self._index_through = item_ids[-1]
+        self._update_canonical(sorted(set(story_ids)))
+        return item_ids
+
+    def _update_canonical(self, story_ids: list[int]) -> None:
+        """Each story's canonical item: an original over a repost, then the earliest."""
+        member, value = self._db.member("id", story_ids)
+        self._db.execute(
+            f"""UPDATE stories SET canonical_item_id = (
+                    SELECT id FROM items WHERE story_id = stories.id
+                    ORDER BY original_source IS NOT NULL, published, id LIMIT 1)
+                WHERE {member}""",
+            (value,),
+        )
