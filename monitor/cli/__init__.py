@@ -8,6 +8,6 @@ Each command imports the stages it needs when it runs, so
 ``monitor --help`` starts at once.
 """
 
-from .main import main, run
+from .program import main, run
 
 __all__ = ["main", "run"]

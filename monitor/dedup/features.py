@@ -134,7 +134,7 @@ class Features:
     simhash: int
     sentence_hashes: bytes
     """The hash of every distinct sentence of at least `MIN_SENTENCE_CHARS`, as
-    little-endian 64-bit integers: as the index stores them (`dedupindex.pack`).
+    little-endian 64-bit integers: as the index stores them (`dedup.index.pack`).
     Bytes cross from a worker process at a twentieth of a dictionary's cost."""
     sentence_lengths: bytes
     """Their lengths, as little-endian 32-bit integers."""

@@ -155,7 +155,7 @@ class DedupIndex:
 
 
 def block_keys(fingerprints: np.ndarray, count: int) -> np.ndarray:
-    """Each fingerprint's `count` pigeonhole blocks (`dedup.blocks`) as one key each,
+    """Each fingerprint's `count` pigeonhole blocks (`rules.blocks`) as one key each,
     the block's number above its bits (a single block is the whole fingerprint)."""
     unsigned = fingerprints.astype(np.int64).view(np.uint64)
     if count == 1:

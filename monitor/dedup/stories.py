@@ -1,4 +1,4 @@
-"""Which story each new item of a feed joins: `dedup`'s rules, a feed at a time.
+"""Which story each new item of a feed joins: the rules of `rules`, a feed at a time.
 
 The stored items a feed's new items might copy are looked up for the whole
 feed at once (a handful of statements, not a dozen per item: on PostgreSQL

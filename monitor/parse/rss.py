@@ -5,7 +5,7 @@ reads the same document in ~1 ms. Most news feeds are plain RSS 2.0 with a
 handful of elements, so those are read here, and everything else, a
 namespace or element this reader does not know, a damaged document, another
 encoding, goes to feedparser as before. What this reader returns is what
-feedparser would have given `parse._item`, string for string; a differential
+feedparser would have given `feed._item`, string for string; a differential
 test over every feed the tests know holds it to that, and the few helpers
 of feedparser's used here (dates, URL joining, cp1252) keep the two in step.
 They are imported when first needed: a run of plain RSS with the usual dates

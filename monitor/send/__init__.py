@@ -6,6 +6,6 @@ written), so the caller marks stories delivered only then. A failure is a
 `DeliveryError`.
 """
 
-from .deliver import Delivery, deliver
+from .delivery import Delivery, deliver
 
 __all__ = ["Delivery", "deliver"]

@@ -146,7 +146,7 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 7: one dedup row per item, appended in id order: its fingerprint and its
     # sentence hashes in one blob; the blocks and hashes are indexed in memory
-    # (`dedupindex`). The stored features are recomputed on opening, which
+    # (`dedup.index`). The stored features are recomputed on opening, which
     # fills the new table.
     """
     CREATE TABLE item_index (

@@ -28,7 +28,7 @@ class SQLiteDatabase(Database):
             if path.parent and not path.parent.exists():
                 path.parent.mkdir(parents=True, exist_ok=True)
             # Used from one thread at a time, not always the one that opened it
-            # (`dbthread.DatabaseThread`).
+            # (`service.dbthread.DatabaseThread`).
             self._db = sqlite3.connect(
                 path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
             )

@@ -39,7 +39,7 @@ def run() -> NoReturn:
 def main(argv: Sequence[str] | None = None) -> int:
     # NumPy's vector operations here are small, and a run's worker processes use
     # every core already: a BLAS thread pool would only compete with them, and
-    # its threads would keep a run from forking its workers (`workers.LazyPool`).
+    # its threads would keep a run from forking its workers (`service.workers.LazyPool`).
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     parser = build_parser()
     args = parser.parse_args(argv)
