@@ -18,6 +18,8 @@ ALL_RECIPIENTS = "*"
 
 
 class DigestStore(StorageBase):
+    """Digests sent or tried, and which stories each recipient has had."""
+
     def pending_story_ids(self, digest: str, recipient: str, since: datetime) -> set[int]:
         """Stories created since `since` that `recipient` has not had in `digest`."""
         with self._errors("read pending stories"):

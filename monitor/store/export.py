@@ -12,6 +12,8 @@ from .schema import TABLES
 
 
 class ExportStore(StorageBase):
+    """The whole database read out: as JSON records, or into another database."""
+
     def export_items(self) -> Iterator[dict[str, Any]]:
         """Every stored item with its story and the URL of the story's canonical item."""
         with self._errors("export"):

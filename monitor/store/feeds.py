@@ -38,6 +38,8 @@ class FeedState:
 
 
 class FeedStore(StorageBase):
+    """Each feed's row: its state between fetches, and who is fetching it now."""
+
     def ensure_feeds(self, feeds: Sequence[tuple[str, str]]) -> None:
         """Rows for these (name, url) feeds, so that they can be claimed."""
         with self.transaction():

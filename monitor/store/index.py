@@ -29,6 +29,9 @@ REFRESH_PAGE = 2000
 
 
 class IndexStore(StorageBase):
+    """The `item_index` rows and the in-memory `DedupIndex` kept in step with them:
+    rows this process writes go in as they are written, out if they are undone."""
+
     def __init__(
         self,
         target: Path | str,

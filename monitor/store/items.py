@@ -34,6 +34,8 @@ class NewItem:
 
 
 class ItemStore(IndexStore):
+    """Items and stories: what a feed has stored already, and its new items written."""
+
     def guids(self, feed_id: int) -> list[str]:
         """Every GUID the feed has stored (its `last_guids` are enough once recorded)."""
         return [

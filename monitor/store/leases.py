@@ -40,6 +40,8 @@ def is_stale(holder: str) -> bool:
 
 
 class LeaseStore(StorageBase):
+    """Named leases with a holder and an expiry, taken and renewed in one transaction."""
+
     def acquire_lease(self, name: str, holder: str, seconds: float, now: datetime) -> str | None:
         """Take (or renew) the lease `name` for `seconds`.
 
