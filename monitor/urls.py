@@ -90,3 +90,28 @@ def unwrap_image_proxy(url: str) -> str:
     elif "://" not in target:
         target = "https://" + target
     return target
+
+
+LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+# What a browser drops from a URL before reading it (the WHATWG URL standard):
+# tabs and newlines anywhere, C0 controls and spaces at either end.
+_IGNORED_INSIDE = re.compile(r"[\t\n\r]")
+_C0_AND_SPACE = "".join(map(chr, range(0x21)))
+
+
+def link_target(url: str) -> str | None:
+    """`url` as it may be linked to from an email, or None if it may not.
+
+    Only http, https and mailto: a mail client or browser runs ``javascript:``
+    and ``vbscript:`` links, shows ``data:`` ones as pages of the feed's
+    making, and opens ``file:`` ones on the reader's own disk; a relative link
+    points nowhere in an email. The scheme is read as a browser reads it, so
+    ``java<TAB>script:`` and ``JaVaScRiPt:`` are javascript.
+    """
+    cleaned = _IGNORED_INSIDE.sub("", url).strip(_C0_AND_SPACE)
+    scheme, colon, _ = cleaned.partition(":")
+    if not colon or scheme.lower() not in LINK_SCHEMES:
+        return None
+    if any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in cleaned):
+        return None
+    return cleaned

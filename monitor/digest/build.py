@@ -15,6 +15,7 @@ from datetime import datetime
 
 from ..config import Config, DigestConfig
 from ..models import Digest, DigestEntry, DigestSection, Story
+from ..urls import link_target
 from .related import RelatedHeads, lead_bigrams
 from .summary import summarize
 from .topics import best_topic, topic_scores
@@ -97,12 +98,17 @@ def _outlets(story: Story) -> int:
 
 
 def _entry(story: Story, digest: DigestConfig) -> DigestEntry:
+    """A story as the email shows it; a link the email may not make is "" (`link_target`)."""
     canonical = story.canonical
-    also = tuple(item for item in story.reposts if item.url != canonical.url)
+    also = tuple(
+        replace(item, url=link_target(item.url) or "")
+        for item in story.reposts
+        if item.url != canonical.url
+    )
     return DigestEntry(
         story=story.id,
         title=canonical.title,
-        url=canonical.url,
+        url=link_target(canonical.url) or "",
         source=canonical.source,
         published=canonical.published.astimezone(digest.zone),
         summary=summarize(canonical.text, digest.summary_chars),
