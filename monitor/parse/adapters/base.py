@@ -61,15 +61,18 @@ class SiteAdapter:
             lines = markup.paragraphs(root)
         else:
             lines = markup.kept_lines(findings.lines)
+        if not all(map(str.isprintable, lines)):  # half the time of `visible` on the text
+            lines = [visible(line) for line in lines]
         text = "\n".join(lines)
         original = (
             page.original_source or findings.original_source or boilerplate.original_from_text(text)
         )
+        authors = page.authors or findings.authors or item.authors
         return Article(
-            title=short_title(item.title or (lines[0] if lines else "")),
+            title=short_title(visible(title_text(item.title) or (lines[0] if lines else ""))),
             url=canonical_url(item.url) if item.url else "",
             published=plausible_date(page.published or item.published, fetched),
-            authors=tuple(dict.fromkeys(page.authors or findings.authors or item.authors)),
+            authors=tuple(dict.fromkeys(visible(author) for author in authors)),
             text=text,
             html=markup.sanitize(markup.to_html(root)) if with_html else None,
             images=found_images,
@@ -90,6 +93,30 @@ class SiteAdapter:
 MAX_TITLE = 300
 EARLIEST = datetime(1995, 1, 1, tzinfo=UTC)
 """Before news feeds existed: a date this old is a placeholder (often 1970-01-01)."""
+
+
+# Characters no reader should get from a feed: C0 controls but tab and newline,
+# DEL and the C1 controls, and the bidirectional embeddings, overrides and
+# isolates, with which a title can show its words in another order than they
+# are read (U+202E, "right-to-left override"). Zero-width joiners stay: some
+# scripts and emoji need them.
+INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# A title is markup when it has an end tag or a character reference, as feedparser
+# decides for RSS (`_looks_like_html`); an Atom title of type html is such markup.
+LOOKS_LIKE_MARKUP = re.compile(r"</\w+>|&#?\w+;")
+
+
+def visible(text: str) -> str:
+    """`text` without the characters of `INVISIBLE`."""
+    return INVISIBLE.sub("", text) if INVISIBLE.search(text) else text
+
+
+def title_text(title: str) -> str:
+    """A title as text: markup read once (tags dropped, references resolved), so that
+    a title of type html is neither shown as tags nor escaped twice."""
+    if not LOOKS_LIKE_MARKUP.search(title):
+        return title
+    return markup.raw_text_of(markup.parse_fragment(title))
 
 
 def short_title(title: str) -> str:
