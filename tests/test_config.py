@@ -137,3 +137,24 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_smtp_defaults_follow_security(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, BASE + '\n[smtp]\nhost = "mail"\nsecurity = "ssl"\n'))
     assert config.smtp is not None and config.smtp.port == 465
+
+
+@pytest.mark.parametrize("host", ["mail.example.org", "10.0.0.5"])
+def test_a_login_in_clear_to_another_host_is_refused(tmp_path: Path, host: str) -> None:
+    smtp = f'[smtp]\nhost = "{host}"\nsecurity = "none"\nusername = "me"\npassword_env = "P"\n'
+    message = error_of(tmp_path, BASE + smtp)
+    assert message.startswith(f"{tmp_path / 'config.toml'}:")
+    assert 'smtp.security: "none" would send the password of me to ' + host in message
+    assert "allow_plaintext_login = true" in message
+    # said explicitly, it is allowed; without a login, nothing is sent in clear but mail
+    allowed = load_config(write(tmp_path, BASE + smtp + "allow_plaintext_login = true\n"))
+    assert allowed.smtp is not None and allowed.smtp.username == "me"
+    anonymous = f'[smtp]\nhost = "{host}"\nsecurity = "none"\n'
+    assert load_config(write(tmp_path, BASE + anonymous)).smtp is not None
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.0.0.2"])
+def test_a_login_in_clear_to_this_machine_is_allowed(tmp_path: Path, host: str) -> None:
+    smtp = f'[smtp]\nhost = "{host}"\nsecurity = "none"\nusername = "me"\npassword_env = "P"\n'
+    config = load_config(write(tmp_path, BASE + smtp))
+    assert config.smtp is not None and config.smtp.host == host

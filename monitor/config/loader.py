@@ -32,7 +32,7 @@ from .settings import (
     StorageConfig,
     TopicConfig,
 )
-from .values import looks_like_address, postgres_url, type_name, url_problem
+from .values import is_loopback, looks_like_address, postgres_url, type_name, url_problem
 
 
 def load_config(path: str | os.PathLike[str]) -> Config:
@@ -252,6 +252,13 @@ class _Builder:
             ca_file=self.path_value(ca_file) if (ca_file := t.text("ca_file", "")) else None,
             password_file=self.path_value(pw) if (pw := t.text("password_file", "")) else None,
         )
+        plaintext = t.boolean("allow_plaintext_login", False)
+        if security == "none" and config.username and not plaintext and not is_loopback(host):
+            raise self.error(
+                "smtp.security",
+                f'"none" would send the password of {config.username} to {host} in clear; '
+                "use starttls or ssl, or set allow_plaintext_login = true",
+            )
         t.done()
         return config
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
@@ -64,3 +65,13 @@ def url_problem(url: str) -> str | None:
     if not parts.scheme or "://" not in url:
         return "not a URL"
     return f"unsupported URL scheme {parts.scheme!r} (use http, https, file or a path)"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` names this machine: ``localhost`` or a loopback address."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
