@@ -27,6 +27,16 @@ def _load(args: argparse.Namespace) -> Config:
     return config
 
 
+def _warn_if_no_feeds(config: Config) -> None:
+    if not config.active_feeds:
+        state = "all paused" if config.feeds else "none configured"
+        log.warning(
+            "warning: %s: no feeds to fetch (%s); add one with monitor feeds add URL",
+            config.path,
+            state,
+        )
+
+
 def _open(config: Config) -> Storage:
     from ..store import Storage
 
@@ -54,7 +64,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         return 0
     # The source is read as it is: upgraded if older, its index left alone.
     with (
-        Storage(args.source, migrate=True, maintain=False) as source,
+        Storage(args.source, migrate=True, maintain=False, create=False) as source,
         Storage(target, migrate=True, **options) as destination,
     ):
         copied = destination.copy_from(source)
@@ -72,6 +82,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from ..store import daemon_holder
 
     config = _load(args)
+    _warn_if_no_feeds(config)
     with _open(config) as storage:
         holder = daemon_holder(storage)
         if holder:
@@ -102,7 +113,7 @@ def cmd_daemon(args: argparse.Namespace) -> int:
     from ..service import run_daemon
 
     path = find_config(args.config)
-    _load(args)  # report config problems and warnings before starting
+    _warn_if_no_feeds(_load(args))  # report config problems and warnings before starting
     return run_daemon(path)
 
 
@@ -117,7 +128,7 @@ def cmd_digest(args: argparse.Namespace) -> int:
             if html is None:
                 log.info("no pending stories; nothing to preview")
                 return 0
-            Path(args.preview).write_text(html, encoding="utf-8")
+            write_output(Path(args.preview), html)
             log.info("digest preview written to %s (nothing delivered)", args.preview)
             return 0
         for name in args.name or ():
@@ -203,7 +214,7 @@ def cmd_export_opml(args: argparse.Namespace) -> int:
 
     text = export_opml(_load(args))
     if args.file:
-        Path(args.file).write_text(text, encoding="utf-8")
+        write_output(Path(args.file), text)
         log.info("wrote %s", args.file)
     else:
         sys.stdout.write(text)
@@ -265,3 +276,13 @@ def article_record(article: Article) -> dict[str, Any]:
         "text": article.text,
         "html": article.html,
     }
+
+
+def write_output(path: Path, text: str) -> None:
+    """Write a file the user named on the command line, or say in one line why not."""
+    from ..errors import MonitorError
+
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise MonitorError(f"cannot write {path}: {e.strerror or e}") from e

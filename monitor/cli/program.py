@@ -54,6 +54,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             log.exception("error")
         print(f"monitor: error: {e}", file=sys.stderr)
         return e.exit_code
+    except BrokenPipeError:
+        # Whoever read the output stopped (``monitor export | head -1``): not an error.
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("monitor: interrupted; what was stored is kept", file=sys.stderr)
         return 130

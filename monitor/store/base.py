@@ -31,11 +31,16 @@ class StorageBase:
     """The connection and its transactions; see `storage.Storage` for the whole."""
 
     def __init__(
-        self, target: Path | str, *, busy_timeout: float = 30.0, migrate: bool | None = None
+        self,
+        target: Path | str,
+        *,
+        busy_timeout: float = 30.0,
+        migrate: bool | None = None,
+        create: bool = True,
     ) -> None:
         self._depth = 0
         """Open `transaction`s: those inside the first are savepoints."""
-        self._db = connect(target, busy_timeout=busy_timeout)
+        self._db = connect(target, busy_timeout=busy_timeout, create=create)
         self.name = self._db.name
         self.kind = self._db.kind
         try:

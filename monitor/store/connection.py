@@ -27,7 +27,9 @@ def sqlite_path(target: str | Path) -> Path:
     return Path(target)
 
 
-def connect(target: str | Path, *, busy_timeout: float = 30.0) -> Database:
+def connect(target: str | Path, *, busy_timeout: float = 30.0, create: bool = True) -> Database:
+    """A connection to `target`; without `create`, a SQLite file must exist already
+    (a PostgreSQL database always must)."""
     if is_postgres(target):
         return PostgresDatabase(str(target), connect_timeout=busy_timeout)
-    return SQLiteDatabase(sqlite_path(target), busy_timeout=busy_timeout)
+    return SQLiteDatabase(sqlite_path(target), busy_timeout=busy_timeout, create=create)

@@ -20,10 +20,12 @@ class SQLiteDatabase(Database):
     kind = "sqlite"
     errors = (sqlite3.DatabaseError,)
 
-    def __init__(self, path: Path, *, busy_timeout: float) -> None:
+    def __init__(self, path: Path, *, busy_timeout: float, create: bool = True) -> None:
         self.path = path
         self.name = str(path)
         self.busy_timeout = busy_timeout
+        if not create and not path.is_file():
+            raise StorageError(f"database {path}: no such file")
         try:
             if path.parent and not path.parent.exists():
                 path.parent.mkdir(parents=True, exist_ok=True)

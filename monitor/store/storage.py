@@ -36,6 +36,8 @@ class Storage(FeedStore, ItemStore, DigestStore, LeaseStore, ExportStore):
     default SQLite files are upgraded and PostgreSQL databases are not. Without
     `maintain`, the stored features and index are left as they are, even if
     this program would compute them differently (a database being copied).
+    Without `create`, a SQLite file that does not exist is an error, not a new
+    database (the source of a copy).
     """
 
     def __init__(
@@ -46,9 +48,14 @@ class Storage(FeedStore, ItemStore, DigestStore, LeaseStore, ExportStore):
         busy_timeout: float = 30.0,
         migrate: bool | None = None,
         maintain: bool = True,
+        create: bool = True,
     ) -> None:
         super().__init__(
-            target, block_count=block_count, busy_timeout=busy_timeout, migrate=migrate
+            target,
+            block_count=block_count,
+            busy_timeout=busy_timeout,
+            migrate=migrate,
+            create=create,
         )
         if maintain:
             try:
