@@ -49,13 +49,13 @@ class Checked:
     newest: str
 
 
-def check_feed(url: str, base_dir: Path, name: str) -> Checked:
+def check_feed(config: Config, url: str, name: str) -> Checked:
     """Fetch and parse a feed once, as `monitor feeds add` does before adding it."""
     from ..fetch import Fetcher, Validators
     from ..parse import parse_archive, parse_feed
 
     async def fetch() -> object:
-        async with Fetcher(FetchConfig(), base_dir) as fetcher:
+        async with Fetcher(FetchConfig(), config.base_dir, config.local_roots) as fetcher:
             return await fetcher.fetch(FeedConfig(name=name, url=url), Validators())
 
     result = asyncio.run(fetch())
@@ -82,9 +82,9 @@ def add_feed(
     adapter: str | None,
     check: bool,
 ) -> str:
-    from ..config import url_problem  # the same rule the config file follows
+    from ..config import feed_location_problem  # the same rule the config file follows
 
-    problem = url_problem(url)
+    problem = feed_location_problem(url, config.base_dir, config.fetch.local_folders)
     if problem:
         raise ConfigError(f"{url}: {problem}")
     name = name or default_name(url)
@@ -98,7 +98,7 @@ def add_feed(
         adapter_named(adapter)
     message = f"added feed {name!r} ({url})"
     if check:
-        checked = check_feed(url, config.base_dir, name)
+        checked = check_feed(config, url, name)
         message += f": {checked.items} items, newest: {checked.newest}"
     editor = ConfigEditor(config.path)
     editor.add_feed({"name": name, "url": url, "topics": tuple(topics), "adapter": adapter})
@@ -135,6 +135,14 @@ def import_opml(config: Config, path: Path) -> str:
     names = set(editor.feed_names())
     topics = set(editor.topic_names())
     added = skipped = 0
+    from ..config import feed_location_problem
+
+    for feed in feeds:
+        problem = feed_location_problem(feed.url, config.base_dir, config.fetch.local_folders)
+        if problem:
+            raise ConfigError(
+                f"{path}: feed {feed.name!r} ({feed.url}): {problem}; nothing imported"
+            )
     for feed in feeds:
         if feed.url in urls:
             skipped += 1

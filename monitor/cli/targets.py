@@ -12,9 +12,9 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ..config import FeedConfig, FetchConfig
+from ..config import FeedConfig, FetchConfig, local_path
 from ..errors import FetchError, ParseError
-from ..fetch import Fetcher, Validators, local_path
+from ..fetch import Fetcher, Validators
 from ..models import FetchResult, Item
 from ..parse import archived_item_to_item, parse_archive, parse_feed, read_archived_item
 

@@ -18,7 +18,7 @@ from .settings import (
     StorageConfig,
     TopicConfig,
 )
-from .values import url_problem
+from .values import feed_location_problem, local_path, outside_roots, url_problem
 
 __all__ = [
     "CONFIG_ENV",
@@ -30,8 +30,11 @@ __all__ = [
     "SmtpConfig",
     "StorageConfig",
     "TopicConfig",
+    "feed_location_problem",
     "find_config",
     "load_config",
+    "local_path",
+    "outside_roots",
     "url_problem",
     "user_config_path",
     "user_data_dir",

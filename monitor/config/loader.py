@@ -32,7 +32,13 @@ from .settings import (
     StorageConfig,
     TopicConfig,
 )
-from .values import is_loopback, looks_like_address, postgres_url, type_name, url_problem
+from .values import (
+    feed_location_problem,
+    is_loopback,
+    looks_like_address,
+    postgres_url,
+    type_name,
+)
 
 
 def load_config(path: str | os.PathLike[str]) -> Config:
@@ -118,6 +124,9 @@ class _Builder:
             min_interval=fetch.duration("min_interval", FetchConfig.min_interval),
             per_host=fetch.integer("per_host", FetchConfig.per_host, minimum=1),
             workers=fetch.integer("workers", os.cpu_count() or 1, minimum=1, maximum=64),
+            local_folders=tuple(
+                self.path_value(p).resolve() for p in fetch.texts("local_folders", ())
+            ),
         )
         fetch.done()
 
@@ -149,7 +158,9 @@ class _Builder:
             if digest.name in seen_digests:
                 raise self.error(f"digests[{index}].name", f"duplicate digest name {digest.name!r}")
             seen_digests[digest.name] = index
-        feeds = tuple(self.feed(f, set(names)) for f in self.tables(data, "feeds"))
+        feeds = tuple(
+            self.feed(f, set(names), fetch_config.local_folders) for f in self.tables(data, "feeds")
+        )
         seen: dict[str, int] = {}
         for index, feed in enumerate(feeds):
             if feed.name in seen:
@@ -281,9 +292,9 @@ class _Builder:
         t.done()
         return config
 
-    def feed(self, t: _Table, topic_names: set[str]) -> FeedConfig:
+    def feed(self, t: _Table, topic_names: set[str], local_folders: tuple[Path, ...]) -> FeedConfig:
         url = t.text("url", "", nonempty=True)
-        problem = url_problem(url)
+        problem = feed_location_problem(url, self.path.parent, local_folders)
         if problem:
             raise self.error(f"{t.prefix}.url", problem)
         topics = t.texts("topics", ())

@@ -52,6 +52,8 @@ class FetchConfig:
     """At most this many requests to one host at a time."""
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     """Processes that parse and adapt feeds in `monitor run` (1: all in one process)."""
+    local_folders: tuple[Path, ...] = ()
+    """Folders besides the config's own whose files may be feeds (`values.outside_roots`)."""
 
 
 @dataclass(frozen=True)
@@ -158,6 +160,11 @@ class Config:
     @property
     def base_dir(self) -> Path:
         return self.path.parent
+
+    @property
+    def local_roots(self) -> tuple[Path, ...]:
+        """The folders local feeds may be read from: the config's own and `local_folders`."""
+        return (self.base_dir, *self.fetch.local_folders)
 
     @property
     def active_feeds(self) -> tuple[FeedConfig, ...]:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
-from collections.abc import Callable
-from urllib.parse import urlsplit
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from ..errors import ConfigError
 
@@ -75,3 +77,42 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def local_path(url: str, base_dir: Path) -> Path | None:
+    """The file or folder a feed URL points at, or None for a network URL."""
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https"):
+        return None
+    if parts.scheme == "file":
+        return Path(unquote(parts.path))
+    path = Path(os.path.expanduser(url))
+    return path if path.is_absolute() else base_dir / path
+
+
+def outside_roots(path: Path, roots: Sequence[Path]) -> bool:
+    """Whether `path`, its links followed, lies outside every one of `roots`.
+
+    A local feed is read with the rights of whoever runs `monitor` and its
+    items are mailed to the digest's readers: where the config's author, the
+    daemon's user and the readers are different people, a feed at
+    ``~/.ssh/`` or ``/etc/`` would mail private files. So local feeds are
+    read only under the config's own folder (where `monitor init` puts the
+    samples) and the folders ``[fetch] local_folders`` names.
+    """
+    real = path.resolve()
+    return not any(real.is_relative_to(root.resolve()) for root in roots)
+
+
+def feed_location_problem(url: str, base_dir: Path, folders: Sequence[Path]) -> str | None:
+    """Why `url` may not be a feed of the config in `base_dir`, or None if it may."""
+    problem = url_problem(url)
+    if problem:
+        return problem
+    path = local_path(url, base_dir)
+    if path is not None and outside_roots(path, [base_dir, *folders]):
+        return (
+            f"{path} is outside the config's folder {base_dir}; "
+            "to read local feeds there, list the folder in [fetch] local_folders"
+        )
+    return None

@@ -7,6 +7,6 @@ the next fetch. Bounded by a timeout, a deadline and a byte cap; a failure
 is a `FetchError` naming the feed. Nothing here parses.
 """
 
-from .fetcher import Fetcher, Validators, local_path
+from .fetcher import Fetcher, Validators
 
-__all__ = ["Fetcher", "Validators", "local_path"]
+__all__ = ["Fetcher", "Validators"]

@@ -10,16 +10,16 @@ or endless body is cut off without being held in memory.
 from __future__ import annotations
 
 import asyncio
-import os
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 
-from ..config import FeedConfig, FetchConfig
+from ..config import FeedConfig, FetchConfig, local_path, outside_roots
 from ..errors import FetchError
 from ..models import FetchResult
 from ..urls import host_of
@@ -39,23 +39,17 @@ class Validators:
     last_modified: str | None = None
 
 
-def local_path(url: str, base_dir: Path) -> Path | None:
-    """The file a feed URL points at, or None for a network URL."""
-    parts = urlsplit(url)
-    if parts.scheme in ("http", "https"):
-        return None
-    if parts.scheme == "file":
-        return Path(unquote(parts.path))
-    path = Path(os.path.expanduser(url))
-    return path if path.is_absolute() else base_dir / path
-
-
 class Fetcher:
     """Fetches feeds concurrently, at most `concurrency` at a time."""
 
-    def __init__(self, config: FetchConfig, base_dir: Path) -> None:
+    def __init__(
+        self, config: FetchConfig, base_dir: Path, local_roots: Sequence[Path] | None = None
+    ) -> None:
+        """Local feeds are relative to `base_dir`; with `local_roots`, only files and
+        folders under those may be read (`config.outside_roots`)."""
         self.config = config
         self.base_dir = base_dir
+        self.local_roots = local_roots
         self._limit = asyncio.Semaphore(config.concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._client = self._new_client(verify=True)
@@ -75,6 +69,11 @@ class Fetcher:
         """Fetch one feed (from `url` when it moved); every failure is a `FetchError`."""
         path = local_path(feed.url, self.base_dir)
         if path is not None:
+            if self.local_roots is not None and outside_roots(path, self.local_roots):
+                raise FetchError(
+                    f"feed {feed.name!r}: {path} is outside the folders local feeds are read "
+                    "from (the config's own and [fetch] local_folders)"
+                )
             async with self._limit:
                 return await asyncio.to_thread(self._read_file, feed, path)
         host = host_of(url or feed.url)

@@ -16,7 +16,7 @@ def write_outbox(outbox: Path, message: EmailMessage, html: str, now: datetime) 
     """Write ``digest-<time>.eml`` and its ``.html`` preview; return the .eml path."""
     stamp = now.strftime("%Y%m%d-%H%M%S")
     try:
-        outbox.mkdir(parents=True, exist_ok=True)
+        outbox.mkdir(mode=0o700, parents=True, exist_ok=True)  # its files are 0600 (mkstemp)
         eml = outbox / f"digest-{stamp}.eml"
         counter = 1
         while eml.exists():

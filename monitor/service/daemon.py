@@ -65,7 +65,7 @@ class Daemon:
         self.config_path = config_path
         self.config = load_config(config_path)
         self.storage = Storage.open(self.config)
-        self.fetcher = Fetcher(self.config.fetch, self.config.base_dir)
+        self.fetcher = Fetcher(self.config.fetch, self.config.base_dir, self.config.local_roots)
         self.running: dict[str, asyncio.Task[None]] = {}
         self.stopping = asyncio.Event()
         self.scheduler = AsyncIOScheduler(timezone=UTC)
@@ -298,7 +298,7 @@ class Daemon:
             return
         if config.fetch != self.config.fetch:
             old = self.fetcher
-            self.fetcher = Fetcher(config.fetch, config.base_dir)
+            self.fetcher = Fetcher(config.fetch, config.base_dir, config.local_roots)
             asyncio.get_running_loop().call_later(
                 config.fetch.timeout + STOP_GRACE, lambda: asyncio.ensure_future(old.__aexit__())
             )

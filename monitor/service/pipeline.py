@@ -111,7 +111,7 @@ async def _ingest(
     # in memory for the database.
     in_flight = asyncio.Semaphore(2 * config.fetch.concurrency)
     try:
-        async with Fetcher(config.fetch, config.base_dir) as fetcher:
+        async with Fetcher(config.fetch, config.base_dir, config.local_roots) as fetcher:
 
             async def one(feed: FeedConfig) -> FeedReport:
                 async with in_flight:

@@ -3,6 +3,8 @@ version in ``user_version``."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -29,6 +31,11 @@ class SQLiteDatabase(Database):
         try:
             if path.parent and not path.parent.exists():
                 path.parent.mkdir(parents=True, exist_ok=True)
+            if create and not path.exists():
+                # Items and addresses are the owner's: made readable by nobody else.
+                # SQLite gives its -wal and -shm files the mode of the database.
+                with contextlib.suppress(FileExistsError):
+                    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
             # Used from one thread at a time, not always the one that opened it
             # (`service.dbthread.DatabaseThread`).
             self._db = sqlite3.connect(
