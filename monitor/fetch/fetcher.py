@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -23,6 +22,7 @@ from ..config import FeedConfig, FetchConfig, local_path, outside_roots
 from ..errors import FetchError
 from ..models import FetchResult
 from ..urls import host_of
+from .reach import addresses_of, redirect_problem
 from .transport import transport
 
 ARCHIVE_SUFFIXES = (".txt", ".md")
@@ -142,10 +142,13 @@ class Fetcher:
                             raise FetchError(
                                 f"feed {feed.name!r}: more than {MAX_REDIRECTS} redirects"
                             )
-                        if urlsplit(url).scheme not in ("http", "https"):
-                            raise FetchError(f"feed {feed.name!r}: redirected to {url!r}")
+                        problem = redirect_problem(feed.url, url, await addresses_of(url))
+                        if problem:
+                            raise FetchError(f"feed {feed.name!r}: {problem}")
                         seen.append(url)
                         continue
+                    if len(seen) > 1 and (problem := _answered_from(feed.url, url, response)):
+                        raise FetchError(f"feed {feed.name!r}: {problem}")
                     moved = url if len(seen) > 1 and permanent else None
                     return await self._response(feed, response, validators, moved)
         except FetchError:
@@ -291,3 +294,13 @@ class _Body:
 def _reason(error: Exception) -> str:
     text = str(error).strip() or type(error).__name__
     return text.splitlines()[0]
+
+
+def _answered_from(configured: str, url: str, response: httpx.Response) -> str | None:
+    """The redirect rule on the address that answered (`reach`), where the connection
+    tells it: a name may resolve to another address when connecting than before."""
+    stream = response.extensions.get("network_stream")
+    peer = stream.get_extra_info("server_addr") if stream is not None else None
+    if not peer:
+        return None
+    return redirect_problem(configured, url, [str(peer[0])])
