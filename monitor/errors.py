@@ -10,6 +10,8 @@ mail server) so the user knows what to fix without reading a traceback::
      ├── ParseError      one feed's bytes are not a usable feed
      ├── StorageError    the database cannot be opened, read or written
      └── DeliveryError   the digest could not be delivered (it is retried)
+          └── DeliveryUncertain  no answer after the message went out: it is
+                                 sent again, the same message, next time
 
 Causes are chained (``raise ... from e``) so ``--debug`` can still show them.
 """
@@ -56,3 +58,8 @@ class DeliveryError(MonitorError):
     """A digest was not accepted; its stories stay pending for the next run."""
 
     exit_code = 3
+
+
+class DeliveryUncertain(DeliveryError):
+    """The message went out but its acceptance was never confirmed (no answer after
+    the message, a timeout): the same message is sent again with the next digest."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..config import Config
@@ -41,15 +41,32 @@ def status_report(config: Config, storage: Storage, now: datetime | None = None)
                 "next_fetch": row.get("next_fetch_at"),
             }
         )
-    digests = [
-        {
-            "name": digest.name,
-            "recipients": list(digest.recipients),
-            "last_delivered": storage.last_delivery(digest.name),
-            "next_due": next_digest_slot(now, digest.send_at, digest.zone).isoformat(),
-        }
-        for digest in config.digests
-    ]
+    since = now - timedelta(days=config.dedup.window_days)
+    digests = []
+    for digest in config.digests:
+        problems = storage.delivery_problems(digest.name)
+        pending: set[int] = set()
+        for recipient in digest.recipients or (digest.sender,):
+            pending |= storage.pending_story_ids(digest.name, recipient, since)
+        digests.append(
+            {
+                "name": digest.name,
+                "recipients": list(digest.recipients),
+                "last_delivered": storage.last_delivery(digest.name),
+                "next_due": next_digest_slot(now, digest.send_at, digest.zone).isoformat(),
+                "pending_stories": len(pending),
+                "failed_since_delivered": problems.failed,
+                "last_failure": (
+                    {"at": problems.last_failure[0], "error": problems.last_failure[1]}
+                    if problems.last_failure
+                    else None
+                ),
+                "uncertain": [
+                    {"at": at, "message_id": message_id, "error": error}
+                    for at, message_id, error in problems.uncertain
+                ],
+            }
+        )
     database = {
         "location": storage.name,
         "schema": storage.schema_version(),
@@ -93,8 +110,21 @@ def render_status(report: dict[str, Any]) -> str:
     for digest in report["digests"]:
         lines.append(
             f"digest {digest['name']}: last delivered {_when(digest['last_delivered'])}, "
-            f"next due {_when(digest['next_due'])} (UTC)"
+            f"next due {_when(digest['next_due'])} (UTC), "
+            f"{digest['pending_stories']} stories pending"
         )
+        if digest["failed_since_delivered"]:
+            failure = digest["last_failure"]
+            lines.append(
+                f"    {digest['failed_since_delivered']} failed since, the last at "
+                f"{_when(failure['at'])}: {failure['error']}"
+            )
+        for uncertain in digest["uncertain"]:
+            why = uncertain["error"] or "the sender stopped before it was recorded"
+            lines.append(
+                f"    uncertain: {uncertain['message_id']} of {_when(uncertain['at'])} may not "
+                f"have been delivered ({why}); it is sent again, unchanged, before the next digest"
+            )
     database = report["database"]
     daemons = ", ".join(database["daemons"]) or "none running"
     lines.append(

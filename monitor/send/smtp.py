@@ -5,9 +5,28 @@ from __future__ import annotations
 import smtplib
 import ssl
 from email.message import EmailMessage
+from typing import Any
 
 from ..config import SmtpConfig
-from ..errors import DeliveryError
+from ..errors import DeliveryError, DeliveryUncertain
+
+
+class _Watched(smtplib.SMTP):
+    """An SMTP client that knows when the message itself began to go out."""
+
+    message_sent = False
+
+    def data(self, msg: Any) -> Any:
+        self.message_sent = True
+        return super().data(msg)
+
+
+class _WatchedSSL(smtplib.SMTP_SSL):
+    message_sent = False
+
+    def data(self, msg: Any) -> Any:
+        self.message_sent = True
+        return super().data(msg)
 
 
 def tls_context(smtp: SmtpConfig) -> ssl.SSLContext:
@@ -22,14 +41,14 @@ def tls_context(smtp: SmtpConfig) -> ssl.SSLContext:
 def send_smtp(smtp: SmtpConfig, message: EmailMessage, recipients: list[str]) -> dict[str, str]:
     """Send; return the recipients the server refused (and why), if it took the others."""
     where = f"SMTP server {smtp.host}:{smtp.port}"
+    client: _Watched | _WatchedSSL | None = None
     try:
-        client: smtplib.SMTP
         if smtp.security == "ssl":
-            client = smtplib.SMTP_SSL(
+            client = _WatchedSSL(
                 smtp.host, smtp.port, timeout=smtp.timeout, context=tls_context(smtp)
             )
         else:
-            client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
+            client = _Watched(smtp.host, smtp.port, timeout=smtp.timeout)
         with client:
             client.ehlo()
             if smtp.security == "starttls":
@@ -53,6 +72,14 @@ def send_smtp(smtp: SmtpConfig, message: EmailMessage, recipients: list[str]) ->
         raise DeliveryError(f"{where}: {e} (check smtp.security)") from e
     except (TimeoutError, smtplib.SMTPException, OSError) as e:
         reason = str(e) or type(e).__name__
+        if client is not None and client.message_sent:
+            # The server may have accepted it and its answer be lost: only a
+            # refusal it gave (above) says for sure that it did not.
+            raise DeliveryUncertain(
+                f"{where}: no answer after the message ({reason}); it may have been "
+                f"delivered, and is sent again, as the same message "
+                f"{message['Message-ID']}, with the next digest"
+            ) from e
         raise DeliveryError(f"{where}: {reason}") from e
     return {recipient: f"{code} {_text(reason)}" for recipient, (code, reason) in refused.items()}
 

@@ -6,11 +6,13 @@ outbox files are written); a failure leaves it pending for the next digest.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 
 from ..config import Config, DigestConfig
-from ..errors import DeliveryError, MonitorError
+from ..errors import DeliveryError, DeliveryUncertain, MonitorError
 from ..models import Digest
 from ..store import HOLDER, Storage
 from .clock import Clock, utcnow
@@ -22,6 +24,8 @@ class DigestOutcome:
     transport: str
     recipients: tuple[str, ...] = ()
 
+
+log = logging.getLogger("monitor")
 
 DIGEST_LEASE_SECONDS = 600
 
@@ -78,6 +82,7 @@ def send_digest(
             last = storage.get_meta(slot_key(digest.name))
             if last is not None and datetime.fromisoformat(last) >= slot:
                 return []
+        _send_unsettled(config, storage, digest, now)
         outcomes = _send_pending(config, storage, digest, now)
         if slot is not None:
             storage.set_meta(slot_key(digest.name), slot.isoformat())
@@ -93,6 +98,46 @@ def slot_key(digest: str) -> str:
 
 class DigestBusy(DeliveryError):
     """Another process holds the digest's lease: it is sending it right now."""
+
+
+def _send_unsettled(config: Config, storage: Storage, digest: DigestConfig, now: datetime) -> None:
+    """Send again, unchanged, each digest of `digest` whose last send had no known end.
+
+    Killed between the server's "250" and the commit that records it, or left
+    without an answer after the message, a send may or may not have
+    delivered. The very same message goes again, with the same Message-ID, so
+    that servers and mail clients that drop a Message-ID they have seen drop
+    it; nothing new is sent until it is settled, lest its stories go twice.
+    A refusal settles it as failed: its stories then wait for the next digest.
+    """
+    import email
+    import email.policy
+
+    from ..send import deliver
+
+    for unsettled in storage.unsettled_digests(digest.name):
+        message = email.message_from_bytes(unsettled.message, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        body = message.get_body(preferencelist=("html",))
+        html = str(body.get_content()) if body is not None else ""
+        try:
+            delivery = deliver(config, digest, message, html, list(unsettled.recipients), now)
+        except DeliveryUncertain as e:
+            storage.digest_uncertain(unsettled.id, str(e))
+            raise
+        except MonitorError as e:
+            storage.digest_failed(unsettled.id, str(e))
+            raise
+        storage.digest_delivered(
+            unsettled.id, digest.name, delivery.accepted, list(unsettled.story_ids),
+            delivery.transport, now,
+        )  # fmt: skip
+        log.warning(
+            "digest %s: sent %s again (its delivery on %s was uncertain: %s) to %s → %s",
+            digest.name, unsettled.message_id, unsettled.created_at,
+            unsettled.error or "the sender stopped before recording it",
+            ", ".join(delivery.accepted), delivery.transport,
+        )  # fmt: skip
 
 
 def _send_pending(
@@ -116,10 +161,15 @@ def _send_pending(
         for to in [[r] for r in recipients] if digest.per_recipient else [recipients]:
             message, html = compose(config, digest, built, to)
             digest_id = storage.begin_digest(
-                digest.name, built.subject, str(message["Message-ID"]), to, now, built.story_count
-            )
+                digest.name, built.subject, str(message["Message-ID"]), to, now,
+                built.story_count, message.as_bytes(), list(built.story_ids),
+            )  # fmt: skip
             try:
                 delivery = deliver(config, digest, message, html, to, now)
+            except DeliveryUncertain as e:
+                storage.digest_uncertain(digest_id, str(e))
+                failures.append(e)
+                continue
             except MonitorError as e:
                 storage.digest_failed(digest_id, str(e))
                 failures.append(e)

@@ -2,11 +2,15 @@
 
 A story is recorded as delivered to a recipient only once the message was
 accepted (`digest_delivered`), in one transaction with the digest's status,
-so a failed send leaves its stories pending for the next digest.
+so a failed send leaves its stories pending for the next digest. The message
+itself is recorded before it is sent (`begin_digest`): a send whose end is
+not known is sent again as the same message (`unsettled_digests`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,6 +19,29 @@ from .base import StorageBase
 from .encoding import ITEM_COLUMNS, iso, stored_item
 
 ALL_RECIPIENTS = "*"
+
+
+@dataclass(frozen=True)
+class UnsettledDigest:
+    """A digest recorded as being sent, whose end is not known."""
+
+    id: int
+    message_id: str
+    recipients: tuple[str, ...]
+    message: bytes
+    story_ids: tuple[int, ...]
+    error: str | None
+    created_at: str
+
+
+@dataclass(frozen=True)
+class DeliveryProblems:
+    failed: int
+    """Digests that failed since the last one sent (their stories went out later or wait)."""
+    last_failure: tuple[str, str] | None
+    """When the last of them was tried, and why it failed."""
+    uncertain: tuple[tuple[str, str, str], ...]
+    """(when, Message-ID, why) of each digest whose end is not known: sent again next time."""
 
 
 class DigestStore(StorageBase):
@@ -61,16 +88,79 @@ class DigestStore(StorageBase):
 
     def begin_digest(
         self, name: str, subject: str, message_id: str, recipients: list[str], now: datetime,
-        story_count: int,
+        story_count: int, message: bytes = b"", story_ids: Sequence[int] = (),
     ) -> int:  # fmt: skip
+        """Record a digest about to be sent: 'pending' until its end is known.
+
+        With its `message` and `story_ids`, a send whose end never came (the
+        process was killed, the server did not answer after the message) can
+        be sent again as the same message (`unsettled_digests`).
+        """
         with self._errors("record digest"):
             cursor = self._db.execute(
                 """INSERT INTO digests (created_at, status, subject, message_id, story_count,
-                       name, recipients)
-                   VALUES (?, 'pending', ?, ?, ?, ?, ?) RETURNING id""",
-                (iso(now), subject, message_id, story_count, name, " ".join(recipients)),
-            )
+                       name, recipients, message, story_ids)
+                   VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+                (
+                    iso(now), subject, message_id, story_count, name, " ".join(recipients),
+                    message or None, " ".join(map(str, story_ids)),
+                ),
+            )  # fmt: skip
             return int(cursor.fetchone()[0])
+
+    def unsettled_digests(self, name: str) -> list[UnsettledDigest]:
+        """Digests of `name` recorded as being sent whose end is not known, oldest first.
+
+        Only its sender's digest lease makes a pending digest one being sent
+        right now; whoever holds the lease finds here those left by others.
+        """
+        with self._errors("read digests"):
+            rows = self._db.execute(
+                """SELECT id, message_id, recipients, message, story_ids, error, created_at
+                   FROM digests WHERE name = ? AND status = 'pending' AND message IS NOT NULL
+                   ORDER BY id""",
+                (name,),
+            ).fetchall()
+        return [
+            UnsettledDigest(
+                id=row[0],
+                message_id=row[1],
+                recipients=tuple(row[2].split()),
+                message=bytes(row[3]),
+                story_ids=tuple(int(n) for n in (row[4] or "").split()),
+                error=row[5],
+                created_at=row[6],
+            )
+            for row in rows
+        ]
+
+    def digest_uncertain(self, digest_id: int, error: str) -> None:
+        """The send ended without a known outcome: kept pending, to be sent again."""
+        with self._errors("record digest outcome"):
+            self._db.execute("UPDATE digests SET error = ? WHERE id = ?", (error, digest_id))
+
+    def delivery_problems(self, name: str) -> DeliveryProblems:
+        """What `monitor status` says of `name` beyond its last delivery."""
+        with self._errors("read digests"):
+            last_sent = self._db.execute(
+                "SELECT MAX(id) FROM digests WHERE name = ? AND status = 'sent'", (name,)
+            ).fetchone()[0]
+            failed = self._db.execute(
+                """SELECT COUNT(*), MAX(id) FROM digests
+                   WHERE name = ? AND status = 'failed' AND id > ?""",
+                (name, last_sent or 0),
+            ).fetchone()
+            last_error = None
+            if failed[0]:
+                last_error = self._db.execute(
+                    "SELECT created_at, error FROM digests WHERE id = ?", (failed[1],)
+                ).fetchone()
+        unsettled = self.unsettled_digests(name)
+        return DeliveryProblems(
+            failed=int(failed[0]),
+            last_failure=(last_error[0], last_error[1]) if last_error else None,
+            uncertain=tuple((d.created_at, d.message_id, d.error or "") for d in unsettled),
+        )
 
     def digest_delivered(
         self,

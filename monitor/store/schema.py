@@ -168,6 +168,16 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE items DROP COLUMN html;
     """,
+    # 10: a digest's message and stories are recorded before it is sent, so that a
+    # send whose end is uncertain (a kill between the server's "250" and the
+    # commit, a timeout after the message) is sent again as the very same message,
+    # with the same Message-ID. Sends interrupted before this are not retried.
+    """
+    ALTER TABLE digests ADD COLUMN message BLOB;
+    ALTER TABLE digests ADD COLUMN story_ids TEXT;
+    UPDATE digests SET status = 'failed', error = 'interrupted, not retried'
+        WHERE status = 'pending';
+    """,
 )
 # Tables in the order their rows can be copied (references first), and the
 # columns of each, for `copy_from`; leases belong to running processes, not data.
@@ -180,7 +190,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     ),
     "digests": (
         "id", "created_at", "status", "subject", "message_id", "story_count", "delivered_at",
-        "transport", "error", "name", "recipients",
+        "transport", "error", "name", "recipients", "message", "story_ids",
     ),
     "stories": ("id", "created_at", "canonical_item_id", "delivered_digest_id"),
     "items": (
