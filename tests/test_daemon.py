@@ -231,7 +231,10 @@ def test_kill_9_in_the_middle_of_a_fetch_loses_nothing(
 class SlowMail(MailHandler):
     """Takes seconds to accept a message; one whose sender went away is not accepted."""
 
+    receiving = False
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.receiving = True
         await asyncio.sleep(3)
         if server.transport is None or server.transport.is_closing():
             return "451 sender went away"
@@ -260,6 +263,34 @@ def test_kill_9_in_the_middle_of_a_digest_sends_it_once(
         daemons.append(again)
         wait_for(lambda: handler.messages, seconds=20)
         time.sleep(1)
+        assert again.stop() == 0
+        assert len(handler.messages) == 1
+        assert integrity(config) == "ok"
+
+
+def test_sigterm_in_the_middle_of_a_digest_lets_it_finish_and_it_goes_once(
+    tmp_path: Path, feed_server: FeedServer, daemons: list[Daemon]
+) -> None:
+    feed_server.routes["/dw.xml"] = Response(build()["dw.xml"].encode())
+    handler = SlowMail()
+    with running_smtp(handler) as smtp:
+        config = config_file(
+            tmp_path, [("dw", feed_server.url("/dw.xml"))], smtp_table(smtp.port), send_at(6)
+        )
+        daemon = Daemon(config).start()
+        daemons.append(daemon)
+        wait_for(lambda: handler.receiving)  # the scheduled send, at its time
+        time.sleep(0.5)
+        assert daemon.stop() == 0  # while the server is still taking the message
+        assert len(handler.messages) == 1  # the sender stayed for the answer
+        log = daemon.text()
+        assert "waiting up to 185 s for 1 digest sends" in log
+        assert "digest daily delivered" in log
+        for bad in ("Traceback", "Task was destroyed", "GeneratorExit"):
+            assert bad not in log
+        again = Daemon(config).start()
+        daemons.append(again)
+        time.sleep(4)
         assert again.stop() == 0
         assert len(handler.messages) == 1
         assert integrity(config) == "ok"

@@ -32,6 +32,7 @@ release the lease.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from datetime import UTC, datetime, timedelta
@@ -57,6 +58,9 @@ TICK = 0.5
 LEASE_SECONDS = 60
 RENEW_SECONDS = 15
 STOP_GRACE = 5.0
+# A send waits on the server at most this many times (connect, greeting, TLS,
+# login, envelope, message), each bounded by `smtp.timeout`.
+SEND_STEPS = 6
 BUSY_RETRY = timedelta(seconds=5)
 
 
@@ -67,6 +71,8 @@ class Daemon:
         self.storage = Storage.open(self.config)
         self.fetcher = Fetcher(self.config.fetch, self.config.base_dir, self.config.local_roots)
         self.running: dict[str, asyncio.Task[None]] = {}
+        self.sending: set[asyncio.Future[None]] = set()
+        """Digest sends in flight: a stop waits for them (`finish_sends`)."""
         self.stopping = asyncio.Event()
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.lease = daemon_lease(self.storage)
@@ -112,6 +118,7 @@ class Daemon:
                 for task in late:
                     task.cancel()
                 await asyncio.gather(*late, return_exceptions=True)
+            await self.finish_sends()
         finally:
             await self.fetcher.__aexit__()
             if self.pool is not None:
@@ -228,6 +235,17 @@ class Daemon:
         last = await self.last_slot(digest)
         if last is not None and last >= slot:
             return
+        if self.stopping.is_set():
+            return
+        send = asyncio.ensure_future(self.send_and_report(name, now, slot))
+        self.sending.add(send)
+        send.add_done_callback(self.sending.discard)
+        # A stop cancels this job (the scheduler's shutdown does): the send goes
+        # on, and the stop waits for it (`finish_sends`).
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.shield(send)
+
+    async def send_and_report(self, name: str, now: datetime, slot: datetime) -> None:
         try:
             outcomes = await asyncio.to_thread(self.send_alone, name, slot)
         except DigestBusy as e:
@@ -248,6 +266,27 @@ class Daemon:
                 name, outcome.digest.story_count, ", ".join(outcome.recipients), outcome.transport,
             )  # fmt: skip
 
+    async def finish_sends(self) -> None:
+        """Let digest sends in flight end before stopping, as long as a send may take.
+
+        A send cut off in the middle is not lost (it is sent again, as the
+        same message, at the next start), but one that ends now is settled
+        now, and its reader gets it once.
+        """
+        if not self.sending:
+            return
+        smtp = self.config.smtp
+        bound = (SEND_STEPS * smtp.timeout if smtp else 0) + STOP_GRACE
+        log.info("stopping: waiting up to %g s for %d digest sends", bound, len(self.sending))
+        _, late = await asyncio.wait(list(self.sending), timeout=bound)
+        if late:
+            log.error(
+                "stopping with %d digest sends unfinished after %g s: each is sent again, "
+                "as the same message, at the next start",
+                len(late),
+                bound,
+            )
+
     def send_alone(self, name: str, slot: datetime) -> list[DigestOutcome]:
         """Send on a connection of its own, off the database thread: a slow mail
         server then holds up neither fetching nor storing nor lease renewal."""
@@ -255,6 +294,8 @@ class Daemon:
             return send_digests(self.config, storage, names=(name,), slot=slot)
 
     def retry_digest(self, name: str, when: datetime) -> None:
+        if self.stopping.is_set():
+            return  # the next start sends what is pending
         self.scheduler.add_job(
             self.send_digest, "date", run_date=when, args=[name],
             id=f"retry:{name}", replace_existing=True,
