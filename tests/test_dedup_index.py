@@ -218,6 +218,8 @@ def test_a_version_6_database_gets_one_index_row_per_item(tmp_path: Path) -> Non
            INSERT INTO meta (key, value) VALUES ('simhash_blocks', '4');
            ALTER TABLE feeds DROP COLUMN last_guids;
            ALTER TABLE items ADD COLUMN html TEXT NOT NULL DEFAULT '<p>x</p>';
+           ALTER TABLE digests DROP COLUMN message;
+           ALTER TABLE digests DROP COLUMN story_ids;
            PRAGMA user_version = 6;"""
     )
     db.close()

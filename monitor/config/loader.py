@@ -124,6 +124,7 @@ class _Builder:
             min_interval=fetch.duration("min_interval", FetchConfig.min_interval),
             per_host=fetch.integer("per_host", FetchConfig.per_host, minimum=1),
             workers=fetch.integer("workers", os.cpu_count() or 1, minimum=1, maximum=64),
+            max_items=fetch.integer("max_items", FetchConfig.max_items, minimum=1),
             local_folders=tuple(
                 self.path_value(p).resolve() for p in fetch.texts("local_folders", ())
             ),

@@ -52,6 +52,8 @@ class FetchConfig:
     """At most this many requests to one host at a time."""
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     """Processes that parse and adapt feeds in `monitor run` (1: all in one process)."""
+    max_items: int = 1000
+    """New items taken from one fetch of a feed, the newest (`preparation.newest`)."""
     local_folders: tuple[Path, ...] = ()
     """Folders besides the config's own whose files may be feeds (`values.outside_roots`)."""
 

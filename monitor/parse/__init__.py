@@ -12,10 +12,12 @@ runs this stage in worker processes).
 from .adapters import ADAPTERS, Adapter, adapter_for, adapter_named
 from .archive import archived_item_to_item, parse_archive, read_archived_item
 from .feed import ParsedFeed, parse_feed
+from .newest import Newest
 
 __all__ = [
     "ADAPTERS",
     "Adapter",
+    "Newest",
     "ParsedFeed",
     "adapter_for",
     "adapter_named",

@@ -13,13 +13,14 @@ import hashlib
 import io
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from ..errors import ParseError
 from ..models import Item
-from .rss import Entry, read_rss
+from .newest import Newest
+from .rss import Entry, NotPlain, stream_rss
 
 
 @dataclass(frozen=True)
@@ -75,28 +76,54 @@ def _known_encoding(name: bytes) -> bool:
     return True
 
 
-def parse_feed(content: bytes, feed_name: str, content_type: str | None = None) -> ParsedFeed:
-    """The items of one feed document.
+def parse_feed(
+    content: bytes, feed_name: str, content_type: str | None = None, into: Newest | None = None
+) -> ParsedFeed:
+    """The items of one feed document; with `into`, only those it keeps.
 
-    Plain RSS 2.0 is read by `rss.read_rss`; the rest by feedparser. A damaged
-    feed whose entries could still be read keeps them, with a warning
-    (feedparser's "bozo" flag alone is not fatal); a document with nothing
-    usable raises.
+    Plain RSS 2.0 is read by `rss.stream_rss`, each item handed to `into` as
+    it is read, so that a flood feed is never all in memory; the rest by
+    feedparser. A damaged feed whose entries could still be read keeps them,
+    with a warning (feedparser's "bozo" flag alone is not fatal); a document
+    with nothing usable raises.
     """
     if not content.strip():
         raise ParseError(f"feed {feed_name!r}: empty response body")
+    read: list[Item] = []
+
+    def take(entry: Entry) -> None:
+        item = _item(entry)
+        if item is not None:
+            if into is None:
+                read.append(item)
+            else:
+                into.offer(item)
+
+    def plain(document: bytes) -> str | None:
+        try:
+            return stream_rss(document, content_type, take)
+        except NotPlain:
+            read.clear()
+            if into is not None:
+                into.reset()
+            return None
+
     # lxml reads only well-formed UTF-8, which `as_utf8` would leave as it is:
     # checking that first cost a decoding of the whole document.
-    channel = read_rss(content, content_type)
-    if channel is None:
+    ttl = plain(content)
+    if ttl is None:
         converted = as_utf8(content, content_type)
         if converted is not content:
-            channel = read_rss(converted, content_type)
+            ttl = plain(converted)
         content = converted
-    if channel is not None:
-        items = [item for entry in channel.entries if (item := _item(entry)) is not None]
-        return ParsedFeed(items, None, _ttl(channel.ttl))
-    return _with_feedparser(content, feed_name, content_type)
+    if ttl is not None:
+        return ParsedFeed(into.items() if into is not None else read, None, _ttl(ttl))
+    parsed = _with_feedparser(content, feed_name, content_type)
+    if into is None:
+        return parsed
+    for item in parsed.items:
+        into.offer(item)
+    return replace(parsed, items=into.items())
 
 
 def parse_with_feedparser(

@@ -193,7 +193,7 @@ async def fetch_feed(
                 known = await call(storage.guids, state.id)
             job = (
                 feed.name, result.content, result.files, result.content_type, feed.adapter,
-                clock(), frozenset(known), config.topics, feed.topics,
+                clock(), frozenset(known), config.topics, feed.topics, config.fetch.max_items,
             )  # fmt: skip
             prepared = await _prepare(pool, job)
         stored = (config, storage, feed, state, result, report, clock(), prepared)

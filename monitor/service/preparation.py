@@ -21,7 +21,7 @@ from ..dedup import Features, warm_up
 from ..digest import match_topics
 from ..errors import ParseError
 from ..models import Article, Item
-from ..parse import adapter_for, adapter_named, parse_archive, parse_feed
+from ..parse import Newest, adapter_for, adapter_named, parse_archive, parse_feed
 
 
 @dataclass(frozen=True)
@@ -54,28 +54,31 @@ def prepare_feed(
     known_guids: frozenset[str],
     topics: tuple[TopicConfig, ...] = (),
     feed_topics: tuple[str, ...] = (),
+    max_items: int | None = None,
 ) -> PreparedFeed:
-    """Parse, adapt, fingerprint and match to `topics` the items of one fetched feed."""
+    """Parse, adapt, fingerprint and match to `topics` the items of one fetched feed;
+    of more than `max_items`, only the newest."""
+    taken = Newest(max_items, known_guids)
     if files:
         parsed = parse_archive(files, feed_name)
+        for item in parsed.items:
+            taken.offer(item)
+        entries = taken.items()
     else:
-        parsed = parse_feed(content or b"", feed_name, content_type)
+        parsed = parse_feed(content or b"", feed_name, content_type, taken)
+        entries = parsed.items
     problems = [parsed.warning] if parsed.warning else []
+    if taken.over:
+        problems.append(
+            f"feed {feed_name!r}: {len(taken.over):,} items over [fetch] max_items "
+            f"({max_items:,}) skipped, the oldest; they are not fetched again"
+        )
     chosen = adapter_named(adapter) if adapter else None
     items: list[PreparedItem] = []
-    known = 0
-    seen: set[str] = set()
-    settled: list[str] = []
+    known = len(taken.known) + taken.repeats
+    settled: list[str] = list(taken.known)
     adapted: list[tuple[Item, Article]] = []
-    for item in parsed.items:
-        if item.guid in seen:
-            known += 1
-            continue
-        seen.add(item.guid)
-        if item.guid in known_guids:
-            known += 1
-            settled.append(item.guid)
-            continue
+    for item in entries:
         try:
             site = chosen or adapter_for(item.url)
             adapted.append((item, site.adapt(item, feed_name, fetched, with_html=False)))
@@ -107,7 +110,8 @@ def prepare_feed(
             matched = match_topics(article.title, article.text, topics, feed_topics)
             items.append(PreparedItem(guid, article, found, matched))
             settled.append(guid)
-    return PreparedFeed(items, known, problems, parsed.ttl_minutes, tuple(settled))
+    # The items skipped over the cap count as settled: the next fetch skips them too.
+    return PreparedFeed(items, known, problems, parsed.ttl_minutes, (*settled, *taken.over))
 
 
 def in_worker() -> None:
