@@ -37,10 +37,12 @@ def _warn_if_no_feeds(config: Config) -> None:
         )
 
 
-def _open(config: Config) -> Storage:
+def _open(config: Config, *, to_read: bool = False) -> Storage:
+    """The configured database; `to_read` for commands that only read it, which work
+    on a database this user may only read."""
     from ..store import Storage
 
-    return Storage.open(config)
+    return Storage.open(config, to_read=to_read)
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -119,7 +121,7 @@ def cmd_daemon(args: argparse.Namespace) -> int:
 
 def cmd_digest(args: argparse.Namespace) -> int:
     config = _load(args)
-    with _open(config) as storage:
+    with _open(config, to_read=bool(args.preview)) as storage:
         if args.preview:
             from ..service import preview_digest
 
@@ -156,7 +158,7 @@ def _deliver(config: Config, storage: Storage, names: tuple[str, ...] = ()) -> N
 
 def cmd_export(args: argparse.Namespace) -> int:
     config = _load(args)
-    with _open(config) as storage:
+    with _open(config, to_read=True) as storage:
         out = sys.stdout
         for record in storage.export_items():
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -225,7 +227,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from .status import render_status, status_report
 
     config = _load(args)
-    with _open(config) as storage:
+    with _open(config, to_read=True) as storage:
         report = status_report(config, storage)
     if args.json:
         sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")

@@ -37,17 +37,20 @@ class StorageBase:
         busy_timeout: float = 30.0,
         migrate: bool | None = None,
         create: bool = True,
+        read_only: bool = False,
     ) -> None:
         self._depth = 0
         """Open `transaction`s: those inside the first are savepoints."""
-        self._db = connect(target, busy_timeout=busy_timeout, create=create)
+        self._db = connect(target, busy_timeout=busy_timeout, create=create, read_only=read_only)
+        self.read_only = read_only
         self.name = self._db.name
         self.kind = self._db.kind
         try:
             with self._errors("open"):
                 # The version found on opening, before any upgrade (``monitor migrate`` says it).
                 self.found_version = self._db.schema_version()
-                self._migrate(self.kind == "sqlite" if migrate is None else migrate)
+                upgrade = self.kind == "sqlite" and not read_only if migrate is None else migrate
+                self._migrate(upgrade)
         except BaseException:
             self._db.close()
             raise

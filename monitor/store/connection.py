@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ..errors import ConfigError
@@ -27,9 +28,22 @@ def sqlite_path(target: str | Path) -> Path:
     return Path(target)
 
 
-def connect(target: str | Path, *, busy_timeout: float = 30.0, create: bool = True) -> Database:
+def connect(
+    target: str | Path, *, busy_timeout: float = 30.0, create: bool = True, read_only: bool = False
+) -> Database:
     """A connection to `target`; without `create`, a SQLite file must exist already
-    (a PostgreSQL database always must)."""
+    (a PostgreSQL database always must); `read_only` opens a SQLite file for reading."""
     if is_postgres(target):
         return PostgresDatabase(str(target), connect_timeout=busy_timeout)
-    return SQLiteDatabase(sqlite_path(target), busy_timeout=busy_timeout, create=create)
+    path = sqlite_path(target)
+    return SQLiteDatabase(path, busy_timeout=busy_timeout, create=create, read_only=read_only)
+
+
+def read_only_here(target: str | Path) -> bool:
+    """Whether `target` is a SQLite file this user may read but not write."""
+    if is_postgres(target):
+        return False
+    path = sqlite_path(target)
+    folder = path.parent if str(path.parent) else Path(".")
+    writable = os.access(path, os.W_OK) and os.access(folder, os.W_OK | os.X_OK)
+    return path.is_file() and os.access(path, os.R_OK) and not writable

@@ -40,6 +40,7 @@ class IndexStore(StorageBase):
         busy_timeout: float = 30.0,
         migrate: bool | None = None,
         create: bool = True,
+        read_only: bool = False,
     ) -> None:
         self.block_count = block_count
         self._index: DedupIndex | None = None
@@ -51,7 +52,9 @@ class IndexStore(StorageBase):
         self._written: list[int] = []
         """The ids of the items written in the open transaction, not yet committed:
         they are in `_index` already, and leave it if their writes are undone."""
-        super().__init__(target, busy_timeout=busy_timeout, migrate=migrate, create=create)
+        super().__init__(
+            target, busy_timeout=busy_timeout, migrate=migrate, create=create, read_only=read_only
+        )
 
     def _refresh_features(self) -> None:
         """Recompute stored features when `Features.of` changed since they were written."""

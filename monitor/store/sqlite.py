@@ -22,12 +22,17 @@ class SQLiteDatabase(Database):
     kind = "sqlite"
     errors = (sqlite3.DatabaseError,)
 
-    def __init__(self, path: Path, *, busy_timeout: float, create: bool = True) -> None:
+    def __init__(
+        self, path: Path, *, busy_timeout: float, create: bool = True, read_only: bool = False
+    ) -> None:
         self.path = path
         self.name = str(path)
         self.busy_timeout = busy_timeout
-        if not create and not path.is_file():
+        if (read_only or not create) and not path.is_file():
             raise StorageError(f"database {path}: no such file")
+        if read_only:
+            self._db = self._read_only(path, busy_timeout)
+            return
         try:
             if path.parent and not path.parent.exists():
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -42,7 +47,7 @@ class SQLiteDatabase(Database):
                 path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
             )
         except (sqlite3.Error, OSError) as e:
-            raise StorageError(f"database {path}: cannot open: {e}") from e
+            raise StorageError(f"database {path}: cannot open: {self.explain(e)}") from e
         self._db.row_factory = sqlite3.Row
         try:
             # Storing was 10% faster with 16 kB pages than with 4 kB when an item
@@ -64,6 +69,32 @@ class SQLiteDatabase(Database):
         except sqlite3.DatabaseError as e:
             self._db.close()
             raise StorageError(f"database {path}: open: {self.explain(e)}") from e
+
+    @staticmethod
+    def _read_only(path: Path, busy_timeout: float) -> sqlite3.Connection:
+        """A connection that never writes, for a database this user may only read.
+
+        A WAL database is read with its -shm file; where this user can neither
+        open nor create that (a read-only folder), the file is read as it is,
+        without the log (``immutable``): what a writer has not yet copied from
+        its log into the file is not seen.
+        """
+        uri = path.resolve().as_uri()
+        for options in ("mode=ro", "mode=ro&immutable=1"):
+            connection = sqlite3.connect(
+                f"{uri}?{options}", uri=True, timeout=busy_timeout,
+                isolation_level=None, check_same_thread=False,
+            )  # fmt: skip
+            try:
+                connection.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            except sqlite3.DatabaseError as e:
+                connection.close()
+                if "immutable" in options:
+                    raise StorageError(f"database {path}: cannot read: {e}") from e
+                continue
+            connection.row_factory = sqlite3.Row
+            return connection
+        raise AssertionError("unreachable")
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
         return self._db.execute(sql, params)
@@ -93,11 +124,22 @@ class SQLiteDatabase(Database):
                 f"locked by another process (waited {self.busy_timeout:g} s); try again "
                 "later, or raise storage.busy_timeout"
             )
-        if "readonly" in message:
-            return "the file (or its folder) is read-only"
+        if "readonly" in message or ("unable to open" in message and not _writable(self.path)):
+            return (
+                "read-only: this user cannot write the file or its folder "
+                "(monitor status and monitor export can still read it)"
+            )
         if "disk is full" in message or "disk I/O" in message:
             return f"{message}; nothing of this transaction was kept"
         return message
 
     def close(self) -> None:
         self._db.close()
+
+
+def _writable(path: Path) -> bool:
+    """Whether this user may write `path` (or create it) and files beside it."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return False
+    return not path.exists() or os.access(path, os.W_OK)

@@ -21,6 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..config import Config
+from .connection import read_only_here
 from .digests import DigestStore
 from .export import ExportStore
 from .feeds import FeedStore
@@ -37,7 +38,8 @@ class Storage(FeedStore, ItemStore, DigestStore, LeaseStore, ExportStore):
     `maintain`, the stored features and index are left as they are, even if
     this program would compute them differently (a database being copied).
     Without `create`, a SQLite file that does not exist is an error, not a new
-    database (the source of a copy).
+    database (the source of a copy). `read_only` opens a SQLite file this user
+    may only read, for the commands that only read (`status`, `export`).
     """
 
     def __init__(
@@ -49,6 +51,7 @@ class Storage(FeedStore, ItemStore, DigestStore, LeaseStore, ExportStore):
         migrate: bool | None = None,
         maintain: bool = True,
         create: bool = True,
+        read_only: bool = False,
     ) -> None:
         super().__init__(
             target,
@@ -56,8 +59,9 @@ class Storage(FeedStore, ItemStore, DigestStore, LeaseStore, ExportStore):
             busy_timeout=busy_timeout,
             migrate=migrate,
             create=create,
+            read_only=read_only,
         )
-        if maintain:
+        if maintain and not read_only:
             try:
                 with self._errors("open"):
                     self._refresh_features()
@@ -66,10 +70,13 @@ class Storage(FeedStore, ItemStore, DigestStore, LeaseStore, ExportStore):
                 raise
 
     @classmethod
-    def open(cls, config: Config, *, migrate: bool | None = None) -> Storage:
+    def open(cls, config: Config, *, migrate: bool | None = None, to_read: bool = False) -> Storage:
+        """The configured database; `to_read`, for a command that only reads it: then
+        a SQLite file this user may not write is opened read-only."""
         return cls(
             config.storage.target,
             block_count=config.dedup.max_distance + 1,
             busy_timeout=config.storage.busy_timeout,
             migrate=migrate,
+            read_only=to_read and read_only_here(config.storage.target),
         )
