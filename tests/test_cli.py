@@ -181,3 +181,22 @@ def test_readme_guides_the_move_to_postgresql() -> None:
     guide = readme.split("## SQLite or PostgreSQL", 1)[1].split("\n## ", 1)[0]
     for needed in ("PGPASSWORD", "monitor migrate  ", "monitor migrate --from sqlite:///", "| 4 |"):
         assert needed in guide, needed
+
+
+def test_global_options_go_before_or_after_the_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    one = write_config(tmp_path, [("one", "one.xml")])
+    other = tmp_path / "other"
+    other.mkdir()
+    two = write_config(other, [("two", "two.xml")])
+    for argv, shown in [
+        (["--config", str(one), "feeds", "list"], "one"),
+        (["-c", str(one), "feeds", "list"], "one"),
+        (["feeds", "list", "-c", str(two)], "two"),
+        (["-c", str(one), "feeds", "list", "--config", str(two)], "two"),  # the later wins
+        (["--debug", "-c", str(two), "--log-format", "json", "feeds", "list"], "two"),
+    ]:
+        capsys.readouterr()
+        assert main(argv) == 0, argv
+        assert capsys.readouterr().out.split("\t")[0] == shown, argv

@@ -57,20 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="example:\n  monitor run --config config.example.toml",
     )
     parser.add_argument("--version", action="version", version=f"monitor {__version__}")
+    # The global options go before the command or after it (`monitor -c FILE status`,
+    # `monitor status -c FILE`): given after it, they win; not given there, the
+    # command's parser leaves what came before alone (SUPPRESS).
+    _global_options(parser, None)
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--config",
-        metavar="PATH",
-        help="config file (default: $MONITOR_CONFIG, then ./config.toml)",
-    )
-    common.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
-    common.add_argument(
-        "--log-format",
-        choices=["text", "json"],
-        default="text",
-        help="log lines for people or machines",
-    )
-    parser.set_defaults(debug=False)
+    _global_options(common, argparse.SUPPRESS)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     run = commands.add_parser(
@@ -246,3 +238,27 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("--json", action="store_true", help="one JSON object per article")
     parse.set_defaults(command=cmd_parse)
     return parser
+
+
+def _global_options(parser: argparse.ArgumentParser, default: object) -> None:
+    """--config, --debug and --log-format, with `default` for each (SUPPRESS: none)."""
+    parser.add_argument(
+        "-c",
+        "--config",
+        metavar="PATH",
+        default=default,
+        help="config file (default: $MONITOR_CONFIG, then ./config.toml, then the "
+        "user's config folder)",
+    )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=False if default is None else default,
+        help="show tracebacks and debug logs",
+    )
+    parser.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        default="text" if default is None else default,
+        help="log lines for people or machines",
+    )
