@@ -136,9 +136,38 @@ def test_pause_resume_remove(
     assert feed_server.hits("/dw.xml") == 1
     capsys.readouterr()
     assert main(["feeds", "remove", "nope", "--config", str(config)]) == 2
-    assert "no feed named 'nope' (feeds: dw)" in capsys.readouterr().err
+    assert "no feed named or at 'nope' (feeds: dw)" in capsys.readouterr().err
     assert main(["feeds", "remove", "dw", "--config", str(config)]) == 0
     assert load_config(config).feeds == ()
+
+
+def test_a_feed_is_named_by_its_name_or_its_url(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(
+        tmp_path,
+        [
+            ("dw", "https://rss.dw.com/rdf/rss-chi-all"),
+            ("rfi", "rfi.xml"),
+            ("twin a", "https://twin.example/feed"),
+            ("twin b", "https://TWIN.example:443/feed#top"),
+        ],
+    )
+    for argv in (
+        ["feeds", "pause", "https://rss.dw.com/rdf/rss-chi-all"],
+        ["feeds", "pause", "HTTPS://rss.DW.com/rdf/rss-chi-all?utm_source=x"],  # the same page
+        ["feeds", "resume", "rfi.xml"],
+    ):
+        assert main([*argv, "--config", str(config)]) == 0, argv
+    paused = {feed.name for feed in load_config(config).feeds if feed.paused}
+    assert paused == {"dw"}
+    capsys.readouterr()
+    assert main(["feeds", "remove", "https://twin.example/feed", "--config", str(config)]) == 2
+    assert "feeds 'twin a', 'twin b' are all at https://twin.example/feed; name the one" in (
+        capsys.readouterr().err
+    )
+    assert main(["feeds", "remove", "rfi.xml", "--config", str(config)]) == 0
+    assert [feed.name for feed in load_config(config).feeds] == ["dw", "twin a", "twin b"]
 
 
 @pytest.mark.parametrize(

@@ -161,8 +161,13 @@ def build_parser() -> argparse.ArgumentParser:
         ("pause", "stop fetching a feed for now"),
         ("resume", "fetch a paused feed again"),
     ):
-        sub = feed_commands.add_parser(action, parents=[common], help=helptext)
-        sub.add_argument("name", metavar="NAME")
+        sub = feed_commands.add_parser(
+            action, parents=[common], help=helptext,
+            epilog=f"examples:\n  monitor feeds {action} 'DW 中文'\n"
+            f"  monitor feeds {action} https://rss.dw.com/rdf/rss-chi-all",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )  # fmt: skip
+        sub.add_argument("name", metavar="NAME_OR_URL", help="the feed's name, or its URL")
         sub.set_defaults(command=cmd_feeds_change, action=action)
 
     importer = commands.add_parser(

@@ -15,6 +15,7 @@ from tomlkit.items import AoT, Table
 
 from ..config import load_config
 from ..errors import ConfigError
+from ..urls import canonical_url
 
 
 class ConfigEditor:
@@ -37,6 +38,29 @@ class ConfigEditor:
 
     def feed_names(self) -> list[str]:
         return [str(t.get("name", "")) for t in self._array("feeds")]
+
+    def feed_called(self, name_or_url: str) -> str:
+        """The name of the feed named `name_or_url`, or else at that URL (as `feeds list`
+        shows it, or the same page spelt otherwise)."""
+        names = self.feed_names()
+        if name_or_url in names:
+            return name_or_url
+        wanted = canonical_url(name_or_url)
+        at = [
+            str(table.get("name", ""))
+            for table in self._array("feeds")
+            if str(table.get("url", "")) in (name_or_url, wanted)
+            or canonical_url(str(table.get("url", ""))) == wanted
+        ]
+        if len(at) == 1:
+            return at[0]
+        if len(at) > 1:
+            raise ConfigError(
+                f"{self.path}: feeds {', '.join(map(repr, at))} are all at {name_or_url}; "
+                "name the one you mean"
+            )
+        known = ", ".join(names) or "none"
+        raise ConfigError(f"{self.path}: no feed named or at {name_or_url!r} (feeds: {known})")
 
     def feed(self, name: str) -> Table:
         for table in self._array("feeds"):

@@ -106,8 +106,9 @@ def add_feed(
     return message
 
 
-def set_paused(config: Config, name: str, paused: bool) -> str:
+def set_paused(config: Config, name_or_url: str, paused: bool) -> str:
     editor = ConfigEditor(config.path)
+    name = editor.feed_called(name_or_url)
     table = editor.feed(name)
     if paused:
         table["paused"] = True
@@ -117,8 +118,9 @@ def set_paused(config: Config, name: str, paused: bool) -> str:
     return f"feed {name!r} {'paused' if paused else 'resumed'}"
 
 
-def remove_feed(config: Config, name: str) -> str:
+def remove_feed(config: Config, name_or_url: str) -> str:
     editor = ConfigEditor(config.path)
+    name = editor.feed_called(name_or_url)
     editor.remove_feed(name)
     editor.save()
     return f"removed feed {name!r} (its stored items stay in the database)"
