@@ -65,7 +65,7 @@ def test_failing_feed_is_one_line_and_the_others_still_run(
     assert any(line.startswith("monitor: feed 'page': not") for line in lines)
     assert any(line.startswith("monitor: feed 'missing file': no such file") for line in lines)
     assert (
-        "monitor: 4 feeds · 1 new items · 0 reposts collapsed · 3 feeds failed (see the lines above)"
+        "monitor: 4 feeds · 1 new item · 0 reposts collapsed · 3 feeds failed (see the lines above)"
         in lines
     )
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 1
@@ -200,3 +200,15 @@ def test_global_options_go_before_or_after_the_command(
         capsys.readouterr()
         assert main(argv) == 0, argv
         assert capsys.readouterr().out.split("\t")[0] == shown, argv
+
+
+def test_one_of_a_thing_is_not_plural(
+    tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed_server.routes["/dw.xml"] = Response(build()["dw.xml"].encode())
+    config = write_config(tmp_path, [("dw", feed_server.url("/dw.xml"))])
+    capsys.readouterr()
+    assert main(["run", "--config", str(config)]) == 0
+    err = capsys.readouterr().err
+    assert "monitor: 1 feed · 1 new item · 0 reposts collapsed · 0 feeds failed\n" in err
+    assert "monitor: digest daily delivered: 1 story in 1 section to reader@example.org" in err

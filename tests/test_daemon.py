@@ -284,7 +284,7 @@ def test_sigterm_in_the_middle_of_a_digest_lets_it_finish_and_it_goes_once(
         assert daemon.stop() == 0  # while the server is still taking the message
         assert len(handler.messages) == 1  # the sender stayed for the answer
         log = daemon.text()
-        assert "waiting up to 185 s for 1 digest sends" in log
+        assert "waiting up to 185 s for 1 digest send" in log
         assert "digest daily delivered" in log
         for bad in ("Traceback", "Task was destroyed", "GeneratorExit"):
             assert bad not in log

@@ -128,7 +128,7 @@ def test_every_broken_feed_is_one_line_and_the_good_one_is_stored(
         assert len(matching) == 1, (name, lines)
         assert words in matching[0], (name, matching)
     assert (
-        f"{len(feeds)} feeds · 1 new items · 0 reposts collapsed · {len(expected)} feeds failed"
+        f"{len(feeds)} feeds · 1 new item · 0 reposts collapsed · {len(expected)} feeds failed"
         in lines[-1]
     )
     assert [r["feed"] for r in export(config, capsys)] == ["good"]

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from ..models import Article
     from ..store import Storage
 
+from ..words import counted
+
 log = logging.getLogger("monitor")
 
 
@@ -147,10 +149,10 @@ def _deliver(config: Config, storage: Storage, names: tuple[str, ...] = ()) -> N
         log.info("no pending stories; no digest sent")
     for outcome in outcomes:
         log.info(
-            "digest %s delivered: %d stories in %d sections to %s → %s",
+            "digest %s delivered: %s in %s to %s → %s",
             outcome.digest.name,
-            outcome.digest.story_count,
-            len(outcome.digest.sections),
+            counted(outcome.digest.story_count, "story", "stories"),
+            counted(len(outcome.digest.sections), "section"),
             ", ".join(outcome.recipients),
             outcome.transport,
         )

@@ -45,6 +45,7 @@ from ..config import Config, DigestConfig, FeedConfig, load_config
 from ..errors import ConfigError, MonitorError, StorageError
 from ..fetch import Fetcher
 from ..store import DAEMON_LEASE, HOLDER, Storage
+from ..words import counted
 from .clock import utcnow
 from .dbthread import DatabaseThread
 from .digests import DigestBusy, DigestOutcome, send_digests, slot_key
@@ -111,7 +112,10 @@ class Daemon:
             )
             await self.catch_up_digests()
             await self.stopping.wait()
-            log.info("stopping: waiting for %d running fetches", len(self.running))
+            log.info(
+                "stopping: waiting for %s",
+                counted(len(self.running), "running fetch", "running fetches"),
+            )
             self.scheduler.shutdown(wait=False)
             if self.running:
                 _, late = await asyncio.wait(list(self.running.values()), timeout=STOP_GRACE)
@@ -262,8 +266,9 @@ class Daemon:
             log.info("digest %s: no pending stories", name)
         for outcome in outcomes:
             log.info(
-                "digest %s delivered: %d stories to %s → %s",
-                name, outcome.digest.story_count, ", ".join(outcome.recipients), outcome.transport,
+                "digest %s delivered: %s to %s → %s",
+                name, counted(outcome.digest.story_count, "story", "stories"),
+                ", ".join(outcome.recipients), outcome.transport,
             )  # fmt: skip
 
     async def finish_sends(self) -> None:
@@ -277,7 +282,8 @@ class Daemon:
             return
         smtp = self.config.smtp
         bound = (SEND_STEPS * smtp.timeout if smtp else 0) + STOP_GRACE
-        log.info("stopping: waiting up to %g s for %d digest sends", bound, len(self.sending))
+        sends = counted(len(self.sending), "digest send")
+        log.info("stopping: waiting up to %g s for %s", bound, sends)
         _, late = await asyncio.wait(list(self.sending), timeout=bound)
         if late:
             log.error(
@@ -307,7 +313,10 @@ class Daemon:
         try:
             pruned = await self.db(prune_daily, self.config, self.storage, utcnow())
             if pruned:
-                log.info("dedup index: dropped the rows of %d items outside the window", pruned)
+                log.info(
+                    "dedup index: dropped the rows of %s outside the window",
+                    counted(pruned, "item"),
+                )
             taken = await self.db(
                 self.storage.acquire_lease, self.lease, HOLDER, LEASE_SECONDS, utcnow()
             )

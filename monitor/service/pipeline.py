@@ -25,6 +25,7 @@ from ..errors import FetchError, MonitorError
 from ..fetch import Fetcher, Validators
 from ..models import FetchResult
 from ..store import FeedState, NewItem, Storage
+from ..words import counted
 from .clock import Clock, utcnow
 from .dbthread import DatabaseThread
 from .schedule import ServerHints, next_fetch
@@ -75,8 +76,8 @@ class RunReport:
         failed = len(self.failed)
         tail = " (see the lines above)" if failed else ""
         return (
-            f"{len(self.feeds)} feeds · {self.new:,} new items · "
-            f"{self.reposts:,} reposts collapsed · {failed} feeds failed{tail}"
+            f"{counted(len(self.feeds), 'feed')} · {counted(self.new, 'new item')} · "
+            f"{counted(self.reposts, 'repost')} collapsed · {counted(failed, 'feed')} failed{tail}"
         )
 
 

@@ -22,6 +22,7 @@ from ..digest import match_topics
 from ..errors import ParseError
 from ..models import Article, Item
 from ..parse import Newest, adapter_for, adapter_named, parse_archive, parse_feed
+from ..words import counted
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def prepare_feed(
     problems = [parsed.warning] if parsed.warning else []
     if taken.over:
         problems.append(
-            f"feed {feed_name!r}: {len(taken.over):,} items over [fetch] max_items "
+            f"feed {feed_name!r}: {counted(len(taken.over), 'item')} over [fetch] max_items "
             f"({max_items:,}) skipped, the oldest; they are not fetched again"
         )
     chosen = adapter_named(adapter) if adapter else None
