@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -212,3 +213,49 @@ def test_one_of_a_thing_is_not_plural(
     err = capsys.readouterr().err
     assert "monitor: 1 feed · 1 new item · 0 reposts collapsed · 0 feeds failed\n" in err
     assert "monitor: digest daily delivered: 1 story in 1 section to reader@example.org" in err
+
+
+def test_status_shows_every_time_in_one_zone_and_no_next_fetch_when_paused(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    feed_server.routes["/dw.xml"] = Response(build()["dw.xml"].encode())
+    config = write_config(
+        tmp_path, [("dw", feed_server.url("/dw.xml")), ("quiet", feed_server.url("/dw.xml"))]
+    )
+    assert main(["run", "--no-digest", "--config", str(config)]) == 0
+    assert main(["feeds", "pause", "quiet", "--config", str(config)]) == 0
+    shanghai = {"TZ": "Asia/Shanghai"}
+    report = json.loads(
+        monitor("status", "--json", "-c", str(config), cwd=tmp_path, env=shanghai).stdout
+    )
+    assert report["zone"] == "CST +0800"
+    dw, quiet = report["feeds"]
+    times = [dw["last_fetch"], dw["next_fetch"], report["digests"][0]["next_due"]]
+    assert all(t.endswith("+08:00") for t in times), times
+    assert quiet["state"] == "paused" and quiet["next_fetch"] is None
+    text = monitor("status", "-c", str(config), cwd=tmp_path, env=shanghai).stdout
+    assert text.endswith("times in CST +0800\n")
+    shown = datetime.fromisoformat(dw["last_fetch"]).strftime("%m-%d %H:%M")
+    assert re.search(rf"^dw\s+ok\s+{shown}\s", text, re.MULTILINE)
+    assert re.search(r"^quiet\s+paused\s.*\s-$", text, re.MULTILINE)
+    utc = json.loads(
+        monitor("status", "--json", "--utc", "-c", str(config), cwd=tmp_path, env=shanghai).stdout
+    )
+    assert utc["zone"] == "UTC +0000" and utc["feeds"][0]["last_fetch"].endswith("+00:00")
+    assert datetime.fromisoformat(utc["feeds"][0]["last_fetch"]) == datetime.fromisoformat(
+        dw["last_fetch"]
+    )
+
+
+def test_feeds_alone_lists_its_actions_and_a_refused_connection_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    assert main(["feeds"]) == 2
+    out = capsys.readouterr().out
+    assert out.startswith("usage: monitor feeds") and all(
+        action in out for action in ("list", "add", "remove", "pause", "resume")
+    )
+    config = write_config(tmp_path, [("closed", "http://127.0.0.1:1/feed.xml")])
+    assert main(["run", "--no-digest", "--config", str(config)]) == 0
+    assert "monitor: feed 'closed': cannot connect: connection refused\n" in capsys.readouterr().err

@@ -142,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG_FEEDS,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    feeds.set_defaults(help_of=feeds)  # `monitor feeds` alone lists its actions
     feed_commands = feeds.add_subparsers(title="feed commands", metavar="ACTION")
     listing = feed_commands.add_parser("list", parents=[common], help="list the feeds")
     listing.set_defaults(command=cmd_feeds_list)
@@ -223,6 +224,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     status.add_argument("--json", action="store_true", help="one JSON document for scripts")
+    status.add_argument(
+        "--utc", action="store_true", help="times in UTC (default: this machine's time zone)"
+    )
     status.set_defaults(command=cmd_status)
 
     parse = commands.add_parser(

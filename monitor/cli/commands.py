@@ -226,11 +226,13 @@ def cmd_export_opml(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from datetime import UTC
+
     from .status import render_status, status_report
 
     config = _load(args)
     with _open(config, to_read=True) as storage:
-        report = status_report(config, storage)
+        report = status_report(config, storage, zone=UTC if args.utc else None)
     if args.json:
         sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     else:

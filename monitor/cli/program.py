@@ -45,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _setup_logging(debug=args.debug, json_lines=getattr(args, "log_format", "text") == "json")
     if not getattr(args, "command", None):
-        parser.print_help()
+        getattr(args, "help_of", parser).print_help()
         return 2
     try:
         return int(args.command(args))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from ..config import Config
@@ -10,9 +10,22 @@ from ..service import next_digest_slot
 from ..store import Storage
 
 
-def status_report(config: Config, storage: Storage, now: datetime | None = None) -> dict[str, Any]:
-    """Feeds in config order (feeds never fetched included), then digests."""
+def status_report(
+    config: Config, storage: Storage, now: datetime | None = None, zone: tzinfo | None = None
+) -> dict[str, Any]:
+    """Feeds in config order (feeds never fetched included), then digests.
+
+    Every time is in one zone, `zone` (by default the machine's own), in ISO
+    8601 with its offset; the text shows the same times, and names the zone.
+    """
     now = now or datetime.now(UTC)
+    zone = zone or datetime.now().astimezone().tzinfo or UTC
+
+    def local(value: str | None) -> str | None:
+        if not value:
+            return None
+        return datetime.fromisoformat(value).astimezone(zone).isoformat(timespec="seconds")
+
     stored = storage.feed_statuses()
     feeds = []
     for feed in config.feeds:
@@ -32,13 +45,14 @@ def status_report(config: Config, storage: Storage, now: datetime | None = None)
                 "url": feed.url,
                 "moved_to": row.get("moved_to"),
                 "state": state,
-                "last_fetch": row.get("last_fetched_at"),
+                "last_fetch": local(row.get("last_fetched_at")),
                 "http_status": row.get("last_status"),
                 "items": row.get("items", 0),
-                "last_new_item": row.get("last_new_at"),
+                "last_new_item": local(row.get("last_new_at")),
                 "errors": row.get("error_count", 0),
                 "last_error": row.get("last_error"),
-                "next_fetch": row.get("next_fetch_at"),
+                # A paused feed is not fetched: it has no next fetch.
+                "next_fetch": None if feed.paused else local(row.get("next_fetch_at")),
             }
         )
     since = now - timedelta(days=config.dedup.window_days)
@@ -52,17 +66,17 @@ def status_report(config: Config, storage: Storage, now: datetime | None = None)
             {
                 "name": digest.name,
                 "recipients": list(digest.recipients),
-                "last_delivered": storage.last_delivery(digest.name),
-                "next_due": next_digest_slot(now, digest.send_at, digest.zone).isoformat(),
+                "last_delivered": local(storage.last_delivery(digest.name)),
+                "next_due": local(next_digest_slot(now, digest.send_at, digest.zone).isoformat()),
                 "pending_stories": len(pending),
                 "failed_since_delivered": problems.failed,
                 "last_failure": (
-                    {"at": problems.last_failure[0], "error": problems.last_failure[1]}
+                    {"at": local(problems.last_failure[0]), "error": problems.last_failure[1]}
                     if problems.last_failure
                     else None
                 ),
                 "uncertain": [
-                    {"at": at, "message_id": message_id, "error": error}
+                    {"at": local(at), "message_id": message_id, "error": error}
                     for at, message_id, error in problems.uncertain
                 ],
             }
@@ -73,13 +87,13 @@ def status_report(config: Config, storage: Storage, now: datetime | None = None)
         # Holders of live daemon leases: one on SQLite, each daemon sharing PostgreSQL.
         "daemons": sorted(storage.live_leases("daemon", now)),
     }
-    return {"feeds": feeds, "digests": digests, "database": database}
+    zone_name = datetime.now(zone).strftime("%Z %z").strip()
+    return {"zone": zone_name, "feeds": feeds, "digests": digests, "database": database}
 
 
 def _when(value: str | None) -> str:
-    if not value:
-        return "-"
-    return datetime.fromisoformat(value).astimezone(UTC).strftime("%m-%d %H:%M")
+    """A time of the report, in the report's zone already, as the table shows it."""
+    return datetime.fromisoformat(value).strftime("%m-%d %H:%M") if value else "-"
 
 
 def render_status(report: dict[str, Any]) -> str:
@@ -110,7 +124,7 @@ def render_status(report: dict[str, Any]) -> str:
     for digest in report["digests"]:
         lines.append(
             f"digest {digest['name']}: last delivered {_when(digest['last_delivered'])}, "
-            f"next due {_when(digest['next_due'])} (UTC), "
+            f"next due {_when(digest['next_due'])}, "
             f"{digest['pending_stories']} stories pending"
         )
         if digest["failed_since_delivered"]:
@@ -130,6 +144,7 @@ def render_status(report: dict[str, Any]) -> str:
     lines.append(
         f"database {database['location']}: schema version {database['schema']}; daemons: {daemons}"
     )
+    lines.append(f"times in {report['zone']}")
     return "\n".join(lines) + "\n"
 
 

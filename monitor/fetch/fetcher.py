@@ -10,6 +10,8 @@ or endless body is cut off without being held in memory.
 from __future__ import annotations
 
 import asyncio
+import errno
+import os
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -158,7 +160,7 @@ class Fetcher:
                 f"feed {feed.name!r}: timed out after {self.config.timeout:g} s"
             ) from e
         except httpx.ConnectError as e:
-            raise FetchError(f"feed {feed.name!r}: cannot connect: {_reason(e)}") from e
+            raise FetchError(f"feed {feed.name!r}: cannot connect: {_connect_reason(e)}") from e
         except httpx.HTTPError as e:
             raise FetchError(f"feed {feed.name!r}: {type(e).__name__}: {_reason(e)}") from e
 
@@ -294,6 +296,23 @@ class _Body:
 def _reason(error: Exception) -> str:
     text = str(error).strip() or type(error).__name__
     return text.splitlines()[0]
+
+
+# What a socket says when nothing answers, in its own plain words: anyio sums up
+# every address tried as "All connection attempts failed".
+_PLAIN_ERRNOS = frozenset(
+    {errno.ECONNREFUSED, errno.ETIMEDOUT, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ECONNRESET}
+)
+
+
+def _connect_reason(error: Exception) -> str:
+    """Why a connection failed: "connection refused" rather than a summary of tries."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, OSError) and cause.errno in _PLAIN_ERRNOS:
+            return os.strerror(cause.errno).lower()
+        cause = cause.__cause__ or cause.__context__
+    return _reason(error)
 
 
 def _answered_from(configured: str, url: str, response: httpx.Response) -> str | None:
