@@ -2,13 +2,19 @@
 
 ``MONITOR_TEST_POSTGRES`` may name a server to use instead (a URL of a
 database the tests may create databases from). Otherwise the cluster is made
-with the server programs of the Debian ``postgresql`` package, as the
-``postgres`` user when the tests run as root (the server refuses root).
+with the server programs of the Debian ``postgresql`` package or, on a
+machine without them (or with ``MONITOR_TEST_POSTGRES_BUNDLED`` set), those
+the ``pgserver`` wheel bundles: it ships PostgreSQL's own initdb, pg_ctl
+and postgres in a manylinux wheel from PyPI (Linux x86_64, Python 3.9-3.12),
+so the tests drive it exactly as the system's, and ``pip install`` is all a
+fresh machine needs. The server refuses root: as root, the cluster runs as
+the ``postgres`` user, or ``nobody`` where there is none.
 """
 
 from __future__ import annotations
 
 import glob
+import importlib.util
 import os
 import pwd
 import shutil
@@ -23,19 +29,44 @@ from pathlib import Path
 import psycopg
 
 ENV = "MONITOR_TEST_POSTGRES"
+BUNDLED = "MONITOR_TEST_POSTGRES_BUNDLED"
 
 
 def _programs() -> Path:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=_version)
-    if found:
-        return Path(found[-1]).parent
-    initdb = shutil.which("initdb")
-    if initdb:
-        return Path(initdb).resolve().parent
+    if not os.environ.get(BUNDLED):
+        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=_version)
+        if found:
+            return Path(found[-1]).parent
+        initdb = shutil.which("initdb")
+        if initdb:
+            return Path(initdb).resolve().parent
+    bundled = _bundled()
+    if bundled is not None:
+        return bundled
     raise RuntimeError(
-        "the tests need a PostgreSQL server: apt-get install postgresql "
-        f"(or set {ENV} to a server's URL)"
+        "the tests need a PostgreSQL server: pip install pgserver, or apt-get install "
+        f"postgresql (or set {ENV} to a server's URL)"
     )
+
+
+def _bundled() -> Path | None:
+    """The programs of the ``pgserver`` wheel, if it is installed (found, not imported:
+    importing it sets up a server of its own)."""
+    spec = importlib.util.find_spec("pgserver")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    programs = Path(spec.submodule_search_locations[0]) / "pginstall" / "bin"
+    return programs if (programs / "initdb").is_file() else None
+
+
+def _server_user() -> str | None:
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        return "nobody"
+    return "postgres"
 
 
 def _version(path: str) -> int:
@@ -56,10 +87,22 @@ def cluster() -> Iterator[str]:
         yield os.environ[ENV]
         return
     programs = _programs()
-    user = "postgres" if os.geteuid() == 0 else None
+    user = _server_user()
     # Not under pytest's folders: those are private to the user running the tests.
     with tempfile.TemporaryDirectory(prefix="monitor-postgres-") as name:
         folder = Path(name)
+        if user and programs == _bundled():
+            # Where the wheel lies (a virtual environment in root's home) the
+            # server's user may not reach: a copy beside its data, with the
+            # libraries the programs find at ``$ORIGIN/../../../pgserver.libs``.
+            wheel = programs.parents[2]
+            copy = folder / "wheel"
+            shutil.copytree(wheel / "pgserver" / "pginstall", copy / "pgserver" / "pginstall")
+            shutil.copytree(wheel / "pgserver.libs", copy / "pgserver.libs")
+            programs = copy / "pgserver" / "pginstall" / "bin"
+            for path in [copy, *copy.rglob("*")]:
+                if path.is_dir():
+                    path.chmod(0o755)
         data, sockets, log = folder / "data", folder / "run", folder / "server.log"
         sockets.mkdir()
         if user:
