@@ -144,7 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     feeds.set_defaults(help_of=feeds)  # `monitor feeds` alone lists its actions
     feed_commands = feeds.add_subparsers(title="feed commands", metavar="ACTION")
-    listing = feed_commands.add_parser("list", parents=[common], help="list the feeds")
+    listing = feed_commands.add_parser(
+        "list", parents=[common], help="list the feeds",
+        epilog="example:\n  monitor feeds list --config config.toml",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
     listing.set_defaults(command=cmd_feeds_list)
     add = feed_commands.add_parser(
         "add", parents=[common], help="add a feed, after fetching it once",
