@@ -70,9 +70,12 @@ class ConfigEditor:
         known = ", ".join(self.feed_names()) or "none"
         raise ConfigError(f"{self.path}: no feed named {name!r} (feeds: {known})")
 
+    def refuse_taken(self, name: str) -> None:
+        if name in self.feed_names():
+            raise ConfigError(f"{self.path}: a feed named {name!r} exists already")
+
     def add_feed(self, values: dict[str, Any]) -> None:
-        if values["name"] in self.feed_names():
-            raise ConfigError(f"{self.path}: a feed named {values['name']!r} exists already")
+        self.refuse_taken(values["name"])
         table = tomlkit.table()
         for key, value in values.items():
             if value not in (None, (), []):

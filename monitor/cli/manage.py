@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from ..config import Config, FeedConfig, FetchConfig, user_config_path, user_data_dir
 from ..errors import ConfigError, MonitorError
+from ..urls import canonical_url
 from .config_editor import ConfigEditor
 from .opml import OpmlFeed, read_opml, write_opml
 
@@ -44,29 +45,55 @@ def init(target: Path | None, force: bool) -> Path:
 
 @dataclass(frozen=True)
 class Checked:
+    url: str
+    """The feed's URL: the one given, or the one found on the page given."""
     title: str
+    """The feed's own title ("" when it has none)."""
     items: int
     newest: str
+    found_on: str | None = None
+    """The page the feed was found on, when a page was given."""
 
 
 def check_feed(config: Config, url: str, name: str) -> Checked:
-    """Fetch and parse a feed once, as `monitor feeds add` does before adding it."""
+    """Fetch and read a feed once, as `monitor feeds add` does before adding it; given a
+    page rather than a feed, the first feed the page links to (or the site keeps at a
+    usual path) that reads as one."""
+    from ..errors import FetchError, ParseError
     from ..fetch import Fetcher, Validators
-    from ..parse import parse_archive, parse_feed
+    from ..models import FetchResult
+    from ..parse import feed_links, feed_title, looks_like_html, parse_archive, parse_feed
 
-    async def fetch() -> object:
+    async def fetch(target: str) -> FetchResult:
         async with Fetcher(FetchConfig(), config.base_dir, config.local_roots) as fetcher:
-            return await fetcher.fetch(FeedConfig(name=name, url=url), Validators())
+            return await fetcher.fetch(FeedConfig(name=name, url=target), Validators())
 
-    result = asyncio.run(fetch())
-    files = getattr(result, "files", ())
-    if files:
-        parsed = parse_archive(files, name)
-    else:
-        parsed = parse_feed(getattr(result, "content", b"") or b"", name)
-    newest = parsed.items[0].title if parsed.items else "-"
-    title = parsed.items[0].title if parsed.items else name
-    return Checked(title=title, items=len(parsed.items), newest=newest)
+    def read(result: FetchResult, target: str, found_on: str | None = None) -> Checked:
+        if result.files:
+            parsed = parse_archive(result.files, name)
+            title = ""
+        else:
+            content = result.content or b""
+            parsed = parse_feed(content, name, result.content_type)
+            title = feed_title(content, result.content_type)
+        newest = parsed.items[0].title if parsed.items else "-"
+        return Checked(target, title, len(parsed.items), newest, found_on)
+
+    page = asyncio.run(fetch(url))
+    try:
+        return read(page, url)
+    except ParseError:
+        if not page.content or not looks_like_html(page.content):
+            raise
+    for candidate in feed_links(page.content, page.url or url):
+        try:
+            return read(asyncio.run(fetch(candidate)), candidate, url)
+        except (FetchError, ParseError):
+            continue
+    raise ParseError(
+        f'{url}: a web page that names no feed (no <link rel="alternate"> to RSS, Atom '
+        "or JSON Feed, none at the usual paths); give the feed's own URL"
+    )
 
 
 def default_name(url: str) -> str:
@@ -82,12 +109,14 @@ def add_feed(
     adapter: str | None,
     check: bool,
 ) -> str:
+    """Add a feed to the config: checked by reading it once (`check_feed`, which finds
+    the feed of a page), named after its own title unless `name` is given, and
+    refused when a configured feed is at the same address."""
     from ..config import feed_location_problem  # the same rule the config file follows
 
     problem = feed_location_problem(url, config.base_dir, config.fetch.local_folders)
     if problem:
         raise ConfigError(f"{url}: {problem}")
-    name = name or default_name(url)
     known = {t.name for t in config.topics}
     for topic in topics:
         if topic not in known:
@@ -96,14 +125,31 @@ def add_feed(
         from ..parse import adapter_named
 
         adapter_named(adapter)
-    message = f"added feed {name!r} ({url})"
-    if check:
-        checked = check_feed(config, url, name)
-        message += f": {checked.items} items, newest: {checked.newest}"
     editor = ConfigEditor(config.path)
+    if name:
+        editor.refuse_taken(name)
+    _refuse_twice(config, url)
+    checked = check_feed(config, url, name or default_name(url)) if check else None
+    if checked is not None and checked.url != url:
+        _refuse_twice(config, checked.url)
+        url = checked.url
+    name = name or (checked.title if checked and checked.title else default_name(url))
+    message = f"added feed {name!r} ({url})"
+    if checked is not None:
+        if checked.found_on:
+            message += f", found on {checked.found_on}"
+        message += f": {checked.items} items, newest: {checked.newest}"
     editor.add_feed({"name": name, "url": url, "topics": tuple(topics), "adapter": adapter})
     editor.save()
     return message
+
+
+def _refuse_twice(config: Config, url: str) -> None:
+    """A feed already configured at `url`, spelt the same or otherwise, is not added again."""
+    wanted = canonical_url(url)
+    for feed in config.feeds:
+        if feed.url == url or canonical_url(feed.url) == wanted:
+            raise ConfigError(f"{url}: already configured, as feed {feed.name!r}")
 
 
 def set_paused(config: Config, name_or_url: str, paused: bool) -> str:

@@ -11,6 +11,7 @@ runs this stage in worker processes).
 
 from .adapters import ADAPTERS, Adapter, adapter_for, adapter_named
 from .archive import archived_item_to_item, parse_archive, read_archived_item
+from .discover import feed_links, feed_title, looks_like_html
 from .feed import ParsedFeed, parse_feed
 from .newest import Newest
 
@@ -22,6 +23,9 @@ __all__ = [
     "adapter_for",
     "adapter_named",
     "archived_item_to_item",
+    "feed_links",
+    "feed_title",
+    "looks_like_html",
     "parse_archive",
     "parse_feed",
     "read_archived_item",

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..errors import ParseError
 from ..models import Item
+from .jsonfeed import looks_like_json_feed, read_json_feed
 from .newest import Newest
 from .rss import Entry, NotPlain, stream_rss
 
@@ -89,6 +90,13 @@ def parse_feed(
     """
     if not content.strip():
         raise ParseError(f"feed {feed_name!r}: empty response body")
+    if looks_like_json_feed(content, content_type):
+        items, _ = read_json_feed(content, feed_name)
+        if into is None:
+            return ParsedFeed(items)
+        for item in items:
+            into.offer(item)
+        return ParsedFeed(into.items())
     read: list[Item] = []
 
     def take(entry: Entry) -> None:
