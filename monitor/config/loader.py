@@ -37,6 +37,7 @@ from .values import (
     is_loopback,
     looks_like_address,
     postgres_url,
+    proxy_problem,
     type_name,
 )
 
@@ -125,6 +126,7 @@ class _Builder:
             per_host=fetch.integer("per_host", FetchConfig.per_host, minimum=1),
             workers=fetch.integer("workers", os.cpu_count() or 1, minimum=1, maximum=64),
             max_items=fetch.integer("max_items", FetchConfig.max_items, minimum=1),
+            proxy=self.proxy(fetch, "fetch.proxy"),
             local_folders=tuple(
                 self.path_value(p).resolve() for p in fetch.texts("local_folders", ())
             ),
@@ -310,9 +312,18 @@ class _Builder:
             interval=t.duration("interval", None),
             verify_tls=t.boolean("verify_tls", True),
             paused=t.boolean("paused", False),
+            proxy=self.proxy(t, f"{t.prefix}.proxy"),
         )
         t.done()
         return config
+
+    def proxy(self, t: _Table, key: str) -> str | None:
+        value = t.text("proxy", "") or None
+        if value is not None and value != "direct":
+            problem = proxy_problem(value)
+            if problem:
+                raise self.error(key, problem)
+        return value
 
 
 class _Table:

@@ -52,6 +52,9 @@ class FetchConfig:
     """At most this many requests to one host at a time."""
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     """Processes that parse and adapt feeds in `monitor run` (1: all in one process)."""
+    proxy: str | None = None
+    """``http://``, ``https://`` or ``socks5://`` proxy for every feed, or "direct";
+    None: the environment's (``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY``, ``NO_PROXY``)."""
     max_items: int = 1000
     """New items taken from one fetch of a feed, the newest (`preparation.newest`)."""
     local_folders: tuple[Path, ...] = ()
@@ -145,6 +148,8 @@ class FeedConfig:
     interval: timedelta | None = None
     verify_tls: bool = True
     paused: bool = False
+    proxy: str | None = None
+    """This feed's own proxy, or "direct" (`FetchConfig.proxy` when None)."""
 
 
 @dataclass(frozen=True)

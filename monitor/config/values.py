@@ -116,3 +116,20 @@ def feed_location_problem(url: str, base_dir: Path, folders: Sequence[Path]) -> 
             "to read local feeds there, list the folder in [fetch] local_folders"
         )
     return None
+
+
+PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
+
+
+def proxy_problem(url: str) -> str | None:
+    """Why `url` cannot be a proxy, or None if it can."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as e:
+        return f"not a proxy URL: {e}"
+    if parts.scheme not in PROXY_SCHEMES:
+        return f'a proxy is {", ".join(s + "://" for s in PROXY_SCHEMES)}HOST:PORT, or "direct"'
+    if not parts.hostname or port is None:
+        return "name the proxy's host and port, as in socks5://127.0.0.1:1080"
+    return None

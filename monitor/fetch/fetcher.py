@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.request import getproxies_environment
 
 import httpx
 
@@ -55,6 +56,8 @@ class Fetcher:
         self._limit = asyncio.Semaphore(config.concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._client = self._new_client(verify=True)
+        self._clients: dict[tuple[str, bool], httpx.AsyncClient] = {}
+        """Clients of the feeds that choose their own proxy (or none), by (proxy, verify)."""
         self._insecure: httpx.AsyncClient | None = None
 
     async def __aenter__(self) -> Fetcher:
@@ -64,6 +67,8 @@ class Fetcher:
         await self._client.aclose()
         if self._insecure is not None:
             await self._insecure.aclose()
+        for client in self._clients.values():
+            await client.aclose()
 
     async def fetch(
         self, feed: FeedConfig, validators: Validators, url: str | None = None
@@ -127,7 +132,7 @@ class Fetcher:
             headers["If-None-Match"] = validators.etag
         if validators.last_modified:
             headers["If-Modified-Since"] = validators.last_modified
-        client = self._client if feed.verify_tls else self._unverified()
+        client = self._client_for(feed)
         seen = [url]
         permanent = True
         try:
@@ -149,7 +154,11 @@ class Fetcher:
                             raise FetchError(f"feed {feed.name!r}: {problem}")
                         seen.append(url)
                         continue
-                    if len(seen) > 1 and (problem := _answered_from(feed.url, url, response)):
+                    if (
+                        len(seen) > 1
+                        and not self._proxied(feed)
+                        and (problem := _answered_from(feed.url, url, response))
+                    ):
                         raise FetchError(f"feed {feed.name!r}: {problem}")
                     moved = url if len(seen) > 1 and permanent else None
                     return await self._response(feed, response, validators, moved)
@@ -219,20 +228,54 @@ class Fetcher:
             **hints,
         )
 
+    def _client_for(self, feed: FeedConfig) -> httpx.AsyncClient:
+        """The feed's client: through its proxy, or the fetch proxy, or the environment's.
+
+        Without a proxy of its own or ``[fetch] proxy``, the shared clients go by
+        the environment (``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY``,
+        ``NO_PROXY``), as httpx reads it.
+        """
+        proxy = feed.proxy or self.config.proxy
+        if proxy is None:
+            return self._client if feed.verify_tls else self._unverified()
+        key = (proxy, feed.verify_tls)
+        if key not in self._clients:
+            self._clients[key] = self._new_client(verify=feed.verify_tls, proxy=proxy)
+        return self._clients[key]
+
+    def _proxied(self, feed: FeedConfig) -> bool:
+        """Whether the feed's requests may go through a proxy: then the address that
+        answers is the proxy's, not the server's."""
+        proxy = feed.proxy or self.config.proxy
+        if proxy is None:
+            return bool(getproxies_environment())
+        return proxy != "direct"
+
     def _unverified(self) -> httpx.AsyncClient:
         """A client that does not check certificates, for feeds that opt out."""
         if self._insecure is None:
             self._insecure = self._new_client(verify=False)
         return self._insecure
 
-    def _new_client(self, verify: bool) -> httpx.AsyncClient:
+    def _new_client(self, verify: bool, proxy: str | None = None) -> httpx.AsyncClient:
+        """A client on this project's transport, the environment's proxies honoured;
+        with `proxy`, on httpx's own through it ("direct": neither proxy nor environment)."""
         limits = httpx.Limits(max_connections=self.config.concurrency)
-        return httpx.AsyncClient(
-            timeout=httpx.Timeout(self.config.timeout),
-            follow_redirects=False,
-            headers={"User-Agent": self.config.user_agent},
-            transport=transport(limits, verify),
-        )
+        common: dict[str, Any] = {
+            "timeout": httpx.Timeout(self.config.timeout),
+            "follow_redirects": False,
+            "headers": {"User-Agent": self.config.user_agent},
+        }
+        if proxy == "direct":
+            return httpx.AsyncClient(**common, transport=transport(limits, verify), trust_env=False)
+        if proxy is not None:
+            return httpx.AsyncClient(
+                **common, proxy=proxy, verify=verify, limits=limits, trust_env=False
+            )
+        if getproxies_environment():
+            # httpx reads the environment's proxies only on its own transport.
+            return httpx.AsyncClient(**common, verify=verify, limits=limits)
+        return httpx.AsyncClient(**common, transport=transport(limits, verify))
 
 
 class _Body:
