@@ -114,3 +114,37 @@ def test_feeds_add_finds_the_feed_of_a_page_and_names_it_after_its_title(
     del feed_server.routes["/rss"], feed_server.routes["/feed.xml"]
     assert main(["feeds", "add", feed_server.url("/bare/index.html"), "-c", str(config)]) == 1
     assert "a web page that names no feed" in capsys.readouterr().err
+
+
+def test_import_opml_finds_the_feed_of_a_page_and_keeps_what_it_cannot_read(
+    tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed_server.routes["/news.html"] = Response(
+        page('<link rel="alternate" type="application/rss+xml" href="/feed.xml">')
+    )
+    feed_server.routes["/feed.xml"] = Response(build()["rfi.xml"].encode())
+    feed_server.routes["/dw.xml"] = Response(build()["dw.xml"].encode())
+    config = write_config(tmp_path, [("dw", feed_server.url("/dw.xml"))])
+    opml = tmp_path / "feeds.opml"
+    opml.write_text(
+        '<?xml version="1.0"?><opml version="2.0"><body>'
+        f'<outline text="news" xmlUrl="{feed_server.url("/news.html")}"/>'
+        f'<outline text="dw again" xmlUrl="{feed_server.url("/dw.xml")}?utm_source=opml"/>'
+        f'<outline text="gone" xmlUrl="{feed_server.url("/gone.xml")}"/>'
+        "</body></opml>",
+        encoding="utf-8",
+    )
+    capsys.readouterr()
+    assert main(["import-opml", str(opml), "-c", str(config)]) == 0
+    err = capsys.readouterr().err
+    assert f"feed 'news': {feed_server.url('/feed.xml')}, found on the page " in err
+    assert "warning: feed 'gone'" in err and "HTTP 404" in err and "imported as it is" in err
+    assert "imported 2 feeds" in err and "(1 already there)" in err
+    urls = {feed.name: feed.url for feed in load_config(config).feeds}
+    assert urls == {
+        "dw": feed_server.url("/dw.xml"),
+        "news": feed_server.url("/feed.xml"),
+        "gone": feed_server.url("/gone.xml"),
+    }
+    assert main(["import-opml", str(opml), "--no-check", "-c", str(config)]) == 0
+    assert "found on the page" not in capsys.readouterr().err

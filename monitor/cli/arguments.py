@@ -184,6 +184,11 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     importer.add_argument("file", metavar="FILE")
+    importer.add_argument(
+        "--no-check",
+        action="store_true",
+        help="add the entries as they are, without reading them (or finding a page's feed)",
+    )
     importer.set_defaults(command=cmd_import_opml)
     exporter = commands.add_parser(
         "export-opml",

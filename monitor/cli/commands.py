@@ -209,7 +209,7 @@ def cmd_import_opml(args: argparse.Namespace) -> int:
     from .manage import import_opml
 
     config = _load(args)
-    log.info("%s", import_opml(config, Path(args.file)))
+    log.info("%s", import_opml(config, Path(args.file), check=not args.no_check))
     return 0
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ..config import Config, FeedConfig, FetchConfig, user_config_path, user_data_dir
@@ -14,6 +15,10 @@ from ..errors import ConfigError, MonitorError
 from ..urls import canonical_url
 from .config_editor import ConfigEditor
 from .opml import OpmlFeed, read_opml, write_opml
+
+if TYPE_CHECKING:
+    from ..fetch import Fetcher
+    from ..models import FetchResult
 
 PACKAGE = Path(__file__).resolve().parents[1]  # monitor/
 
@@ -59,14 +64,36 @@ def check_feed(config: Config, url: str, name: str) -> Checked:
     """Fetch and read a feed once, as `monitor feeds add` does before adding it; given a
     page rather than a feed, the first feed the page links to (or the site keeps at a
     usual path) that reads as one."""
-    from ..errors import FetchError, ParseError
-    from ..fetch import Fetcher, Validators
-    from ..models import FetchResult
-    from ..parse import feed_links, feed_title, looks_like_html, parse_archive, parse_feed
+    from ..fetch import Fetcher
 
-    async def fetch(target: str) -> FetchResult:
+    async def check() -> Checked:
         async with Fetcher(FetchConfig(), config.base_dir, config.local_roots) as fetcher:
-            return await fetcher.fetch(FeedConfig(name=name, url=target), Validators())
+            return await _check(fetcher, url, name)
+
+    return asyncio.run(check())
+
+
+def check_feeds(config: Config, feeds: list[tuple[str, str]]) -> dict[str, Checked | MonitorError]:
+    """`check_feed` of each (url, name), at once; what each found, or why it failed."""
+    from ..fetch import Fetcher
+
+    async def check_all() -> list[Checked | BaseException]:
+        async with Fetcher(FetchConfig(), config.base_dir, config.local_roots) as fetcher:
+            checks = (_check(fetcher, url, name) for url, name in feeds)
+            return await asyncio.gather(*checks, return_exceptions=True)
+
+    found: dict[str, Checked | MonitorError] = {}
+    for (url, _), result in zip(feeds, asyncio.run(check_all()), strict=True):
+        if isinstance(result, BaseException) and not isinstance(result, MonitorError):
+            raise result
+        found[url] = result
+    return found
+
+
+async def _check(fetcher: Fetcher, url: str, name: str) -> Checked:
+    from ..errors import FetchError, ParseError
+    from ..fetch import Validators
+    from ..parse import feed_links, feed_title, looks_like_html, parse_archive, parse_feed
 
     def read(result: FetchResult, target: str, found_on: str | None = None) -> Checked:
         if result.files:
@@ -79,7 +106,10 @@ def check_feed(config: Config, url: str, name: str) -> Checked:
         newest = parsed.items[0].title if parsed.items else "-"
         return Checked(target, title, len(parsed.items), newest, found_on)
 
-    page = asyncio.run(fetch(url))
+    async def fetch(target: str) -> FetchResult:
+        return await fetcher.fetch(FeedConfig(name=name, url=target), Validators())
+
+    page = await fetch(url)
     try:
         return read(page, url)
     except ParseError:
@@ -87,7 +117,7 @@ def check_feed(config: Config, url: str, name: str) -> Checked:
             raise
     for candidate in feed_links(page.content, page.url or url):
         try:
-            return read(asyncio.run(fetch(candidate)), candidate, url)
+            return read(await fetch(candidate), candidate, url)
         except (FetchError, ParseError):
             continue
     raise ParseError(
@@ -172,7 +202,10 @@ def remove_feed(config: Config, name_or_url: str) -> str:
     return f"removed feed {name!r} (its stored items stay in the database)"
 
 
-def import_opml(config: Config, path: Path) -> str:
+def import_opml(config: Config, path: Path, check: bool = True) -> str:
+    """Add the feeds of an OPML file the config lacks; with `check`, each is read once
+    first, as `feeds add` reads it: an entry that is a web page becomes the feed
+    found on it, and one that cannot be read is added as it is, with a warning."""
     try:
         content = path.read_bytes()
     except OSError as e:
@@ -191,10 +224,24 @@ def import_opml(config: Config, path: Path) -> str:
             raise ConfigError(
                 f"{path}: feed {feed.name!r} ({feed.url}): {problem}; nothing imported"
             )
+    found: dict[str, Checked | MonitorError] = {}
+    if check:
+        remote = [(f.url, f.name) for f in feeds if urlsplit(f.url).scheme in ("http", "https")]
+        found = check_feeds(config, remote)
+    canonical = {canonical_url(url) for url in urls}
     for feed in feeds:
-        if feed.url in urls:
+        checked = found.get(feed.url)
+        page = feed.url
+        if isinstance(checked, Checked) and checked.found_on:
+            feed = replace(feed, url=checked.url)
+        if feed.url in urls or canonical_url(feed.url) in canonical:
             skipped += 1
             continue
+        if isinstance(checked, MonitorError):
+            report(f"warning: feed {feed.name!r} ({feed.url}): {checked}; imported as it is")
+        elif page != feed.url:
+            report(f"feed {feed.name!r}: {feed.url}, found on the page {page}")
+        canonical.add(canonical_url(feed.url))
         name = feed.name
         number = 2
         while name in names:
