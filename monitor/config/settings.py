@@ -56,7 +56,7 @@ class FetchConfig:
     """``http://``, ``https://`` or ``socks5://`` proxy for every feed, or "direct";
     None: the environment's (``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY``, ``NO_PROXY``)."""
     max_items: int = 1000
-    """New items taken from one fetch of a feed, the newest (`preparation.newest`)."""
+    """New items taken from one fetch of a feed, the newest (`parse.Newest`)."""
     local_folders: tuple[Path, ...] = ()
     """Folders besides the config's own whose files may be feeds (`values.outside_roots`)."""
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from ..errors import ConfigError
 from .backend import Database
 from .postgres import PostgresDatabase
-from .sqlite import SQLiteDatabase
+from .sqlite import SQLiteDatabase, writable
 
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 
@@ -44,6 +44,4 @@ def read_only_here(target: str | Path) -> bool:
     if is_postgres(target):
         return False
     path = sqlite_path(target)
-    folder = path.parent if str(path.parent) else Path(".")
-    writable = os.access(path, os.W_OK) and os.access(folder, os.W_OK | os.X_OK)
-    return path.is_file() and os.access(path, os.R_OK) and not writable
+    return path.is_file() and os.access(path, os.R_OK) and not writable(path)

@@ -124,7 +124,7 @@ class SQLiteDatabase(Database):
                 f"locked by another process (waited {self.busy_timeout:g} s); try again "
                 "later, or raise storage.busy_timeout"
             )
-        if "readonly" in message or ("unable to open" in message and not _writable(self.path)):
+        if "readonly" in message or ("unable to open" in message and not writable(self.path)):
             return (
                 "read-only: this user cannot write the file or its folder "
                 "(monitor status and monitor export can still read it)"
@@ -137,7 +137,7 @@ class SQLiteDatabase(Database):
         self._db.close()
 
 
-def _writable(path: Path) -> bool:
+def writable(path: Path) -> bool:
     """Whether this user may write `path` (or create it) and files beside it."""
     folder = path.parent if str(path.parent) else Path(".")
     if not os.access(folder, os.W_OK | os.X_OK):
