@@ -269,7 +269,16 @@ def test_ctrl_c_stops_a_run_and_its_workers_and_keeps_what_was_stored(
         feed_server.routes[route] = replace(feed_server.routes[route], delay=5.0)  # type: ignore[type-var]
     config = write_config(tmp_path, feeds)
     command = [sys.executable, "-m", "monitor", "run", "--no-digest", "--config", str(config)]
-    run = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    # A terminal's foreground job takes SIGINT as it is by default. Started from a
+    # process that ignores it (a script's `cmd &`, some CI runners), the run would
+    # inherit the ignoring, as Python and every program do, and run on to its end.
+    run = subprocess.Popen(
+        command,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        preexec_fn=_sigint_as_by_default,
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and not _stored_feeds(tmp_path / "monitor.db"):
         time.sleep(0.05)
@@ -284,6 +293,10 @@ def test_ctrl_c_stops_a_run_and_its_workers_and_keeps_what_was_stored(
         recorded = {row[0] for row in db.execute("SELECT id FROM feeds WHERE etag IS NOT NULL")}
         stored = {row[0] for row in db.execute("SELECT DISTINCT feed_id FROM items")}
     assert stored and stored <= recorded and len(recorded) < len(feeds)
+
+
+def _sigint_as_by_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _processes_in_group(group: int) -> list[int]:
