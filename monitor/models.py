@@ -44,6 +44,8 @@ class Item:
     published: datetime | None
     authors: tuple[str, ...]
     html: str
+    source: str | None = None
+    """The outlet the item names itself (an archive's ``categories``); None: the feed's name."""
 
 
 @dataclass(frozen=True)

@@ -172,9 +172,11 @@ def test_parse_a_feed_over_http_with_a_forced_adapter(
 def test_parse_an_unknown_adapter_is_a_clear_error(tmp_path: Path) -> None:
     done = monitor("parse", "x.txt", "--adapter", "nope", cwd=tmp_path)
     assert done.returncode == 2
-    assert done.stderr.strip() == (
-        "monitor: error: no adapter named 'nope' (known: aggregator, cri, dw, generic, nytimes, rfi)"
-    )
+    from monitor.parse.adapters import ADAPTERS
+
+    known = ", ".join(sorted(adapter.name for adapter in ADAPTERS))
+    assert "generic" in known and "nytimes" in known
+    assert done.stderr.strip() == f"monitor: error: no adapter named 'nope' (known: {known})"
 
 
 def test_readme_guides_the_move_to_postgresql() -> None:

@@ -36,7 +36,7 @@ def load_items(target: str) -> tuple[str, list[Item]]:
             text = content.decode("utf-8-sig")
         except UnicodeDecodeError as e:
             raise ParseError(f"{target}: not UTF-8 text") from e
-        return path.stem, [archived_item_to_item(path.name, read_archived_item(text))]
+        return path.stem, [archived_item_to_item(path.name, read_archived_item(text, target))]
     host = urlsplit(result.url).hostname or target
     try:
         return host, parse_feed(content, target).items

@@ -15,11 +15,22 @@ from functools import lru_cache
 from ...errors import ConfigError
 from ...urls import host_of
 from .base import SiteAdapter
+from .bbc import BBCAdapter
+from .bitterwinter import BitterWinterAdapter
+from .cctv import CCTVAdapter
+from .cdt import CDTAdapter
+from .cna import CNAAdapter
 from .cri import AggregatorAdapter, CRIAdapter
 from .dw import DWAdapter
+from .economist import EconomistAdapter
+from .epochtimes import EpochTimesAdapter
+from .ftchinese import FTChineseAdapter
 from .generic import GenericAdapter
 from .nytimes import NYTimesAdapter
+from .reuters import ReutersAdapter
+from .rfa import RFAAdapter
 from .rfi import RFIAdapter
+from .voa import VOAAdapter
 
 Adapter = SiteAdapter
 
@@ -31,6 +42,17 @@ ADAPTERS: tuple[Adapter, ...] = (
     RFIAdapter(),
     CRIAdapter(),
     AggregatorAdapter(),
+    CNAAdapter(),
+    ReutersAdapter(),
+    VOAAdapter(),
+    BBCAdapter(),
+    EpochTimesAdapter(),
+    RFAAdapter(),
+    CDTAdapter(),
+    EconomistAdapter(),
+    BitterWinterAdapter(),
+    CCTVAdapter(),
+    FTChineseAdapter(),
     GENERIC,
 )
 _BY_NAME = {adapter.name: adapter for adapter in ADAPTERS}

@@ -9,12 +9,13 @@ furniture lines, text, sanitised markup, images) is done here once.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from ...models import Article, Item
-from ...urls import canonical_url
+from ...urls import canonical_url, host_of
 from . import boilerplate, markup
 
 # feedx, whose mirrors many feeds come from, appends "<hr/>获取更多RSS：<a …>" to
@@ -38,6 +39,18 @@ class SiteAdapter:
     """The outlet's name as `source`; None keeps the feed's name."""
     timezone = "UTC"
     """Where the site's pages write times without an offset."""
+    own_names: tuple[str, ...] = ()
+    """What the site calls itself in a byline: never an author."""
+    furniture: re.Pattern[str] | None = None
+    """Whole lines that are the site's furniture (a ``names`` group: the authors it names)."""
+    cut_from: re.Pattern[str] | None = None
+    """A line from which the rest is the site's (related links, a podcast's sign-off)."""
+    chrome: re.Pattern[str] | None = None
+    """Class or id words of the site's own chrome elements."""
+    signature: re.Pattern[str] | None = None
+    """The last lines, when they sign the article (a ``names`` group: who)."""
+    title_suffix: re.Pattern[str] | None = None
+    """What the site appends to every title (" – 法国国际广播电台 - RFI")."""
 
     def adapt(
         self, item: Item, source: str, fetched: datetime, *, with_html: bool = True
@@ -54,6 +67,13 @@ class SiteAdapter:
         root = markup.parse_fragment(html)
         page = Page()
         self.prepare(root, page)
+        if page.published is None and not page.authors:
+            named, published = leading_byline(root)
+            page.authors = [a for a in named if a not in self.own_names]
+            page.published = self.local_time(published) if published else None
+        self.drop_furniture(root, page)
+        if self.hosts:
+            self.drop_related_lists(root)
         markup.drop_chrome(root)
         found_images = markup.images(root)
         findings = boilerplate.clean(root, item.title)
@@ -63,25 +83,97 @@ class SiteAdapter:
             lines = markup.kept_lines(findings.lines)
         if not all(map(str.isprintable, lines)):  # half the time of `visible` on the text
             lines = [visible(line) for line in lines]
+        if self.furniture is not None or self.cut_from is not None or self.signature is not None:
+            lines = self.furniture_lines_dropped(lines, page)
         text = "\n".join(lines)
         original = (
             page.original_source or findings.original_source or boilerplate.original_from_text(text)
         )
-        authors = page.authors or findings.authors or item.authors
+        authors: Sequence[str] = page.authors or findings.authors or item.authors
+        title = title_text(item.title)
+        if self.title_suffix is not None:
+            title = self.title_suffix.sub("", title)
         return Article(
-            title=short_title(visible(title_text(item.title) or (lines[0] if lines else ""))),
+            title=short_title(visible(title or (lines[0] if lines else ""))),
             url=canonical_url(item.url) if item.url else "",
             published=plausible_date(page.published or item.published, fetched),
             authors=tuple(dict.fromkeys(visible(author) for author in authors)),
             text=text,
             html=markup.sanitize(markup.to_html(root)) if with_html else None,
             images=found_images,
-            source=self.outlet or source,
+            source=self.outlet or item.source or source,
             original_source=original if original != self.outlet else None,
         )
 
     def prepare(self, root: markup.Element, page: Page) -> None:
-        """Remove the site's own furniture from `root`, noting date and authors in `page`."""
+        """Remove the site's own furniture from `root`, noting date and authors in `page`.
+
+        What the class attributes describe (`furniture`, `cut_from`, `chrome`,
+        `signature`) is removed after this, by `drop_furniture`.
+        """
+
+    def drop_furniture(self, root: markup.Element, page: Page) -> None:
+        """Remove from the markup what `chrome`, `furniture` and `cut_from` describe.
+
+        The `signature` is read from the text's last lines alone
+        (`furniture_lines_dropped`): only there is it certain to be last.
+        """
+        if self.chrome is not None:
+            for element in list(root.iter()):
+                names = f"{element.get('class', '')} {element.get('id', '')}"
+                if element is not root and names != " " and self.chrome.search(names):
+                    markup.remove(element)
+        if self.furniture is None and self.cut_from is None:
+            return
+        blocks = markup.leaf_blocks(root)
+        for index, block in enumerate(blocks):
+            line = markup.text_of(block)
+            if self.cut_from is not None and self.cut_from.match(line):
+                for rest in blocks[index:]:
+                    markup.remove(rest)
+                break
+            if self.furniture is not None and (found := self.furniture.match(line)):
+                page.authors.extend(_named(found))
+                markup.remove(block)
+
+    def drop_related_lists(self, root: markup.Element) -> None:
+        """Remove the lists of links to the site's other articles ("related" lists
+        between or after the paragraphs: BBC, RFA): every entry of such a list is
+        nothing but links to the site's own hosts."""
+        for listing in list(root.iter("ul", "ol")):
+            entries = listing.findall("li")
+            if entries and all(self._links_home(entry) for entry in entries):
+                markup.remove(listing)
+
+    def _links_home(self, entry: markup.Element) -> bool:
+        links = entry.findall(".//a")
+        return (
+            bool(links)
+            and all(host_of(link.get("href", "")).endswith(self.hosts) for link in links)
+            and markup.text_of(entry) == " ".join(markup.text_of(link) for link in links)
+        )
+
+    def furniture_lines_dropped(self, lines: list[str], page: Page) -> list[str]:
+        """`lines` without what `furniture`, `cut_from` and `signature` describe.
+
+        The same rules as `drop_furniture`, on the text's lines: a block of the
+        markup can hold several, separated by ``<br>``.
+        """
+        kept: list[str] = []
+        for line in lines:
+            if self.cut_from is not None and self.cut_from.match(line):
+                break
+            if self.furniture is not None and (found := self.furniture.match(line)):
+                page.authors.extend(_named(found))
+            else:
+                kept.append(line)
+        if self.signature is not None:
+            for _ in range(2):
+                if not kept or not (found := self.signature.match(kept[-1])):
+                    break
+                page.authors.extend(_named(found))
+                kept.pop()
+        return kept
 
     def local_time(self, value: datetime) -> datetime:
         """`value` as an aware time: a naive one is in the site's `timezone`."""
@@ -149,20 +241,45 @@ def parse_iso(text: str) -> datetime | None:
         return None
 
 
-def leading_byline(root: markup.Element) -> tuple[list[str], datetime | None]:
-    """The mirrors' leading ``<div><i>AUTHOR<br>ISO-DATE</i></div>``: remove it, return both.
+def _named(found: re.Match[str]) -> list[str]:
+    names = found.groupdict().get("names")
+    return split_names(names) if names else []
 
-    Used by DW and, in its 2021 layout, NYT 中文; the author part may be empty.
+
+def leading_byline(root: markup.Element) -> tuple[list[str], datetime | None]:
+    """The mirrors' leading ``<div><i>AUTHOR<br>DATE</i></div>``: remove it, return both.
+
+    feedx's mirrors write it for DW, NYT 中文, VOA and Reuters, the author part
+    often empty, the date in ISO 8601 or as an email date ("Sun, 19 Jul 2020
+    18:18:30 GMT"); the whole item is often wrapped in one more ``<div>``.
     """
-    first = root[0] if len(root) else None
-    if first is None or first.tag != "div" or (root.text or "").strip():
+    parent = root
+    while (
+        len(parent) == 1
+        and parent[0].tag == "div"
+        and not (parent.text or "").strip()
+        and not (parent[0].tail or "").strip()
+    ):
+        parent = parent[0]
+    first = parent[0] if len(parent) else None
+    if first is None or first.tag != "div" or (parent.text or "").strip():
         return [], None
     italic = first.find("i")
     br = italic.find("br") if italic is not None else None
     if italic is None or br is None:
         return [], None
-    published = parse_iso(br.tail or "")
+    published = parse_iso(br.tail or "") or parse_email_date(br.tail or "")
     if published is None:
         return [], None
     markup.remove(first)
-    return split_names(italic.text or ""), published
+    return list(dict.fromkeys(split_names(italic.text or ""))), published
+
+
+def parse_email_date(text: str) -> datetime | None:
+    """An RFC 2822 date ("Sun, 19 Jul 2020 18:18:30 GMT"), as RSS writes them."""
+    from email.utils import parsedate_to_datetime
+
+    try:
+        return parsedate_to_datetime(text.strip())
+    except (TypeError, ValueError, IndexError):
+        return None

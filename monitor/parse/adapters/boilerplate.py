@@ -32,7 +32,8 @@ REPOST = re.compile(
 FURNITURE = re.compile(
     r"^(?:关闭广告|广告|展开全文|点击展开全文|返回顶部|打开APP|分享到[:：]?.*|"
     r"本站所有信息收集于互联网.*|版权与免责声明.*|免责声明[:：].*|"
-    r"Copyright\s*©.*|©\s*\d{4}.*版权.*|版权所有.*|"
+    r"Copyright\s*©.*|©\s*\d{4}.*版权.*|版权所有.*|©\ufe0f?\s*\S.{0,50}|"
+    r"(?:图片|圖片|照片)(?:来源|來源|版权|版權)\s*[:：]?\s*\S.{0,40}|"
     r"摘编自其他媒体|To view this video please enable JavaScript.*)$",
     re.IGNORECASE,
 )
@@ -42,7 +43,8 @@ RELATED_ENTRY = re.compile(r"^\S{1,20}\s+浏览\s*\d[\d,]*$")
 # leading ".*" made every article line cost a scan per pattern.
 LICENCE_NUMBER = re.compile(r"ICP备\d+号|公网安备\d+号", re.IGNORECASE)
 TAIL_HEADINGS = re.compile(
-    r"^(?:猜你喜欢|精彩推荐|相关阅读|相关新闻|热门推荐|推荐阅读|为你推荐)$"
+    r"^(?:猜你喜欢|精彩推荐|相关阅读|相关新闻|热门推荐|推荐阅读|为你推荐|延伸阅读|"
+    r"延伸閱讀|相關閱讀|相關新聞|推薦閱讀)[:：]?$"
     r"|^获取更多\s*RSS"  # the footer feedx appends to every item it mirrors
 )
 UNNAMED_SOURCES = {"其他媒体", "网络", "互联网"}

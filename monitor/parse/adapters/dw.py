@@ -17,7 +17,6 @@ from . import markup
 from .base import Page, SiteAdapter, leading_byline
 
 API_LINK = re.compile(r"^https?://api\.dw\.com/api/detail/article/(\d+)")
-COPYRIGHT = re.compile(r"^©?\s*\d{4}\s*年?\s*德国之声版权声明")
 GALLERY_HEADING = re.compile(r"^相关图集")
 
 
@@ -25,15 +24,29 @@ class DWAdapter(SiteAdapter):
     name = "dw"
     hosts = ("dw.com",)
     outlet = "DW 中文"
+    own_names = ("德国之声中文网", "德国之声", "德國之聲中文網", "德國之聲")
+    # The copyright notice (simplified or traditional, "©" with or without an
+    # emoji selector), the disclaimers under commentaries and press reviews.
+    furniture = re.compile(
+        r"^(?:©\ufe0f?\s*)?\d{4}\s*年?\s*(?:德国之声版权声明|德國之聲版權聲明).*"
+        r"|^(?:德国之声|德國之聲)致力于为您提供客观中立的新闻报[道导].*"
+        r"|^(?:德國之聲)致力於為您提供客觀中立的新聞報導.*"
+        r"|^摘编自其他媒体的内容，不代表德国之声的立场或观点$"
+        r"|^摘編自其他媒體的內容，不代表德國之聲的立場或觀點$"
+    )
+    # The author's sign-off closing a report: "乐然（综合报道）", "文山", "William Yang".
+    signature = re.compile(
+        r"^(?P<names>[\w·.\- ]{2,20}?(?:[、/,，][\w·.\- ]{2,20}?)*)\s*"
+        r"(?:[（(][^）)]{1,24}[）)])?$"
+    )
 
     def prepare(self, root: markup.Element, page: Page) -> None:
-        page.authors, page.published = leading_byline(root)
+        authors, published = leading_byline(root)
+        page.authors = [a for a in authors if a not in self.own_names]
+        page.published = published
         for heading in list(root.iter("h2", "h3", "h4")):
             if GALLERY_HEADING.match(markup.text_of(heading)):
                 _drop_gallery(heading)
-        for block in markup.leaf_blocks(root):
-            if COPYRIGHT.match(markup.text_of(block)):
-                markup.remove(block)
         for link in root.iter("a"):
             if api := API_LINK.match(link.get("href", "")):
                 link.set("href", f"https://www.dw.com/zh/a-{api.group(1)}")

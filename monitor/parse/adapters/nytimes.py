@@ -10,6 +10,7 @@ or ``<small>`` inside the paragraph that holds the image.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from . import markup
@@ -21,6 +22,20 @@ class NYTimesAdapter(SiteAdapter):
     hosts = ("cn.nytimes.com", "cn.nytstyle.com")
     outlet = "纽约时报中文网"
     timezone = "Asia/Shanghai"
+    # In 2020 the credits were paragraphs: the translator, the link to the English
+    # original, subscription notes around the morning briefing.
+    furniture = re.compile(
+        r"^(?:翻译[:：].*|翻譯[:：].*|点击查看本文英文版。?|點擊查看本文英文版。?|"
+        r"[（(]?欢迎点击此处订阅.*|感谢阅读今天的简报.*|"
+        r"(?:本文|此文)?(?:最初)?发表于.*《纽约时报》.{0,30}|"
+        r".{2,60}(?:对本文有(?:研究|报道|采访)?贡献|为本文提供了?(?:研究|报道)(?:协助|贡献)?)。?)$"
+    )
+    # Reporters' bios close an article: "黄瑞黎(Sui-Lee Wee)是《纽约时报》北京分社记者。…",
+    # "Frank Bruni自从1995年开始为时报工作，…".
+    signature = re.compile(
+        r"^(?=.*(?:时报|分社))(?=.*(?:记者|社长|专栏|撰稿|编辑|工作|报道))"
+        r"[^，。,]{2,40}?(?:是|自|曾|于|此前|在|为|報道|报道|担任).*$"
+    )
 
     def prepare(self, root: markup.Element, page: Page) -> None:
         authors, published = leading_byline(root)
