@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
 
 # Query parameters that only say how a reader arrived, never which page it is.
 TRACKING_PARAMS = frozenset(
@@ -99,6 +99,24 @@ _IGNORED_INSIDE = re.compile(r"[\t\n\r]")
 _C0_AND_SPACE = "".join(map(chr, range(0x21)))
 
 
+def as_read(url: str) -> str:
+    """`url` as a browser reads it: without tabs and newlines, trimmed of C0
+    controls and spaces."""
+    return _IGNORED_INSIDE.sub("", url).strip(_C0_AND_SPACE)
+
+
+def resolved_link(url: str, base: str) -> str:
+    """`url` resolved against the http(s) address `base`, when it is relative as a
+    browser reads it (``java<TAB>script:`` has a scheme, and stays as it is)."""
+    cleaned = as_read(url)
+    if not cleaned or _SCHEME.match(cleaned) or not base.startswith(("http://", "https://")):
+        return url
+    return urljoin(base, cleaned)
+
+
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
 def link_target(url: str) -> str | None:
     """`url` as it may be linked to from an email, or None if it may not.
 
@@ -108,7 +126,7 @@ def link_target(url: str) -> str | None:
     points nowhere in an email. The scheme is read as a browser reads it, so
     ``java<TAB>script:`` and ``JaVaScRiPt:`` are javascript.
     """
-    cleaned = _IGNORED_INSIDE.sub("", url).strip(_C0_AND_SPACE)
+    cleaned = as_read(url)
     scheme, colon, _ = cleaned.partition(":")
     if not colon or scheme.lower() not in LINK_SCHEMES:
         return None

@@ -39,7 +39,7 @@ def load_items(target: str) -> tuple[str, list[Item]]:
         return path.stem, [archived_item_to_item(path.name, read_archived_item(text, target))]
     host = urlsplit(result.url).hostname or target
     try:
-        return host, parse_feed(content, target).items
+        return host, parse_feed(content, target, result.content_type, base_url=result.url).items
     except ParseError:
         if b"<" not in content:
             raise

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..errors import ParseError
 from ..models import Item
+from ..urls import resolved_link
 from .jsonfeed import looks_like_json_feed, read_json_feed
 from .newest import Newest
 from .rss import Entry, NotPlain, stream_rss
@@ -78,9 +79,18 @@ def _known_encoding(name: bytes) -> bool:
 
 
 def parse_feed(
-    content: bytes, feed_name: str, content_type: str | None = None, into: Newest | None = None
+    content: bytes,
+    feed_name: str,
+    content_type: str | None = None,
+    into: Newest | None = None,
+    base_url: str | None = None,
 ) -> ParsedFeed:
     """The items of one feed document; with `into`, only those it keeps.
+
+    Relative item links (``<link>/news/123</link>``) are resolved against the
+    document's ``xml:base`` and then `base_url`, the address it came from,
+    before anything else sees them: the adapter is chosen by the link's host,
+    and the digest links to it.
 
     Plain RSS 2.0 is read by `rss.stream_rss`, each item handed to `into` as
     it is read, so that a flood feed is never all in memory; the rest by
@@ -92,6 +102,7 @@ def parse_feed(
         raise ParseError(f"feed {feed_name!r}: empty response body")
     if looks_like_json_feed(content, content_type):
         items, _ = read_json_feed(content, feed_name)
+        items = [absolute(item, base_url) for item in items]
         if into is None:
             return ParsedFeed(items)
         for item in items:
@@ -102,6 +113,7 @@ def parse_feed(
     def take(entry: Entry) -> None:
         item = _item(entry)
         if item is not None:
+            item = absolute(item, base_url)
             if into is None:
                 read.append(item)
             else:
@@ -126,7 +138,8 @@ def parse_feed(
         content = converted
     if ttl is not None:
         return ParsedFeed(into.items() if into is not None else read, None, _ttl(ttl))
-    parsed = _with_feedparser(content, feed_name, content_type)
+    parsed = _with_feedparser(content, feed_name, content_type, base_url)
+    parsed = replace(parsed, items=[absolute(item, base_url) for item in parsed.items])
     if into is None:
         return parsed
     for item in parsed.items:
@@ -143,15 +156,23 @@ def parse_with_feedparser(
     return _with_feedparser(as_utf8(content, content_type), feed_name, content_type)
 
 
-def _with_feedparser(content: bytes, feed_name: str, content_type: str | None) -> ParsedFeed:
+def _with_feedparser(
+    content: bytes, feed_name: str, content_type: str | None, base_url: str | None = None
+) -> ParsedFeed:
     import feedparser
 
-    headers = {"content-type": content_type} if content_type else None
+    headers = {"content-type": content_type} if content_type else {}
+    if base_url and base_url.startswith(("http://", "https://")):
+        # The base of xml:base and of relative links. With headers but no type,
+        # feedparser would read the document as US-ASCII text: XML's own rules
+        # (byte order mark, declaration, else UTF-8) are application/xml's.
+        headers["content-location"] = base_url
+        headers.setdefault("content-type", "application/xml")
     parsed = feedparser.parse(
         io.BytesIO(content),
         sanitize_html=False,
         resolve_relative_uris=False,
-        response_headers=headers,
+        response_headers=headers or None,
     )
     entries = parsed.get("entries") or []
     ttl = _ttl(str(parsed.get("feed", {}).get("ttl", "")))
@@ -193,6 +214,16 @@ def _entry(entry: Any) -> Entry:
         dates=tuple(date for date in dates if date),
         authors=tuple(authors),
     )
+
+
+def absolute(item: Item, base_url: str | None) -> Item:
+    """`item` with its link (and a GUID that is the link) resolved against `base_url`."""
+    if not base_url or not item.url:
+        return item
+    url = resolved_link(item.url, base_url)
+    if url == item.url:
+        return item
+    return replace(item, url=url, guid=url if item.guid == item.url else item.guid)
 
 
 def _item(entry: Entry) -> Item | None:

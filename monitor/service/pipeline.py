@@ -195,6 +195,7 @@ async def fetch_feed(
             job = (
                 feed.name, result.content, result.files, result.content_type, feed.adapter,
                 clock(), frozenset(known), config.topics, feed.topics, config.fetch.max_items,
+                result.url,
             )  # fmt: skip
             prepared = await _prepare(pool, job)
         stored = (config, storage, feed, state, result, report, clock(), prepared)

@@ -56,9 +56,11 @@ def prepare_feed(
     topics: tuple[TopicConfig, ...] = (),
     feed_topics: tuple[str, ...] = (),
     max_items: int | None = None,
+    base_url: str | None = None,
 ) -> PreparedFeed:
     """Parse, adapt, fingerprint and match to `topics` the items of one fetched feed;
-    of more than `max_items`, only the newest."""
+    of more than `max_items`, only the newest. Relative item links are resolved
+    against `base_url`, where the feed was fetched from."""
     taken = Newest(max_items, known_guids)
     if files:
         parsed = parse_archive(files, feed_name)
@@ -66,7 +68,7 @@ def prepare_feed(
             taken.offer(item)
         entries = taken.items()
     else:
-        parsed = parse_feed(content or b"", feed_name, content_type, taken)
+        parsed = parse_feed(content or b"", feed_name, content_type, taken, base_url)
         entries = parsed.items
     problems = [parsed.warning] if parsed.warning else []
     if taken.over:

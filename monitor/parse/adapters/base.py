@@ -76,7 +76,10 @@ class SiteAdapter:
             self.drop_related_lists(root)
         markup.drop_chrome(root)
         found_images = markup.images(root)
-        findings = boilerplate.clean(root, item.title)
+        title = title_text(item.title)
+        if self.title_suffix is not None:
+            title = self.title_suffix.sub("", title)
+        findings = boilerplate.clean(root, title)
         if findings.lines is None:
             lines = markup.paragraphs(root)
         else:
@@ -90,16 +93,13 @@ class SiteAdapter:
             page.original_source or findings.original_source or boilerplate.original_from_text(text)
         )
         authors: Sequence[str] = page.authors or findings.authors or item.authors
-        title = title_text(item.title)
-        if self.title_suffix is not None:
-            title = self.title_suffix.sub("", title)
         return Article(
             title=short_title(visible(title or (lines[0] if lines else ""))),
             url=canonical_url(item.url) if item.url else "",
             published=plausible_date(page.published or item.published, fetched),
             authors=tuple(dict.fromkeys(visible(author) for author in authors)),
             text=text,
-            html=markup.sanitize(markup.to_html(root)) if with_html else None,
+            html=markup.sanitize(markup.to_html(markup.unproxied(root))) if with_html else None,
             images=found_images,
             source=self.outlet or item.source or source,
             original_source=original if original != self.outlet else None,
@@ -230,7 +230,7 @@ def plausible_date(published: datetime | None, fetched: datetime) -> datetime:
 
 def split_names(text: str) -> list[str]:
     """Author names from a byline: "A, B and C", "甲、乙", "A 和 B"."""
-    parts = re.split(r"\s*(?:,|，|、|;|；|\band\b|和|与)\s*", " ".join(text.split()))
+    parts = re.split(r"\s*(?:,|，|、|;|；|/|／|\band\b|和|与)\s*", " ".join(text.split()))
     return [p.strip() for p in parts if p.strip()]
 
 
@@ -265,14 +265,20 @@ def leading_byline(root: markup.Element) -> tuple[list[str], datetime | None]:
     if first is None or first.tag != "div" or (parent.text or "").strip():
         return [], None
     italic = first.find("i")
-    br = italic.find("br") if italic is not None else None
-    if italic is None or br is None:
+    if italic is None:
         return [], None
-    published = parse_iso(br.tail or "") or parse_email_date(br.tail or "")
+    br = italic.find("br")
+    # Without an author there may be no <br>: "<div><i>Sun, 19 Jul 2020 … GMT</i></div>".
+    stamp, byline = (
+        (br.tail or "", italic.text or "") if br is not None else (italic.text or "", "")
+    )
+    published = parse_iso(stamp) or parse_email_date(stamp)
     if published is None:
         return [], None
     markup.remove(first)
-    return list(dict.fromkeys(split_names(italic.text or ""))), published
+    # feedx writes "null" where the site gave no author.
+    names = [name for name in split_names(byline.replace("null", " ")) if name]
+    return list(dict.fromkeys(names)), published
 
 
 def parse_email_date(text: str) -> datetime | None:

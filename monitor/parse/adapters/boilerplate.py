@@ -24,7 +24,8 @@ _SEP = r"\s*[丨|｜:：]\s*"
 CREDIT = re.compile(
     rf"^(?:责任编辑|编辑|签审|审核|审校|校对|监制|制片人|出品人|统筹|策划){_SEP}\S.*$"
 )
-BYLINE = re.compile(rf"^(?:总台|本台|本网|特约)?(?:记者|作者|撰文|文){_SEP}(?P<names>\S.*)$")
+# At most a few names: an interview's "记者：…" question is not a byline.
+BYLINE = re.compile(rf"^(?:总台|本台|本网|特约)?(?:记者|作者|撰文|文){_SEP}(?P<names>\S.{{0,40}})$")
 READ_COUNTER = re.compile(r"^(?P<outlet>\S{2,12}?)\s*\d[\d,]*\s*人(?:阅读|浏览)$")
 REPOST = re.compile(
     r"(?:本文|文章)?(?:内容)?(?:转载|转自|来源)(?:于|自)?[:：]?\s*(?P<outlet>[^\s，。,.;；:：]{2,20})"
@@ -34,7 +35,8 @@ FURNITURE = re.compile(
     r"本站所有信息收集于互联网.*|版权与免责声明.*|免责声明[:：].*|"
     r"Copyright\s*©.*|©\s*\d{4}.*版权.*|版权所有.*|©\ufe0f?\s*\S.{0,50}|"
     r"(?:图片|圖片|照片)(?:来源|來源|版权|版權)\s*[:：]?\s*\S.{0,40}|"
-    r"摘编自其他媒体|To view this video please enable JavaScript.*)$",
+    r"摘编自其他媒体|To view this video please enable JavaScript.*|"
+    r"Array|The post .{1,300} (?:first appeared|appeared first) on .{1,60}\.)$",
     re.IGNORECASE,
 )
 # An aggregator's "related" entry: a source, its view count.

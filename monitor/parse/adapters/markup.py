@@ -214,6 +214,16 @@ def images(root: Element) -> tuple[str, ...]:
     return tuple(dict.fromkeys(u for u in found if u.startswith(("http://", "https://"))))
 
 
+def unproxied(root: Element) -> Element:
+    """`root` with its images' proxy addresses (images.weserv.nl …) replaced by the
+    images' own, as `images` lists them."""
+    for img in root.iter("img"):
+        src = img.get("src")
+        if src:
+            img.set("src", unwrap_image_proxy(src))
+    return root
+
+
 def sanitize(html: str) -> str:
     """Markup safe to put in an email: no scripts, styles, handlers or odd URL schemes."""
     return _CLEANER.clean(html)

@@ -23,5 +23,5 @@ class ReutersAdapter(SiteAdapter):
     furniture = re.compile(
         r"^(?:我们的标准[:：].*信任原则.*|[（(]完[）)]|"
         r"(?:编译|编辑|撰稿|编译/撰稿)\s*(?P<names>[^；;]+?)\s*[；;]\s*(?:审校|编辑)\s*\S.*|"
-        r"(?:审校|责任编辑)\s*\S{1,10})$"
+        r"(?:审校|责任编辑)\s*\S{1,10}|tmsnrt\.rs/\S+)$"
     )

@@ -26,8 +26,9 @@ class RFIAdapter(SiteAdapter):
     outlet = "RFI 中文"
     timezone = "Europe/Paris"
     title_suffix = re.compile(r"\s*[–-]\s*法国国际广播电台\s*-\s*RFI\s*$|\s*-\s*RFI\s*$")
-    # Picture credits under the lead image: "© 2020 AFP", "© Reuters / Tyrone Siu".
-    furniture = re.compile(r"^©\s*.{1,60}$")
+    # Picture credits under the lead image: "© 2020 AFP", "© Reuters / Tyrone Siu";
+    # "Array", which the mirror wrote where a page's data was missing.
+    furniture = re.compile(r"^(?:©\s*.{1,60}|Array)$")
 
     def prepare(self, root: markup.Element, page: Page) -> None:
         for block in markup.leaf_blocks(root):
