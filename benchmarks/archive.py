@@ -70,7 +70,8 @@ def paths(mirror: Path, months: tuple[str, ...] = DEVELOPMENT_MONTHS) -> list[tu
         ["git", "-C", str(mirror), "ls-tree", "-r", "-z", "HEAD", "archived/"],
         capture_output=True, check=True,
     ).stdout.decode("utf-8")  # fmt: skip
-    wanted = tuple(f"archived/{month}-" for month in months)
+    # A month ("2020-09") or a single day ("2020-09-15").
+    wanted = tuple(f"archived/{m}/" if m.count("-") == 2 else f"archived/{m}-" for m in months)
     found = []
     for entry in listing.split("\0"):
         meta, _, path = entry.partition("\t")

@@ -100,6 +100,23 @@ class Story:
     def reposts(self) -> tuple[StoredItem, ...]:
         return self.items[1:]
 
+    @property
+    def headline(self) -> StoredItem:
+        """The item the digest shows: the story's most complete version.
+
+        An outlet's own article over a copy that names another as its original
+        (an aggregator's), the first outlet's over later ones; then, of that
+        outlet's versions of nearly the longest text (a full report over the
+        flash it expanded), the latest (an edit over an older capture). The
+        canonical item, the first stored, keeps deciding what joins the story.
+        """
+        own = [item for item in self.items if item.original_source is None] or list(self.items)
+        outlet = own[0].source
+        versions = [item for item in own if item.source == outlet]
+        longest = max(len(item.text) for item in versions)
+        complete = [item for item in versions if len(item.text) >= 0.9 * longest]
+        return max(complete, key=lambda item: item.published)
+
 
 @dataclass(frozen=True)
 class DigestEntry:
@@ -112,12 +129,16 @@ class DigestEntry:
     also: tuple[StoredItem, ...]
     related: tuple[DigestEntry, ...] = ()
     """Other outlets' own articles about the same event ("相关报道")."""
+    more_related: tuple[str, ...] = ()
+    """The outlet of each related article beyond those shown ("and 3 more from …")."""
 
 
 @dataclass(frozen=True)
 class DigestSection:
     name: str
     entries: tuple[DigestEntry, ...]
+    not_shown: int = 0
+    """Headlines of this section beyond the digest's `max_stories`, left out."""
 
 
 @dataclass(frozen=True)
@@ -128,8 +149,13 @@ class Digest:
     sections: tuple[DigestSection, ...]
     generated: datetime
     story_ids: tuple[int, ...] = field(default=())
+    """The stories the email shows: as headlines, or as related entries."""
+    left_out: tuple[int, ...] = field(default=())
+    """The stories it names only in a count: recorded as left out, never sent later."""
+    expired: int = 0
+    """Of `left_out`, the stories that waited past the dedup window unsent."""
 
     @property
     def story_count(self) -> int:
-        """Headlines shown; related coverage counts with its headline."""
-        return sum(len(s.entries) for s in self.sections)
+        """Stories the email shows, headlines and related entries alike."""
+        return len(self.story_ids)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urljoin, urlsplit, urlunsplit
 
 # Query parameters that only say how a reader arrived, never which page it is.
 TRACKING_PARAMS = frozenset(
@@ -50,12 +50,19 @@ def rebuilt_url(url: str) -> str:
     if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
         host = f"{host}:{port}"
     path = quote(unquote(parts.path), safe="/:@!$&'()*+,;=-._~%") or "/"
-    query = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not k.lower().startswith("utm_") and k.lower() not in TRACKING_PARAMS
+    # The query as the item gave it, less the tracking parameters: re-encoding it
+    # as form fields would change what is not one ("?a b/c" is not "?a+b%2Fc=").
+    kept = [
+        quote(field, safe="/:@!$'()*+,;=?-._~%")
+        for field in parts.query.split("&")
+        if field and not _is_tracking(field.partition("=")[0])
     ]
-    return urlunsplit((scheme, host, path, urlencode(query), ""))
+    return urlunsplit((scheme, host, path, "&".join(kept), ""))
+
+
+def _is_tracking(key: str) -> bool:
+    key = unquote(key).lower()
+    return key.startswith("utm_") or key in TRACKING_PARAMS
 
 
 # A plain http(s) URL's host, read without taking the URL apart (a tenth of adapting).

@@ -220,6 +220,8 @@ def test_a_version_6_database_gets_one_index_row_per_item(tmp_path: Path) -> Non
            ALTER TABLE items ADD COLUMN html TEXT NOT NULL DEFAULT '<p>x</p>';
            ALTER TABLE digests DROP COLUMN message;
            ALTER TABLE digests DROP COLUMN story_ids;
+           ALTER TABLE digests DROP COLUMN left_out;
+           ALTER TABLE deliveries DROP COLUMN shown;
            PRAGMA user_version = 6;"""
     )
     db.close()

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import socket
 import ssl
+import subprocess
+import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -328,3 +331,81 @@ def test_a_digest_being_sent_elsewhere_is_not_sent_twice(
         other.release_lease("digest:daily", "host pid 1")
     assert main(["digest", "--config", str(config)]) == 0
     assert len(smtp_server.messages) == 1
+
+
+def test_stories_left_out_of_a_digest_are_settled_not_sent_later(
+    backend: Backend, tmp_path: Path, feed_server: FeedServer, smtp_server: MailServer
+) -> None:
+    feeds = []
+    for name, content in sorted(build().items()):  # every bundled sample
+        feed_server.routes[f"/{name}"] = Response(content.encode())
+        feeds.append((name.removesuffix(".xml"), feed_server.url(f"/{name}")))
+    extra = "max_stories = 1\nmax_related = 0"
+    config = write_config(
+        tmp_path, feeds, smtp=smtp_table(smtp_server.port), extra=extra, storage=backend.storage
+    )
+    assert main(["run", "--config", str(config)]) == 0
+    (message,) = smtp_server.messages
+    assert "1 条新闻" in str(message["Subject"])
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None and "条新闻未列出" in body.get_content()
+    assert pending(config) == 0  # nothing waits for a later digest
+    with Storage(load_config(config).storage.target) as storage:
+        rows = storage._db.execute("SELECT shown, COUNT(*) FROM deliveries GROUP BY shown")
+        counts = dict(rows.fetchall())
+    assert counts[1] == 1 and counts[0] >= 1
+    assert main(["digest", "--config", str(config)]) == 0
+    assert len(smtp_server.messages) == 1
+    status = subprocess.run(
+        [sys.executable, "-m", "monitor", "status", "--config", str(config)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert f"(1 story shown, {counts[0]} left out)" in status.stdout, status.stdout
+
+
+def test_a_digest_over_max_bytes_shows_fewer_headlines_and_fits(tmp_path: Path) -> None:
+    from email import policy
+    from email.parser import BytesParser
+
+    from monitor.models import StoredItem, Story
+    from monitor.service.digests import _fitting
+
+    now = datetime(2026, 11, 23, tzinfo=UTC)
+    stories = [
+        Story(n, (StoredItem(n, "f", str(n), f"https://example.org/{n}", f"第{n}条新闻" * 4,
+                             now, f"来源{n % 7}", None, f"第{n}篇的正文，各不相同。" * 20, n, ()),))
+        for n in range(1, 201)
+    ]  # fmt: skip
+    config = load_config(write_config(tmp_path, [], extra="max_bytes = 60000"))
+    built, message, _ = _fitting(config, config.digest, stories, now, ["reader@example.org"])
+    size = len(message.as_bytes())
+    assert size <= 60_000
+    headlines = sum(len(section.entries) for section in built.sections)
+    assert 1 < headlines < 200
+    assert len(built.story_ids) + len(built.left_out) == 200
+    parsed = BytesParser(policy=policy.default).parsebytes(message.as_bytes())
+    assert f"{len(built.story_ids)} 条新闻" in str(parsed["Subject"])
+
+
+def test_stories_past_the_window_are_counted_once_and_settled(
+    tmp_path: Path, feed_server: FeedServer, smtp_server: MailServer
+) -> None:
+    feeds = []
+    for name, content in sorted(build().items()):
+        feed_server.routes[f"/{name}"] = Response(content.encode())
+        feeds.append((name.removesuffix(".xml"), feed_server.url(f"/{name}")))
+    config = write_config(tmp_path, feeds, smtp=smtp_table(smtp_server.port))
+    assert main(["run", "--no-digest", "--config", str(config)]) == 0
+    with Storage(load_config(config).storage.target) as storage, storage.transaction():
+        # A story stored long ago and never sent: past the window, no digest shows it.
+        storage._db.execute(
+            "UPDATE stories SET created_at = '2020-01-01T00:00:00+00:00' WHERE id = "
+            "(SELECT MIN(id) FROM stories)"
+        )
+    assert main(["digest", "--config", str(config)]) == 0
+    (message,) = smtp_server.messages
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None and "另有 1 条新闻超过去重窗口仍未发送" in body.get_content()
+    assert pending(config) == 0
+    with Storage(load_config(config).storage.target) as storage:
+        assert storage.expired_story_ids("daily", "reader@example.org", datetime.now(UTC)) == set()

@@ -14,7 +14,7 @@ from dedup_corpus import seed_texts
 from monitor.config import Config, TopicConfig, load_config
 from monitor.digest import build_digest, compose, render_html
 from monitor.digest import related as related_module
-from monitor.digest.related import RelatedHeads, lead_bigrams, related
+from monitor.digest.related import Rarity, RelatedHeads, lead_bigrams, related, title_bigrams
 from monitor.digest.render import render_text
 from monitor.digest.summary import ELLIPSIS, sentences, summarize
 from monitor.digest.topics import Score, best_topic, topic_scores
@@ -165,7 +165,9 @@ def test_related_coverage_of_one_event_is_grouped_and_a_year_apart_is_not() -> N
         "美日韩同盟": ["美日韩戴维营峰会声明或将首提一方遭攻击后，三方联合磋商内容"],
         "朝鲜半岛": ["对抗朝鲜：韩日追求军情合作 “正常化”"],
     }
-    assert digest.subject.endswith("4 条新闻 · 3 个主题")
+    # Four headlines and one related entry: the email shows five stories.
+    assert digest.subject.endswith("5 条新闻 · 3 个主题")
+    assert len(digest.story_ids) == 5 and digest.left_out == ()
 
 
 def test_a_digest_limited_to_topics_leaves_out_the_rest() -> None:
@@ -177,14 +179,6 @@ def test_a_digest_limited_to_topics_leaves_out_the_rest() -> None:
     assert [s.name for s in digest.sections] == ["俄朝关系"]
     assert sorted(digest.story_ids) == [2, 3]
     assert build_digest(stories[:1], cfg, only, NOW) is None
-
-
-def test_max_stories_caps_the_digest_and_keeps_the_rest_out_of_story_ids() -> None:
-    cfg = config()
-    capped = replace(cfg, digests=(replace(cfg.digest, max_stories=2),))
-    stories = [Story(n, (stored(n, n, f"标题{n}", f"正文{n}。"),)) for n in range(1, 6)]
-    digest = build(stories, capped)
-    assert digest.story_count == 2 and len(digest.story_ids) == 2
 
 
 def hostile() -> Story:
@@ -239,9 +233,10 @@ def test_a_broken_template_is_a_config_error(tmp_path: Path) -> None:
         render_text(cfg, custom, build([hostile()], cfg))
 
 
+@pytest.mark.parametrize("with_rarity", [False, True], ids=["plain", "rarity"])
 @pytest.mark.parametrize("common", [4, related_module.COMMON])
 def test_related_heads_group_as_comparing_every_head_in_turn_does(
-    common: int, monkeypatch: pytest.MonkeyPatch
+    common: int, with_rarity: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`RelatedHeads` skips heads that cannot be related; it must never skip one
     that is, nor change which head a story joins (the first, in order). With a
@@ -258,26 +253,134 @@ def test_related_heads_group_as_comparing_every_head_in_turn_does(
         leads.append(lead[start : start + generator.randint(8, 60)])
     base = datetime(2026, 11, 1, tzinfo=UTC)
     stories = [
-        (base + timedelta(hours=generator.randint(0, 24 * 10)), lead_bigrams(lead, ""))
+        (
+            base + timedelta(hours=generator.randint(0, 24 * 10)),
+            lead_bigrams(lead, ""),
+            title_bigrams(lead[: generator.randint(6, 20)]),
+        )
         for lead in leads
     ]
+    rarity = Rarity.of(b for _, b, _ in stories) if with_rarity else None
+    assert (rarity is not None) == with_rarity
 
-    heads = RelatedHeads()
+    heads = RelatedHeads(rarity)
     found = []
-    for published, bigrams in stories:
-        position = heads.find(published, bigrams)
+    for published, bigrams, title in stories:
+        position = heads.find(published, bigrams, title)
         if position is None:
-            heads.add(published, bigrams)
+            heads.add(published, bigrams, title)
         found.append(position)
 
     expected: list[int | None] = []
-    seen: list[tuple[datetime, frozenset[str]]] = []
-    for published, bigrams in stories:
+    seen: list[tuple[datetime, frozenset[str], frozenset[str]]] = []
+    for published, bigrams, title in stories:
         match = next(
-            (n for n, (p, b) in enumerate(seen) if related(p, b, published, bigrams)), None
+            (
+                n
+                for n, (p, b, t) in enumerate(seen)
+                if related(p, b, published, bigrams, rarity, t, title)
+            ),
+            None,
         )
         if match is None:
-            seen.append((published, bigrams))
+            seen.append((published, bigrams, title))
         expected.append(match)
     assert found == expected
-    assert 30 < sum(1 for position in found if position is not None) < 570
+    # Enough grouped (and not grouped) for the comparison to mean something; the
+    # rarity rule groups fewer.
+    assert (10 if with_rarity else 30) < sum(1 for p in found if p is not None) < 570
+
+
+def test_related_entries_beyond_max_related_are_named_by_outlet_and_left_out() -> None:
+    cfg = config()
+    capped = replace(cfg, digests=(replace(cfg.digest, max_related=1),))
+    lead = "韩国国防部23日宣布全面恢复韩日军事情报保护协定，双方将共享朝鲜导弹情报。"
+    outlets = ["DW 中文", "RFI 中文", "国际在线", "RFI 中文"]
+    stories = [
+        Story(n, (stored(n, n, f"韩日全面恢复军事情报共享{'之' * n}", lead * 3, source=o),))
+        for n, o in enumerate(outlets, 1)
+    ]
+    digest = build(stories, capped)
+    ((entry,),) = [s.entries for s in digest.sections]
+    assert len(entry.related) == 1
+    assert (
+        sorted(entry.more_related)
+        == sorted(o for o in outlets if o not in (entry.source, entry.related[0].source))
+        or len(entry.more_related) == 2
+    )
+    assert len(digest.story_ids) == 2 and len(digest.left_out) == 2
+    assert set(digest.story_ids) | set(digest.left_out) == {1, 2, 3, 4}
+    assert digest.subject.split(" · ")[1] == "2 条新闻"
+    text = render_text(capped, capped.digest, digest)
+    assert "另有 2 篇相关报道未列出：" in text
+    assert "另有 2 篇相关报道未列出：" in render_html(capped, capped.digest, digest)
+
+
+def test_headlines_beyond_max_stories_are_counted_in_their_section_and_left_out() -> None:
+    cfg = config()
+    capped = replace(cfg, digests=(replace(cfg.digest, max_stories=2),))
+    stories = [
+        Story(n, (stored(n, n, f"标题{n}", f"第{n}篇的正文不同{n}。"),)) for n in range(1, 6)
+    ]
+    digest = build(stories, capped)
+    assert len(digest.story_ids) == 2 and sorted(digest.story_ids + digest.left_out) == [
+        1,
+        2,
+        3,
+        4,
+        5,
+    ]
+    assert sum(section.not_shown for section in digest.sections) == 3
+    assert "本栏另有 3 条新闻未列出" in render_text(capped, capped.digest, digest)
+    assert digest.subject.split(" · ")[1] == "2 条新闻"
+
+
+def test_the_headline_is_the_most_complete_version_of_the_story() -> None:
+    early = datetime(2020, 9, 1, 8, 0, tzinfo=UTC)
+    flash = stored(1, 1, "快讯：韩日恢复情报共享", "韩国宣布恢复协定。", published=early)
+    full = replace(
+        stored(2, 1, "韩日全面恢复军事情报共享", "韩国宣布恢复协定。" + "双方将共享情报。" * 20),
+        url=flash.url,
+        published=early + timedelta(hours=2),
+    )
+    copy = replace(
+        stored(3, 1, "转载：韩日恢复情报共享", full.text + "。", source="趣看热点"),
+        original_source="DW 中文",
+        published=early - timedelta(hours=1),
+    )
+    story = Story(1, (copy, flash, full))
+    assert story.canonical is copy and story.headline is full
+    ((entry,),) = [s.entries for s in build([story]).sections]
+    assert entry.title == "韩日全面恢复军事情报共享" and entry.source == "DW 中文"
+    assert entry.summary.startswith("韩国宣布恢复协定。")
+    assert [item.source for item in entry.also] == ["趣看热点"]  # its own outlet is not "also"
+
+
+def test_a_flooding_feed_gets_its_share_of_the_digest_not_all_of_it() -> None:
+    cfg = config()
+    capped = replace(cfg, digests=(replace(cfg.digest, max_stories=10),))
+    newest = datetime(2023, 3, 18, 12, 0, tzinfo=UTC)
+    flood = [
+        Story(n, (stored(n, n, f"刷屏{n}", f"第{n}条刷屏内容各不相同{n}。", feed="flood",
+                         published=newest - timedelta(minutes=n)),))
+        for n in range(1, 51)
+    ]  # fmt: skip
+    others = [
+        Story(n, (stored(n, n, f"要闻{n}", f"第{n}条要闻的正文{n}。", feed=f"feed{n % 3}",
+                         published=newest - timedelta(days=1, minutes=n)),))
+        for n in range(100, 106)
+    ]  # fmt: skip
+    digest = build(flood + others, capped)
+    shown = set(digest.story_ids)
+    assert {story.id for story in others} <= shown  # older, but every other feed is in
+    assert len(shown) == 10 and len(digest.left_out) == 46
+
+
+def test_headlines_beyond_max_summaries_are_listed_without_a_summary() -> None:
+    cfg = config()
+    listed = replace(cfg, digests=(replace(cfg.digest, max_summaries=2),))
+    stories = [
+        Story(n, (stored(n, n, f"标题{n}", f"第{n}篇的正文不同{n}。"),)) for n in range(1, 6)
+    ]
+    entries = [entry for section in build(stories, listed).sections for entry in section.entries]
+    assert [bool(entry.summary) for entry in entries] == [True, True, False, False, False]

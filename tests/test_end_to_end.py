@@ -91,7 +91,7 @@ def test_run_sends_one_email_with_each_story_once(
     assert "面对俄朝条约，韩国日本的恐慌和忧虑" in text
     assert "朝俄蜜月" in text
     assert message["Subject"].startswith("每日摘要 ")
-    assert "4 条新闻" in message["Subject"]
+    assert "5 条新闻" in message["Subject"]  # four headlines and one related entry
     # DW's and 国际在线's own reports of the same event: one headline, related coverage.
     assert "相关报道:\n  - 韩日全面恢复军事情报共享 (国际在线 · 03-18 17:12)" in entry
 
@@ -169,6 +169,16 @@ def test_no_digest_only_fetches_and_digest_delivers_later(
     assert main(["digest", "--config", str(config), "--preview", str(preview)]) == 0
     assert "对抗朝鲜" in preview.read_text(encoding="utf-8")
     assert not (tmp_path / "outbox").exists()
+    data_file = tmp_path / "preview.json"
+    assert main(["digest", "--config", str(config), "--preview", str(data_file)]) == 0
+    data = json.loads(data_file.read_text(encoding="utf-8"))
+    entries = [story for section in data["sections"] for story in section["stories"]]
+    related = [other for story in entries for other in story["related"]]
+    assert data["stories_shown"] == len(entries) + len(related) == len(data["story_ids"])
+    assert f"{data['stories_shown']} 条新闻" in data["subject"]
+    assert "对抗朝鲜：韩日追求军情合作 “正常化”" in {s["title"] for s in entries + related}
+    assert all(s["url"].startswith("https://") and s["outlet"] for s in entries + related)
+    assert data["left_out"] == [] and all(s["not_shown"] == 0 for s in data["sections"])
     assert main(["digest", "--config", str(config)]) == 0
     files = sorted(p.suffix for p in (tmp_path / "outbox").iterdir())
     assert files == [".eml", ".html"]

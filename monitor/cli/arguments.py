@@ -88,7 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     digest.add_argument(
-        "--preview", metavar="FILE", help="write the digest as HTML to FILE; deliver nothing"
+        "--preview",
+        metavar="FILE",
+        help="write the digest as HTML to FILE (as JSON data to FILE.json); deliver nothing",
     )
     digest.add_argument(
         "--name", metavar="DIGEST", action="append", help="only this digest (repeatable)"

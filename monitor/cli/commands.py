@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from ..models import Article
     from ..store import Storage
 
-from ..words import counted
 
 log = logging.getLogger("monitor")
 
@@ -128,7 +127,8 @@ def cmd_digest(args: argparse.Namespace) -> int:
             from ..service import preview_digest
 
             chosen = config.digest_named(args.name[0]) if args.name else config.digest
-            html = preview_digest(config, storage, chosen)
+            as_json = args.preview.lower().endswith(".json")
+            html = preview_digest(config, storage, chosen, as_json=as_json)
             if html is None:
                 log.info("no pending stories; nothing to preview")
                 return 0
@@ -149,10 +149,9 @@ def _deliver(config: Config, storage: Storage, names: tuple[str, ...] = ()) -> N
         log.info("no pending stories; no digest sent")
     for outcome in outcomes:
         log.info(
-            "digest %s delivered: %s in %s to %s → %s",
+            "digest %s delivered: %s to %s → %s",
             outcome.digest.name,
-            counted(outcome.digest.story_count, "story", "stories"),
-            counted(len(outcome.digest.sections), "section"),
+            outcome.shown,
             ", ".join(outcome.recipients),
             outcome.transport,
         )

@@ -8,6 +8,7 @@ from typing import Any
 from ..config import Config
 from ..service import next_digest_slot
 from ..store import Storage
+from ..words import counted
 
 
 def status_report(
@@ -62,11 +63,14 @@ def status_report(
         pending: set[int] = set()
         for recipient in digest.recipients or (digest.sender,):
             pending |= storage.pending_story_ids(digest.name, recipient, since)
+        shown, left_out = storage.last_counts(digest.name)
         digests.append(
             {
                 "name": digest.name,
                 "recipients": list(digest.recipients),
                 "last_delivered": local(storage.last_delivery(digest.name)),
+                "last_shown": shown,
+                "last_left_out": left_out,
                 "next_due": local(next_digest_slot(now, digest.send_at, digest.zone).isoformat()),
                 "pending_stories": len(pending),
                 "failed_since_delivered": problems.failed,
@@ -123,8 +127,14 @@ def render_status(report: dict[str, Any]) -> str:
     lines.append("")
     for digest in report["digests"]:
         lines.append(
-            f"digest {digest['name']}: last delivered {_when(digest['last_delivered'])}, "
-            f"next due {_when(digest['next_due'])}, "
+            f"digest {digest['name']}: last delivered {_when(digest['last_delivered'])}"
+            + (
+                f" ({counted(digest['last_shown'], 'story', 'stories')} shown, "
+                f"{digest['last_left_out']:,} left out)"
+                if digest["last_left_out"]
+                else ""
+            )
+            + f", next due {_when(digest['next_due'])}, "
             f"{digest['pending_stories']} stories pending"
         )
         if digest["failed_since_delivered"]:

@@ -84,6 +84,13 @@ class DigestConfig:
     per_recipient: bool = False
     """One message per recipient instead of one message to all."""
     max_stories: int = 100
+    """Headlines per digest; the rest are counted per section and left out."""
+    max_related: int = 3
+    """Related entries under a headline; the rest are named by outlet and left out."""
+    max_summaries: int = 40
+    """Headlines shown with a summary, the best-ranked; the rest as a list of headlines."""
+    max_bytes: int = 1_000_000
+    """The largest email: a bigger one shows fewer headlines, the rest left out."""
 
     @property
     def zone(self) -> ZoneInfo:

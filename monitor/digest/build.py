@@ -4,8 +4,12 @@ Each story goes under its best topic (the highest keyword score, ties to the
 topic configured first), stories matching no topic under one last heading.
 Stories about the same event from different outlets are grouped under the
 most widely carried one ("相关报道", see `related`). Within a section, groups
-with more outlets come first, then the most recent. Pure: takes stories and
-config, returns a `Digest`; rendering and delivery live elsewhere.
+with more outlets come first, then the most recent. What the email shows is
+what counts as delivered: at most `max_stories` headlines, each with at most
+`max_related` related entries; the rest are named only in counts ("and 2 more
+from …", "12 more stories not shown") and recorded as left out, never sent
+later, so that no backlog grows from one digest to the next. Pure: takes
+stories and config, returns a `Digest`; rendering and delivery live elsewhere.
 """
 
 from __future__ import annotations
@@ -14,9 +18,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from ..config import Config, DigestConfig
-from ..models import Digest, DigestEntry, DigestSection, Story
+from ..models import Digest, DigestEntry, DigestSection, StoredItem, Story
 from ..urls import link_target
-from .related import RelatedHeads, lead_bigrams
+from .related import Rarity, RelatedHeads, lead_bigrams, title_bigrams
 from .summary import summarize
 from .topics import best_topic, topic_scores
 
@@ -54,35 +58,52 @@ def build_digest(
     scored.sort(key=lambda pair: (-_outlets(pair[0]), -pair[0].canonical.published.timestamp()))
 
     groups: list[_Group] = []
-    heads = RelatedHeads()
-    for story, home in scored:
+    leads = [lead_bigrams(s.canonical.title, s.canonical.text) for s, _ in scored]
+    heads = RelatedHeads(Rarity.of(leads))
+    for (story, home), bigrams in zip(scored, leads, strict=True):
         canonical = story.canonical
-        bigrams = lead_bigrams(canonical.title, canonical.text)
-        found = heads.find(canonical.published, bigrams)
+        title = title_bigrams(canonical.title)
+        found = heads.find(canonical.published, bigrams, title)
         if found is None:
-            heads.add(canonical.published, bigrams)
+            heads.add(canonical.published, bigrams, title)
             groups.append(_Group(story, home))
         else:
             groups[found].members.append(story)
     groups.sort(key=lambda g: (-g.outlets, -g.head.canonical.published.timestamp()))
-    groups = groups[: digest.max_stories]
+    groups, over = fair_share(groups, digest.max_stories)
 
     sections: dict[str | None, list[DigestEntry]] = {name: [] for name in order}
     sections[None] = []
-    for group in groups:
-        entry = _entry(group.head, digest)
-        entry = replace(entry, related=tuple(_entry(s, digest) for s in group.members))
+    not_shown: dict[str | None, int] = {}
+    shown: list[int] = []
+    left_out: list[int] = []
+    for rank, group in enumerate(groups):
+        members, beyond = group.members[: digest.max_related], group.members[digest.max_related :]
+        entry = replace(
+            _entry(group.head, digest, summary=rank < digest.max_summaries),
+            related=tuple(_entry(s, digest, summary=False) for s in members),
+            more_related=tuple(s.canonical.source for s in beyond),
+        )
         sections[group.home].append(entry)
-    built = [DigestSection(name, tuple(e)) for name, e in sections.items() if name and e]
+        shown += [group.head.id, *(s.id for s in members)]
+        left_out += [s.id for s in beyond]
+    for group in over:
+        not_shown[group.home] = not_shown.get(group.home, 0) + 1
+        left_out += [group.head.id, *(s.id for s in group.members)]
+    built = [
+        DigestSection(name, tuple(e), not_shown.get(name, 0))
+        for name, e in sections.items()
+        if name and e
+    ]
     if sections[None]:
-        built.append(DigestSection(digest.other_heading, tuple(sections[None])))
+        built.append(
+            DigestSection(digest.other_heading, tuple(sections[None]), not_shown.get(None, 0))
+        )
 
     local = now.astimezone(digest.zone)
     date = local.date().isoformat()
-    story_count = len(groups)
     topic_count = len(built) - (1 if sections[None] else 0)
-    subject = digest.subject.format(date=date, stories=story_count, topics=topic_count)
-    shown = [g.head.id for g in groups] + [s.id for g in groups for s in g.members]
+    subject = digest.subject.format(date=date, stories=len(shown), topics=topic_count)
     return Digest(
         name=digest.name,
         subject=" ".join(subject.split()),
@@ -90,27 +111,65 @@ def build_digest(
         sections=tuple(built),
         generated=now,
         story_ids=tuple(shown),
+        left_out=tuple(left_out),
     )
+
+
+def fair_share(groups: list[_Group], limit: int) -> tuple[list[_Group], list[_Group]]:
+    """The `limit` groups shown, in rank order, and the rest.
+
+    A feed that floods (thousands of items a day) would otherwise fill the
+    digest with its own stories: each feed first gets an equal share of the
+    places, its best-ranked groups; places a feed leaves unused go to the
+    best-ranked groups left, whatever their feed.
+    """
+    if len(groups) <= limit:
+        return groups, []
+    feeds = {group.head.canonical.feed for group in groups}
+    share = max(1, limit // len(feeds))
+    taken: dict[str, int] = {}
+    chosen: set[int] = set()
+    for index, group in enumerate(groups):
+        feed = group.head.canonical.feed
+        if len(chosen) < limit and taken.get(feed, 0) < share:
+            taken[feed] = taken.get(feed, 0) + 1
+            chosen.add(index)
+    for index in range(len(groups)):
+        if len(chosen) >= limit:
+            break
+        chosen.add(index)
+    shown = [group for index, group in enumerate(groups) if index in chosen]
+    return shown, [group for index, group in enumerate(groups) if index not in chosen]
 
 
 def _outlets(story: Story) -> int:
     return len({item.source for item in story.items})
 
 
-def _entry(story: Story, digest: DigestConfig) -> DigestEntry:
-    """A story as the email shows it; a link the email may not make is "" (`link_target`)."""
-    canonical = story.canonical
+def _entry(story: Story, digest: DigestConfig, *, summary: bool = True) -> DigestEntry:
+    """A story as the email shows it, by its `Story.headline`; a link the email may
+    not make is "" (`link_target`); with no `summary`, a headline of the list that
+    follows the summarised ones."""
+    headline = story.headline
     also = tuple(
         replace(item, url=link_target(item.url) or "")
-        for item in story.reposts
-        if item.url != canonical.url
+        for item in story.items
+        if item.url != headline.url and item.source != headline.source
     )
     return DigestEntry(
         story=story.id,
-        title=canonical.title,
-        url=link_target(canonical.url) or "",
-        source=canonical.source,
-        published=canonical.published.astimezone(digest.zone),
-        summary=summarize(canonical.text, digest.summary_chars),
-        also=also,
+        title=headline.title,
+        url=link_target(headline.url) or "",
+        source=headline.source,
+        published=headline.published.astimezone(digest.zone),
+        summary=summarize(headline.text, digest.summary_chars) if summary else "",
+        also=_one_per_outlet(also),
     )
+
+
+def _one_per_outlet(items: tuple[StoredItem, ...]) -> tuple[StoredItem, ...]:
+    """ "Also carried by" names each outlet once (its first copy)."""
+    seen: dict[str, StoredItem] = {}
+    for item in items:
+        seen.setdefault(item.source, item)
+    return tuple(seen.values())

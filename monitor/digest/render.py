@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import email.utils
 import re
+from collections import Counter
 from email.headerregistry import Address
 from email.message import EmailMessage
 from pathlib import Path
@@ -26,6 +27,25 @@ ALSO_LABEL = "也见于"
 RELATED_LABEL = "相关报道"
 FOOTER = "monitor · 每日摘要"
 SENDER_NAME = "monitor 每日摘要"
+
+
+def more_related(outlets: tuple[str, ...]) -> str:
+    """The line naming the related entries left out, with their outlets."""
+    if not outlets:
+        return ""
+    counts = Counter(outlets)
+    named = "、".join(f"{outlet} {count} 篇" for outlet, count in counts.most_common())
+    return f"另有 {len(outlets)} 篇相关报道未列出：{named}"
+
+
+def expired_line(count: int) -> str:
+    """The line saying how many stories waited past the window unsent."""
+    return f"另有 {count} 条新闻超过去重窗口仍未发送，已略去" if count else ""
+
+
+def not_shown(count: int) -> str:
+    """The line closing a section with headlines left out."""
+    return f"本栏另有 {count} 条新闻未列出" if count else ""
 
 
 def template_dirs(digest: DigestConfig) -> list[Path]:
@@ -50,6 +70,9 @@ def _render(digest_config: DigestConfig, digest: Digest, name: str, *, html: boo
             digest=digest,
             also_label=ALSO_LABEL,
             related_label=RELATED_LABEL,
+            more_related=more_related,
+            not_shown=not_shown,
+            expired_line=expired_line,
             footer=FOOTER,
             lang="zh-Hans",
         )

@@ -267,8 +267,7 @@ class Daemon:
         for outcome in outcomes:
             log.info(
                 "digest %s delivered: %s to %s → %s",
-                name, counted(outcome.digest.story_count, "story", "stories"),
-                ", ".join(outcome.recipients), outcome.transport,
+                name, outcome.shown, ", ".join(outcome.recipients), outcome.transport,
             )  # fmt: skip
 
     async def finish_sends(self) -> None:

@@ -6,15 +6,17 @@ outbox files are written); a failure leaves it pending for the next digest.
 
 from __future__ import annotations
 
+import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from ..config import Config, DigestConfig
 from ..errors import DeliveryError, DeliveryUncertain, MonitorError
-from ..models import Digest
+from ..models import Digest, Story
 from ..store import HOLDER, Storage
+from ..words import counted
 from .clock import Clock, utcnow
 
 
@@ -23,6 +25,16 @@ class DigestOutcome:
     digest: Digest
     transport: str
     recipients: tuple[str, ...] = ()
+
+    @property
+    def shown(self) -> str:
+        """What the email held: "12 stories in 3 sections, 40 left out"."""
+        digest = self.digest
+        text = (
+            f"{counted(digest.story_count, 'story', 'stories')} in "
+            f"{counted(len(digest.sections), 'section')}"
+        )
+        return f"{text}, {len(digest.left_out):,} left out" if digest.left_out else text
 
 
 log = logging.getLogger("monitor")
@@ -130,7 +142,7 @@ def _send_unsettled(config: Config, storage: Storage, digest: DigestConfig, now:
             raise
         storage.digest_delivered(
             unsettled.id, digest.name, delivery.accepted, list(unsettled.story_ids),
-            delivery.transport, now,
+            delivery.transport, now, unsettled.left_out,
         )  # fmt: skip
         log.warning(
             "digest %s: sent %s again (its delivery on %s was uncertain: %s) to %s → %s",
@@ -143,26 +155,27 @@ def _send_unsettled(config: Config, storage: Storage, digest: DigestConfig, now:
 def _send_pending(
     config: Config, storage: Storage, digest: DigestConfig, now: datetime
 ) -> list[DigestOutcome]:
-    from ..digest import build_digest, compose
+    from ..digest import build_digest
     from ..send import deliver
 
     since = now - timedelta(days=config.dedup.window_days)
-    by_pending: dict[frozenset[int], list[str]] = {}
+    by_pending: dict[tuple[frozenset[int], frozenset[int]], list[str]] = {}
     for recipient in digest.recipients or (digest.sender,):
         pending = frozenset(storage.pending_story_ids(digest.name, recipient, since))
         if pending:
-            by_pending.setdefault(pending, []).append(recipient)
+            expired = frozenset(storage.expired_story_ids(digest.name, recipient, since))
+            by_pending.setdefault((pending, expired), []).append(recipient)
     outcomes: list[DigestOutcome] = []
     failures: list[MonitorError] = []
-    for story_ids, recipients in by_pending.items():
-        built = build_digest(storage.stories(set(story_ids)), config, digest, now)
-        if built is None:
+    for (story_ids, expired), recipients in by_pending.items():
+        stories = storage.stories(set(story_ids))
+        if build_digest(stories, config, digest, now) is None:
             continue
         for to in [[r] for r in recipients] if digest.per_recipient else [recipients]:
-            message, html = compose(config, digest, built, to)
+            built, message, html = _fitting(config, digest, stories, now, to, expired)
             digest_id = storage.begin_digest(
                 digest.name, built.subject, str(message["Message-ID"]), to, now,
-                built.story_count, message.as_bytes(), list(built.story_ids),
+                built.story_count, message.as_bytes(), list(built.story_ids), built.left_out,
             )  # fmt: skip
             try:
                 delivery = deliver(config, digest, message, html, to, now)
@@ -176,7 +189,7 @@ def _send_pending(
                 continue
             storage.digest_delivered(
                 digest_id, digest.name, delivery.accepted, list(built.story_ids),
-                delivery.transport, now,
+                delivery.transport, now, built.left_out,
             )  # fmt: skip
             outcomes.append(DigestOutcome(built, delivery.transport, tuple(delivery.accepted)))
             if delivery.refused:
@@ -186,15 +199,61 @@ def _send_pending(
     return outcomes
 
 
+def _fitting(
+    config: Config,
+    digest: DigestConfig,
+    stories: list[Story],
+    now: datetime,
+    to: list[str],
+    expired: frozenset[int] = frozenset(),
+) -> tuple[Digest, EmailMessage, str]:
+    """The digest of `stories` and its message, under `digest.max_bytes`: a bigger
+    message shows fewer headlines (the lowest-ranked left out, as over
+    `max_stories`) until it fits, or shows one. The `expired` stories (past the
+    window, never sent) are counted in it and left out with the rest."""
+    from ..digest import build_digest, compose
+
+    limit = digest.max_stories
+    while True:
+        built = build_digest(stories, config, replace(digest, max_stories=limit), now)
+        assert built is not None  # it was not with the full limit
+        if expired:
+            built = replace(
+                built, left_out=(*built.left_out, *sorted(expired)), expired=len(expired)
+            )
+        message, html = compose(config, digest, built, to)
+        size = len(message.as_bytes())
+        headlines = sum(len(section.entries) for section in built.sections)
+        if size <= digest.max_bytes or headlines <= 1:
+            if limit < digest.max_stories:
+                log.info(
+                    "digest %s: %s to stay under max_bytes (%s bytes)",
+                    digest.name, counted(headlines, "headline"), f"{digest.max_bytes:,}",
+                )  # fmt: skip
+            return built, message, html
+        limit = max(1, min(headlines - 1, int(headlines * digest.max_bytes / size * 0.9)))
+
+
 def preview_digest(
-    config: Config, storage: Storage, digest: DigestConfig, clock: Clock = utcnow
+    config: Config,
+    storage: Storage,
+    digest: DigestConfig,
+    clock: Clock = utcnow,
+    *,
+    as_json: bool = False,
 ) -> str | None:
-    """The pending digest of the first recipient as HTML; nothing is delivered or marked."""
-    from ..digest import build_digest, render_html
+    """The pending digest of the first recipient as HTML (or, `as_json`, as the data
+    `digest_data` gives); nothing is delivered or marked."""
+    from ..digest import build_digest, digest_data
 
     now = clock()
     since = now - timedelta(days=config.dedup.window_days)
     recipient = (digest.recipients or (digest.sender,))[0]
     story_ids = storage.pending_story_ids(digest.name, recipient, since)
-    built = build_digest(storage.stories(story_ids), config, digest, now) if story_ids else None
-    return render_html(config, digest, built) if built else None
+    stories = storage.stories(story_ids) if story_ids else []
+    if not stories or build_digest(stories, config, digest, now) is None:
+        return None
+    built, _, html = _fitting(config, digest, stories, now, [recipient])
+    if as_json:
+        return json.dumps(digest_data(built), ensure_ascii=False, indent=1) + "\n"
+    return html

@@ -30,6 +30,7 @@ class UnsettledDigest:
     recipients: tuple[str, ...]
     message: bytes
     story_ids: tuple[int, ...]
+    left_out: tuple[int, ...]
     error: str | None
     created_at: str
 
@@ -49,14 +50,23 @@ class DigestStore(StorageBase):
 
     def pending_story_ids(self, digest: str, recipient: str, since: datetime) -> set[int]:
         """Stories created since `since` that `recipient` has not had in `digest`."""
+        return self._unsettled(digest, recipient, ">=", since)
+
+    def expired_story_ids(self, digest: str, recipient: str, before: datetime) -> set[int]:
+        """Stories created before `before` that `recipient` never had in `digest`, nor
+        had counted as left out: past the window, no digest would ever show them."""
+        return self._unsettled(digest, recipient, "<", before)
+
+    def _unsettled(self, digest: str, recipient: str, compare: str, when: datetime) -> set[int]:
+        assert compare in (">=", "<")
         with self._errors("read pending stories"):
             rows = self._db.execute(
-                """SELECT s.id FROM stories s
-                   WHERE s.created_at >= ? AND s.canonical_item_id IS NOT NULL
-                   AND NOT EXISTS (
-                       SELECT 1 FROM deliveries d
-                       WHERE d.digest = ? AND d.story_id = s.id AND d.recipient IN (?, ?))""",
-                (iso(since), digest, recipient, ALL_RECIPIENTS),
+                f"""SELECT s.id FROM stories s
+                    WHERE s.created_at {compare} ? AND s.canonical_item_id IS NOT NULL
+                    AND NOT EXISTS (
+                        SELECT 1 FROM deliveries d
+                        WHERE d.digest = ? AND d.story_id = s.id AND d.recipient IN (?, ?))""",
+                (iso(when), digest, recipient, ALL_RECIPIENTS),
             ).fetchall()
         return {row[0] for row in rows}
 
@@ -89,6 +99,7 @@ class DigestStore(StorageBase):
     def begin_digest(
         self, name: str, subject: str, message_id: str, recipients: list[str], now: datetime,
         story_count: int, message: bytes = b"", story_ids: Sequence[int] = (),
+        left_out: Sequence[int] = (),
     ) -> int:  # fmt: skip
         """Record a digest about to be sent: 'pending' until its end is known.
 
@@ -99,11 +110,11 @@ class DigestStore(StorageBase):
         with self._errors("record digest"):
             cursor = self._db.execute(
                 """INSERT INTO digests (created_at, status, subject, message_id, story_count,
-                       name, recipients, message, story_ids)
-                   VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+                       name, recipients, message, story_ids, left_out)
+                   VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
                 (
                     iso(now), subject, message_id, story_count, name, " ".join(recipients),
-                    message or None, " ".join(map(str, story_ids)),
+                    message or None, " ".join(map(str, story_ids)), " ".join(map(str, left_out)),
                 ),
             )  # fmt: skip
             return int(cursor.fetchone()[0])
@@ -116,7 +127,8 @@ class DigestStore(StorageBase):
         """
         with self._errors("read digests"):
             rows = self._db.execute(
-                """SELECT id, message_id, recipients, message, story_ids, error, created_at
+                """SELECT id, message_id, recipients, message, story_ids, error, created_at,
+                          left_out
                    FROM digests WHERE name = ? AND status = 'pending' AND message IS NOT NULL
                    ORDER BY id""",
                 (name,),
@@ -130,6 +142,7 @@ class DigestStore(StorageBase):
                 story_ids=tuple(int(n) for n in (row[4] or "").split()),
                 error=row[5],
                 created_at=row[6],
+                left_out=tuple(int(n) for n in (row[7] or "").split()),
             )
             for row in rows
         ]
@@ -170,8 +183,10 @@ class DigestStore(StorageBase):
         story_ids: list[int],
         transport: str,
         now: datetime,
+        left_out: Sequence[int] = (),
     ) -> None:
-        """Record the digest accepted for `recipients`: its stories are theirs now."""
+        """Record the digest accepted for `recipients`: the stories it shows are theirs
+        now, those it only counted (`left_out`) are settled for them too."""
         with self.transaction():
             self._db.execute(
                 """UPDATE digests SET status = 'sent', delivered_at = ?, transport = ?
@@ -179,9 +194,14 @@ class DigestStore(StorageBase):
                 (iso(now), transport, digest_id),
             )
             self._db.executemany(
-                """INSERT INTO deliveries (digest, recipient, story_id, digest_id)
-                   VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING""",
-                [(name, r, story_id, digest_id) for r in recipients for story_id in story_ids],
+                """INSERT INTO deliveries (digest, recipient, story_id, digest_id, shown)
+                   VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
+                [
+                    (name, r, story_id, digest_id, shown)
+                    for shown, ids in ((1, story_ids), (0, left_out))
+                    for r in recipients
+                    for story_id in ids
+                ],
             )
             self._db.executemany(
                 """UPDATE stories SET delivered_digest_id = ?
@@ -200,6 +220,16 @@ class DigestStore(StorageBase):
         with self._errors("read digests"):
             rows = self._db.execute("SELECT * FROM digests ORDER BY id").fetchall()
         return [dict(row) for row in rows]
+
+    def last_counts(self, digest: str) -> tuple[int, int]:
+        """Stories the last sent digest of `digest` showed, and those it left out."""
+        with self._errors("read digests"):
+            row = self._db.execute(
+                """SELECT story_count, left_out FROM digests
+                   WHERE name = ? AND status = 'sent' ORDER BY id DESC LIMIT 1""",
+                (digest,),
+            ).fetchone()
+        return (int(row[0]), len((row[1] or "").split())) if row else (0, 0)
 
     def last_delivery(self, digest: str) -> str | None:
         with self._errors("read digests"):

@@ -178,6 +178,13 @@ MIGRATIONS: tuple[str, ...] = (
     UPDATE digests SET status = 'failed', error = 'interrupted, not retried'
         WHERE status = 'pending';
     """,
+    # 11: a digest settles the stories it names only in a count (related entries
+    # beyond the few shown, headlines beyond max_stories) as left out: recorded
+    # per recipient like a delivery, never sent later, so no backlog grows.
+    """
+    ALTER TABLE deliveries ADD COLUMN shown INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE digests ADD COLUMN left_out TEXT;
+    """,
 )
 # Tables in the order their rows can be copied (references first), and the
 # columns of each, for `copy_from`; leases belong to running processes, not data.
@@ -190,7 +197,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     ),
     "digests": (
         "id", "created_at", "status", "subject", "message_id", "story_count", "delivered_at",
-        "transport", "error", "name", "recipients", "message", "story_ids",
+        "transport", "error", "name", "recipients", "message", "story_ids", "left_out",
     ),
     "stories": ("id", "created_at", "canonical_item_id", "delivered_digest_id"),
     "items": (
@@ -199,6 +206,6 @@ TABLES: dict[str, tuple[str, ...]] = {
         "text_length", "sentence_chars", "story_id", "match_reason", "figures",
     ),
     "item_index": ("item_id", "simhash", "sentences"),
-    "deliveries": ("digest", "recipient", "story_id", "digest_id"),
+    "deliveries": ("digest", "recipient", "story_id", "digest_id", "shown"),
 }  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)

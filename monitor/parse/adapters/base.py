@@ -95,7 +95,7 @@ class SiteAdapter:
         authors: Sequence[str] = page.authors or findings.authors or item.authors
         return Article(
             title=short_title(visible(title or (lines[0] if lines else ""))),
-            url=canonical_url(item.url) if item.url else "",
+            url=self.article_url(item.url) if item.url else "",
             published=plausible_date(page.published or item.published, fetched),
             authors=tuple(dict.fromkeys(visible(author) for author in authors)),
             text=text,
@@ -174,6 +174,10 @@ class SiteAdapter:
                 page.authors.extend(_named(found))
                 kept.pop()
         return kept
+
+    def article_url(self, url: str) -> str:
+        """The link to the article: the item's own, cleaned (`canonical_url`)."""
+        return canonical_url(url)
 
     def local_time(self, value: datetime) -> datetime:
         """`value` as an aware time: a naive one is in the site's `timezone`."""

@@ -17,6 +17,9 @@ from . import markup
 from .base import Page, SiteAdapter, leading_byline
 
 API_LINK = re.compile(r"^https?://api\.dw\.com/api/detail/article/(\d+)")
+# A "?" of the headline left raw in the slug ("/zh/后院起火? 巴基斯坦也要禁TikTok/a-55240000"):
+# read as the start of a query, the address would be another, which does not exist.
+SLUG_QUESTION = re.compile(r"\?(?=[^=&#]*/a-\d+(?:$|[?#]))")
 GALLERY_HEADING = re.compile(r"^相关图集")
 
 
@@ -39,6 +42,9 @@ class DWAdapter(SiteAdapter):
         r"^(?P<names>[\w·.\- ]{2,20}?(?:[、/,，][\w·.\- ]{2,20}?)*)\s*"
         r"(?:[（(][^）)]{1,24}[）)])?$"
     )
+
+    def article_url(self, url: str) -> str:
+        return super().article_url(SLUG_QUESTION.sub("%3F", url))
 
     def prepare(self, root: markup.Element, page: Page) -> None:
         authors, published = leading_byline(root)
