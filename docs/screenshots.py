@@ -5,7 +5,8 @@
 Runs `monitor` on the bundled sample feeds in a temporary folder, writes the
 pending digest's HTML with ``monitor digest --preview``, and has Chromium
 (Debian's ``chromium`` and ``fonts-noto-cjk`` packages) take screenshots,
-light and dark, so a person can check how the email looks. The PNGs in docs/
+light and dark, so a person can check how the email looks; one more with
+small limits shows the headline list and the counts of what was left out. The PNGs in docs/
 were made this way.
 """
 
@@ -21,6 +22,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 VIEWS = [("digest-1024.png", 1024, 1000, False), ("digest-375.png", 375, 1500, False),
          ("digest-375-dark.png", 375, 1500, True)]  # fmt: skip
+# The same samples with small limits, to show what a busy day's digest does: the
+# headlines after the first two without summaries, related entries and headlines
+# over the limits named in counts.
+CAPPED = "max_stories = 3\nmax_summaries = 2\nmax_related = 0\n"
+CAPPED_VIEW = ("digest-1024-capped.png", 1024, 760, False)
 
 
 def chromium() -> str:
@@ -46,7 +52,16 @@ def main() -> None:
         subprocess.run(
             [*monitor, "digest", *config, "--preview", str(preview)], check=True, cwd=ROOT
         )
-        for name, width, height, dark in VIEWS:
+        text = (work / "config.example.toml").read_text(encoding="utf-8")
+        (work / "capped.toml").write_text(text.replace("[digest]\n", f"[digest]\n{CAPPED}", 1))
+        capped = work / "capped.html"
+        subprocess.run(
+            [*monitor, "digest", "--config", str(work / "capped.toml"), "--preview", str(capped)],
+            check=True,
+            cwd=ROOT,
+        )
+        views = [(view, preview) for view in VIEWS] + [(CAPPED_VIEW, capped)]
+        for (name, width, height, dark), page in views:
             command = [
                 browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
@@ -56,7 +71,7 @@ def main() -> None:
             if dark:
                 command.append("--force-dark-mode")
                 command.append("--blink-settings=preferredColorScheme=0")
-            subprocess.run([*command, preview.as_uri()], check=True, capture_output=True)
+            subprocess.run([*command, page.as_uri()], check=True, capture_output=True)
             print(f"wrote {Path(args.out) / name}")
 
 

@@ -384,3 +384,18 @@ def test_headlines_beyond_max_summaries_are_listed_without_a_summary() -> None:
     ]
     entries = [entry for section in build(stories, listed).sections for entry in section.entries]
     assert [bool(entry.summary) for entry in entries] == [True, True, False, False, False]
+
+
+def test_a_section_whose_headlines_were_all_over_the_limit_still_says_how_many() -> None:
+    cfg = config()
+    capped = replace(cfg, digests=(replace(cfg.digest, max_stories=1, max_related=0),))
+    stories = [seed_story(p, n) for n, p in enumerate(["000", "001", "002", "003", "004"], 1)]
+    digest = build(stories, capped)
+    names = [section.name for section in digest.sections]
+    assert names == ["俄朝关系", "美日韩同盟", "朝鲜半岛"]
+    assert sum(len(section.entries) for section in digest.sections) == 1
+    assert [section.not_shown for section in digest.sections if not section.entries] == [2, 1]
+    text = render_text(capped, capped.digest, digest)
+    assert "本栏另有 2 条新闻未列出" in text and "本栏另有 1 条新闻未列出" in text
+    assert len(digest.left_out) == 4  # three headlines and one related entry
+    assert digest.subject.endswith("1 条新闻 · 3 个主题")

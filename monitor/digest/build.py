@@ -90,19 +90,20 @@ def build_digest(
     for group in over:
         not_shown[group.home] = not_shown.get(group.home, 0) + 1
         left_out += [group.head.id, *(s.id for s in group.members)]
+    # A section whose headlines were all over the limit still says how many.
     built = [
         DigestSection(name, tuple(e), not_shown.get(name, 0))
         for name, e in sections.items()
-        if name and e
+        if name and (e or not_shown.get(name))
     ]
-    if sections[None]:
+    if sections[None] or not_shown.get(None):
         built.append(
             DigestSection(digest.other_heading, tuple(sections[None]), not_shown.get(None, 0))
         )
 
     local = now.astimezone(digest.zone)
     date = local.date().isoformat()
-    topic_count = len(built) - (1 if sections[None] else 0)
+    topic_count = len(built) - (1 if sections[None] or not_shown.get(None) else 0)
     subject = digest.subject.format(date=date, stories=len(shown), topics=topic_count)
     return Digest(
         name=digest.name,
