@@ -17,6 +17,7 @@ from .commands import (
     cmd_init,
     cmd_migrate,
     cmd_parse,
+    cmd_prune,
     cmd_run,
     cmd_status,
 )
@@ -28,6 +29,9 @@ EPILOG_DIGEST = """example:
   monitor digest --preview digest.html   # look at it in a browser, send nothing"""
 EPILOG_EXPORT = """example:
   monitor export --format jsonl > items.jsonl"""
+EPILOG_PRUNE = """examples:
+  monitor prune --dry-run          # what [storage] keep_days would remove now
+  monitor prune --keep-days 90"""
 EPILOG_DAEMON = """example:
   monitor daemon --config /etc/monitor/config.toml --log-format json"""
 EPILOG_INIT = """examples:
@@ -107,6 +111,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--format", choices=["jsonl"], default="jsonl")
     export.set_defaults(command=cmd_export)
+
+    prune = commands.add_parser(
+        "prune",
+        parents=[common],
+        help="remove stories older than [storage] keep_days that every digest has had",
+        description=(
+            "Remove the stories created more than keep_days ago that every recipient of "
+            "every digest has had (or had counted as left out), with their items, index "
+            "rows and delivery records, in short batches. A story whose feed still lists "
+            "one of its items stays. The daemon and monitor run do this once a day."
+        ),
+        epilog=EPILOG_PRUNE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    prune.add_argument(
+        "--keep-days", type=int, metavar="DAYS", help="instead of [storage] keep_days"
+    )
+    prune.add_argument("--dry-run", action="store_true", help="count only; remove nothing")
+    prune.set_defaults(command=cmd_prune)
 
     daemon = commands.add_parser(
         "daemon",

@@ -157,6 +157,37 @@ def _deliver(config: Config, storage: Storage, names: tuple[str, ...] = ()) -> N
         )
 
 
+def cmd_prune(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from ..errors import ConfigError
+    from ..service import prune_old
+    from ..words import counted
+
+    config = _load(args)
+    days = config.storage.keep_days if args.keep_days is None else args.keep_days
+    if days and days < config.dedup.window_days:
+        raise ConfigError(
+            f"--keep-days {days} is shorter than [dedup] window_days "
+            f"({config.dedup.window_days}): a story must be kept as long as a repost can join it"
+        )
+    if days <= 0:
+        print("keep_days is 0: every story is kept, nothing is removed")
+        return 0
+    with _open(config) as storage:
+        pruned = prune_old(config, storage, datetime.now(UTC), keep_days=days, dry_run=args.dry_run)
+    assert pruned is not None
+    verb = "would remove" if args.dry_run else "removed"
+    print(
+        f"{verb} {counted(pruned.stories, 'story', 'stories')} "
+        f"({counted(pruned.items, 'item')}) older than {counted(days, 'day')}; kept "
+        f"{pruned.kept_unsettled:,} not yet sent by every digest and {pruned.kept_listed:,} "
+        "still listed by their feeds"
+        + (f"; dropped {counted(pruned.messages, 'old digest message')}" if pruned.messages else "")
+    )
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     config = _load(args)
     with _open(config, to_read=True) as storage:

@@ -112,6 +112,7 @@ class _Builder:
             path=self.path_value(path),
             busy_timeout=storage.number("busy_timeout", StorageConfig.busy_timeout, minimum=0.1),
             url=url or None,
+            keep_days=storage.integer("keep_days", StorageConfig.keep_days, minimum=0),
         )
         storage.done()
 
@@ -141,6 +142,13 @@ class _Builder:
             window_days=dedup.integer("window_days", DedupConfig.window_days, minimum=1),
         )
         dedup.done()
+        keep = storage_config.keep_days
+        if keep and keep < dedup_config.window_days:
+            raise self.error(
+                "storage.keep_days",
+                f"{keep} is shorter than [dedup] window_days ({dedup_config.window_days}): "
+                "a story must be kept as long as a repost can join it (0 keeps all)",
+            )
 
         smtp_config = self.smtp(self.table(data, "smtp")) if "smtp" in data else None
         topics = tuple(self.topic(t) for t in self.tables(data, "topics"))

@@ -26,6 +26,8 @@ class StorageConfig:
     """Seconds to wait for another process's write to finish (SQLite), or to connect."""
     url: str | None = None
     """A ``postgresql://user@host/db`` database instead of the SQLite file at `path`."""
+    keep_days: int = 365
+    """Stories older than this, once every digest has had them, are removed; 0 keeps all."""
 
     @property
     def target(self) -> Path | str:

@@ -55,6 +55,8 @@ MIN_STORIES_FOR_RARITY = 50
 # (rarity of the shared headline bigrams, rarity of all shared lead bigrams): one
 # of these pairs of floors must be met (`Rarity.same_event`).
 SAME_EVENT = ((3.5, 6.0), (1.0, 24.0))
+# Shared bigrams of some weight a related pair must have: the lowest lead floor.
+MIN_RARE_SHARED = math.ceil(min(lead for _, lead in SAME_EVENT))
 
 
 def lead_bigrams(title: str, text: str) -> frozenset[str]:
@@ -164,6 +166,8 @@ class RelatedHeads:
         self, published: datetime, bigrams: frozenset[str], title: frozenset[str] = frozenset()
     ) -> int | None:
         """The position of the first head related to this story, or None."""
+        if self.rarity is not None:
+            return self._find_rare(self.rarity, published, bigrams, title)
         postings = sorted((self._having.get(bigram, []) for bigram in bigrams), key=len)
         common = 0
         while common < min(MIN_SHARED - 1, len(postings)) and len(postings[-1 - common]) > COMMON:
@@ -175,12 +179,26 @@ class RelatedHeads:
             if not close_in_time(head_published, published):
                 continue
             shared = counted[index] + sum(1 for heads in left_out if _holds(heads, index))
-            if not overlapping(shared, min(size, len(bigrams))):
+            if overlapping(shared, min(size, len(bigrams))):
+                return index
+        return None
+
+    def _find_rare(
+        self, rarity: Rarity, published: datetime, bigrams: frozenset[str], title: frozenset[str]
+    ) -> int | None:
+        """`find` with `rarity`: a related head shares at least `MIN_RARE_SHARED` bigrams
+        that weigh something (each weighs at most 1), so only the heads in that many of
+        those bigrams' lists (none longer than `COMMON`) are looked at; for each, the
+        shared bigrams are then counted exactly."""
+        rare = [b for b in bigrams if rarity.weight(b) > 0]
+        counted = Counter(chain.from_iterable(self._having.get(b, []) for b in rare))
+        for index in sorted(i for i, count in counted.items() if count >= MIN_RARE_SHARED):
+            head_published, size = self._heads[index]
+            if not close_in_time(head_published, published):
                 continue
-            if self.rarity is None or self.rarity.same_event(
-                (b for b in bigrams if _holds(self._having.get(b, []), index)),
-                self._titles[index],
-                title,
+            shared = [b for b in bigrams if _holds(self._having.get(b, []), index)]
+            if overlapping(len(shared), min(size, len(bigrams))) and rarity.same_event(
+                shared, self._titles[index], title
             ):
                 return index
         return None

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .daemon import run_daemon
     from .digests import DigestOutcome, preview_digest, send_digests
     from .pipeline import FeedReport, RunReport, ingest
+    from .retention import prune_old
     from .schedule import next_digest_slot
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "ingest",
     "next_digest_slot",
     "preview_digest",
+    "prune_old",
     "run_daemon",
     "send_digests",
 ]
@@ -42,6 +44,7 @@ __getattr__ = lazy_exports(
         "daemon": ("run_daemon",),
         "digests": ("DigestOutcome", "preview_digest", "send_digests"),
         "pipeline": ("FeedReport", "RunReport", "ingest"),
+        "retention": ("prune_old",),
         "schedule": ("next_digest_slot",),
     },
 )

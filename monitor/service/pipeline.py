@@ -313,11 +313,15 @@ def store_feed(
 
 
 def prune_daily(config: Config, storage: Storage, now: datetime) -> int:
-    """Prune the dedup index of items older than the window, at most once a day."""
+    """Prune the dedup index of items older than the window, and the stories older
+    than `[storage] keep_days` (`prune_old`), at most once a day."""
+    from .retention import prune_old
+
     last = storage.get_meta("pruned_at")
     if last and datetime.fromisoformat(last) > now - timedelta(days=1):
         return 0
     pruned = storage.prune_index(now - timedelta(days=config.dedup.window_days))
+    prune_old(config, storage, now)
     storage.set_meta("pruned_at", now.isoformat())
     return pruned
 

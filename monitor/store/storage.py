@@ -11,7 +11,8 @@ a `StorageError` naming the database.
 
 Each part's SQL lives in its own module: feed state and claims (`feeds`),
 items and stories (`items`) with the dedup index (`index`), digests and
-deliveries (`digests`), leases (`leases`), export and copying (`export`).
+deliveries (`digests`), leases (`leases`), export and copying (`export`),
+retention (`retention`).
 `Storage` joins them so that a caller holds one connection, whose
 transactions span the parts.
 """
@@ -27,9 +28,10 @@ from .export import ExportStore
 from .feeds import FeedStore
 from .items import ItemStore
 from .leases import LeaseStore
+from .retention import RetentionStore
 
 
-class Storage(FeedStore, ItemStore, DigestStore, LeaseStore, ExportStore):
+class Storage(FeedStore, ItemStore, DigestStore, LeaseStore, ExportStore, RetentionStore):
     """One open database. Use as a context manager, or call `close()`.
 
     `target` is a SQLite file (a path, or ``sqlite:///…``) or a
