@@ -131,6 +131,8 @@ class DigestEntry:
     """Other outlets' own articles about the same event ("相关报道")."""
     more_related: tuple[str, ...] = ()
     """The outlet of each related article beyond those shown ("and 3 more from …")."""
+    updated: bool = False
+    """Sent before, and back because a more complete version of it arrived."""
 
 
 @dataclass(frozen=True)

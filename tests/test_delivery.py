@@ -409,3 +409,48 @@ def test_stories_past_the_window_are_counted_once_and_settled(
     assert pending(config) == 0
     with Storage(load_config(config).storage.target) as storage:
         assert storage.expired_story_ids("daily", "reader@example.org", datetime.now(UTC)) == set()
+
+
+def _dw_feed(items: list[tuple[str, str, str]]) -> bytes:
+    from html import escape
+
+    entries = "".join(
+        f"<item><title>{escape(title)}</title><link>https://www.dw.com/zh/{guid}</link>"
+        f"<guid>{guid}</guid><pubDate>Sat, 18 Mar 2023 15:50:17 GMT</pubDate>"
+        f"<description>{escape(html)}</description></item>"
+        for guid, title, html in items
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>DW</title>'
+        f"{entries}</channel></rss>"
+    ).encode()
+
+
+def test_a_more_complete_version_of_a_sent_story_comes_again_marked_updated(
+    backend: Backend, tmp_path: Path, feed_server: FeedServer, smtp_server: MailServer
+) -> None:
+    from dedup_corpus import seed_texts
+
+    paragraphs = [p for p in seed_texts()["000"].split("\n") if p.strip()]
+    flash = "".join(f"<p>{p}</p>" for p in paragraphs[:3])
+    full = "".join(f"<p>{p}</p>" for p in paragraphs)
+    feed_server.routes["/dw.xml"] = Response(_dw_feed([("a-1", "快讯：韩日恢复军情协定", flash)]))
+    config = write_config(
+        tmp_path, [("dw", feed_server.url("/dw.xml"))], smtp=smtp_table(smtp_server.port),
+        storage=backend.storage,
+    )  # fmt: skip
+    assert main(["run", "--config", str(config)]) == 0
+    feed_server.routes["/dw.xml"] = Response(
+        _dw_feed(
+            [("a-1", "快讯：韩日恢复军情协定", flash), ("a-2", "对抗朝鲜：韩日追求军情合作", full)]
+        )
+    )
+    assert main(["run", "--config", str(config)]) == 0
+    assert len(smtp_server.messages) == 2
+    first = smtp_server.messages[0].get_body(preferencelist=("plain",)).get_content()
+    second = smtp_server.messages[1].get_body(preferencelist=("plain",)).get_content()
+    assert "〔更新〕" not in first and "快讯：韩日恢复军情协定" in first
+    assert "* 〔更新〕对抗朝鲜：韩日追求军情合作" in second
+    assert "快讯" not in second  # one story: the full report is its headline now
+    assert main(["digest", "--config", str(config)]) == 0
+    assert len(smtp_server.messages) == 2  # sent once as updated, not again

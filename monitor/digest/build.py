@@ -38,9 +38,14 @@ class _Group:
 
 
 def build_digest(
-    stories: list[Story], config: Config, digest: DigestConfig, now: datetime
+    stories: list[Story],
+    config: Config,
+    digest: DigestConfig,
+    now: datetime,
+    updated: frozenset[int] = frozenset(),
 ) -> Digest | None:
-    """The digest of `stories` for `digest`, or None when none of them belong in it."""
+    """The digest of `stories` for `digest`, or None when none of them belong in it;
+    the `updated` ones were sent before and are marked so."""
     order = [t.name for t in config.topics if not digest.topics or t.name in digest.topics]
     feed_topics = {feed.name: feed.topics for feed in config.feeds}
     scored: list[tuple[Story, str | None]] = []
@@ -81,8 +86,11 @@ def build_digest(
         members, beyond = group.members[: digest.max_related], group.members[digest.max_related :]
         entry = replace(
             _entry(group.head, digest, summary=rank < digest.max_summaries),
-            related=tuple(_entry(s, digest, summary=False) for s in members),
+            related=tuple(
+                replace(_entry(s, digest, summary=False), updated=s.id in updated) for s in members
+            ),
             more_related=tuple(s.canonical.source for s in beyond),
+            updated=group.head.id in updated,
         )
         sections[group.home].append(entry)
         shown += [group.head.id, *(s.id for s in members)]

@@ -45,4 +45,5 @@ def _entry(entry: DigestEntry) -> dict[str, Any]:
         "also_carried_by": [{"outlet": item.source, "url": item.url} for item in entry.also],
         "related": [_entry(other) for other in entry.related],
         "related_left_out": list(entry.more_related),
+        "updated": entry.updated,
     }

@@ -25,6 +25,7 @@ from ..models import Digest
 
 ALSO_LABEL = "也见于"
 RELATED_LABEL = "相关报道"
+UPDATED_LABEL = "〔更新〕"
 FOOTER = "monitor · 每日摘要"
 SENDER_NAME = "monitor 每日摘要"
 
@@ -70,6 +71,7 @@ def _render(digest_config: DigestConfig, digest: Digest, name: str, *, html: boo
             digest=digest,
             also_label=ALSO_LABEL,
             related_label=RELATED_LABEL,
+            updated_label=UPDATED_LABEL,
             more_related=more_related,
             not_shown=not_shown,
             expired_line=expired_line,

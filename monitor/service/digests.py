@@ -159,20 +159,21 @@ def _send_pending(
     from ..send import deliver
 
     since = now - timedelta(days=config.dedup.window_days)
-    by_pending: dict[tuple[frozenset[int], frozenset[int]], list[str]] = {}
+    by_pending: dict[tuple[frozenset[int], frozenset[int], frozenset[int]], list[str]] = {}
     for recipient in digest.recipients or (digest.sender,):
-        pending = frozenset(storage.pending_story_ids(digest.name, recipient, since))
+        pending = storage.pending_story_ids(digest.name, recipient, since)
         if pending:
             expired = frozenset(storage.expired_story_ids(digest.name, recipient, since))
-            by_pending.setdefault((pending, expired), []).append(recipient)
+            updated = frozenset(storage.updated_story_ids(digest.name, recipient, pending))
+            by_pending.setdefault((frozenset(pending), expired, updated), []).append(recipient)
     outcomes: list[DigestOutcome] = []
     failures: list[MonitorError] = []
-    for (story_ids, expired), recipients in by_pending.items():
+    for (story_ids, expired, updated), recipients in by_pending.items():
         stories = storage.stories(set(story_ids))
         if build_digest(stories, config, digest, now) is None:
             continue
         for to in [[r] for r in recipients] if digest.per_recipient else [recipients]:
-            built, message, html = _fitting(config, digest, stories, now, to, expired)
+            built, message, html = _fitting(config, digest, stories, now, to, expired, updated)
             digest_id = storage.begin_digest(
                 digest.name, built.subject, str(message["Message-ID"]), to, now,
                 built.story_count, message.as_bytes(), list(built.story_ids), built.left_out,
@@ -206,6 +207,7 @@ def _fitting(
     now: datetime,
     to: list[str],
     expired: frozenset[int] = frozenset(),
+    updated: frozenset[int] = frozenset(),
 ) -> tuple[Digest, EmailMessage, str]:
     """The digest of `stories` and its message, under `digest.max_bytes`: a bigger
     message shows fewer headlines (the lowest-ranked left out, as over
@@ -215,7 +217,7 @@ def _fitting(
 
     limit = digest.max_stories
     while True:
-        built = build_digest(stories, config, replace(digest, max_stories=limit), now)
+        built = build_digest(stories, config, replace(digest, max_stories=limit), now, updated)
         assert built is not None  # it was not with the full limit
         if expired:
             built = replace(
@@ -253,7 +255,9 @@ def preview_digest(
     stories = storage.stories(story_ids) if story_ids else []
     if not stories or build_digest(stories, config, digest, now) is None:
         return None
-    built, _, html = _fitting(config, digest, stories, now, [recipient])
+    expired = frozenset(storage.expired_story_ids(digest.name, recipient, since))
+    updated = frozenset(storage.updated_story_ids(digest.name, recipient, story_ids))
+    built, _, html = _fitting(config, digest, stories, now, [recipient], expired, updated)
     if as_json:
         return json.dumps(digest_data(built), ensure_ascii=False, indent=1) + "\n"
     return html

@@ -49,24 +49,47 @@ class DigestStore(StorageBase):
     """Digests sent or tried, and which stories each recipient has had."""
 
     def pending_story_ids(self, digest: str, recipient: str, since: datetime) -> set[int]:
-        """Stories created since `since` that `recipient` has not had in `digest`."""
-        return self._unsettled(digest, recipient, ">=", since)
+        """Stories created (or updated) since `since` that `recipient` has not had in
+        `digest`, or had before a more complete version arrived (`updated_story_ids`)."""
+        with self._errors("read pending stories"):
+            rows = self._db.execute(
+                """SELECT s.id FROM stories s
+                   WHERE s.canonical_item_id IS NOT NULL
+                   AND (s.created_at >= ? OR s.updated_at >= ?)
+                   AND NOT EXISTS (
+                       SELECT 1 FROM deliveries d
+                       WHERE d.digest = ? AND d.story_id = s.id AND d.recipient IN (?, ?)
+                       AND d.shown != 2)""",
+                (iso(since), iso(since), digest, recipient, ALL_RECIPIENTS),
+            ).fetchall()
+        return {row[0] for row in rows}
+
+    def updated_story_ids(self, digest: str, recipient: str, story_ids: set[int]) -> set[int]:
+        """Of `story_ids`, those `recipient` was shown before in `digest`, pending again
+        because a more complete version of them arrived (a delivery of `shown` 2)."""
+        if not story_ids:
+            return set()
+        member, value = self._db.member("story_id", sorted(story_ids))
+        with self._errors("read deliveries"):
+            rows = self._db.execute(
+                f"""SELECT DISTINCT story_id FROM deliveries
+                    WHERE digest = ? AND recipient IN (?, ?) AND shown = 2 AND {member}""",
+                (digest, recipient, ALL_RECIPIENTS, value),
+            ).fetchall()
+        return {int(row[0]) for row in rows}
 
     def expired_story_ids(self, digest: str, recipient: str, before: datetime) -> set[int]:
         """Stories created before `before` that `recipient` never had in `digest`, nor
         had counted as left out: past the window, no digest would ever show them."""
-        return self._unsettled(digest, recipient, "<", before)
-
-    def _unsettled(self, digest: str, recipient: str, compare: str, when: datetime) -> set[int]:
-        assert compare in (">=", "<")
-        with self._errors("read pending stories"):
+        with self._errors("read expired stories"):
             rows = self._db.execute(
-                f"""SELECT s.id FROM stories s
-                    WHERE s.created_at {compare} ? AND s.canonical_item_id IS NOT NULL
-                    AND NOT EXISTS (
-                        SELECT 1 FROM deliveries d
-                        WHERE d.digest = ? AND d.story_id = s.id AND d.recipient IN (?, ?))""",
-                (iso(when), digest, recipient, ALL_RECIPIENTS),
+                """SELECT s.id FROM stories s
+                   WHERE s.created_at < ? AND s.canonical_item_id IS NOT NULL
+                   AND (s.updated_at IS NULL OR s.updated_at < ?)
+                   AND NOT EXISTS (
+                       SELECT 1 FROM deliveries d
+                       WHERE d.digest = ? AND d.story_id = s.id AND d.recipient IN (?, ?))""",
+                (iso(before), iso(before), digest, recipient, ALL_RECIPIENTS),
             ).fetchall()
         return {row[0] for row in rows}
 
@@ -195,7 +218,9 @@ class DigestStore(StorageBase):
             )
             self._db.executemany(
                 """INSERT INTO deliveries (digest, recipient, story_id, digest_id, shown)
-                   VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
+                   VALUES (?, ?, ?, ?, ?)
+                   ON CONFLICT (digest, recipient, story_id) DO UPDATE
+                   SET digest_id = excluded.digest_id, shown = excluded.shown""",
                 [
                     (name, r, story_id, digest_id, shown)
                     for shown, ids in ((1, story_ids), (0, left_out))

@@ -147,7 +147,49 @@ class ItemStore(IndexStore):
             self._index.add(written)
             self._index_through = item_ids[-1]
         self._update_canonical(sorted(set(story_ids)))
+        joined = [
+            (item, sid, iid)
+            for item, sid, iid in zip(items, story_ids, item_ids, strict=True)
+            if item.story > 0
+        ]
+        if joined:
+            self._mark_updated(joined, item_ids[0], fetched)
         return item_ids
+
+    def _mark_updated(
+        self, joined: list[tuple[NewItem, int, int]], first_new: int, fetched: str
+    ) -> None:
+        """Mark the stories that got a more complete version of an article they had:
+        the same outlet's text a fifth longer at least, or the same link edited."""
+        member, value = self._db.member("story_id", sorted({sid for _, sid, _ in joined}))
+        rows = self._db.execute(
+            f"""SELECT story_id, source, text_length, url, text_hash FROM items
+                WHERE {member} AND id < ?""",
+            (value, first_new),
+        ).fetchall()
+        earlier: dict[tuple[int, str], list[tuple[int, str, str]]] = {}
+        for story_id, source, length, url, text_hash in rows:
+            earlier.setdefault((int(story_id), source), []).append((int(length), url, text_hash))
+        updated = set()
+        for item, story_id, _ in joined:
+            versions = earlier.get((story_id, item.article.source), [])
+            if not versions or item.article.original_source is not None:
+                continue
+            longest = max(length for length, _, _ in versions)
+            edited = any(
+                url == item.article.url and text_hash != item.features.text_hash
+                for _, url, text_hash in versions
+            )
+            if edited or item.features.normalized_length >= 1.2 * longest:
+                updated.add(story_id)
+        if updated:
+            member, value = self._db.member("id", sorted(updated))
+            self._db.execute(f"UPDATE stories SET updated_at = ? WHERE {member}", (fetched, value))
+            # Shown before, superseded now: pending again for whoever had it.
+            member, value = self._db.member("story_id", sorted(updated))
+            self._db.execute(
+                f"UPDATE deliveries SET shown = 2 WHERE shown = 1 AND {member}", (value,)
+            )
 
     def _update_canonical(self, story_ids: list[int]) -> None:
         """Each story's canonical item: an original over a repost, then the earliest."""

@@ -100,7 +100,7 @@ class RetentionStore(StorageBase):
             for digest, recipient in recipients:
                 had = self._db.execute(
                     f"""SELECT DISTINCT story_id FROM deliveries
-                        WHERE digest = ? AND recipient IN (?, ?) AND {member}""",
+                        WHERE digest = ? AND recipient IN (?, ?) AND shown != 2 AND {member}""",
                     (digest, recipient, ALL_RECIPIENTS, value),
                 ).fetchall()
                 settled &= {int(row[0]) for row in had}

@@ -185,6 +185,13 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE deliveries ADD COLUMN shown INTEGER NOT NULL DEFAULT 1;
     ALTER TABLE digests ADD COLUMN left_out TEXT;
     """,
+    # 12: when a more complete version of a story already sent arrives (the full
+    # report after the flash, from the same outlet), the story is sent again,
+    # marked as updated: its deliveries that showed it get `shown` 2 (superseded),
+    # which leaves it pending.
+    """
+    ALTER TABLE stories ADD COLUMN updated_at TEXT;
+    """,
 )
 # Tables in the order their rows can be copied (references first), and the
 # columns of each, for `copy_from`; leases belong to running processes, not data.
@@ -199,7 +206,7 @@ TABLES: dict[str, tuple[str, ...]] = {
         "id", "created_at", "status", "subject", "message_id", "story_count", "delivered_at",
         "transport", "error", "name", "recipients", "message", "story_ids", "left_out",
     ),
-    "stories": ("id", "created_at", "canonical_item_id", "delivered_digest_id"),
+    "stories": ("id", "created_at", "canonical_item_id", "delivered_digest_id", "updated_at"),
     "items": (
         "id", "feed_id", "guid", "url", "title", "published", "fetched_at", "authors", "source",
         "original_source", "text", "images", "topics", "text_hash", "simhash",
