@@ -118,6 +118,13 @@ def main() -> None:
             f"| {same} | {precision} | {int(data['html_bytes']) / 1e6:.2f} MB |"  # type: ignore[call-overload]
         )
         totals.update(pairs=len(pairs), labelled=labelled, same=same)
+        sections = data["sections"]  # type: ignore[attr-defined]
+        related_out = sum(len(s["related_left_out"]) for x in sections for s in x["stories"])
+        over = sum(x["not_shown"] for x in sections)
+        print(
+            f"|   | left out: {related_out} related entries beyond max_related, "
+            f"{over} headlines over max_stories, {data['expired']} past the window |"
+        )
     overall = totals["same"] / totals["labelled"] if totals["labelled"] else 0.0
     print(
         f"\nall days: {totals['pairs']} pairs shown, {totals['labelled']} labelled, "

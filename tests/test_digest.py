@@ -399,3 +399,16 @@ def test_a_section_whose_headlines_were_all_over_the_limit_still_says_how_many()
     assert "本栏另有 2 条新闻未列出" in text and "本栏另有 1 条新闻未列出" in text
     assert len(digest.left_out) == 4  # three headlines and one related entry
     assert digest.subject.endswith("1 条新闻 · 3 个主题")
+
+
+def test_a_summary_never_starts_with_an_email_date_line() -> None:
+    from monitor.models import Item
+    from monitor.parse.adapters import adapter_for
+
+    html = (
+        "<div><p>Sun, 19 Jul 2020 18:18:30 GMT</p><p>美国总统特朗普质疑11月的大选对手拜登的精神敏锐性。</p>"
+        "<p>第二段。</p></div>"
+    )
+    url = "https://example.org/a"
+    article = adapter_for(url).adapt(Item(url, url, "标题", None, (), html), "f", NOW)
+    assert summarize(article.text, 120).startswith("美国总统特朗普")
