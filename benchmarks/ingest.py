@@ -1,13 +1,17 @@
 """Ingest speed: `monitor run --no-digest` over generated feeds on a loopback server.
 
     python benchmarks/ingest.py [--feeds 200] [--items 50] [--peers] [--rounds 1]
+        [--real MIRROR]
 
 Serves FEEDS × ITEMS generated Chinese articles (random sentences over the
 seeds' character frequencies, ~900 characters each, a tenth of them reposted
 in a second feed) from a
 threaded HTTP server on 127.0.0.1 with ETag support, then times a first
 `monitor run --no-digest` (everything new) and a second one (every feed
-answers 304). With --peers it runs reader and rss2email on the same feeds in
+answers 304). With --real, the feeds hold real items instead: those of the
+development months of the public archive (`archive.py`), each feed one
+outlet's items in date order, repeated under new links where the archive runs
+short (the count is printed). With --peers it runs reader and rss2email on the same feeds in
 the same run when they are installed. Prints wall time, CPU time, peak RSS,
 items per second and ratios. With --rounds N every tool runs N times, the
 tools taking turns, and each figure is the median of its N (a ratio, the
@@ -74,6 +78,54 @@ def make_feeds(feeds: int, items: int, seed: int = 7) -> dict[str, bytes]:
         )
         out[f"/feed{f}.xml"] = xml.encode()
     return out
+
+
+def real_feeds(mirror: Path, feeds: int, items: int) -> tuple[dict[str, bytes], int]:
+    """FEEDS feeds of ITEMS real archived items each, and how many items are repeats.
+
+    The development months of the archive (`archive.py`), each outlet's items in
+    date order cut into feeds of ITEMS, the outlets taking turns. Where the
+    archive runs short, its items come again under new links and GUIDs
+    (``#2``, ``#3`` …): the repeats are counted and printed.
+    """
+    from archive import items as archived_items
+
+    from monitor.parse import read_archived_item
+
+    by_outlet: dict[str, list[tuple[str, str, str, str]]] = {}
+    for archived in archived_items(mirror):
+        try:
+            item = read_archived_item(archived.text, archived.path)
+        except Exception:  # noqa: BLE001 - a file in no known format is no feed item
+            continue
+        when = format_datetime(item.published) if item.published else ""
+        by_outlet.setdefault(archived.outlet, []).append((item.title, item.url, when, item.body))
+    chunks = [
+        (outlet, entries[start : start + items])
+        for outlet, entries in by_outlet.items()
+        for start in range(0, len(entries) - items + 1, items)
+    ]
+    chunks.sort(key=lambda chunk: (by_outlet[chunk[0]].index(chunk[1][0]), chunk[0]))
+    out: dict[str, bytes] = {}
+    repeats = 0
+    for f in range(feeds):
+        outlet, entries = chunks[f % len(chunks)]
+        round_ = f // len(chunks)
+        rendered = []
+        for title, url, when, body in entries:
+            link = f"{url}#{round_ + 1}" if round_ else url
+            repeats += 1 if round_ else 0
+            rendered.append(
+                f"<item><title>{escape(title)}</title><link>{escape(link)}</link>"
+                f"<guid>{escape(link)}</guid><pubDate>{when}</pubDate>"
+                f"<description><![CDATA[{body.replace(']]>', ']]]]><![CDATA[>')}]]></description></item>"
+            )
+        out[f"/feed{f}.xml"] = (
+            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            f"<title>{escape(outlet)} {f}</title><link>https://feeds.example/{f}</link>"
+            f"{''.join(rendered)}</channel></rss>"
+        ).encode()
+    return out, repeats
 
 
 def serve(feeds: dict[str, bytes]) -> tuple[ThreadingHTTPServer, str]:
@@ -243,8 +295,22 @@ def main() -> None:
     parser.add_argument(
         "--rounds", type=int, default=1, help="run every tool this many times, in turns"
     )
+    parser.add_argument(
+        "--real",
+        type=Path,
+        metavar="MIRROR",
+        help="real items of a clone of zhouxiang93123/waimei (see archive.py) instead of "
+        "generated ones",
+    )
     args = parser.parse_args()
-    feeds = make_feeds(args.feeds, args.items)
+    if args.real:
+        feeds, repeats = real_feeds(args.real, args.feeds, args.items)
+        print(
+            f"real items of {args.real.name} (development months), "
+            f"{repeats:,} of them repeated under new links"
+        )
+    else:
+        feeds = make_feeds(args.feeds, args.items)
     megabytes = sum(len(b) for b in feeds.values()) / 1e6
     server, base = serve(feeds)
     paths = sorted(feeds)
