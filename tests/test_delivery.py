@@ -377,7 +377,9 @@ def test_a_digest_over_max_bytes_shows_fewer_headlines_and_fits(tmp_path: Path) 
         for n in range(1, 201)
     ]  # fmt: skip
     config = load_config(write_config(tmp_path, [], extra="max_bytes = 60000"))
-    built, message, _ = _fitting(config, config.digest, stories, now, ["reader@example.org"])
+    fitted = _fitting(config, config.digest, stories, now, ["reader@example.org"])
+    assert fitted is not None
+    built, message, _ = fitted
     size = len(message.as_bytes())
     assert size <= 60_000
     headlines = sum(len(section.entries) for section in built.sections)

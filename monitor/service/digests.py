@@ -155,7 +155,6 @@ def _send_unsettled(config: Config, storage: Storage, digest: DigestConfig, now:
 def _send_pending(
     config: Config, storage: Storage, digest: DigestConfig, now: datetime
 ) -> list[DigestOutcome]:
-    from ..digest import build_digest
     from ..send import deliver
 
     since = now - timedelta(days=config.dedup.window_days)
@@ -170,10 +169,11 @@ def _send_pending(
     failures: list[MonitorError] = []
     for (story_ids, expired, updated), recipients in by_pending.items():
         stories = storage.stories(set(story_ids))
-        if build_digest(stories, config, digest, now) is None:
-            continue
         for to in [[r] for r in recipients] if digest.per_recipient else [recipients]:
-            built, message, html = _fitting(config, digest, stories, now, to, expired, updated)
+            fitted = _fitting(config, digest, stories, now, to, expired, updated)
+            if fitted is None:  # none of the stories belongs in this digest
+                break
+            built, message, html = fitted
             digest_id = storage.begin_digest(
                 digest.name, built.subject, str(message["Message-ID"]), to, now,
                 built.story_count, message.as_bytes(), list(built.story_ids), built.left_out,
@@ -208,17 +208,19 @@ def _fitting(
     to: list[str],
     expired: frozenset[int] = frozenset(),
     updated: frozenset[int] = frozenset(),
-) -> tuple[Digest, EmailMessage, str]:
+) -> tuple[Digest, EmailMessage, str] | None:
     """The digest of `stories` and its message, under `digest.max_bytes`: a bigger
     message shows fewer headlines (the lowest-ranked left out, as over
     `max_stories`) until it fits, or shows one. The `expired` stories (past the
-    window, never sent) are counted in it and left out with the rest."""
+    window, never sent) are counted in it and left out with the rest. None when
+    none of `stories` belongs in the digest."""
     from ..digest import build_digest, compose
 
     limit = digest.max_stories
     while True:
         built = build_digest(stories, config, replace(digest, max_stories=limit), now, updated)
-        assert built is not None  # it was not with the full limit
+        if built is None:  # only with the full limit: fewer headlines never empty it
+            return None
         if expired:
             built = replace(
                 built, left_out=(*built.left_out, *sorted(expired)), expired=len(expired)
@@ -246,18 +248,21 @@ def preview_digest(
 ) -> str | None:
     """The pending digest of the first recipient as HTML (or, `as_json`, as the data
     `digest_data` gives); nothing is delivered or marked."""
-    from ..digest import build_digest, digest_data
+    from ..digest import digest_data
 
     now = clock()
     since = now - timedelta(days=config.dedup.window_days)
     recipient = (digest.recipients or (digest.sender,))[0]
     story_ids = storage.pending_story_ids(digest.name, recipient, since)
-    stories = storage.stories(story_ids) if story_ids else []
-    if not stories or build_digest(stories, config, digest, now) is None:
+    if not story_ids:
         return None
     expired = frozenset(storage.expired_story_ids(digest.name, recipient, since))
     updated = frozenset(storage.updated_story_ids(digest.name, recipient, story_ids))
-    built, _, html = _fitting(config, digest, stories, now, [recipient], expired, updated)
+    stories = storage.stories(story_ids)
+    fitted = _fitting(config, digest, stories, now, [recipient], expired, updated)
+    if fitted is None:
+        return None
+    built, _, html = fitted
     if as_json:
         return json.dumps(digest_data(built), ensure_ascii=False, indent=1) + "\n"
     return html

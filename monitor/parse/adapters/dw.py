@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from . import markup
-from .base import Page, SiteAdapter, leading_byline
+from .base import Page, SiteAdapter
 
 API_LINK = re.compile(r"^https?://api\.dw\.com/api/detail/article/(\d+)")
 # A "?" of the headline left raw in the slug ("/zh/后院起火? 巴基斯坦也要禁TikTok/a-55240000"):
@@ -47,9 +47,7 @@ class DWAdapter(SiteAdapter):
         return super().article_url(SLUG_QUESTION.sub("%3F", url))
 
     def prepare(self, root: markup.Element, page: Page) -> None:
-        authors, published = leading_byline(root)
-        page.authors = [a for a in authors if a not in self.own_names]
-        page.published = published
+        # The leading byline is read by `SiteAdapter.adapt`, `own_names` left out.
         for heading in list(root.iter("h2", "h3", "h4")):
             if GALLERY_HEADING.match(markup.text_of(heading)):
                 _drop_gallery(heading)
