@@ -50,7 +50,8 @@ EPILOG_MIGRATE = """examples:
   monitor migrate --from sqlite:///monitor.db --to postgresql://monitor@db.example/monitor"""
 EPILOG_PARSE = """examples:
   monitor parse https://rss.dw.com/rdf/rss-chi-all      # every item of a feed
-  monitor parse saved-item.txt --adapter dw --json      # one archived item"""
+  monitor parse saved-item.txt --adapter dw --json      # one archived item
+  monitor parse https://rss.dw.com/rdf/rss-chi-all --full-text   # with each article's page"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -279,6 +280,11 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("--adapter", metavar="NAME", help="use this adapter instead of by host")
     parse.add_argument("--source", metavar="NAME", help="the outlet name for sites without one")
     parse.add_argument("--json", action="store_true", help="one JSON object per article")
+    parse.add_argument(
+        "--full-text",
+        action="store_true",
+        help="fetch each item's article page and show the article the feed and page make",
+    )
     parse.set_defaults(command=cmd_parse)
     return parser
 

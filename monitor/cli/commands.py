@@ -103,6 +103,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         for feed in report.feeds:
             if feed.error:
                 log.error("%s", feed.error)
+            if pages := feed.pages_line():
+                log.info("%s", pages)
             for problem in feed.item_errors:
                 log.warning("%s", problem)
         log.info("%s", report.summary())
@@ -273,15 +275,20 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_parse(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from ..parse import adapter_for, adapter_named
-    from .targets import load_items
+    from ..parse import adapter_for, adapter_named, completed, page_article
+    from .targets import load_items, load_pages
 
     forced = adapter_named(args.adapter) if args.adapter else None
     default_source, items = load_items(args.target)
     now = datetime.now(UTC)
+    pages = load_pages(args.target, items) if args.full_text else {}
     for item in items:
         adapter = forced or adapter_for(item.url)
         article = adapter.adapt(item, args.source or default_source, now)
+        if item.guid in pages:
+            url, page_html = pages[item.guid]
+            page = page_article(page_html, url, forced or adapter_for(url), article.source, now)
+            article = completed(article, page, now)
         record = {"adapter": adapter.name, **article_record(article)}
         if args.json:
             sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -8,6 +8,7 @@ http(s) URL that is not a feed is taken as one article page.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -16,8 +17,15 @@ from ..config import FeedConfig, FetchConfig, local_path
 from ..errors import FetchError, ParseError
 from ..fetch import Fetcher, Validators
 from ..models import FetchResult, Item
-from ..parse import archived_item_to_item, parse_archive, parse_feed, read_archived_item
+from ..parse import (
+    archived_item_to_item,
+    decoded,
+    parse_archive,
+    parse_feed,
+    read_archived_item,
+)
 
+log = logging.getLogger("monitor")
 _XML_START = re.compile(rb"^\s*(?:\xef\xbb\xbf)?\s*<(?:\?xml|rss|feed|rdf:RDF)\b", re.IGNORECASE)
 
 
@@ -45,6 +53,29 @@ def load_items(target: str) -> tuple[str, list[Item]]:
             raise
         page = Item(guid=result.url, url=result.url, title="", published=None, authors=(), html="")
         return host, [_page_item(page, content)]
+
+
+def load_pages(target: str, items: list[Item]) -> dict[str, tuple[str, str]]:
+    """The article page of each of `items` (by GUID: address after redirects, markup),
+    fetched under the rules a feed at `target` has; a page that fails is reported."""
+    feed = FeedConfig(name=target, url=target)
+
+    async def fetch_all() -> dict[str, tuple[str, str]]:
+        pages: dict[str, tuple[str, str]] = {}
+        async with Fetcher(FetchConfig(page_delay=0.2), Path.cwd()) as fetcher:
+
+            async def one(item: Item) -> None:
+                try:
+                    result = await fetcher.fetch_page(feed, item.url)
+                except FetchError as e:
+                    log.warning("%s", e)
+                    return
+                pages[item.guid] = (result.url, decoded(result.content or b"", result.content_type))
+
+            await asyncio.gather(*(one(item) for item in items if item.url))
+        return pages
+
+    return asyncio.run(fetch_all())
 
 
 async def _fetch(feed: FeedConfig) -> FetchResult:

@@ -22,6 +22,7 @@ from ..errors import ConfigError
 from .keylines import KeyLines
 from .settings import (
     DEFAULT_SUBJECT,
+    FULL_TEXT,
     SMTP_SECURITY,
     Config,
     DedupConfig,
@@ -131,6 +132,7 @@ class _Builder:
             local_folders=tuple(
                 self.path_value(p).resolve() for p in fetch.texts("local_folders", ())
             ),
+            page_delay=fetch.number("page_delay", FetchConfig.page_delay, minimum=0),
         )
         fetch.done()
 
@@ -324,7 +326,13 @@ class _Builder:
             verify_tls=t.boolean("verify_tls", True),
             paused=t.boolean("paused", False),
             proxy=self.proxy(t, f"{t.prefix}.proxy"),
+            full_text=t.text("full_text", "auto"),
         )
+        if config.full_text not in FULL_TEXT:
+            raise self.error(
+                f"{t.prefix}.full_text",
+                f"{config.full_text!r} is not one of {', '.join(map(repr, FULL_TEXT))}",
+            )
         t.done()
         return config
 

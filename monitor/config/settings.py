@@ -17,6 +17,7 @@ from ..errors import ConfigError
 
 DEFAULT_SUBJECT = "每日摘要 {date} · {stories} 条新闻 · {topics} 个主题"
 SMTP_SECURITY = ("starttls", "ssl", "none")
+FULL_TEXT = ("auto", "always", "never")
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,8 @@ class FetchConfig:
     """New items taken from one fetch of a feed, the newest (`parse.Newest`)."""
     local_folders: tuple[Path, ...] = ()
     """Folders besides the config's own whose files may be feeds (`values.outside_roots`)."""
+    page_delay: float = 1.0
+    """Seconds between the starts of two article-page requests to one host."""
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,15 @@ class FeedConfig:
     paused: bool = False
     proxy: str | None = None
     """This feed's own proxy, or "direct" (`FetchConfig.proxy` when None)."""
+    full_text: str = "auto"
+    """When to fetch an item's article page: "auto" (a teaser's, on http(s) feeds),
+    "always" or "never"."""
+
+    @property
+    def fetches_pages(self) -> bool:
+        """Whether this feed's items may have their pages fetched: an http(s) feed's,
+        unless it says never (file and folder feeds stay offline)."""
+        return self.full_text != "never" and self.url.startswith(("http://", "https://"))
 
 
 @dataclass(frozen=True)

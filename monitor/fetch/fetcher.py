@@ -12,9 +12,12 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
+import time
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 from urllib.request import getproxies_environment
@@ -25,13 +28,17 @@ from ..config import FeedConfig, FetchConfig, local_path, outside_roots
 from ..errors import FetchError
 from ..models import FetchResult
 from ..urls import host_of
-from .reach import addresses_of, redirect_problem
+from .reach import addresses_of, page_problem, redirect_problem, same_host
 from .transport import transport
 
 ARCHIVE_SUFFIXES = (".txt", ".md")
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})
 MAX_REDIRECTS = 5
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+MAX_PAUSE = 60.0
+"""A host's requested pause (``Retry-After``) longer than this ends its page
+fetches for the run: they are tried again at a later one."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,10 @@ class Validators:
 
     etag: str | None = None
     last_modified: str | None = None
+
+
+PAGE = Validators()
+"""The validators of an article page: none, and no feed's meaning of 410."""
 
 
 class Fetcher:
@@ -59,6 +70,8 @@ class Fetcher:
         self._clients: dict[tuple[str, bool], httpx.AsyncClient] = {}
         """Clients of the feeds that choose their own proxy (or none), by (proxy, verify)."""
         self._insecure: httpx.AsyncClient | None = None
+        self._next_page: dict[str, float] = {}
+        """When the next page request may start, by host (monotonic seconds)."""
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -95,6 +108,60 @@ class Fetcher:
                     f"feed {feed.name!r}: timed out after {self.config.timeout:g} s"
                 ) from e
 
+    async def fetch_page(self, feed: FeedConfig, url: str) -> FetchResult:
+        """Fetch the article page of one of `feed`'s items; every failure a `FetchError`.
+
+        Pages share the feeds' limits (`concurrency`, `per_host`, `timeout`,
+        `max_bytes`) and add their own pace: one request to a host every
+        `page_delay` seconds at most, later still when the host asked for a
+        pause (``Retry-After``). An item may send the fetcher only where a feed's
+        redirect may go (`reach`): to a public address, or to the feed's own host.
+        """
+        who = f"feed {feed.name!r}: page {url}"
+        if not url.startswith(("http://", "https://")):
+            raise FetchError(f"{who}: not an http(s) address")
+        if not same_host(feed.url, url):
+            problem = page_problem(feed.url, url, await addresses_of(url))
+            if problem:
+                raise FetchError(f"{who}: {problem}")
+        host = host_of(url)
+        per_host = self._hosts.setdefault(host, asyncio.Semaphore(self.config.per_host))
+        async with self._limit, per_host:
+            await self._pace(host, who)
+            try:
+                async with asyncio.timeout(self.config.timeout):
+                    result = await self._get(feed, url, PAGE, who)
+            except TimeoutError as e:
+                raise FetchError(f"{who}: timed out after {self.config.timeout:g} s") from e
+            except FetchError as e:
+                if e.retry_after:
+                    self._rest(host, e.retry_after)
+                raise
+        kind = (result.content_type or "text/html").split(";")[0].strip().lower()
+        if kind not in HTML_TYPES:
+            raise FetchError(f"{who}: {kind} is not an HTML page")
+        return result
+
+    async def _pace(self, host: str, who: str) -> None:
+        """Wait for this host's turn: `page_delay` after the last page request began."""
+        now = time.monotonic()
+        start = max(now, self._next_page.get(host, now))
+        if start - now > MAX_PAUSE:
+            raise FetchError(
+                f"{who}: the host asked for a pause of {start - now:.0f} s; tried again later",
+                retry_after=str(round(start - now)),
+            )
+        self._next_page[host] = start + self.config.page_delay
+        if start > now:
+            await asyncio.sleep(start - now)
+
+    def _rest(self, host: str, retry_after: str) -> None:
+        """Note a host's ``Retry-After``: no page request goes there before then."""
+        seconds = retry_seconds(retry_after)
+        if seconds is not None:
+            until = time.monotonic() + seconds
+            self._next_page[host] = max(self._next_page.get(host, 0.0), until)
+
     def _read_file(self, feed: FeedConfig, path: Path) -> FetchResult:
         if path.is_dir():
             return self._read_folder(feed, path)
@@ -126,7 +193,11 @@ class Fetcher:
             raise FetchError(f"feed {feed.name!r}: folder {path} has no *.txt or *.md items")
         return FetchResult(url=feed.url, status=200, content=None, files=tuple(files))
 
-    async def _get(self, feed: FeedConfig, url: str, validators: Validators) -> FetchResult:
+    async def _get(
+        self, feed: FeedConfig, url: str, validators: Validators, who: str | None = None
+    ) -> FetchResult:
+        """GET `url` for `feed`; `who` names what is fetched in errors (the feed)."""
+        who = who or f"feed {feed.name!r}"
         headers = {"Accept-Encoding": "gzip, deflate"}
         if validators.etag:
             headers["If-None-Match"] = validators.etag
@@ -144,38 +215,35 @@ class Fetcher:
                         permanent = permanent and status in PERMANENT_REDIRECTS
                         url = str(response.url.join(location))
                         if url in seen:
-                            raise FetchError(f"feed {feed.name!r}: redirect loop at {url}")
+                            raise FetchError(f"{who}: redirect loop at {url}")
                         if len(seen) > MAX_REDIRECTS:
-                            raise FetchError(
-                                f"feed {feed.name!r}: more than {MAX_REDIRECTS} redirects"
-                            )
+                            raise FetchError(f"{who}: more than {MAX_REDIRECTS} redirects")
                         problem = redirect_problem(feed.url, url, await addresses_of(url))
                         if problem:
-                            raise FetchError(f"feed {feed.name!r}: {problem}")
+                            raise FetchError(f"{who}: {problem}")
                         seen.append(url)
                         continue
+                    # A page on another host than the feed's is checked like a redirect.
                     if (
-                        len(seen) > 1
+                        (len(seen) > 1 or validators is PAGE)
                         and not self._proxied(feed)
                         and (problem := _answered_from(feed.url, url, response))
                     ):
-                        raise FetchError(f"feed {feed.name!r}: {problem}")
+                        raise FetchError(f"{who}: {problem}")
                     moved = url if len(seen) > 1 and permanent else None
-                    return await self._response(feed, response, validators, moved)
+                    return await self._response(who, response, validators, moved)
         except FetchError:
             raise
         except httpx.TimeoutException as e:
-            raise FetchError(
-                f"feed {feed.name!r}: timed out after {self.config.timeout:g} s"
-            ) from e
+            raise FetchError(f"{who}: timed out after {self.config.timeout:g} s") from e
         except httpx.ConnectError as e:
-            raise FetchError(f"feed {feed.name!r}: cannot connect: {_connect_reason(e)}") from e
+            raise FetchError(f"{who}: cannot connect: {_connect_reason(e)}") from e
         except httpx.HTTPError as e:
-            raise FetchError(f"feed {feed.name!r}: {type(e).__name__}: {_reason(e)}") from e
+            raise FetchError(f"{who}: {type(e).__name__}: {_reason(e)}") from e
 
     async def _response(
         self,
-        feed: FeedConfig,
+        who: str,
         response: httpx.Response,
         validators: Validators,
         moved: str | None,
@@ -200,10 +268,10 @@ class Fetcher:
             reason = response.reason_phrase or "error"
             retry_after = response.headers.get("Retry-After")
             hint = f", retry after {retry_after}" if retry_after else ""
-            if status == 410:
+            if status == 410 and validators is not PAGE:
                 hint = "; the feed is gone and will not be fetched again"
             raise FetchError(
-                f"feed {feed.name!r}: HTTP {status} {reason}{hint}",
+                f"{who}: HTTP {status} {reason}{hint}",
                 status=status,
                 retry_after=retry_after,
             )
@@ -211,10 +279,9 @@ class Fetcher:
         encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
         if declared.isdigit() and int(declared) > self.config.max_bytes and encoding == "identity":
             raise FetchError(
-                f"feed {feed.name!r}: body of {declared} bytes is over max_bytes "
-                f"({self.config.max_bytes})"
+                f"{who}: body of {declared} bytes is over max_bytes ({self.config.max_bytes})"
             )
-        body = _Body(feed.name, encoding, self.config.max_bytes)
+        body = _Body(who, encoding, self.config.max_bytes)
         async for chunk in response.aiter_raw():
             body.add(chunk)
         return FetchResult(
@@ -285,8 +352,8 @@ class _Body:
     is cut off at the limit instead of being inflated in memory.
     """
 
-    def __init__(self, feed_name: str, encoding: str, limit: int) -> None:
-        self.feed_name = feed_name
+    def __init__(self, who: str, encoding: str, limit: int) -> None:
+        self.who = who
         self.limit = limit
         self.parts: list[bytes] = []
         self.size = 0
@@ -300,7 +367,7 @@ class _Body:
         elif encoding == "deflate":
             self.decoder = zlib.decompressobj(zlib.MAX_WBITS)
         else:
-            raise FetchError(f"feed {feed_name!r}: unsupported Content-Encoding {encoding!r}")
+            raise FetchError(f"{who}: unsupported Content-Encoding {encoding!r}")
 
     def add(self, chunk: bytes) -> None:
         if self.decoder is None:
@@ -315,7 +382,7 @@ class _Body:
                     self.raw_deflate_fallback = False
                     self.decoder = zlib.decompressobj(-zlib.MAX_WBITS)
                     continue
-                raise FetchError(f"feed {self.feed_name!r}: cannot decompress the body: {e}") from e
+                raise FetchError(f"{self.who}: cannot decompress the body: {e}") from e
             self.raw_deflate_fallback = False
             self._keep(out)
             data = self.decoder.unconsumed_tail
@@ -325,15 +392,27 @@ class _Body:
     def _keep(self, data: bytes) -> None:
         self.size += len(data)
         if self.size > self.limit:
-            raise FetchError(
-                f"feed {self.feed_name!r}: body is over max_bytes ({self.limit}), cut off"
-            )
+            raise FetchError(f"{self.who}: body is over max_bytes ({self.limit}), cut off")
         self.parts.append(data)
 
     def finish(self) -> bytes:
         if self.decoder is not None:
             self._keep(self.decoder.flush())
         return b"".join(self.parts)
+
+
+def retry_seconds(retry_after: str) -> float | None:
+    """A ``Retry-After`` value in seconds from now: a number, or an HTTP date."""
+    value = retry_after.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _reason(error: Exception) -> str:

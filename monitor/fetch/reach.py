@@ -1,4 +1,4 @@
-"""Where a feed's redirects may lead: one rule, in one place.
+"""Where a feed's redirects, and its items' links, may lead: one rule, in one place.
 
 A feed's server chooses where its redirects go. Followed blindly, a public
 feed could send `monitor` to the machine's own services (``127.0.0.1``), the
@@ -6,7 +6,8 @@ local network (``10.0.0.0/8``, ``192.168.0.0/16``), the cloud's metadata
 address (``169.254.169.254``) or ``file:`` URLs, and the answers would be
 parsed, stored and mailed to the digest's readers. So a redirect may lead
 only to a public address, or to the host the feed is configured on (a feed
-configured on a private address may move about its own host). Names are
+configured on a private address may move about its own host). The same holds
+for the article pages its items link to (`page_problem`). Names are
 resolved before the request, and the address the answer came from is checked
 again, so that a name resolving differently the second time gains nothing.
 """
@@ -34,21 +35,29 @@ def same_host(a: str, b: str) -> bool:
     return (urlsplit(a).hostname or "").rstrip(".") == (urlsplit(b).hostname or "").rstrip(".")
 
 
-def redirect_problem(configured: str, target: str, addresses: list[str]) -> str | None:
+def redirect_problem(
+    configured: str, target: str, addresses: list[str], sent: str = "redirected to"
+) -> str | None:
     """Why a feed configured at `configured` may not be redirected to `target`, whose
     host has `addresses`; None if it may."""
     if urlsplit(target).scheme not in ("http", "https"):
-        return f"redirected to {target!r}, which is not an http(s) URL"
+        return f"{sent} {target!r}, which is not an http(s) URL"
     if same_host(configured, target):
         return None
     private = [address for address in addresses if not is_public(address)]
     if private or not addresses:
         where = private[0] if private else "no address"
         return (
-            f"redirected to {target!r} ({where}), which is not a public address; "
+            f"{sent} {target!r} ({where}), which is not a public address; "
             "only the feed's own host may be private"
         )
     return None
+
+
+def page_problem(configured: str, page: str, addresses: list[str]) -> str | None:
+    """Why an item of the feed at `configured` may not send the fetcher to its page
+    `page`: the redirect rule, for the link an item gives."""
+    return redirect_problem(configured, page, addresses, sent="the item links to")
 
 
 async def addresses_of(url: str) -> list[str]:

@@ -403,6 +403,12 @@ def log_fetch(report: FeedReport) -> None:
             report.name, status, report.new, report.reposts, report.seconds, when,
             extra={"fields": fields},
         )  # fmt: skip
+    if pages := report.pages_line():
+        log.info(
+            "%s", pages,
+            extra={"fields": {"event": "pages", "feed": report.name, "pages": report.pages,
+                              "failed": report.pages_failed}},
+        )  # fmt: skip
     for problem in report.item_errors:
         log.warning("%s", problem, extra={"fields": {"event": "item", "feed": report.name}})
 

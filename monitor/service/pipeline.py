@@ -35,7 +35,7 @@ from .workers import POOL_MIN_FEEDS, LazyPool
 # used: a run where every feed answers 304 needs none of them, and starts sooner.
 if TYPE_CHECKING:
     from ..dedup import Features
-    from .preparation import PreparedFeed
+    from .preparation import PreparedFeed, PreparedItem
 
 log = logging.getLogger("monitor")
 P = ParamSpec("P")
@@ -54,6 +54,18 @@ class FeedReport:
     seconds: float = 0.0
     http_status: int | None = None
     next_fetch_at: datetime | None = None
+    pages: int = 0
+    """Article pages fetched for teaser items (`full_text`), failures included."""
+    pages_failed: int = 0
+
+    def pages_line(self) -> str | None:
+        """ "feed 'x': 12 pages fetched, 1 failed", when the feed fetched any."""
+        if not self.pages:
+            return None
+        return (
+            f"feed {self.name!r}: {counted(self.pages, 'page')} fetched, "
+            f"{self.pages_failed:,} failed"
+        )
 
 
 @dataclass
@@ -139,16 +151,67 @@ async def _prepare(pool: LazyPool | None, job: tuple[Any, ...]) -> PreparedFeed:
     # Needed here anyway, to unpickle what the workers send back.
     from .preparation import prepare_feed
 
+    return await _in_pool(pool, prepare_feed, *job)
+
+
+async def _in_pool(pool: LazyPool | None, fn: Callable[..., T], *args: Any) -> T:
+    """`fn(*args)` in the pool; in this process when there is none, or it broke."""
     if pool is None or not pool.usable:
-        return prepare_feed(*job)
+        return fn(*args)
     try:
-        prepared: PreparedFeed = await pool.run(prepare_feed, *job)
-        return prepared
+        done: T = await pool.run(fn, *args)
+        return done
     except BrokenProcessPool as e:
         if pool.usable:
             log.warning("worker processes failed (%s); parsing in one process", e)
             pool.usable = False
-        return prepare_feed(*job)
+        return fn(*args)
+
+
+async def _full_text(
+    config: Config,
+    storage: Storage,
+    fetcher: Fetcher,
+    feed: FeedConfig,
+    state: FeedState,
+    prepared: PreparedFeed | None,
+    now: datetime,
+    pool: LazyPool | None,
+    call: Callable[..., Any],
+    report: FeedReport,
+) -> tuple[PreparedFeed | None, list[PreparedItem]]:
+    """The feed's teaser items completed from their article pages, and the stored
+    teasers whose failed pages were due again (`pages`)."""
+    from .pages import due_items, fetch_pages, wanted
+
+    new = wanted(feed, prepared.items) if prepared is not None else []
+    if new:
+        # Items stored already (by GUID, or by link through another feed) are not fetched.
+        known_guids, known_urls = await call(
+            storage.known_items, state.id, [i.guid for i in new], [i.article.url for i in new]
+        )
+        new = [i for i in new if i.guid not in known_guids and i.article.url not in known_urls]
+    due = due_items(await call(storage.pages_due, state.id, now))
+    if not new and not due:
+        return prepared, []
+    fetched, pages = await fetch_pages(fetcher, feed, [*new, *due])
+    from .preparation import complete_items
+
+    done = await _in_pool(
+        pool, complete_items, feed.name, fetched, pages, feed.adapter, now, config.topics,
+        feed.topics,
+    )  # fmt: skip
+    for item in done:
+        assert item.page is not None
+        report.pages += 1
+        if item.page.error is not None:
+            report.pages_failed += 1
+            report.item_errors.append(item.page.error)
+    by_guid = {item.guid: item for item in done if item.replaces is None}
+    if prepared is not None and by_guid:
+        items = [by_guid.get(item.guid, item) for item in prepared.items]
+        prepared = replace(prepared, items=items)
+    return prepared, [item for item in done if item.replaces is not None]
 
 
 async def fetch_feed(
@@ -198,7 +261,12 @@ async def fetch_feed(
                 result.url,
             )  # fmt: skip
             prepared = await _prepare(pool, job)
-        stored = (config, storage, feed, state, result, report, clock(), prepared)
+        retried: list[PreparedItem] = []
+        if feed.fetches_pages:
+            prepared, retried = await _full_text(
+                config, storage, fetcher, feed, state, prepared, clock(), pool, call, report
+            )
+        stored = (config, storage, feed, state, result, report, clock(), prepared, retried)
         if db is None:
             store_feed(*stored)
         else:
@@ -238,16 +306,20 @@ def store_feed(
     report: FeedReport,
     now: datetime,
     prepared: PreparedFeed | None,
+    retried: Sequence[PreparedItem] = (),
 ) -> None:
-    """Dedup and store one feed's prepared items in one transaction."""
+    """Dedup and store one feed's prepared items in one transaction, with the full
+    texts of stored teasers whose pages came at last (`retried`)."""
     interval = feed.interval or config.fetch.interval
     hints = ServerHints(None, result.cache_control, result.expires, result.date)
+    since = now - timedelta(days=config.dedup.window_days)
     if prepared is None:
         report.status = "not modified"
         report.next_fetch_at = next_fetch(
             feed.name, now, interval, config.fetch.min_interval, 0, hints
         )
-        with storage.transaction():
+        with storage.dedup_transaction():
+            _store_retried(config, storage, state, retried, now, since)
             storage.record_fetch(
                 state.id,
                 status=result.status,
@@ -263,8 +335,8 @@ def store_feed(
     hints = replace(hints, ttl_minutes=prepared.ttl_minutes)
     report.next_fetch_at = next_fetch(feed.name, now, interval, config.fetch.min_interval, 0, hints)
     from ..dedup import assign_stories
+    from .pages import failures
 
-    since = now - timedelta(days=config.dedup.window_days)
     with storage.dedup_transaction():
         items = prepared.items
         known_guids, known_urls = storage.known_items(
@@ -283,7 +355,7 @@ def store_feed(
         decisions = assign_stories(
             storage, [i.features for i in fresh], since, config.dedup.max_distance
         )
-        storage.insert_items(
+        ids = storage.insert_items(
             state.id,
             [
                 NewItem(
@@ -298,6 +370,9 @@ def store_feed(
             ],
             now,
         )
+        by_guid = {item.guid: item_id for item, item_id in zip(fresh, ids, strict=True)}
+        storage.record_page_failures(failures(fresh, by_guid, now))
+        _store_retried(config, storage, state, retried, now, since)
         report.new += len(fresh)
         report.reposts += sum(1 for decision in decisions if decision.reason)
         storage.record_fetch(
@@ -309,6 +384,44 @@ def store_feed(
             now=now,
             next_fetch_at=report.next_fetch_at,
             guids=prepared.settled,
+        )
+
+
+def _store_retried(
+    config: Config,
+    storage: Storage,
+    state: FeedState,
+    retried: Sequence[PreparedItem],
+    now: datetime,
+    since: datetime,
+) -> None:
+    """Replace stored teasers by the full texts their pages gave at last; note the
+    pages that failed again. A teaser's story is decided anew only when it was the
+    teaser's alone and no digest has had it; else the full text stays in it."""
+    if not retried:
+        return
+    from ..dedup import assign_stories
+    from .pages import failures
+
+    still = [item for item in retried if item.page is not None and item.page.error]
+    storage.record_page_failures(
+        failures(still, {item.guid: item.replaces for item in still if item.replaces}, now)
+    )
+    for item in retried:
+        if item.page is None or item.page.error or item.replaces is None:
+            continue
+        found = storage.teaser_story(item.replaces)
+        if found is None:  # removed meanwhile (`prune`)
+            continue
+        story, reason, free = found
+        storage.remove_item(item.replaces, with_story=free)
+        if free:
+            (decision,) = assign_stories(storage, [item.features], since, config.dedup.max_distance)
+            story, reason = decision.story, decision.reason
+        storage.insert_items(
+            state.id,
+            [NewItem(item.guid, item.article, item.features, item.topics, story, reason)],
+            now,
         )
 
 

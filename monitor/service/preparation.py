@@ -26,11 +26,29 @@ from ..words import counted
 
 
 @dataclass(frozen=True)
+class PageNote:
+    """The outcome of fetching an item's article page."""
+
+    url: str
+    error: str | None = None
+    """Why the page gave no article (the teaser stays); None: it did."""
+    retry_after: str | None = None
+    permanent: bool = False
+    """Not worth trying again: the page is gone, not HTML, or out of reach."""
+    attempts: int = 1
+    """Fetches of this page so far, this one included."""
+
+
+@dataclass(frozen=True)
 class PreparedItem:
     guid: str
     article: Article
     features: Features
     topics: tuple[str, ...] = ()
+    page: PageNote | None = None
+    """Set when the item's article page was fetched."""
+    replaces: int | None = None
+    """The stored item (its teaser) this one is the full text of: a page fetch retried."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +133,49 @@ def prepare_feed(
             settled.append(guid)
     # The items skipped over the cap count as settled: the next fetch skips them too.
     return PreparedFeed(items, known, problems, parsed.ttl_minutes, (*settled, *taken.over))
+
+
+def complete_items(
+    feed_name: str,
+    items: list[PreparedItem],
+    pages: dict[str, tuple[str, str]],
+    adapter: str | None,
+    fetched: datetime,
+    topics: tuple[TopicConfig, ...] = (),
+    feed_topics: tuple[str, ...] = (),
+) -> list[PreparedItem]:
+    """`items` with the text of their article pages.
+
+    `pages` holds, by GUID, each fetched page's address (after redirects) and
+    markup. The page is read by the item's adapter (`parse.page`); an item
+    whose page gives no longer text keeps its teaser, its fingerprint and
+    topics, its page noted as failed.
+    """
+    from ..parse import completed, page_article
+
+    chosen = adapter_named(adapter) if adapter else None
+    done: list[PreparedItem] = []
+    for item in items:
+        found = pages.get(item.guid)
+        if found is None or item.page is None:
+            done.append(item)
+            continue
+        url, page_html = found
+        teaser = item.article
+        try:
+            site = chosen or adapter_for(url)
+            page = page_article(page_html, url, site, teaser.source, fetched)
+            article = completed(teaser, page, fetched)
+            if article is teaser:
+                raise ValueError("it holds no more text than the feed's")
+            features = Features.of(article.text or article.title)
+        except Exception as e:  # one page must not lose the item, nor the others
+            error = f"feed {feed_name!r}: page {url}: cannot read the article: {e}"
+            done.append(replace(item, page=replace(item.page, error=error, permanent=True)))
+            continue
+        matched = match_topics(article.title, article.text, topics, feed_topics)
+        done.append(replace(item, article=article, features=features, topics=matched))
+    return done
 
 
 def in_worker() -> None:

@@ -6,7 +6,7 @@ errors, schedule, claims), the dedup index, digests and deliveries, and the
 leases that keep two processes from doing one job. Hands on pending
 `Story`s to `digest`. Nothing outside this package writes SQL: each part's
 SQL lives in its own module (`feeds`, `items`, `index`, `digests`,
-`leases`, `export`, `retention`), the schema and its migrations in `schema`, and the two
+`pages`, `leases`, `export`, `retention`), the schema and its migrations in `schema`, and the two
 backends in `sqlite` and `postgres`. Every driver error is a `StorageError`
 naming the database.
 """
@@ -14,6 +14,7 @@ naming the database.
 from .feeds import FeedState
 from .items import NewItem
 from .leases import DAEMON_LEASE, HOLDER, daemon_holder
+from .pages import DuePage, PageFailure
 from .retention import Pruned
 from .schema import SCHEMA_VERSION
 from .storage import Storage
@@ -22,8 +23,10 @@ __all__ = [
     "DAEMON_LEASE",
     "HOLDER",
     "SCHEMA_VERSION",
+    "DuePage",
     "FeedState",
     "NewItem",
+    "PageFailure",
     "Pruned",
     "Storage",
     "daemon_holder",

@@ -139,6 +139,11 @@ class RetentionStore(StorageBase):
             )
             self._db.execute(f"DELETE FROM deliveries WHERE {story_member}", (stories,))
             self._db.execute(
+                f"""DELETE FROM pages WHERE item_id IN
+                    (SELECT id FROM items WHERE {story_member})""",
+                (stories,),
+            )
+            self._db.execute(
                 f"UPDATE stories SET canonical_item_id = NULL WHERE {id_member}", (same,)
             )
             removed = self._db.execute(f"DELETE FROM items WHERE {story_member}", (stories,))

@@ -192,6 +192,18 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE stories ADD COLUMN updated_at TEXT;
     """,
+    # 13: article pages that failed, per item (its teaser stored meanwhile): how
+    # often, why, and when to try again (NULL: never).
+    """
+    CREATE TABLE pages (
+        item_id INTEGER NOT NULL PRIMARY KEY REFERENCES items (id),
+        url TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        error TEXT NOT NULL,
+        retry_at TEXT
+    );
+    CREATE INDEX pages_due ON pages (retry_at);
+    """,
 )
 # Tables in the order their rows can be copied (references first), and the
 # columns of each, for `copy_from`; leases belong to running processes, not data.
@@ -214,5 +226,6 @@ TABLES: dict[str, tuple[str, ...]] = {
     ),
     "item_index": ("item_id", "simhash", "sentences"),
     "deliveries": ("digest", "recipient", "story_id", "digest_id", "shown"),
+    "pages": ("item_id", "url", "attempts", "error", "retry_at"),
 }  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -10,7 +10,8 @@ none of them, and the next run catches up. Every driver error is re-raised as
 a `StorageError` naming the database.
 
 Each part's SQL lives in its own module: feed state and claims (`feeds`),
-items and stories (`items`) with the dedup index (`index`), digests and
+items and stories (`items`) with the dedup index (`index`), failed article
+pages (`pages`), digests and
 deliveries (`digests`), leases (`leases`), export and copying (`export`),
 retention (`retention`).
 `Storage` joins them so that a caller holds one connection, whose
@@ -26,12 +27,12 @@ from .connection import read_only_here
 from .digests import DigestStore
 from .export import ExportStore
 from .feeds import FeedStore
-from .items import ItemStore
 from .leases import LeaseStore
+from .pages import PageStore
 from .retention import RetentionStore
 
 
-class Storage(FeedStore, ItemStore, DigestStore, LeaseStore, ExportStore, RetentionStore):
+class Storage(FeedStore, PageStore, DigestStore, LeaseStore, ExportStore, RetentionStore):
     """One open database. Use as a context manager, or call `close()`.
 
     `target` is a SQLite file (a path, or ``sqlite:///…``) or a

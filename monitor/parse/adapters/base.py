@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
+
+from lxml import etree
 
 from ...models import Article, Item
 from ...urls import canonical_url, host_of
@@ -51,6 +55,15 @@ class SiteAdapter:
     """The last lines, when they sign the article (a ``names`` group: who)."""
     title_suffix: re.Pattern[str] | None = None
     """What the site appends to every title (" – 法国国际广播电台 - RFI")."""
+    page_body: tuple[str, ...] = ()
+    """XPath expressions of the article body on the site's own pages, tried in turn
+    (layouts change); the elements the first one finds make the body."""
+    page_lead: tuple[str, ...] = ()
+    """XPath expressions of the lead paragraph when the page keeps it outside the body."""
+    page_drop: tuple[str, ...] = ()
+    """XPath expressions, relative to the body, of what in it is not the article."""
+    page_authors: tuple[str, ...] = ()
+    """XPath expressions of the author names on the page, when its metadata lacks them."""
 
     def adapt(
         self, item: Item, source: str, fetched: datetime, *, with_html: bool = True
@@ -179,6 +192,34 @@ class SiteAdapter:
         """The link to the article: the item's own, cleaned (`canonical_url`)."""
         return canonical_url(url)
 
+    def page_body_html(self, document: markup.Element) -> str | None:
+        """The article body of one of the site's pages, as markup; None when
+        `page_body` finds nothing there (then the page is read like any other)."""
+        for expression in self.page_body:
+            found = elements(expression, document)
+            if not found:
+                continue
+            leads = [e for lead in self.page_lead for e in elements(lead, document)]
+            body = etree.Element("div")
+            for element in [*leads, *found]:
+                if any(ancestor in found for ancestor in element.iterancestors()):
+                    continue  # inside another element found, which brings it along
+                copy = copy_element(element)
+                for unwanted in self.page_drop:
+                    for part in elements(unwanted, copy):
+                        markup.remove(part)
+                body.append(copy)
+            return markup.to_html(body)
+        return None
+
+    def trusts(self, canonical: str, url: str) -> bool:
+        """Whether the page at `url` may name `canonical` as its address: one on its
+        own host, or on one of the site's (a feed configured with this adapter)."""
+        host = host_of(canonical)
+        return host.removeprefix("www.") == host_of(url).removeprefix("www.") or (
+            bool(self.hosts) and any(host == h or host.endswith("." + h) for h in self.hosts)
+        )
+
     def local_time(self, value: datetime) -> datetime:
         """`value` as an aware time: a naive one is in the site's `timezone`."""
         if value.tzinfo is None:
@@ -230,6 +271,29 @@ def plausible_date(published: datetime | None, fetched: datetime) -> datetime:
     if published < EARLIEST or published > fetched + timedelta(days=1):
         return fetched
     return published
+
+
+@lru_cache(maxsize=256)
+def _xpath(expression: str) -> etree.XPath:
+    return etree.XPath(expression)
+
+
+def has_class(name: str) -> str:
+    """An XPath test for an element with the class `name` among its classes."""
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+def elements(expression: str, node: markup.Element) -> list[markup.Element]:
+    """The elements the XPath `expression` finds from `node`."""
+    found = _xpath(expression)(node)
+    return [e for e in found if isinstance(e, etree._Element)] if isinstance(found, list) else []
+
+
+def copy_element(element: markup.Element) -> markup.Element:
+    """A detached copy of `element`, without the text that follows it."""
+    copy = deepcopy(element)
+    copy.tail = None
+    return copy
 
 
 def split_names(text: str) -> list[str]:

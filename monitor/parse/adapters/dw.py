@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from . import markup
-from .base import Page, SiteAdapter
+from .base import Page, SiteAdapter, has_class
 
 API_LINK = re.compile(r"^https?://api\.dw\.com/api/detail/article/(\d+)")
 # A "?" of the headline left raw in the slug ("/zh/后院起火? 巴基斯坦也要禁TikTok/a-55240000"):
@@ -42,6 +42,13 @@ class DWAdapter(SiteAdapter):
         r"^(?P<names>[\w·.\- ]{2,20}?(?:[、/,，][\w·.\- ]{2,20}?)*)\s*"
         r"(?:[（(][^）)]{1,24}[）)])?$"
     )
+
+    # The article page: since 2023 the body is ``div.rich-text`` inside ``<article>``
+    # (ads as ``span.rich-text-ad``, dropped as chrome); before, ``div.longText``.
+    # The lead (``p.teaser-text``, ``p.intro``) is a summary the feed never carries.
+    page_body = (f"//div[{has_class('rich-text')}]", f"//div[{has_class('longText')}]")
+    page_authors = (f"//div[{has_class('author-details')}]//span[{has_class('author')}]",)
+    title_suffix = re.compile(r"\s*[–|-]\s*DW\s*[–|-]\s*\d{2}\.\d{2}\.\d{4}\s*$")
 
     def article_url(self, url: str) -> str:
         return super().article_url(SLUG_QUESTION.sub("%3F", url))

@@ -14,7 +14,7 @@ import re
 from datetime import datetime
 
 from . import markup
-from .base import Page, SiteAdapter, leading_byline, parse_iso, split_names
+from .base import Page, SiteAdapter, has_class, leading_byline, parse_iso, split_names
 
 
 class NYTimesAdapter(SiteAdapter):
@@ -36,6 +36,13 @@ class NYTimesAdapter(SiteAdapter):
         r"^(?=.*(?:时报|分社))(?=.*(?:记者|社长|专栏|撰稿|编辑|工作|报道))"
         r"[^，。,]{2,40}?(?:是|自|曾|于|此前|在|为|報道|报道|担任).*$"
     )
+
+    # The article page: ``section.article-body`` of ``div.article-paragraph``s, with
+    # ads (``div.big_ad``) and the related-links column (``div.article-body-aside``)
+    # inside it; the byline (``address``, ``time``) is in the header, above it.
+    page_body = (f"//section[{has_class('article-body')}]",)
+    page_drop = (f".//div[{has_class('big_ad')}]", f".//div[{has_class('article-body-aside')}]")
+    page_authors = (f"//div[{has_class('byline')}]//address",)
 
     def prepare(self, root: markup.Element, page: Page) -> None:
         authors, published = leading_byline(root)

@@ -13,7 +13,7 @@ import re
 from datetime import datetime
 
 from . import markup
-from .base import Page, SiteAdapter, split_names
+from .base import Page, SiteAdapter, has_class, split_names
 
 DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})\s*-?\s*(\d{1,2}):(\d{2})$")
 SHARE = re.compile(r"^分享\s*[:：]?$")
@@ -29,6 +29,17 @@ class RFIAdapter(SiteAdapter):
     # Picture credits under the lead image: "© 2020 AFP", "© Reuters / Tyrone Siu";
     # "Array", which the mirror wrote where a page's data was missing.
     furniture = re.compile(r"^(?:©\s*.{1,60}|Array)$")
+    # The article page: the bold lead ``p.t-content__chapo`` (the article's own, as
+    # the feed carries it), then ``div.t-content__body`` with interstitial ads,
+    # newsletter and app promotions among the paragraphs.
+    page_body = (f"//div[{has_class('t-content__body')}]",)
+    page_lead = (f"//p[{has_class('t-content__chapo')}]",)
+    page_drop = (
+        f".//*[{has_class('m-interstitial')}]",
+        f".//*[{has_class('o-self-promo')}]",
+        f".//*[{has_class('t-copyright')}]",
+    )
+    page_authors = (f"//a[{has_class('m-from-author__name')}]",)
 
     def prepare(self, root: markup.Element, page: Page) -> None:
         for block in markup.leaf_blocks(root):

@@ -1,0 +1,123 @@
+"""Full text for teaser feeds: fetch the article pages of a feed's new items.
+
+Between parsing a feed and storing it, the items whose feed text is a teaser
+(`full_text = "auto"`, or every item with "always") have their pages fetched,
+through the feed fetcher's limits and reach rule, and read by their site's
+adapter (`preparation.complete_items`). A page that fails leaves the teaser;
+it is recorded against the stored item and tried again, with back-off, at the
+feed's later fetches (`PAGE_RETRIES` times at most), the full text then
+replacing the teaser (`store_pages`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from ..config import FeedConfig
+from ..errors import FetchError
+from ..fetch import Fetcher, retry_seconds
+from ..store import DuePage, PageFailure
+
+if TYPE_CHECKING:
+    from .preparation import PageNote, PreparedItem
+
+PAGE_RETRIES = 3
+"""Tries after the first for a page that failed; then the teaser is final."""
+RETRY_BASE = timedelta(minutes=15)
+"""The wait before the first retry; each next one waits four times longer."""
+PERMANENT_STATUSES = frozenset({400, 401, 403, 404, 410, 451})
+"""A page answering these will not give the article by being asked again."""
+
+
+def wanted(feed: FeedConfig, items: Sequence[PreparedItem]) -> list[PreparedItem]:
+    """The items whose page the feed's `full_text` asks for."""
+    if not feed.fetches_pages:
+        return []
+    from ..parse import is_teaser
+
+    return [
+        item
+        for item in items
+        if item.article.url.startswith(("http://", "https://"))
+        and (feed.full_text == "always" or is_teaser(item.article))
+    ]
+
+
+def due_items(due: Sequence[DuePage]) -> list[PreparedItem]:
+    """Stored teasers whose page is due again, as items to complete."""
+    if not due:
+        return []  # nearly always: then the dedup code need not be loaded
+    from ..dedup import Features
+    from .preparation import PageNote, PreparedItem
+
+    return [
+        PreparedItem(
+            d.guid,
+            d.article,
+            Features.of(d.article.text or d.article.title),
+            d.topics,
+            PageNote(d.url, attempts=d.attempts),
+            replaces=d.item_id,
+        )
+        for d in due
+    ]
+
+
+async def fetch_pages(
+    fetcher: Fetcher, feed: FeedConfig, items: Sequence[PreparedItem]
+) -> tuple[list[PreparedItem], dict[str, tuple[str, str]]]:
+    """Fetch each item's page: the items with their `PageNote`, and the pages that
+    came (by GUID: address after redirects, markup)."""
+    from ..parse import decoded
+    from .preparation import PageNote
+
+    async def one(item: PreparedItem) -> tuple[PreparedItem, tuple[str, str] | None]:
+        attempts = (item.page.attempts if item.page else 0) + 1
+        url = item.page.url if item.page else item.article.url
+        try:
+            result = await fetcher.fetch_page(feed, url)
+        except FetchError as e:
+            permanent = e.status in PERMANENT_STATUSES or (e.status is None and not e.retry_after)
+            # A page out of reach, or not HTML, stays so; a network failure may not.
+            permanent = permanent and "timed out" not in str(e) and "connect" not in str(e)
+            note = PageNote(url, str(e), e.retry_after, permanent, attempts)
+            return replace(item, page=note), None
+        page = decoded(result.content or b"", result.content_type)
+        return replace(item, page=PageNote(url, attempts=attempts)), (result.url, page)
+
+    done = await asyncio.gather(*(one(item) for item in items))
+    pages = {item.guid: page for item, page in done if page is not None}
+    return [item for item, _ in done], pages
+
+
+def failures(
+    items: Sequence[PreparedItem], item_ids: dict[str, int], now: datetime
+) -> list[PageFailure]:
+    """The failed pages of these stored items (ids by GUID), each with its next try."""
+    found = []
+    for item in items:
+        note = item.page
+        if note is None or note.error is None or item.guid not in item_ids:
+            continue
+        found.append(
+            PageFailure(
+                item_ids[item.guid], note.url, note.attempts, note.error, retry_at(note, now)
+            )
+        )
+    return found
+
+
+def retry_at(note: PageNote, now: datetime) -> datetime | None:
+    """When to try a failed page again: 15 minutes, an hour, four hours after its
+    failures, or later if the server asked; None after `PAGE_RETRIES` retries."""
+    if note.permanent or note.attempts > PAGE_RETRIES:
+        return None
+    wait = RETRY_BASE * (1 << 2 * (note.attempts - 1))  # 4 ** (attempts - 1)
+    asked = retry_seconds(note.retry_after) if note.retry_after else None
+    if asked is not None:
+        wait = max(wait, timedelta(seconds=asked))
+    return now + wait

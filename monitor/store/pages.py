@@ -1,0 +1,142 @@
+"""Article pages that failed: recorded per item, tried again later, then given up.
+
+An item whose page could not be fetched is stored with its teaser, and its
+page is noted here with the number of attempts and when to try again. When a
+later fetch succeeds, the teaser item is replaced by the full one
+(`replace_item`): removed with its index row, and the full text stored in its
+place, so the append-only dedup index never holds a changed item.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..models import Article
+from .encoding import iso
+from .items import ItemStore
+
+
+@dataclass(frozen=True)
+class PageFailure:
+    item_id: int
+    url: str
+    attempts: int
+    error: str
+    retry_at: datetime | None
+    """When to try again; None: never."""
+
+
+@dataclass(frozen=True)
+class DuePage:
+    """A stored teaser whose page is due for another try."""
+
+    item_id: int
+    guid: str
+    url: str
+    attempts: int
+    article: Article
+    topics: tuple[str, ...]
+
+
+class PageStore(ItemStore):
+    def record_page_failures(self, failures: Sequence[PageFailure]) -> None:
+        """Note (or update) each item's failed page."""
+        if not failures:
+            return
+        member, value = self._db.member("item_id", [f.item_id for f in failures])
+        self._db.execute(f"DELETE FROM pages WHERE {member}", (value,))
+        self._insert_rows(
+            "pages",
+            ("item_id", "url", "attempts", "error", "retry_at"),
+            [
+                (f.item_id, f.url, f.attempts, f.error, iso(f.retry_at) if f.retry_at else None)
+                for f in failures
+            ],
+            ids=False,
+        )
+
+    def pages_due(self, feed_id: int, now: datetime) -> list[DuePage]:
+        """The feed's failed pages whose time to try again has come."""
+        rows = self._db.execute(
+            """SELECT items.id, guid, pages.url, attempts, title, items.url, published,
+                      authors, text, images, source, original_source, topics
+               FROM pages JOIN items ON items.id = pages.item_id
+               WHERE items.feed_id = ? AND pages.retry_at IS NOT NULL AND pages.retry_at <= ?
+               ORDER BY items.id""",
+            (feed_id, iso(now)),
+        ).fetchall()
+        return [
+            DuePage(
+                item_id=int(row[0]),
+                guid=row[1],
+                url=row[2],
+                attempts=int(row[3]),
+                article=Article(
+                    title=row[4],
+                    url=row[5],
+                    published=datetime.fromisoformat(row[6]),
+                    authors=tuple(json.loads(row[7])),
+                    text=row[8],
+                    html=None,
+                    images=tuple(json.loads(row[9])),
+                    source=row[10],
+                    original_source=row[11],
+                ),
+                topics=tuple(json.loads(row[12])),
+            )
+            for row in rows
+        ]
+
+    def page_failures(self, feed_id: int | None = None) -> list[PageFailure]:
+        """The failed pages on record (of one feed), for `status`."""
+        where, params = ("WHERE items.feed_id = ?", (feed_id,)) if feed_id is not None else ("", ())
+        rows = self._db.execute(
+            f"""SELECT item_id, pages.url, attempts, error, retry_at
+                FROM pages JOIN items ON items.id = pages.item_id {where} ORDER BY item_id""",
+            params,
+        ).fetchall()
+        return [
+            PageFailure(
+                int(r[0]), r[1], int(r[2]), r[3], datetime.fromisoformat(r[4]) if r[4] else None
+            )
+            for r in rows
+        ]
+
+    def teaser_story(self, item_id: int) -> tuple[int, str | None, bool] | None:
+        """The story of a stored teaser, why it joined it, and whether the story is
+        the teaser's alone and never in a digest (then it may be decided anew);
+        None if the item is no longer stored."""
+        row = self._db.execute(
+            "SELECT story_id, match_reason FROM items WHERE id = ?", (item_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        story_id, reason = row
+        others = self._db.execute(
+            "SELECT COUNT(*) FROM items WHERE story_id = ? AND id != ?", (story_id, item_id)
+        ).fetchone()[0]
+        delivered = self._db.execute(
+            "SELECT COUNT(*) FROM deliveries WHERE story_id = ?", (story_id,)
+        ).fetchone()[0]
+        return int(story_id), reason, not others and not delivered
+
+    def remove_item(self, item_id: int, *, with_story: bool) -> None:
+        """Remove a stored item (a teaser being replaced), its page and index rows;
+        `with_story`, its story too (it held nothing else)."""
+        story_id = self._db.execute(
+            "SELECT story_id FROM items WHERE id = ?", (item_id,)
+        ).fetchone()[0]
+        self._db.execute("DELETE FROM pages WHERE item_id = ?", (item_id,))
+        self._db.execute("DELETE FROM item_index WHERE item_id = ?", (item_id,))
+        self._db.execute(
+            "UPDATE stories SET canonical_item_id = NULL WHERE canonical_item_id = ?", (item_id,)
+        )
+        self._db.execute("DELETE FROM items WHERE id = ?", (item_id,))
+        # The in-memory index may still list the item: look-ups skip ids not stored.
+        if with_story:
+            self._db.execute("DELETE FROM stories WHERE id = ?", (story_id,))
+        else:
+            self._update_canonical([int(story_id)])

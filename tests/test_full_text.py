@@ -1,0 +1,417 @@
+"""Full text for teaser feeds: article pages fetched, read by the site adapters, polite.
+
+Every test serves its teaser feeds and article pages from a real HTTP server
+on 127.0.0.1 (`conftest.feed_server`); the pages are in DW's, RFI's and
+纽约时报中文网's page structure, or whole pages of other sites for the
+generic extractor (`fixtures/article_pages.py`).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+
+import pytest
+from conftest import FeedServer, Response
+from fixtures.article_pages import (
+    ADAPTERS,
+    SampleArticle,
+    generic_page,
+    page_for,
+    sample_articles,
+    teaser_feed,
+)
+from fixtures.make_samples import build
+
+from monitor.cli import main
+from monitor.config import load_config
+from monitor.errors import ConfigError
+from monitor.parse import adapter_named
+from monitor.parse.page import page_article, read_page
+from monitor.service import ingest
+from monitor.store import Storage
+
+HTML = {"Content-Type": "text/html; charset=utf-8"}
+RSS = {"Content-Type": "application/rss+xml"}
+
+
+def write(folder: Path, feeds: list[str], fetch: str = "page_delay = 0") -> Path:
+    """A config of these ``[[feeds]]`` tables (TOML lines each), outbox delivery."""
+    lines = [
+        '[storage]\npath = "monitor.db"',
+        f"[fetch]\ntimeout = 5\n{fetch}",
+        '[digest]\ntimezone = "Asia/Shanghai"\noutbox = "outbox"',
+    ]
+    lines += [f"[[feeds]]\n{feed}" for feed in feeds]
+    path = folder / "config.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def serve_teasers(feed_server: FeedServer, articles: list[SampleArticle]) -> list[str]:
+    """Each sample feed as a teaser feed, with its articles' pages; the feed tables."""
+    feeds = []
+    for feed in sorted({a.feed for a in articles}):
+        entries = []
+        for number, article in enumerate(a for a in articles if a.feed == feed):
+            path = f"/{feed}/article-{number}.html"
+            feed_server.routes[path] = Response(page_for(article).encode(), headers=HTML)
+            entries.append((article, feed_server.url(path)))
+        feed_server.routes[f"/{feed}.xml"] = Response(
+            teaser_feed(feed, entries).encode(), headers=RSS
+        )
+        feeds.append(
+            f'name = "{feed}"\nurl = "{feed_server.url(f"/{feed}.xml")}"\n'
+            f'adapter = "{ADAPTERS[feed]}"'
+        )
+    return feeds
+
+
+def serve_full_text(feed_server: FeedServer) -> list[str]:
+    feeds = []
+    for name, content in sorted(build().items()):
+        feed_server.routes[f"/full/{name}"] = Response(content.encode(), headers=RSS)
+        feed = name.removesuffix(".xml")
+        feeds.append(
+            f'name = "{feed}"\nurl = "{feed_server.url(f"/full/{name}")}"\n'
+            f'adapter = "{ADAPTERS[feed]}"'
+        )
+    return feeds
+
+
+def digest_of(config: Path) -> dict[str, object]:
+    assert main(["run", "--config", str(config), "--no-digest"]) == 0
+    preview = config.parent / "digest.json"
+    assert main(["digest", "--config", str(config), "--preview", str(preview)]) == 0
+    data: dict[str, object] = json.loads(preview.read_text(encoding="utf-8"))
+    return data
+
+
+def stories(data: dict[str, object]) -> list[tuple[object, ...]]:
+    """What a reader sees of each headline: title, link, outlet, summary, copies, related."""
+    shown = []
+    for section in data["sections"]:  # type: ignore[attr-defined]
+        for entry in section["stories"]:
+            shown.append(
+                (
+                    section["name"],
+                    entry["title"],
+                    entry["url"],
+                    entry["outlet"],
+                    entry["summary"],
+                    tuple((c["outlet"], c["url"]) for c in entry["also_carried_by"]),
+                    tuple((r["title"], r["outlet"]) for r in entry["related"]),
+                )
+            )
+    return shown
+
+
+def test_teaser_feeds_give_the_stories_summaries_and_collapses_of_full_text_feeds(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    articles = sample_articles()
+    full = tmp_path / "full"
+    full.mkdir()
+    teasers = tmp_path / "teasers"
+    teasers.mkdir()
+    expected = stories(digest_of(write(full, serve_full_text(feed_server))))
+    got = stories(digest_of(write(teasers, serve_teasers(feed_server, articles))))
+    assert got == expected
+    # Not only equal, but what the samples are for: an aggregator copy collapsed.
+    assert any(entry[5] for entry in got)
+    assert sum(1 for path, _ in feed_server.requests if path.endswith(".html")) == len(articles)
+
+
+def test_a_page_fetched_is_never_fetched_again(tmp_path: Path, feed_server: FeedServer) -> None:
+    articles = [a for a in sample_articles() if a.feed == "rfi"]
+    config = write(tmp_path, serve_teasers(feed_server, articles))
+    assert main(["run", "--config", str(config), "--no-digest"]) == 0
+    assert main(["run", "--config", str(config), "--no-digest"]) == 0
+    pages = [path for path, _ in feed_server.requests if path.endswith(".html")]
+    assert sorted(pages) == ["/rfi/article-0.html", "/rfi/article-1.html"]
+
+
+def stored_texts(config: Path) -> dict[str, str]:
+    with Storage.open(load_config(config)) as storage:
+        return dict(storage._db.execute("SELECT guid, text FROM items").fetchall())
+
+
+def test_a_failing_page_leaves_the_teaser_and_is_tried_again_three_times(
+    tmp_path: Path, feed_server: FeedServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    (article,) = [a for a in sample_articles() if a.feed == "dw"]
+    failing = Response(b"busy", 503, headers={"Retry-After": "1200"})
+    feed_server.routes["/dw/article-0.html"] = failing
+    feed_server.routes["/dw.xml"] = Response(
+        teaser_feed("dw", [(article, feed_server.url("/dw/article-0.html"))]).encode(), headers=RSS
+    )
+    config = write(tmp_path, [f'name = "dw"\nurl = "{feed_server.url("/dw.xml")}"\nadapter = "dw"'])
+    loaded = load_config(config)
+    start = datetime(2023, 3, 19, 8, 0, tzinfo=UTC)
+    with Storage.open(loaded) as storage:
+        report = ingest(loaded, storage, clock=lambda: start)
+        (feed,) = report.feeds
+        assert (feed.new, feed.pages, feed.pages_failed) == (1, 1, 1)
+        assert feed.pages_line() == "feed 'dw': 1 page fetched, 1 failed"
+        assert any(
+            "HTTP 503" in problem and "article-0.html" in problem for problem in feed.item_errors
+        )
+        (failure,) = storage.page_failures()
+        # The server asked for 20 minutes, more than the first back-off (15).
+        assert (failure.attempts, failure.retry_at) == (1, start + timedelta(minutes=20))
+    teaser_text = stored_texts(config)[article.guid]
+    assert len(teaser_text) < 200
+
+    def run_at(moment: datetime) -> int:
+        with Storage.open(loaded) as storage:
+            (feed,) = ingest(loaded, storage, clock=lambda: moment).feeds
+            return feed.pages
+
+    # Not due yet: no page request; then due, failing again, with longer waits.
+    assert run_at(start + timedelta(minutes=10)) == 0
+    assert run_at(start + timedelta(minutes=21)) == 1
+    with Storage.open(loaded) as storage:
+        (failure,) = storage.page_failures()
+        assert failure.attempts == 2
+        assert failure.retry_at == start + timedelta(minutes=21, hours=1)
+    assert run_at(start + timedelta(hours=3)) == 1
+    with Storage.open(loaded) as storage:
+        (failure,) = storage.page_failures()
+        assert failure.attempts == 3
+    # The third retry succeeds: the full text replaces the teaser, in one story still.
+    feed_server.routes["/dw/article-0.html"] = Response(page_for(article).encode(), headers=HTML)
+    assert run_at(start + timedelta(hours=8)) == 1
+    with Storage.open(loaded) as storage:
+        assert storage.page_failures() == []
+        assert len(storage.pending_stories()) == 1
+    ((guid, text),) = stored_texts(config).items()
+    assert guid == article.guid and text.startswith("（德国之声中文网）") and len(text) > 500
+
+
+def test_a_page_is_given_up_after_three_retries(tmp_path: Path, feed_server: FeedServer) -> None:
+    (article,) = [a for a in sample_articles() if a.feed == "dw"]
+    feed_server.routes["/dw/article-0.html"] = Response(b"down", 500)
+    feed_server.routes["/dw.xml"] = Response(
+        teaser_feed("dw", [(article, feed_server.url("/dw/article-0.html"))]).encode(), headers=RSS
+    )
+    config = write(tmp_path, [f'name = "dw"\nurl = "{feed_server.url("/dw.xml")}"'])
+    loaded = load_config(config)
+    start = datetime(2023, 3, 19, 8, 0, tzinfo=UTC)
+    for hours in (0, 1, 3, 10, 30, 100):
+        with Storage.open(loaded) as storage:
+            ingest(loaded, storage, clock=lambda h=hours: start + timedelta(hours=h))
+    assert feed_server.hits("/dw/article-0.html") == 4  # the first try and three more
+    with Storage.open(loaded) as storage:
+        (failure,) = storage.page_failures()
+        assert (failure.attempts, failure.retry_at) == (4, None)
+        assert "HTTP 500" in failure.error
+    assert len(stored_texts(config)[article.guid]) < 200  # the teaser stays
+
+
+def test_a_gone_page_is_not_tried_again(tmp_path: Path, feed_server: FeedServer) -> None:
+    (article,) = [a for a in sample_articles() if a.feed == "nytimes"]
+    feed_server.routes["/nyt/a.html"] = Response(b"gone", 404)
+    feed_server.routes["/nyt.xml"] = Response(
+        teaser_feed("nyt", [(article, feed_server.url("/nyt/a.html"))]).encode(), headers=RSS
+    )
+    config = write(tmp_path, [f'name = "nyt"\nurl = "{feed_server.url("/nyt.xml")}"'])
+    loaded = load_config(config)
+    with Storage.open(loaded) as storage:
+        ingest(loaded, storage)
+        (failure,) = storage.page_failures()
+        assert failure.retry_at is None and "HTTP 404" in failure.error
+
+
+def concurrency_recorder(body: bytes, delay: float) -> tuple[list[float], list[int], object]:
+    """A route that answers after `delay`, recording its start times and how many
+    requests were in flight at each start."""
+    starts: list[float] = []
+    in_flight: list[int] = []
+    lock = threading.Lock()
+    active = [0]
+
+    def route(handler: BaseHTTPRequestHandler) -> Response:
+        with lock:
+            active[0] += 1
+            starts.append(time.monotonic())
+            in_flight.append(active[0])
+        time.sleep(delay)
+        with lock:
+            active[0] -= 1
+        return Response(body, headers=HTML)
+
+    return starts, in_flight, route
+
+
+def test_page_fetches_keep_the_per_host_limits(tmp_path: Path, feed_server: FeedServer) -> None:
+    (article,) = [a for a in sample_articles() if a.feed == "dw"]
+    starts, in_flight, route = concurrency_recorder(page_for(article).encode(), 0.3)
+    entries = []
+    for n in range(8):
+        copy = SampleArticle(
+            **{**article.__dict__, "guid": f"g{n}", "title": f"{article.title} {n}"}
+        )
+        path = f"/dw/{n}.html"
+        feed_server.routes[path] = route  # type: ignore[assignment]
+        entries.append((copy, feed_server.url(path)))
+    feed_server.routes["/dw.xml"] = Response(teaser_feed("dw", entries).encode(), headers=RSS)
+    config = write(
+        tmp_path,
+        [f'name = "dw"\nurl = "{feed_server.url("/dw.xml")}"\nadapter = "dw"'],
+        fetch="page_delay = 0.2\nper_host = 2",
+    )
+    loaded = load_config(config)
+    with Storage.open(loaded) as storage:
+        (feed,) = ingest(loaded, storage).feeds
+    assert (feed.pages, feed.pages_failed) == (8, 0)  # 8 teasers: 8 page fetches, no more
+    assert max(in_flight) <= 2
+    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    assert min(gaps) >= 0.18  # one start every page_delay at most, whatever per_host allows
+
+
+def test_a_host_that_asks_for_a_pause_gets_it(tmp_path: Path, feed_server: FeedServer) -> None:
+    (article,) = [a for a in sample_articles() if a.feed == "dw"]
+    asked = {"done": False}
+    times: list[float] = []
+
+    def route(handler: BaseHTTPRequestHandler) -> Response:
+        times.append(time.monotonic())
+        if not asked["done"]:
+            asked["done"] = True
+            return Response(b"slow down", 429, headers={"Retry-After": "1"})
+        return Response(page_for(article).encode(), headers=HTML)
+
+    entries = []
+    for n in range(2):
+        copy = SampleArticle(**{**article.__dict__, "guid": f"g{n}", "title": f"标题{n}"})
+        feed_server.routes[f"/p/{n}.html"] = route  # type: ignore[assignment]
+        entries.append((copy, feed_server.url(f"/p/{n}.html")))
+    feed_server.routes["/dw.xml"] = Response(teaser_feed("dw", entries).encode(), headers=RSS)
+    config = write(
+        tmp_path, [f'name = "dw"\nurl = "{feed_server.url("/dw.xml")}"'], fetch="per_host = 1"
+    )
+    loaded = load_config(config)
+    with Storage.open(loaded) as storage:
+        (feed,) = ingest(loaded, storage).feeds
+    assert (feed.pages, feed.pages_failed) == (2, 1)
+    assert times[1] - times[0] >= 0.95
+
+
+def test_items_may_not_send_the_fetcher_to_private_addresses_or_files(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    (article,) = [a for a in sample_articles() if a.feed == "dw"]
+    elsewhere = SampleArticle(**{**article.__dict__, "guid": "private"})
+    local_file = SampleArticle(**{**article.__dict__, "guid": "file", "title": "文件"})
+    # A feed on 127.0.0.1 may fetch pages there, not on another private host.
+    other_host = feed_server.url("/x.html").replace("127.0.0.1", "127.0.0.2")
+    feed_server.routes["/dw.xml"] = Response(
+        teaser_feed("dw", [(elsewhere, other_host), (local_file, "file:///etc/passwd")]).encode(),
+        headers=RSS,
+    )
+    config = write(tmp_path, [f'name = "dw"\nurl = "{feed_server.url("/dw.xml")}"'])
+    loaded = load_config(config)
+    with Storage.open(loaded) as storage:
+        (feed,) = ingest(loaded, storage).feeds
+        failures = storage.page_failures()
+    assert feed.new == 2 and feed.pages == 1  # the file: link is no page to fetch
+    (failure,) = failures
+    assert "127.0.0.2" in failure.error and "not a public address" in failure.error
+    assert failure.retry_at is None
+    assert [path for path, _ in feed_server.requests] == ["/dw.xml"]
+
+
+def test_never_and_local_feeds_fetch_no_pages(tmp_path: Path, feed_server: FeedServer) -> None:
+    (article,) = [a for a in sample_articles() if a.feed == "dw"]
+    feed_server.routes["/dw/a.html"] = Response(page_for(article).encode(), headers=HTML)
+    content = teaser_feed("dw", [(article, feed_server.url("/dw/a.html"))])
+    feed_server.routes["/dw.xml"] = Response(content.encode(), headers=RSS)
+    (tmp_path / "local.xml").write_text(content, encoding="utf-8")
+    config = write(
+        tmp_path,
+        [
+            f'name = "never"\nurl = "{feed_server.url("/dw.xml")}"\nfull_text = "never"',
+            'name = "local"\nurl = "local.xml"',
+        ],
+    )
+    assert main(["run", "--config", str(config), "--no-digest"]) == 0
+    assert feed_server.hits("/dw/a.html") == 0
+
+
+def test_always_fetches_pages_of_full_items_too(tmp_path: Path, feed_server: FeedServer) -> None:
+    config = write(tmp_path, serve_full_text(feed_server))
+    text = config.read_text(encoding="utf-8").replace(
+        'name = "rfi"', 'name = "rfi"\nfull_text = "always"'
+    )
+    config.write_text(text, encoding="utf-8")
+    loaded = load_config(config)
+    with Storage.open(loaded) as storage:
+        reports = {f.name: f for f in ingest(loaded, storage).feeds}
+    # The RFI items link to rfi.fr, which is not this feed's host and resolves to no
+    # address here: refused by the reach rule, the feed's full text kept.
+    assert (reports["rfi"].pages, reports["rfi"].pages_failed) == (2, 2)
+    assert all(reports[name].pages == 0 for name in reports if name != "rfi")
+    assert reports["rfi"].new == 2
+
+
+def test_a_bad_full_text_value_is_one_line_naming_the_key(tmp_path: Path) -> None:
+    config = write(tmp_path, ['name = "x"\nurl = "https://example.org/feed"\nfull_text = "yes"'])
+    with pytest.raises(ConfigError) as raised:
+        load_config(config)
+    message = str(raised.value)
+    assert "feeds[0].full_text" in message and "'auto'" in message and "\n" not in message
+
+
+def test_the_generic_reader_takes_the_article_out_of_a_whole_page() -> None:
+    (article,) = [a for a in sample_articles() if a.feed == "cri"]
+    page = generic_page(article)
+    read = page_article(
+        page, "https://example.net/x.html", adapter_named("generic"), "x", datetime.now(UTC)
+    )
+    assert read.text.startswith("据韩国媒体报道")
+    for chrome in ("首页", "热门新闻", "其他新闻标题", "京ICP备"):
+        assert chrome not in read.text
+    # A page may not name another site's address as its own: the generic adapter
+    # knows no site, so the address it was fetched from stays.
+    assert read.url == "https://example.net/x.html"
+
+
+def test_metadata_comes_from_json_ld_graphs_and_the_site_byline() -> None:
+    (article,) = [a for a in sample_articles() if a.feed == "nytimes"]
+    page = page_for(article)
+    facts = read_page(page, "https://cn.nytimes.com/x/", adapter_named("nytimes"))
+    assert facts.authors == ("MOTOKO RICH", "CHOE SANG-HUN")
+    assert facts.published == article.published  # Beijing time without offset, read as such
+    assert facts.canonical == article.url
+    graph = (
+        '<html><head><script type="application/ld+json">{"@graph": [{"@type": "WebPage"},'
+        '{"@type": ["NewsArticle"], "headline": "标题", "datePublished": "2020-07-01T08:00:00Z",'
+        '"author": {"@type": "Person", "name": "记者甲"},'
+        '"articleBody": "第一段。\\n第二段。"}]}</script></head><body></body></html>'
+    )
+    facts = read_page(graph, "https://example.org/a", adapter_named("dw"))
+    assert (facts.title, facts.authors) == ("标题", ("记者甲",))
+    assert facts.published == datetime(2020, 7, 1, 8, tzinfo=UTC)
+    assert facts.body_html == "<p>第一段。</p><p>第二段。</p>"
+
+
+def test_parse_full_text_shows_what_the_page_gives(
+    feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (article,) = [a for a in sample_articles() if a.feed == "nytimes"]
+    feed_server.routes["/nyt/a.html"] = Response(page_for(article).encode(), headers=HTML)
+    feed_server.routes["/nyt.xml"] = Response(
+        teaser_feed("nyt", [(article, feed_server.url("/nyt/a.html"))]).encode(), headers=RSS
+    )
+    url = feed_server.url("/nyt.xml")
+    assert main(["parse", url, "--adapter", "nytimes", "--json"]) == 0
+    (teaser,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert main(["parse", url, "--adapter", "nytimes", "--json", "--full-text"]) == 0
+    (full,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(teaser["text"]) < 200 < len(full["text"])
+    assert full["url"] == article.url and full["authors"] == ["MOTOKO RICH", "CHOE SANG-HUN"]
+    assert "big_ad" not in (full["html"] or "") and "广告" not in full["text"]
