@@ -152,7 +152,10 @@ def serve(feeds: dict[str, bytes]) -> tuple[ThreadingHTTPServer, str]:
                 self.end_headers()
                 return
             self.send_response(200)
-            self.send_header("Content-Type", "application/rss+xml")
+            kind = (
+                "text/html; charset=utf-8" if self.path.endswith(".html") else "application/rss+xml"
+            )
+            self.send_header("Content-Type", kind)
             self.send_header("ETag", etag)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()

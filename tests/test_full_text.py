@@ -192,7 +192,9 @@ def test_a_failing_page_leaves_the_teaser_and_is_tried_again_three_times(
     assert guid == article.guid and text.startswith("（德国之声中文网）") and len(text) > 500
 
 
-def test_a_page_is_given_up_after_three_retries(tmp_path: Path, feed_server: FeedServer) -> None:
+def test_a_page_is_given_up_after_three_retries(
+    tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
     (article,) = [a for a in sample_articles() if a.feed == "dw"]
     feed_server.routes["/dw/article-0.html"] = Response(b"down", 500)
     feed_server.routes["/dw.xml"] = Response(
@@ -210,6 +212,8 @@ def test_a_page_is_given_up_after_three_retries(tmp_path: Path, feed_server: Fee
         assert (failure.attempts, failure.retry_at) == (4, None)
         assert "HTTP 500" in failure.error
     assert len(stored_texts(config)[article.guid]) < 200  # the teaser stays
+    assert main(["status", "--config", str(config)]) == 0
+    assert "article pages failed: 0 to be tried again, 1 given up" in capsys.readouterr().out
 
 
 def test_a_gone_page_is_not_tried_again(tmp_path: Path, feed_server: FeedServer) -> None:

@@ -28,6 +28,7 @@ def status_report(
         return datetime.fromisoformat(value).astimezone(zone).isoformat(timespec="seconds")
 
     stored = storage.feed_statuses()
+    pages = storage.page_failure_counts()
     feeds = []
     for feed in config.feeds:
         row = stored.get(feed.name, {})
@@ -54,6 +55,9 @@ def status_report(
                 "last_error": row.get("last_error"),
                 # A paused feed is not fetched: it has no next fetch.
                 "next_fetch": None if feed.paused else local(row.get("next_fetch_at")),
+                "pages_failed": dict(
+                    zip(("retrying", "given_up"), pages.get(feed.name, (0, 0)), strict=True)
+                ),
             }
         )
     since = now - timedelta(days=config.dedup.window_days)
@@ -124,6 +128,12 @@ def render_status(report: dict[str, Any]) -> str:
             lines.append(f"    {feed['last_error']}")
         if feed["moved_to"]:
             lines.append(f"    moved permanently to {feed['moved_to']}")
+        failed = feed["pages_failed"]
+        if failed["retrying"] or failed["given_up"]:
+            lines.append(
+                f"    article pages failed: {failed['retrying']} to be tried again, "
+                f"{failed['given_up']} given up (their teasers kept)"
+            )
     lines.append("")
     for digest in report["digests"]:
         lines.append(

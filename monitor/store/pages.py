@@ -105,6 +105,16 @@ class PageStore(ItemStore):
             for r in rows
         ]
 
+    def page_failure_counts(self) -> dict[str, tuple[int, int]]:
+        """By feed name: its failed pages still to be tried again, and those given up."""
+        rows = self._db.execute(
+            """SELECT feeds.name, SUM(CASE WHEN retry_at IS NULL THEN 0 ELSE 1 END),
+                      SUM(CASE WHEN retry_at IS NULL THEN 1 ELSE 0 END)
+               FROM pages JOIN items ON items.id = pages.item_id
+               JOIN feeds ON feeds.id = items.feed_id GROUP BY feeds.name"""
+        ).fetchall()
+        return {name: (int(retrying), int(given_up)) for name, retrying, given_up in rows}
+
     def teaser_story(self, item_id: int) -> tuple[int, str | None, bool] | None:
         """The story of a stored teaser, why it joined it, and whether the story is
         the teaser's alone and never in a digest (then it may be decided anew);
