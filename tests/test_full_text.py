@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
-from conftest import FeedServer, Response
+from conftest import Backend, FeedServer, Response
 from fixtures.article_pages import (
     ADAPTERS,
     SampleArticle,
@@ -39,10 +39,15 @@ HTML = {"Content-Type": "text/html; charset=utf-8"}
 RSS = {"Content-Type": "application/rss+xml"}
 
 
-def write(folder: Path, feeds: list[str], fetch: str = "page_delay = 0") -> Path:
+def write(
+    folder: Path,
+    feeds: list[str],
+    fetch: str = "page_delay = 0",
+    storage: str = 'path = "monitor.db"',
+) -> Path:
     """A config of these ``[[feeds]]`` tables (TOML lines each), outbox delivery."""
     lines = [
-        '[storage]\npath = "monitor.db"',
+        f"[storage]\n{storage}",
         f"[fetch]\ntimeout = 5\n{fetch}",
         '[digest]\ntimezone = "Asia/Shanghai"\noutbox = "outbox"',
     ]
@@ -126,6 +131,24 @@ def test_teaser_feeds_give_the_stories_summaries_and_collapses_of_full_text_feed
     assert sum(1 for path, _ in feed_server.requests if path.endswith(".html")) == len(articles)
 
 
+def test_a_teaser_and_the_full_text_mirror_of_its_article_make_one_story(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    articles = sample_articles()
+    both = tmp_path / "both"
+    both.mkdir()
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    teasers = [
+        feed.replace('name = "', 'name = "teasers of ', 1)
+        for feed in serve_teasers(feed_server, articles)
+    ]
+    alone = stories(digest_of(write(mirror, serve_full_text(feed_server))))
+    together = stories(digest_of(write(both, serve_full_text(feed_server) + teasers)))
+    # Each article once, whichever of its two items came first.
+    assert sorted(entry[1] for entry in together) == sorted(entry[1] for entry in alone)
+
+
 def test_a_page_fetched_is_never_fetched_again(tmp_path: Path, feed_server: FeedServer) -> None:
     articles = [a for a in sample_articles() if a.feed == "rfi"]
     config = write(tmp_path, serve_teasers(feed_server, articles))
@@ -141,7 +164,7 @@ def stored_texts(config: Path) -> dict[str, str]:
 
 
 def test_a_failing_page_leaves_the_teaser_and_is_tried_again_three_times(
-    tmp_path: Path, feed_server: FeedServer, caplog: pytest.LogCaptureFixture
+    backend: Backend, tmp_path: Path, feed_server: FeedServer
 ) -> None:
     (article,) = [a for a in sample_articles() if a.feed == "dw"]
     failing = Response(b"busy", 503, headers={"Retry-After": "1200"})
@@ -149,7 +172,11 @@ def test_a_failing_page_leaves_the_teaser_and_is_tried_again_three_times(
     feed_server.routes["/dw.xml"] = Response(
         teaser_feed("dw", [(article, feed_server.url("/dw/article-0.html"))]).encode(), headers=RSS
     )
-    config = write(tmp_path, [f'name = "dw"\nurl = "{feed_server.url("/dw.xml")}"\nadapter = "dw"'])
+    config = write(
+        tmp_path,
+        [f'name = "dw"\nurl = "{feed_server.url("/dw.xml")}"\nadapter = "dw"'],
+        storage=backend.storage,
+    )
     loaded = load_config(config)
     start = datetime(2023, 3, 19, 8, 0, tzinfo=UTC)
     with Storage.open(loaded) as storage:
@@ -275,6 +302,24 @@ def test_page_fetches_keep_the_per_host_limits(tmp_path: Path, feed_server: Feed
     assert max(in_flight) <= 2
     gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
     assert min(gaps) >= 0.18  # one start every page_delay at most, whatever per_host allows
+
+
+def test_teaser_feeds_sharing_a_host_and_one_connection_all_finish(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    # Feeds and pages take the same limits in the same order: with room for one
+    # request in all, nothing waits for ever.
+    articles = sample_articles()
+    config = write(
+        tmp_path,
+        serve_teasers(feed_server, articles),
+        fetch="page_delay = 0.05\nconcurrency = 1\nper_host = 1",
+    )
+    loaded = load_config(config)
+    with Storage.open(loaded) as storage:
+        reports = ingest(loaded, storage).feeds
+    assert sum(f.pages for f in reports) == len(articles)
+    assert sum(f.pages_failed for f in reports) == 0
 
 
 def test_a_host_that_asks_for_a_pause_gets_it(tmp_path: Path, feed_server: FeedServer) -> None:

@@ -15,6 +15,7 @@ import os
 import time
 import zlib
 from collections.abc import Sequence
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -72,6 +73,8 @@ class Fetcher:
         self._insecure: httpx.AsyncClient | None = None
         self._next_page: dict[str, float] = {}
         """When the next page request may start, by host (monotonic seconds)."""
+        self._pacing: dict[str, asyncio.Lock] = {}
+        """Held by the page request whose turn at a host comes next."""
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -126,8 +129,18 @@ class Fetcher:
                 raise FetchError(f"{who}: {problem}")
         host = host_of(url)
         per_host = self._hosts.setdefault(host, asyncio.Semaphore(self.config.per_host))
-        async with self._limit, per_host:
-            await self._pace(host, who)
+        async with AsyncExitStack() as held:
+            # One page request starts at a time per host, `page_delay` apart. The
+            # limits are taken in the feeds' order (all, then the host's), and the
+            # wait for the host's turn holds neither: feeds go on meanwhile.
+            async with self._pacing.setdefault(host, asyncio.Lock()):
+                await self._pace(host, who)
+                await held.enter_async_context(self._limit)
+                await held.enter_async_context(per_host)
+                started = time.monotonic()
+                self._next_page[host] = max(
+                    self._next_page.get(host, started), started + self.config.page_delay
+                )
             try:
                 async with asyncio.timeout(self.config.timeout):
                     result = await self._get(feed, url, PAGE, who)
@@ -143,17 +156,16 @@ class Fetcher:
         return result
 
     async def _pace(self, host: str, who: str) -> None:
-        """Wait for this host's turn: `page_delay` after the last page request began."""
-        now = time.monotonic()
-        start = max(now, self._next_page.get(host, now))
-        if start - now > MAX_PAUSE:
+        """Wait for this host's turn: `page_delay` after its last page request began,
+        or the end of the pause it asked for."""
+        wait = self._next_page.get(host, 0.0) - time.monotonic()
+        if wait > MAX_PAUSE:
             raise FetchError(
-                f"{who}: the host asked for a pause of {start - now:.0f} s; tried again later",
-                retry_after=str(round(start - now)),
+                f"{who}: the host asked for a pause of {wait:.0f} s; tried again later",
+                retry_after=str(round(wait)),
             )
-        self._next_page[host] = start + self.config.page_delay
-        if start > now:
-            await asyncio.sleep(start - now)
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     def _rest(self, host: str, retry_after: str) -> None:
         """Note a host's ``Retry-After``: no page request goes there before then."""

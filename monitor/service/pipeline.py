@@ -318,7 +318,8 @@ def store_feed(
         report.next_fetch_at = next_fetch(
             feed.name, now, interval, config.fetch.min_interval, 0, hints
         )
-        with storage.dedup_transaction():
+        # Replacing teasers decides stories: under the dedup lock, as new items are.
+        with storage.dedup_transaction() if retried else storage.transaction():
             _store_retried(config, storage, state, retried, now, since)
             storage.record_fetch(
                 state.id,
