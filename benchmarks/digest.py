@@ -38,7 +38,10 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as folder:
                 config = Path(folder) / "config.toml"
                 lines = ['[storage]\npath = "monitor.db"\n']
-                lines += [f'[[feeds]]\nname = "{p}"\nurl = "{base}{p}"\n' for p in feeds]
+                lines += [
+                    f'[[feeds]]\nname = "{p}"\nurl = "{base}{p}"\nfull_text = "never"\n'
+                    for p in feeds
+                ]
                 config.write_text("".join(lines), encoding="utf-8")
                 monitor = [sys.executable, "-m", "monitor"]
                 run = [*monitor, "run", "--no-digest", "--config", str(config)]

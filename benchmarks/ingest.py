@@ -241,7 +241,8 @@ def run_monitor(base: str, paths: list[str], folder: Path) -> list[tuple[str, fl
     config = folder / "config.toml"
     lines = ['[storage]\npath = "monitor.db"\n[fetch]\nconcurrency = 16\nper_host = 16\n']
     for path in paths:
-        lines.append(f'[[feeds]]\nname = "{path}"\nurl = "{base}{path}"\n')
+        # Archive replays stay offline: no item's article page is fetched.
+        lines.append(f'[[feeds]]\nname = "{path}"\nurl = "{base}{path}"\nfull_text = "never"\n')
     config.write_text("".join(lines), encoding="utf-8")
     command = [sys.executable, "-m", "monitor", "run", "--no-digest", "--config", str(config)]
     return [

@@ -58,7 +58,10 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         lines = ['[storage]\npath = "monitor.db"\n']
-        lines += [f'[[feeds]]\nname = "{p}"\nurl = "http://127.0.0.1{p}"\n' for p in feeds]
+        lines += [
+            f'[[feeds]]\nname = "{p}"\nurl = "http://127.0.0.1{p}"\nfull_text = "never"\n'
+            for p in feeds
+        ]
         (Path(folder) / "config.toml").write_text("".join(lines), encoding="utf-8")
         config = load_config(Path(folder) / "config.toml")
         storage = Storage.open(config)

@@ -40,6 +40,7 @@ def config_text(url: str, base: str, paths: list[str]) -> str:
     ]  # fmt: skip
     for path in paths:
         lines += ["[[feeds]]", f'name = "{path.strip("/")}"', f'url = "{base}{path}"']
+        lines.append('full_text = "never"')
     return "\n".join(lines) + "\n"
 
 
