@@ -191,7 +191,7 @@ async def _full_text(
             storage.known_items, state.id, [i.guid for i in new], [i.article.url for i in new]
         )
         new = [i for i in new if i.guid not in known_guids and i.article.url not in known_urls]
-    due = due_items(await call(storage.pages_due, state.id, now))
+    due = due_items(await call(storage.pages_due, state.id, now)) if state.pages_pending else []
     if not new and not due:
         return prepared, []
     fetched, pages = await fetch_pages(fetcher, feed, [*new, *due])

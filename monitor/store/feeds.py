@@ -30,6 +30,8 @@ class FeedState:
     last_guids: tuple[str, ...] | None = None
     """The GUIDs of the feed's items at its last fetch, all stored (or found stored
     under their URL); None before a fetch recorded them."""
+    pages_pending: bool = False
+    """Whether some of its items' article pages failed and are to be tried again."""
 
     @property
     def validated(self) -> bool:
@@ -136,7 +138,11 @@ class FeedStore(StorageBase):
         with self._errors("read feed"):
             row = self._db.execute(
                 """SELECT id, url, etag, last_modified, error_count, next_fetch_at, gone,
-                       moved_to, last_guids FROM feeds WHERE name = ?""",
+                       moved_to, last_guids,
+                       EXISTS (SELECT 1 FROM pages JOIN items ON items.id = pages.item_id
+                               WHERE items.feed_id = feeds.id AND pages.retry_at IS NOT NULL)
+                       AS pages_pending
+                   FROM feeds WHERE name = ?""",
                 (name,),
             ).fetchone()
             if row is None:
@@ -164,6 +170,7 @@ class FeedStore(StorageBase):
                 bool(row["gone"]),
                 row["moved_to"],
                 tuple(json.loads(row["last_guids"])) if row["last_guids"] is not None else None,
+                bool(row["pages_pending"]),
             )
 
     def record_move(self, feed_id: int, url: str) -> None:
