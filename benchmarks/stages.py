@@ -1,8 +1,9 @@
 """Where a first run's time goes, stage by stage, on one core.
 
-    python benchmarks/stages.py [--feeds 200] [--items 50]
+    python benchmarks/stages.py [--feeds 200] [--items 50] [--real MIRROR]
 
-Runs each stage of ingesting the generated feeds of `ingest.py` in this one
+Runs each stage of ingesting the generated feeds of `ingest.py` (with
+--real, its feeds of real archived items) in this one
 process, with no fetching and no pool, and prints the milliseconds per feed of
 each: parsing (lxml, or feedparser), adapting (site adapter, text only, as a
 run does), the dedup features, carrying a prepared feed to the main process
@@ -26,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from ingest import make_feeds  # noqa: E402
+from ingest import make_feeds, real_feeds  # noqa: E402
 
 from monitor.config import load_config  # noqa: E402
 from monitor.dedup import Features  # noqa: E402
@@ -47,8 +48,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="monitor per-stage costs")
     parser.add_argument("--feeds", type=int, default=200)
     parser.add_argument("--items", type=int, default=50)
+    parser.add_argument("--real", type=Path, metavar="MIRROR", help="real items of the archive")
     args = parser.parse_args()
-    feeds = make_feeds(args.feeds, args.items)
+    if args.real:
+        feeds, _ = real_feeds(args.real, args.feeds, args.items)
+    else:
+        feeds = make_feeds(args.feeds, args.items)
     spent = dict.fromkeys(("parse", "adapt", "features", "pickle", "store"), 0.0)
 
     def clock(stage: str, started: float) -> float:

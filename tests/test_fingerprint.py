@@ -15,7 +15,7 @@ from monitor.dedup import Features
 from monitor.dedup import features as features_module
 from monitor.dedup.features import MIN_SENTENCE_CHARS, SHINGLE_WIDTH, sentence_hash
 from monitor.dedup.fingerprint import feature_hash, fingerprint, shingle_hashes
-from monitor.textnorm import fold, normalize
+from monitor.textnorm import fold, nfkc, normalize
 
 CJK = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF)
 TEXT = st.text(alphabet=st.one_of(CJK, st.characters(codec="utf-8")), min_size=0, max_size=400)
@@ -135,3 +135,24 @@ def test_a_repeated_sentence_is_kept_once_where_it_first_comes() -> None:
     assert np.frombuffer(second.sentence_hashes, "<i8").tolist() == hashes[::-1]
     assert first.sentence_chars == len(a) + len(b) == second.sentence_chars
     assert first.sentences == {hashes[0]: len(a), hashes[1]: len(b)}
+
+
+# Characters whose folding depends on their neighbours or gives several: marks,
+# Hangul jamo and syllables, the capital sigma, ligatures, the dotted capital I.
+TRICKY = st.sampled_from(
+    "e\u0301\u0308\u0b3e\u09be\u1100\u1161\u11a8\uac00\u3131\u314fΣΟΔΟΣ σ İ ﬁ ㎏ ½ Ａｂ１，（）：…"
+)
+
+
+@settings(max_examples=500)
+@given(
+    st.lists(
+        st.text(alphabet=st.one_of(CJK, TRICKY, st.characters(codec="utf-8")), max_size=60),
+        max_size=6,
+    )
+)
+def test_folding_by_table_gives_what_folding_each_text_gives(texts: list[str]) -> None:
+    _, codes, bounds = features_module.folded_code_points(texts)
+    for i, text in enumerate(texts):
+        own = codes[bounds[i] : bounds[i + 1]].astype("<u4").tobytes().decode("utf-32-le")
+        assert own == nfkc(text).lower()

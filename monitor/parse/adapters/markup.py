@@ -23,6 +23,9 @@ CHROME_PATTERN = re.compile(
 )
 # Elements that describe the article (byline, date, captions) rather than tell it.
 METADATA_TAGS = ("address", "time", "figcaption", "cite")
+_DROPPED_TAGS = frozenset((*NON_CONTENT_TAGS, *METADATA_TAGS))
+# RFI's newsletter and app blocks carry a ``data-selfpromo…`` attribute.
+_SELF_PROMOTION = re.compile("(?:^| )data-selfpromo").search
 # A line that is only a date or time stamp, in the forms feeds use.
 DATE_LINE = re.compile(
     r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
@@ -100,17 +103,18 @@ def drop_chrome(root: Element) -> None:
             continue
         if element is root:
             continue
+        if tag in _DROPPED_TAGS:
+            remove(element)
+            continue
         names = element.keys()  # most elements have no attributes: no marker to read
         if (
-            tag in NON_CONTENT_TAGS
-            or tag in METADATA_TAGS
-            or is_caption(element)
-            or is_tracking_pixel(element)
+            (tag == "small" and is_caption(element))
+            or (tag == "img" and is_tracking_pixel(element))
             or (
                 names
                 and (
                     CHROME_PATTERN.search(f"{element.get('class', '')} {element.get('id', '')}")
-                    or any(str(name).startswith("data-selfpromo") for name in names)
+                    or _SELF_PROMOTION(" ".join(map(str, names)))
                 )
             )
         ):
