@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
+import pytest
+
 from monitor.models import Article, Item
-from monitor.parse.adapters import GENERIC, adapter_for
+from monitor.parse.adapters import GENERIC, adapter_for, generic
 
 FETCHED = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 BODY = "<p>第一段正文，讲述事件的经过和各方的反应，内容足够长。</p><p>第二段正文。</p>"
@@ -95,3 +98,26 @@ def test_generic_adapter_on_a_whole_page_keeps_the_article() -> None:
     assert article.text.split("\n") == [
         f"这是文章的第{i}段，报道了事件的最新进展以及各方的不同看法和分析。" for i in range(8)
     ]
+
+
+def test_the_generic_adapter_leaves_plain_bodies_to_themselves(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A blog's or newspaper's body: nested <div>s of paragraphs, a link or two. Only
+    # a fragment with page elements or link lists is worth trafilatura's time.
+    extracted: list[str] = []
+    monkeypatch.setattr(generic, "_extract", lambda html: extracted.append(html))
+    body = "".join(
+        f"<div><div><p>第{i}段，报道了事件的最新进展以及各方的看法。</p></div></div>"
+        for i in range(10)
+    )
+    plain = body + '<div><a href="https://example.org/x">原文链接</a></div>'
+    item = Item(
+        guid="g", url="https://example.org/a", title="t", published=None, authors=(), html=plain
+    )
+    article = GENERIC.adapt(item, "feed", FETCHED)
+    assert extracted == [] and len(article.text.split("\n")) == 11
+    links = "".join(f"<li><a href='/r{i}'>其他新闻{i}</a></li>" for i in range(6))
+    for page in (f"<nav><a href='/'>首页</a></nav>{body}", f"{body}<ul>{links}</ul>"):
+        GENERIC.adapt(replace(item, html=page), "feed", FETCHED)
+    assert len(extracted) == 2
