@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -176,3 +178,55 @@ def test_cleaning_keeps_lines_only_for_blocks_side_by_side_without_breaks() -> N
         "<p>第一段</p><!-- c --><p>第二段</p>",
     ):
         assert lines(walked) is None, walked
+
+
+def walked_paragraphs(root: markup.Element) -> list[str]:
+    """`markup.paragraphs` as a plain walk of the tree, leaving it as it is."""
+    pieces: list[str] = []
+
+    def walk(element: markup.Element) -> None:
+        block = element.tag in markup.BLOCK_TAGS
+        if block or element.tag == "br":
+            pieces.append("\n")
+        if element.text:
+            pieces.append(element.text)
+        for child in element:
+            if isinstance(child.tag, str):
+                walk(child)
+            if child.tail:
+                pieces.append(child.tail)
+        if block:
+            pieces.append("\n")
+
+    walk(root)
+    return markup.kept_lines(" ".join(line.split()) for line in "".join(pieces).split("\n"))
+
+
+FRAGMENT_TEXT = st.text(alphabet=st.sampled_from("文字 ab\n\t。2020-01-01&<"), max_size=12)
+
+
+@st.composite
+def fragments(draw: st.DrawFn, depth: int = 0) -> str:
+    parts = []
+    for _ in range(draw(st.integers(0, 4))):
+        kind = draw(st.sampled_from(["text", "element", "br", "comment"]))
+        if kind == "text" or depth > 3:
+            parts.append(html.escape(draw(FRAGMENT_TEXT)))
+        elif kind == "br":
+            parts.append("<br>")
+        elif kind == "comment":
+            parts.append("<!-- 注释 -->")
+        else:
+            tag = draw(
+                st.sampled_from(["p", "div", "span", "a", "b", "li", "ul", "h2", "td", "em"])
+            )
+            parts.append(f"<{tag}>{draw(fragments(depth + 1))}</{tag}>")
+    return "".join(parts)
+
+
+@settings(max_examples=400)
+@given(fragments())
+def test_paragraphs_read_in_one_pass_equal_a_walk_of_the_tree(fragment: str) -> None:
+    assert markup.paragraphs(markup.parse_fragment(fragment)) == walked_paragraphs(
+        markup.parse_fragment(fragment)
+    )

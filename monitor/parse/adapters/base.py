@@ -74,10 +74,10 @@ class SiteAdapter:
         from the text), and making it was a tenth of preparing a feed: the
         pipeline asks for none, `monitor parse` shows it.
         """
-        html = item.html
-        if "获取更多" in html:  # the regex costs as much as parsing; most items lack it
-            html = FEEDX_FOOTER.split(html, maxsplit=1)[0]
-        root = markup.parse_fragment(html)
+        source_html = item.html
+        if "获取更多" in source_html:  # the regex costs as much as parsing; most items lack it
+            source_html = FEEDX_FOOTER.split(source_html, maxsplit=1)[0]
+        root = markup.parse_fragment(source_html)
         page = Page()
         self.prepare(root, page)
         if page.published is None and not page.authors:
@@ -93,6 +93,8 @@ class SiteAdapter:
         if self.title_suffix is not None:
             title = self.title_suffix.sub("", title)
         findings = boilerplate.clean(root, title)
+        # Taken now: `paragraphs` marks line breaks in the tree.
+        html = markup.sanitize(markup.to_html(markup.unproxied(root))) if with_html else None
         if findings.lines is None:
             lines = markup.paragraphs(root)
         else:
@@ -112,7 +114,7 @@ class SiteAdapter:
             published=plausible_date(page.published or item.published, fetched),
             authors=tuple(dict.fromkeys(visible(author) for author in authors)),
             text=text,
-            html=markup.sanitize(markup.to_html(markup.unproxied(root))) if with_html else None,
+            html=html,
             images=found_images,
             source=self.outlet or item.source or source,
             original_source=original if original != self.outlet else None,

@@ -185,25 +185,22 @@ def remove(element: Element) -> None:
 
 
 def paragraphs(root: Element) -> list[str]:
-    """The element's text split into paragraphs at block elements, <br> and newlines."""
-    pieces: list[str] = []
+    """The element's text split into paragraphs at block elements, <br> and newlines.
 
-    def walk(element: Element) -> None:
-        block = element.tag in BLOCK_TAGS
-        if block or element.tag == "br":
-            pieces.append("\n")
-        if element.text:
-            pieces.append(element.text)
-        for child in element:
-            if isinstance(child.tag, str):
-                walk(child)
-            if child.tail:
-                pieces.append(child.tail)
-        if block:
-            pieces.append("\n")
-
-    walk(root)
-    return kept_lines(" ".join(line.split()) for line in "".join(pieces).split("\n"))
+    Marks the boundaries in the tree itself, a line break around each block's
+    content and after each <br>, and reads the text in one pass of libxml2's:
+    a walk of the tree in Python cost a fifth of adapting an item. So `root`
+    is changed: take its markup before.
+    """
+    for element in root.iter():
+        tag = element.tag
+        if tag in BLOCK_TAGS:
+            element.text = "\n" + element.text if element.text else "\n"
+        elif tag != "br":
+            continue
+        if element is not root:
+            element.tail = "\n" + element.tail if element.tail else "\n"
+    return kept_lines(" ".join(line.split()) for line in raw_text_of(root).split("\n"))
 
 
 def kept_lines(lines: Iterable[str]) -> list[str]:
