@@ -19,7 +19,9 @@ from .commands import (
     cmd_parse,
     cmd_prune,
     cmd_run,
+    cmd_split,
     cmd_status,
+    cmd_story,
 )
 
 EPILOG_RUN = """example:
@@ -41,6 +43,10 @@ EPILOG_FEEDS = """examples:
   monitor feeds list
   monitor feeds add https://www.rfi.fr/cn/rss --name 'RFI 中文' --topics 朝鲜半岛
   monitor feeds pause 'RFI 中文'"""
+EPILOG_STORY = """example:
+  monitor story https://www.dw.com/zh/a-55240000   # its members and why each joined"""
+EPILOG_SPLIT = """example:
+  monitor split https://www.rfi.fr/cn/…/20200917-…   # merged by mistake: a story of its own"""
 EPILOG_STATUS = """examples:
   monitor status
   monitor status --json | jq '.feeds[] | select(.errors > 0)'"""
@@ -245,6 +251,39 @@ def build_parser() -> argparse.ArgumentParser:
     )
     migrate.add_argument("--to", dest="target", metavar="URL", help="default: the configured one")
     migrate.set_defaults(command=cmd_migrate)
+
+    story = commands.add_parser(
+        "story",
+        parents=[common],
+        help="show the story an item is in: its members and why each joined",
+        description=(
+            "Show the story of the stored item at URL: each member (outlet, feed, time, "
+            "title, link) with the rule and score that joined it to the story: the same "
+            "text, a simhash distance, a containment share. The canonical member, the "
+            "headline's source, is marked."
+        ),
+        epilog=EPILOG_STORY,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    story.add_argument("url", metavar="URL", help="the item's link, as stored or as given")
+    story.add_argument("--json", action="store_true", help="one JSON document for scripts")
+    story.set_defaults(command=cmd_story)
+
+    split = commands.add_parser(
+        "split",
+        parents=[common],
+        help="take an item out of its story: it becomes a story of its own",
+        description=(
+            "Take the stored item at URL out of the story it was merged into: it becomes a "
+            "story of its own, pending for every digest that has not had it, and keeps the "
+            "time it was split. The items that joined the story through it stay where "
+            "they are; split them too if they belong with it."
+        ),
+        epilog=EPILOG_SPLIT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    split.add_argument("url", metavar="URL", help="the item's link, as stored or as given")
+    split.set_defaults(command=cmd_split)
 
     status = commands.add_parser(
         "status",

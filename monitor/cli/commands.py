@@ -7,6 +7,8 @@ import argparse
 import json
 import logging
 import sys
+from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -270,6 +272,60 @@ def cmd_status(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(render_status(report))
     return 0
+
+
+def cmd_story(args: argparse.Namespace) -> int:
+    from ..urls import canonical_url
+    from ..words import counted
+
+    config = _load(args)
+    with _open(config, to_read=True) as storage:
+        item_id, story_id = _stored_item(storage, args.url, canonical_url)
+        members = storage.story_members(story_id)
+    if args.json:
+        record = {"story": story_id, "item": item_id, "members": [asdict(m) for m in members]}
+        sys.stdout.write(json.dumps(record, ensure_ascii=False, indent=2) + "\n")
+        return 0
+    sys.stdout.write(f"story {story_id}: {counted(len(members), 'item')}\n")
+    for number, member in enumerate(members):
+        why = member.reason or ("split from another story by hand" if member.split_at else None)
+        marks = " (the headline's source)" if member.canonical else ""
+        marks += " ← this item" if member.item_id == item_id else ""
+        sys.stdout.write(
+            f"{member.published[:16].replace('T', ' ')}  {member.source} [{member.feed}]{marks}\n"
+            f"    {member.title}\n    {member.url}\n"
+            f"    {why or ('began the story' if number == 0 else 'joined by its link or text')}\n"
+        )
+    return 0
+
+
+def cmd_split(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from ..urls import canonical_url
+
+    config = _load(args)
+    with _open(config) as storage, storage.dedup_transaction():
+        item_id, story_id = _stored_item(storage, args.url, canonical_url)
+        new = storage.split_item(item_id, datetime.now(UTC))
+    if new is None:
+        log.info("%s is the only item of story %d; nothing to split", args.url, story_id)
+    else:
+        log.info(
+            "%s taken out of story %d: now story %d, pending for the digests",
+            args.url, story_id, new,
+        )  # fmt: skip
+    return 0
+
+
+def _stored_item(storage: Storage, url: str, canonical: Callable[[str], str]) -> tuple[int, int]:
+    """The item stored at `url` (as given, or as `monitor` spells links) and its story."""
+    from ..errors import StorageError
+
+    try:
+        return storage.item_with_url(url)
+    except StorageError:
+        return storage.item_with_url(canonical(url))
 
 
 def cmd_parse(args: argparse.Namespace) -> int:

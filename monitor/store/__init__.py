@@ -5,10 +5,10 @@ writes them in one transaction; keeps each feed's state (validators,
 errors, schedule, claims), the dedup index, digests and deliveries, and the
 leases that keep two processes from doing one job. Hands on pending
 `Story`s to `digest`. Nothing outside this package writes SQL: each part's
-SQL lives in its own module (`feeds`, `items`, `index`, `digests`,
-`pages`, `leases`, `export`, `retention`), the schema and its migrations in `schema`, and the two
-backends in `sqlite` and `postgres`. Every driver error is a `StorageError`
-naming the database.
+SQL lives in its own module (`feeds`, `items`, `index`, `digests`, `pages`,
+`stories`, `leases`, `export`, `retention`), the schema and its migrations in
+`schema`, and the two backends in `sqlite` and `postgres`. Every driver error
+is a `StorageError` naming the database.
 """
 
 from .feeds import FeedState
@@ -18,6 +18,7 @@ from .pages import DuePage, PageFailure
 from .retention import Pruned
 from .schema import SCHEMA_VERSION
 from .storage import Storage
+from .stories import Member
 
 __all__ = [
     "DAEMON_LEASE",
@@ -25,6 +26,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "DuePage",
     "FeedState",
+    "Member",
     "NewItem",
     "PageFailure",
     "Pruned",

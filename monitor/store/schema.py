@@ -204,6 +204,10 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX pages_due ON pages (retry_at);
     """,
+    # 14: an item taken out of its story by hand (`monitor split`) says when.
+    """
+    ALTER TABLE items ADD COLUMN split_at TEXT;
+    """,
 )
 # Tables in the order their rows can be copied (references first), and the
 # columns of each, for `copy_from`; leases belong to running processes, not data.
@@ -222,7 +226,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "items": (
         "id", "feed_id", "guid", "url", "title", "published", "fetched_at", "authors", "source",
         "original_source", "text", "images", "topics", "text_hash", "simhash",
-        "text_length", "sentence_chars", "story_id", "match_reason", "figures",
+        "text_length", "sentence_chars", "story_id", "match_reason", "figures", "split_at",
     ),
     "item_index": ("item_id", "simhash", "sentences"),
     "deliveries": ("digest", "recipient", "story_id", "digest_id", "shown"),

@@ -11,7 +11,7 @@ a `StorageError` naming the database.
 
 Each part's SQL lives in its own module: feed state and claims (`feeds`),
 items and stories (`items`) with the dedup index (`index`), failed article
-pages (`pages`), digests and
+pages (`pages`), stories by hand (`stories`), digests and
 deliveries (`digests`), leases (`leases`), export and copying (`export`),
 retention (`retention`).
 `Storage` joins them so that a caller holds one connection, whose
@@ -30,9 +30,12 @@ from .feeds import FeedStore
 from .leases import LeaseStore
 from .pages import PageStore
 from .retention import RetentionStore
+from .stories import StoryStore
 
 
-class Storage(FeedStore, PageStore, DigestStore, LeaseStore, ExportStore, RetentionStore):
+class Storage(
+    FeedStore, PageStore, StoryStore, DigestStore, LeaseStore, ExportStore, RetentionStore
+):
     """One open database. Use as a context manager, or call `close()`.
 
     `target` is a SQLite file (a path, or ``sqlite:///…``) or a

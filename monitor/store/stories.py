@@ -1,0 +1,77 @@
+"""A story as its members and the reasons they joined it; taking an item out of one.
+
+Dedup decides stories as items arrive; `monitor story` shows a decision
+(each member with the rule and score that joined it) and `monitor split`
+undoes one: the item gets a story of its own, and keeps the time it was
+split, so that nothing takes it back silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..errors import StorageError
+from .encoding import iso
+from .items import ItemStore
+
+
+@dataclass(frozen=True)
+class Member:
+    item_id: int
+    feed: str
+    url: str
+    title: str
+    source: str
+    published: str
+    fetched_at: str
+    reason: str | None
+    """The rule and score that joined it ("simhash distance 2", "containment 0.83",
+    "same text"); None for the item that began the story."""
+    split_at: str | None
+    canonical: bool
+
+
+class StoryStore(ItemStore):
+    def item_with_url(self, url: str) -> tuple[int, int]:
+        """The stored item at `url` and its story; a `StorageError` naming the URL if none."""
+        row = self._db.execute(
+            "SELECT id, story_id FROM items WHERE url = ? ORDER BY id LIMIT 1", (url,)
+        ).fetchone()
+        if row is None:
+            raise StorageError(f"database {self.name}: no stored item has the link {url}")
+        return int(row[0]), int(row[1])
+
+    def story_members(self, story_id: int) -> list[Member]:
+        """The story's items in the order they were stored."""
+        rows = self._db.execute(
+            """SELECT i.id, f.name, i.url, i.title, i.source, i.published, i.fetched_at,
+                      i.match_reason, i.split_at, s.canonical_item_id = i.id
+               FROM items i JOIN feeds f ON f.id = i.feed_id
+               JOIN stories s ON s.id = i.story_id
+               WHERE i.story_id = ? ORDER BY i.id""",
+            (story_id,),
+        ).fetchall()
+        return [
+            Member(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], bool(r[9]))
+            for r in rows
+        ]
+
+    def split_item(self, item_id: int, now: datetime) -> int | None:
+        """Take the item out of its story into a new one of its own; its id, or None
+        when the item is alone in its story already."""
+        (story_id,) = self._db.execute(
+            "SELECT story_id FROM items WHERE id = ?", (item_id,)
+        ).fetchone()
+        (others,) = self._db.execute(
+            "SELECT COUNT(*) FROM items WHERE story_id = ? AND id != ?", (story_id, item_id)
+        ).fetchone()
+        if not others:
+            return None
+        new = self.new_story(now)
+        self._db.execute(
+            "UPDATE items SET story_id = ?, match_reason = NULL, split_at = ? WHERE id = ?",
+            (new, iso(now), item_id),
+        )
+        self._update_canonical(sorted((int(story_id), new)))
+        return new

@@ -1,0 +1,86 @@
+"""Living with dedup's decisions: `monitor story` shows one, `monitor split` undoes it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import Backend, FeedServer, write_config
+from test_end_to_end import serve_samples
+
+from monitor.cli import main
+
+DW_COPY = "https://www.qukanredian.com/news/20230319/dw-korea-japan.html"
+
+
+def stored_samples(backend: Backend, tmp_path: Path, feed_server: FeedServer) -> Path:
+    config = write_config(tmp_path, serve_samples(feed_server), storage=backend.storage)
+    assert main(["run", "--config", str(config), "--no-digest"]) == 0
+    return config
+
+
+def story_of(config: Path, url: str, capsys: pytest.CaptureFixture[str]) -> dict[str, object]:
+    capsys.readouterr()
+    assert main(["story", "--config", str(config), url, "--json"]) == 0
+    found: dict[str, object] = json.loads(capsys.readouterr().out)
+    return found
+
+
+def test_story_shows_each_member_and_why_it_joined(
+    backend: Backend, tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = stored_samples(backend, tmp_path, feed_server)
+    # The aggregator's copy of the DW article, asked for as the feed spelt it.
+    found = story_of(config, DW_COPY + "?utm_source=rss", capsys)
+    members = found["members"]
+    assert isinstance(members, list) and len(members) == 2
+    (copy,) = [m for m in members if m["url"] == DW_COPY]
+    (original,) = [m for m in members if m["url"] != DW_COPY]
+    # The feeds' order decided which came first; the original is the headline's source.
+    assert original["source"] == "DW 中文" and original["canonical"] and not copy["canonical"]
+    first, second = members
+    assert first["reason"] is None
+    assert second["reason"].startswith(("containment", "simhash distance", "same text"))
+    assert main(["story", "--config", str(config), DW_COPY]) == 0
+    shown = capsys.readouterr().out
+    assert shown.startswith(f"story {found['story']}: 2 items\n")
+    assert "(the headline's source)" in shown and "← this item" in shown
+    assert second["reason"] in shown
+
+
+def test_split_makes_an_item_a_story_of_its_own_and_says_so(
+    backend: Backend, tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = stored_samples(backend, tmp_path, feed_server)
+    before = story_of(config, DW_COPY, capsys)
+    assert main(["split", "--config", str(config), DW_COPY]) == 0
+    after = story_of(config, DW_COPY, capsys)
+    (alone,) = after["members"]  # type: ignore[misc]
+    assert after["story"] != before["story"] and alone["split_at"] and alone["reason"] is None
+    (original,) = [m for m in before["members"] if m["url"] != DW_COPY]  # type: ignore[attr-defined]
+    (dw,) = story_of(config, original["url"], capsys)["members"]  # type: ignore[misc]
+    assert dw["canonical"] and dw["url"] == original["url"]
+    # Both are headlines of the next digest now, the copy no more "also carried by".
+    preview = tmp_path / "digest.json"
+    assert main(["digest", "--config", str(config), "--preview", str(preview)]) == 0
+    entries = [e for s in json.loads(preview.read_text())["sections"] for e in s["stories"]]
+    shown = entries + [r for e in entries for r in e["related"]]
+    stories = {e["url"]: e["story"] for e in shown}
+    assert stories[DW_COPY] == after["story"] and stories[dw["url"]] == before["story"]
+    assert all(DW_COPY not in [c["url"] for c in e["also_carried_by"]] for e in shown)
+    # Split again: nothing to do, said in one line.
+    capsys.readouterr()
+    assert main(["split", "--config", str(config), DW_COPY]) == 0
+    assert "nothing to split" in capsys.readouterr().err
+
+
+def test_an_unknown_link_is_one_line_naming_it(
+    tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = stored_samples(Backend("sqlite", tmp_path / "monitor.db"), tmp_path, feed_server)
+    capsys.readouterr()
+    assert main(["story", "--config", str(config), "https://example.org/none"]) != 0
+    error = capsys.readouterr().err.strip()
+    assert "no stored item has the link https://example.org/none" in error
+    assert "\n" not in error
