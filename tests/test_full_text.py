@@ -464,3 +464,18 @@ def test_parse_full_text_shows_what_the_page_gives(
     assert len(teaser["text"]) < 200 < len(full["text"])
     assert full["url"] == article.url and full["authors"] == ["MOTOKO RICH", "CHOE SANG-HUN"]
     assert "big_ad" not in (full["html"] or "") and "广告" not in full["text"]
+
+
+def test_a_page_is_read_in_the_charset_it_declares() -> None:
+    from monitor.parse import decoded
+
+    text = "<p>韩国总统尹锡悦表示，军情协定将完全恢复正常。㵘</p>"
+    # A GB2312 label on a page with a character only GB18030 has, as browsers read it.
+    page = f'<html><head><meta charset="gb2312"></head><body>{text}</body></html>'
+    assert text in decoded(page.encode("gb18030"))
+    traditional = "<p>韓國總統尹錫悅表示，軍情協定將完全恢復正常。</p>" * 3
+    assert decoded(traditional.encode("big5"), "text/html; charset=big5") == traditional
+    # Declared nowhere and not UTF-8: found by charset-normalizer.
+    assert decoded((text * 5).encode("gb18030")) == text * 5
+    assert text in decoded(text.encode("gb18030"), "text/html; charset=GBK")
+    assert decoded(text.encode()) == text  # nothing declared: UTF-8

@@ -65,6 +65,8 @@ def decoded(content: bytes, content_type: str | None = None) -> str:
     if declared:
         name = declared.group(1)
         name = name.decode("ascii", "replace") if isinstance(name, bytes) else name
+        # Pages labelled GB2312 or GBK use GB18030's characters as browsers read them.
+        name = "gb18030" if name.lower() in ("gb2312", "gbk", "x-gbk") else name
         try:
             return content.decode(name, errors="replace")
         except LookupError:
