@@ -1,0 +1,175 @@
+"""Story identity on real news: the labelled pairs, replayed through `monitor run`.
+
+    python benchmarks/realpairs.py MIRROR [--labels benchmarks/labels/story_pairs.jsonl]
+        [--reversed]
+
+MIRROR is a clone of ``zhouxiang93123/waimei`` (`archive.py`; held-out months
+refused). The labels (`pairs.py` draws the pairs, ``labels/STORY_PAIRS.md``
+says how they are read) name two archive items each and say ``dup`` (the same
+article again: they belong in one story), ``related`` (the same event written
+separately) or ``different``. Each window of days the labels come from is
+written as folder feeds, one per outlet, and replayed through ``monitor run
+--no-digest`` into a new database; ``monitor export`` then says which story
+each item is in (an item not stored because its link was stored already is in
+that item's story).
+
+Printed: pairwise precision and recall of "in the same story" against
+``dup``, overall, per candidate source and per window; the share of
+``related`` and of ``different`` pairs merged; the targets (precision ≥ 0.99,
+recall ≥ 0.95, related merged ≤ 1 %); and, where a second labeller read a
+subset (``story_pairs_second.jsonl``), how often the two agree. With
+--reversed the feeds are also listed in reverse order, and the pairs whose
+decision changes with the order are counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from collections import Counter, defaultdict
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from archive import HELD_OUT, items  # noqa: E402
+from pairs import texts  # noqa: E402
+
+LABELS = HERE / "labels" / "story_pairs.jsonl"
+SECOND = HERE / "labels" / "story_pairs_second.jsonl"
+
+
+def read_labels(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def replay(mirror: Path, days: tuple[str, ...], work: Path, reverse: bool) -> dict[str, int]:
+    """The window's items replayed as folder feeds: the story of each stored link."""
+    for day in days:
+        if HELD_OUT.match(day):
+            raise SystemExit(f"realpairs.py: {day} is held out for evaluation")
+    counts: Counter[str] = Counter()
+    for archived in items(mirror, days):
+        name = archived.outlet.replace("/", "_")
+        folder = work / "feeds" / name
+        folder.mkdir(parents=True, exist_ok=True)
+        counts[name] += 1
+        (folder / f"{counts[name]:05d}.md").write_text(archived.text, encoding="utf-8")
+    lines = ['[storage]\npath = "monitor.db"\n', "[fetch]\nmax_items = 100000\n"]
+    for name in sorted(counts, reverse=reverse):
+        lines.append(f'[[feeds]]\nname = "{name}"\nurl = "feeds/{name}"\n')
+    config = work / "config.toml"
+    config.write_text("\n".join(lines), encoding="utf-8")
+    monitor = [sys.executable, "-m", "monitor"]
+    subprocess.run([*monitor, "run", "--no-digest", "--quiet", "-c", str(config)], check=True)
+    exported = subprocess.run(
+        [*monitor, "export", "-c", str(config)], check=True, capture_output=True, text=True
+    ).stdout
+    return {
+        record["url"]: int(record["story"]) for record in map(json.loads, exported.splitlines())
+    }
+
+
+def decisions(
+    mirror: Path, labels: list[dict[str, object]], reverse: bool
+) -> dict[tuple[str, str], bool | None]:
+    """For each labelled pair, whether the replay put both items in one story
+    (None when one of them was not stored at all)."""
+    by_window: dict[str, list[dict[str, object]]] = defaultdict(list)
+    for label in labels:
+        by_window[str(label["window"])].append(label)
+    found: dict[tuple[str, str], bool | None] = {}
+    for window, pairs in sorted(by_window.items()):
+        days = tuple(window.split(":"))
+        links = {path: item["url"] for path, item in texts(mirror, days).items()}
+        with tempfile.TemporaryDirectory() as work:
+            stories = replay(mirror, days, Path(work), reverse)
+        for pair in pairs:
+            a, b = str(pair["a"]), str(pair["b"])
+            story_a = stories.get(links.get(a, ""))
+            story_b = stories.get(links.get(b, ""))
+            found[(a, b)] = None if story_a is None or story_b is None else story_a == story_b
+    return found
+
+
+def report(
+    name: str, labels: list[dict[str, object]], merged: dict[tuple[str, str], bool | None]
+) -> None:
+    kept = [(pair, merged[(str(pair["a"]), str(pair["b"]))]) for pair in labels]
+    kept = [(pair, same) for pair, same in kept if same is not None]
+    true_pos = sum(1 for pair, same in kept if same and pair["label"] == "dup")
+    false_pos = sum(1 for pair, same in kept if same and pair["label"] != "dup")
+    false_neg = sum(1 for pair, same in kept if not same and pair["label"] == "dup")
+    precision = true_pos / (true_pos + false_pos) if true_pos + false_pos else float("nan")
+    recall = true_pos / (true_pos + false_neg) if true_pos + false_neg else float("nan")
+    kinds = Counter(str(pair["label"]) for pair, _ in kept)
+    joined = Counter(str(pair["label"]) for pair, same in kept if same)
+    related = joined["related"] / kinds["related"] if kinds["related"] else 0.0
+    different = joined["different"] / kinds["different"] if kinds["different"] else 0.0
+    print(
+        f"{name:<28} {len(kept):5} pairs  precision {precision:.3f} ({true_pos}/{true_pos + false_pos})"
+        f"  recall {recall:.3f} ({true_pos}/{true_pos + false_neg})"
+        f"  related merged {related:.1%} ({joined['related']}/{kinds['related']})"
+        f"  different merged {different:.1%} ({joined['different']}/{kinds['different']})"
+    )
+
+
+def agreement(first: list[dict[str, object]], second: list[dict[str, object]]) -> None:
+    """Raw agreement and Cohen's kappa of two labellers on the pairs both read."""
+    mine = {(str(p["a"]), str(p["b"])): str(p["label"]) for p in first}
+    pairs = [
+        (mine[(str(p["a"]), str(p["b"]))], str(p["label"]))
+        for p in second
+        if (str(p["a"]), str(p["b"])) in mine
+    ]
+    if not pairs:
+        return
+    agreed = sum(1 for a, b in pairs if a == b) / len(pairs)
+    labels = {a for a, _ in pairs} | {b for _, b in pairs}
+    count = len(pairs)
+    chance = sum(
+        (sum(1 for a, _ in pairs if a == label) / count)
+        * (sum(1 for _, b in pairs if b == label) / count)
+        for label in labels
+    )
+    kappa = (agreed - chance) / (1 - chance) if chance < 1 else 1.0
+    confusion = Counter(pairs)
+    print(f"two labellers on {count} pairs: agree on {agreed:.1%}, Cohen's kappa {kappa:.2f}")
+    print("  first/second: " + ", ".join(f"{a}/{b} {n}" for (a, b), n in sorted(confusion.items())))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("mirror", type=Path)
+    parser.add_argument("--labels", type=Path, default=LABELS)
+    parser.add_argument("--reversed", action="store_true", help="also replay in reverse feed order")
+    args = parser.parse_args()
+    labels = read_labels(args.labels)
+    counts = Counter(str(label["label"]) for label in labels)
+    print(f"{len(labels)} labelled pairs: {dict(sorted(counts.items()))}")
+    merged = decisions(args.mirror, labels, reverse=False)
+    missing = sum(1 for same in merged.values() if same is None)
+    if missing:
+        print(f"{missing} pairs left out: an item of them was not stored")
+    report("all", labels, merged)
+    sources = sorted({str(s) for label in labels for s in label["sources"]})  # type: ignore[attr-defined]
+    for source in sources:
+        report(f"  source {source}", [p for p in labels if source in p["sources"]], merged)  # type: ignore[operator]
+    for window in sorted({str(label["window"]) for label in labels}):
+        report(f"  window {window}", [p for p in labels if p["window"] == window], merged)
+    print("targets: precision ≥ 0.99, recall ≥ 0.95, related merged ≤ 1 %")
+    if SECOND.exists() and args.labels == LABELS:
+        agreement(labels, read_labels(SECOND))
+    if args.reversed:
+        backwards = decisions(args.mirror, labels, reverse=True)
+        changed = sum(1 for pair, same in merged.items() if backwards.get(pair) != same)
+        print(
+            f"feeds in reverse order: {changed} of {len(merged)} labelled pairs decided otherwise"
+        )
+
+
+if __name__ == "__main__":
+    main()
