@@ -1,7 +1,7 @@
 """Story identity on real news: the labelled pairs, replayed through `monitor run`.
 
     python benchmarks/realpairs.py MIRROR [--labels benchmarks/labels/story_pairs.jsonl]
-        [--reversed]
+        [--reversed] [--errors]
 
 MIRROR is a clone of ``zhouxiang93123/waimei`` (`archive.py`; held-out months
 refused). The labels (`pairs.py` draws the pairs, ``labels/STORY_PAIRS.md``
@@ -19,7 +19,9 @@ Printed: pairwise precision and recall of "in the same story" against
 recall ≥ 0.95, related merged ≤ 1 %); and, where a second labeller read a
 subset (``story_pairs_second.jsonl``), how often the two agree. With
 --reversed the feeds are also listed in reverse order, and the pairs whose
-decision changes with the order are counted.
+decision changes with the order are counted. With --errors, every pair decided
+against its label is listed: its label and reason, how it was found, and the
+rule that joined the two (for a merge).
 """
 
 from __future__ import annotations
@@ -46,8 +48,11 @@ def read_labels(path: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
-def replay(mirror: Path, days: tuple[str, ...], work: Path, reverse: bool) -> dict[str, int]:
-    """The window's items replayed as folder feeds: the story of each stored link."""
+def replay(
+    mirror: Path, days: tuple[str, ...], work: Path, reverse: bool
+) -> dict[str, tuple[int, str | None]]:
+    """The window's items replayed as folder feeds: the story of each stored link, and
+    the rule that joined it to the story."""
     for day in days:
         if HELD_OUT.match(day):
             raise SystemExit(f"realpairs.py: {day} is held out for evaluation")
@@ -69,19 +74,21 @@ def replay(mirror: Path, days: tuple[str, ...], work: Path, reverse: bool) -> di
         [*monitor, "export", "-c", str(config)], check=True, capture_output=True, text=True
     ).stdout
     return {
-        record["url"]: int(record["story"]) for record in map(json.loads, exported.splitlines())
+        record["url"]: (int(record["story"]), record["match"])
+        for record in map(json.loads, exported.splitlines())
     }
 
 
 def decisions(
     mirror: Path, labels: list[dict[str, object]], reverse: bool
-) -> dict[tuple[str, str], bool | None]:
+) -> tuple[dict[tuple[str, str], bool | None], dict[tuple[str, str], str]]:
     """For each labelled pair, whether the replay put both items in one story
-    (None when one of them was not stored at all)."""
+    (None when one of them was not stored at all), and the rules that joined them."""
     by_window: dict[str, list[dict[str, object]]] = defaultdict(list)
     for label in labels:
         by_window[str(label["window"])].append(label)
     found: dict[tuple[str, str], bool | None] = {}
+    why: dict[tuple[str, str], str] = {}
     for window, pairs in sorted(by_window.items()):
         days = tuple(window.split(":"))
         links = {path: item["url"] for path, item in texts(mirror, days).items()}
@@ -91,8 +98,15 @@ def decisions(
             a, b = str(pair["a"]), str(pair["b"])
             story_a = stories.get(links.get(a, ""))
             story_b = stories.get(links.get(b, ""))
-            found[(a, b)] = None if story_a is None or story_b is None else story_a == story_b
-    return found
+            if story_a is None or story_b is None:
+                found[(a, b)] = None
+                continue
+            found[(a, b)] = story_a[0] == story_b[0]
+            if links.get(a) == links.get(b):
+                why[(a, b)] = "the same link"
+            else:
+                why[(a, b)] = f"{story_a[1] or 'first'} / {story_b[1] or 'first'}"
+    return found, why
 
 
 def report(
@@ -146,11 +160,12 @@ def main() -> None:
     parser.add_argument("mirror", type=Path)
     parser.add_argument("--labels", type=Path, default=LABELS)
     parser.add_argument("--reversed", action="store_true", help="also replay in reverse feed order")
+    parser.add_argument("--errors", action="store_true", help="list the pairs decided wrongly")
     args = parser.parse_args()
     labels = read_labels(args.labels)
     counts = Counter(str(label["label"]) for label in labels)
     print(f"{len(labels)} labelled pairs: {dict(sorted(counts.items()))}")
-    merged = decisions(args.mirror, labels, reverse=False)
+    merged, why = decisions(args.mirror, labels, reverse=False)
     missing = sum(1 for same in merged.values() if same is None)
     if missing:
         print(f"{missing} pairs left out: an item of them was not stored")
@@ -161,10 +176,22 @@ def main() -> None:
     for window in sorted({str(label["window"]) for label in labels}):
         report(f"  window {window}", [p for p in labels if p["window"] == window], merged)
     print("targets: precision ≥ 0.99, recall ≥ 0.95, related merged ≤ 1 %")
+    if args.errors:
+        for pair in labels:
+            key = (str(pair["a"]), str(pair["b"]))
+            same = merged.get(key)
+            if same is None or same == (pair["label"] == "dup"):
+                continue
+            verdict = f"merged ({why.get(key)})" if same else "kept apart"
+            print(
+                f"{pair['label']:<9} {verdict}; containment {pair['containment']}, "
+                f"title {pair['title']}, {'+'.join(pair['sources'])}: {pair['reason']}\n"  # type: ignore[arg-type]
+                f"    {pair['a']}\n    {pair['b']}"
+            )
     if SECOND.exists() and args.labels == LABELS:
         agreement(labels, read_labels(SECOND))
     if args.reversed:
-        backwards = decisions(args.mirror, labels, reverse=True)
+        backwards, _ = decisions(args.mirror, labels, reverse=True)
         changed = sum(1 for pair, same in merged.items() if backwards.get(pair) != same)
         print(
             f"feeds in reverse order: {changed} of {len(merged)} labelled pairs decided otherwise"
