@@ -25,9 +25,10 @@ from typing import Any
 from lxml import etree
 
 from ..models import Article, Item
-from ..urls import canonical_url, host_of, resolved_link
+from ..urls import canonical_url, resolved_link
 from .adapters import Adapter
 from .adapters.base import elements, parse_iso, split_names
+from .adapters.generic import main_content
 from .adapters.markup import Element, text_of
 
 TEASER_CHARS = 200
@@ -122,7 +123,7 @@ def read_page(page_html: str, url: str, adapter: Adapter) -> PageFacts:
                 if line.strip()
             )
         else:
-            body = _extracted(page_html) or ""
+            body = main_content(page_html) or ""
     return PageFacts(canonical, title, published, authors, images, body)
 
 
@@ -256,33 +257,11 @@ def _ld_authors(objects: list[dict[str, Any]]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def _extracted(page_html: str) -> str | None:
-    """The main content as trafilatura finds it, as markup."""
-    import trafilatura  # noqa: PLC0415 - heavy, needed only for pages
-
-    result = trafilatura.extract(
-        page_html,
-        output_format="html",
-        include_comments=False,
-        include_tables=True,
-        include_images=True,
-        include_links=True,
-        favor_precision=True,
-    )
-    return str(result) if result else None
-
-
-def host_matches(a: str, b: str) -> bool:
-    """Whether two URLs are on one site: the same host, "www." aside."""
-    return host_of(a).removeprefix("www.") == host_of(b).removeprefix("www.")
-
-
 __all__ = [
     "PageFacts",
     "TEASER_CHARS",
     "completed",
     "decoded",
-    "host_matches",
     "is_teaser",
     "page_article",
     "read_page",

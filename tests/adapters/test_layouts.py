@@ -106,7 +106,7 @@ def test_the_generic_adapter_leaves_plain_bodies_to_themselves(
     # A blog's or newspaper's body: nested <div>s of paragraphs, a link or two. Only
     # a fragment with page elements or link lists is worth trafilatura's time.
     extracted: list[str] = []
-    monkeypatch.setattr(generic, "_extract", lambda html: extracted.append(html))
+    monkeypatch.setattr(generic, "main_content", lambda html: extracted.append(html))
     body = "".join(
         f"<div><div><p>第{i}段，报道了事件的最新进展以及各方的看法。</p></div></div>"
         for i in range(10)

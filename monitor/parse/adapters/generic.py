@@ -36,7 +36,7 @@ class GenericAdapter(SiteAdapter):
         blocks = markup.leaf_blocks(root)
         if len(blocks) < MIN_BLOCKS_FOR_EXTRACTION or not _looks_like_a_page(root, blocks):
             return
-        extracted = _extract(etree.tostring(root, method="html", encoding="unicode"))
+        extracted = main_content(etree.tostring(root, method="html", encoding="unicode"))
         if extracted is None:
             return
         kept = markup.parse_fragment(extracted)
@@ -61,8 +61,9 @@ def _looks_like_a_page(root: markup.Element, blocks: list[markup.Element]) -> bo
     return page_like >= MIN_PAGE_SHARE * len(blocks)
 
 
-def _extract(html: str) -> str | None:
-    import trafilatura  # noqa: PLC0415 - heavy, needed only for long generic items
+def main_content(html: str) -> str | None:
+    """The main content of a page as trafilatura finds it, as markup (None: nothing)."""
+    import trafilatura  # noqa: PLC0415 - heavy, needed only for pages
 
     result = trafilatura.extract(
         html,
