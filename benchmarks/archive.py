@@ -108,6 +108,22 @@ def items(mirror: Path, months: tuple[str, ...] = DEVELOPMENT_MONTHS) -> Iterato
         batch.wait()
 
 
+def write_folder_feeds(
+    mirror: Path, months: tuple[str, ...], work: Path, reverse: bool = False
+) -> dict[str, int]:
+    """The items of `months` (or days) as folder feeds under ``work/feeds``, one per
+    outlet, each item a file in date order; each feed's name and item count, by
+    name (`reverse`: backwards), as ``[[feeds]]`` tables list them."""
+    counts: Counter[str] = Counter()
+    for archived in items(mirror, months):
+        name = archived.outlet.replace("/", "_")
+        folder = work / "feeds" / name
+        folder.mkdir(parents=True, exist_ok=True)
+        counts[name] += 1
+        (folder / f"{counts[name]:05d}.md").write_text(archived.text, encoding="utf-8")
+    return {name: counts[name] for name in sorted(counts, reverse=reverse)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("mirror", type=Path, help="a (bare) clone of zhouxiang93123/waimei")

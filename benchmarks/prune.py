@@ -20,13 +20,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from archive import DEVELOPMENT_MONTHS, items  # noqa: E402
+from archive import DEVELOPMENT_MONTHS, write_folder_feeds  # noqa: E402
 
 
 def main() -> None:
@@ -37,15 +36,9 @@ def main() -> None:
     months = tuple(m.strip() for m in args.months.split(",") if m.strip())
     with tempfile.TemporaryDirectory(prefix="monitor-prune-") as temporary:
         work = Path(temporary)
-        feeds: Counter[str] = Counter()
-        for archived in items(args.mirror, months):
-            name = archived.outlet.replace("/", "_")
-            folder = work / "feeds" / name
-            folder.mkdir(parents=True, exist_ok=True)
-            feeds[name] += 1
-            (folder / f"{feeds[name]:05d}.md").write_text(archived.text, encoding="utf-8")
+        feeds = write_folder_feeds(args.mirror, months, work)
         lines = ['[storage]\npath = "monitor.db"\n', "[fetch]\nmax_items = 100000\n"]
-        lines += [f'[[feeds]]\nname = "{n}"\nurl = "feeds/{n}"\n' for n in sorted(feeds)]
+        lines += [f'[[feeds]]\nname = "{n}"\nurl = "feeds/{n}"\n' for n in feeds]
         config = work / "config.toml"
         config.write_text("\n".join(lines), encoding="utf-8")
         monitor = [sys.executable, "-m", "monitor", "-c", str(config)]

@@ -37,7 +37,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from archive import HELD_OUT, items  # noqa: E402
+from archive import write_folder_feeds  # noqa: E402
 from pairs import texts  # noqa: E402
 
 LABELS = HERE / "labels" / "story_pairs.jsonl"
@@ -53,18 +53,8 @@ def replay(
 ) -> dict[str, tuple[int, str | None]]:
     """The window's items replayed as folder feeds: the story of each stored link, and
     the rule that joined it to the story."""
-    for day in days:
-        if HELD_OUT.match(day):
-            raise SystemExit(f"realpairs.py: {day} is held out for evaluation")
-    counts: Counter[str] = Counter()
-    for archived in items(mirror, days):
-        name = archived.outlet.replace("/", "_")
-        folder = work / "feeds" / name
-        folder.mkdir(parents=True, exist_ok=True)
-        counts[name] += 1
-        (folder / f"{counts[name]:05d}.md").write_text(archived.text, encoding="utf-8")
     lines = ['[storage]\npath = "monitor.db"\n', "[fetch]\nmax_items = 100000\n"]
-    for name in sorted(counts, reverse=reverse):
+    for name in write_folder_feeds(mirror, days, work, reverse):
         lines.append(f'[[feeds]]\nname = "{name}"\nurl = "feeds/{name}"\n')
     config = work / "config.toml"
     config.write_text("\n".join(lines), encoding="utf-8")

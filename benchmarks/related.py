@@ -31,7 +31,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from archive import HELD_OUT, items  # noqa: E402
+from archive import HELD_OUT, write_folder_feeds  # noqa: E402
 
 LABELS = HERE / "labels" / "related.jsonl"
 DAYS = ("2020-07-22", "2020-08-19", "2020-09-16")
@@ -41,19 +41,13 @@ def replay(mirror: Path, day: str, work: Path) -> dict[str, object]:
     """The day's digest as data, from its items replayed as folder feeds."""
     if HELD_OUT.match(day):
         raise SystemExit(f"related.py: {day} is held out for evaluation")
-    feeds: Counter[str] = Counter()
-    for archived in items(mirror, (day,)):
-        folder = work / "feeds" / archived.outlet.replace("/", "_")
-        folder.mkdir(parents=True, exist_ok=True)
-        feeds[archived.outlet] += 1
-        (folder / f"{feeds[archived.outlet]:05d}.md").write_text(archived.text, encoding="utf-8")
+    feeds = write_folder_feeds(mirror, (day,), work)
     lines = [
         '[storage]\npath = "monitor.db"\n',
         "[fetch]\nmax_items = 100000\n",
         '[digest]\nmax_stories = 100000\ntimezone = "Asia/Shanghai"\n',
     ]
-    for outlet in sorted(feeds):
-        name = outlet.replace("/", "_")
+    for name in feeds:
         lines.append(f'[[feeds]]\nname = "{name}"\nurl = "feeds/{name}"\n')
     config = work / "config.toml"
     config.write_text("\n".join(lines), encoding="utf-8")
