@@ -199,7 +199,7 @@ def margins(docs: list[Doc], width: int) -> tuple[float, float, int]:
     features = [Features.of(d.text, width) for d in docs]
     true_low, false_high, by_simhash = 1.0, 0.0, 0
     for (i, a), (j, b) in combinations(enumerate(docs), 2):
-        c = containment(features[i].shingles, features[j].shingles)
+        c = containment(features[i].shingles.every, features[j].shingles.every)
         if a.story == b.story:
             true_low = min(true_low, c)
             by_simhash += hamming(features[i].simhash, features[j].simhash) <= 3

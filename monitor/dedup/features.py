@@ -44,9 +44,18 @@ from .fingerprint import (
 )
 
 SHINGLE_WIDTH = 3
+LEAD_CHARS = 200
+"""How much of a normalised text is its lead: about the first paragraph or two."""
+LEAD_LINE_CHARS = 30
+"""Lines shorter than this above the first longer one are not the lead but its
+furniture (a title, a byline, "关闭广告", a page's related links)."""
 BATCH_CHARS = 16_000
 MIN_SENTENCE_CHARS = 10
-SENTENCE_ENDS = "。!?;\n"
+# "Sentences" are clauses: cut at commas and colons too. Two outlets carrying one
+# wire story differ in a word, a name's spelling or a dateline in most of its
+# sentences but share most of its clauses: of the 324 real copies labelled in
+# benchmarks/labels, 239 shared a tenth of their sentences, 301 of their clauses.
+SENTENCE_ENDS = "。!?;\n,:、"
 _R = 0x9E3779B97F4A7C15  # odd, so invertible modulo 2**64
 _R_INVERSE = pow(_R, -1, 1 << 64)
 _DIGITS = re.compile(r"\d+")
@@ -90,8 +99,8 @@ def _classify(flags: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndar
     word = (flags & WORD).astype(bool)
     decimal = (flags & DECIMAL).astype(bool)
     end = (flags & END).astype(bool)
-    # A full stop ends a sentence unless a digit follows it (7.1234).
-    dots = np.flatnonzero(codes == ord("."))
+    # A full stop or a comma ends a sentence unless a digit follows it (7.1234, 6,700).
+    dots = np.flatnonzero((codes == ord(".")) | (codes == ord(",")))
     if len(dots):
         following = np.append(decimal[1:], False)[dots]
         end[dots[~following]] = True
@@ -156,13 +165,13 @@ class Features:
         return dict(zip(hashes, lengths, strict=True))
 
     @cached_property
-    def shingles(self) -> np.ndarray:
-        """The sorted distinct shingle hashes, to confirm a candidate by containment.
+    def shingles(self) -> Shingles:
+        """The text's shingles and its lead's, to confirm a candidate (`rules.overlap`).
 
-        Computed with the fingerprint, but not carried from a worker process to
-        the main one (see `__getstate__`): they were half of a prepared feed's
-        bytes and most of its unpickling, and only the few items that share
-        sentences with another are ever compared; those recompute them here.
+        Computed when first needed, not carried from a worker process to the
+        main one (see `__getstate__`): they were half of a prepared feed's bytes
+        and most of its unpickling, and only the few items that share sentences
+        with another are ever compared.
         """
         return shingles_of(self.text, self.width)
 
@@ -192,11 +201,34 @@ class Features:
         return found + (_features_of(cls, texts[start:], width) if start < len(texts) else [])
 
 
-def shingles_of(text: str, width: int = SHINGLE_WIDTH) -> np.ndarray:
+@dataclass(frozen=True, eq=False)
+class Shingles:
+    """A text's distinct shingle hashes, sorted: all of them, and its lead's."""
+
+    every: np.ndarray
+    lead: np.ndarray
+    """Those of its first `LEAD_CHARS` letters and digits: where a report puts its news."""
+
+
+def shingles_of(text: str, width: int = SHINGLE_WIDTH) -> Shingles:
     """The shingle hashes of a text, recomputed to confirm a candidate: its folded
     letters and digits (`textnorm.normalize`) found as `Features` finds them."""
-    codes, flags, _ = _fold([text])
-    kept = codes[(flags & WORD).astype(bool)]
+    start = 0
+    for line in text.split("\n"):
+        if len(line.strip()) >= LEAD_LINE_CHARS:
+            break
+        start += len(line) + 1
+    if start >= len(text):
+        start = 0
+    # Twice the lead's letters and digits are enough raw text for them.
+    codes, flags, bounds = _fold([text, text[start : start + 2 * LEAD_CHARS]])
+    word = (flags & WORD).astype(bool)
+    kept, lead = codes[: bounds[1]][word[: bounds[1]]], codes[bounds[1] :][word[bounds[1] :]]
+    lead = lead[:LEAD_CHARS]
+    return Shingles(_shingles_of(kept, width), _shingles_of(lead, width))
+
+
+def _shingles_of(kept: np.ndarray, width: int) -> np.ndarray:
     return shingle_hashes(kept.astype("<u4").tobytes().decode("utf-32-le"), width, kept)
 
 
@@ -338,7 +370,6 @@ def _features_of(cls: type[Features], texts: Sequence[str], width: int) -> list[
             text=text,
             width=width,
         )
-        features.__dict__["shingles"] = shingles[i]  # the cached property, already known
         found.append(features)
     return found
 

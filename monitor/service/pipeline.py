@@ -123,19 +123,28 @@ async def _ingest(
     # outrun storing; without a bound, every parsed feed of a big run would wait
     # in memory for the database.
     in_flight = asyncio.Semaphore(2 * config.fetch.concurrency)
+    # Feeds are fetched and parsed in any order but stored in the config's: which
+    # story an item joins depends on what was stored before it, and a run must not
+    # decide differently because one server answered faster. A feed waits only for
+    # the one before it, which took its place in `in_flight` first.
+    stored = [asyncio.Event() for _ in feeds]
     try:
         async with Fetcher(config.fetch, config.base_dir, config.local_roots) as fetcher:
 
-            async def one(feed: FeedConfig) -> FeedReport:
-                async with in_flight:
-                    report = await fetch_feed(
-                        config, storage, fetcher, feed, clock, pool, db, states[feed.name]
-                    )
+            async def one(index: int, feed: FeedConfig) -> FeedReport:
+                try:
+                    async with in_flight:
+                        report = await fetch_feed(
+                            config, storage, fetcher, feed, clock, pool, db, states[feed.name],
+                            after=stored[index - 1] if index else None,
+                        )  # fmt: skip
+                finally:
+                    stored[index].set()
                 if on_feed is not None:
                     on_feed(report)
                 return report
 
-            reports = await asyncio.gather(*(one(feed) for feed in feeds))
+            reports = await asyncio.gather(*(one(i, feed) for i, feed in enumerate(feeds)))
         await db(prune_daily, config, storage, clock())
     finally:
         db.close()
@@ -223,11 +232,13 @@ async def fetch_feed(
     pool: LazyPool | None = None,
     db: DatabaseThread | None = None,
     state: FeedState | None = None,
+    after: asyncio.Event | None = None,
 ) -> FeedReport:
     """Fetch one feed and store what is new; record the outcome and the next fetch time.
 
     With `db`, every database call runs on that thread, never on the event loop.
-    `state` is the feed's stored state when the caller read it already.
+    `state` is the feed's stored state when the caller read it already. With
+    `after`, the feed is stored once that is set.
     """
     call = db or _here
     started = time.monotonic()
@@ -266,6 +277,8 @@ async def fetch_feed(
             prepared, retried = await _full_text(
                 config, storage, fetcher, feed, state, prepared, clock(), pool, call, report
             )
+        if after is not None:
+            await after.wait()
         stored = (config, storage, feed, state, result, report, clock(), prepared, retried)
         if db is None:
             store_feed(*stored)

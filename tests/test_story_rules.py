@@ -1,0 +1,141 @@
+"""Story identity on the kinds of pairs real news brings (benchmarks/labels).
+
+Each kind is built from a seed article the way real items of that kind were
+seen: a wire copy with a dateline and an attribution line and its tail cut; a
+flash and the full report; a follow-up that repeats the first report's
+background under its own news; a round-up that quotes a brief among other
+stories. Then a run whose feeds answer in another order makes the same stories.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+import pytest
+from conftest import FeedServer, Response, write_config
+from dedup_corpus import seed_texts
+
+from monitor.cli import main
+from monitor.dedup import Candidate, Features
+from monitor.dedup.rules import best_match
+
+FOLLOW_UP_LEAD = (
+    "韩国国防部周一宣布，韩日两国已正式签署换文，军事情报保护协定即日起完全恢复效力，"
+    "日本防卫省随后证实已收到韩方通知。\n"
+    "韩国国防部发言人在记者会上表示，两国将于下月在东京举行首次防务工作会议，"
+    "讨论实时共享朝鲜导弹预警数据的具体安排。\n"
+    "日本内阁官房长官对此表示欢迎，称这是两国安全合作正常化的重要一步。\n"
+)
+FOLLOW_UP_END = (
+    "分析人士指出，协定恢复后，美日韩三方的导弹预警数据共享机制有望在年底前投入运作，"
+    "但韩国国内反对党仍批评政府在历史问题上让步过多。"
+)
+OTHER_STORY = (
+    "菲律宾海岸警卫队周日说，一艘中国海警船在仁爱礁附近向菲律宾补给船发射水炮，"
+    "造成船员受伤，菲方已就此提出外交抗议。\n"
+    "澳大利亚与新西兰外长当天发表联合声明，呼吁各方保持克制，遵守国际法。\n"
+)
+
+
+def features(text: str) -> Features:
+    return Features.of(text)
+
+
+def joins(new: str, stored: str) -> bool:
+    f = features(stored)
+    candidate = Candidate(1, 10, f.simhash, f.normalized_length, f.figures, f.shingles)
+    return best_match(features(new), [candidate], max_distance=3) is not None
+
+
+@pytest.fixture(scope="module")
+def article() -> str:
+    return seed_texts()["000"]
+
+
+def paragraphs(text: str) -> list[str]:
+    return [p for p in text.split("\n") if p.strip()]
+
+
+def test_a_wire_copy_with_a_dateline_an_attribution_and_a_cut_tail_joins(article: str) -> None:
+    parts = paragraphs(article)
+    copy = "（法新社首尔讯）\n据德国之声报道，" + "\n".join(parts[: len(parts) * 3 // 4])
+    assert joins(copy, article) and joins(article, copy)
+
+
+def test_a_flash_and_its_full_report_are_one_story(article: str) -> None:
+    flash = "\n".join(paragraphs(article)[:3])
+    assert joins(flash, article) and joins(article, flash)
+
+
+def test_a_follow_up_over_the_first_reports_background_is_a_story_of_its_own(
+    article: str,
+) -> None:
+    """The first report is all contained in the follow-up; its news is on top, and
+    more than a fifth of it (a follow-up adding less, only a new first paragraph
+    over the whole earlier report, is still taken for an update of it)."""
+    follow_up = FOLLOW_UP_LEAD + article + "\n" + FOLLOW_UP_END
+    assert features(article).normalized_length < features(follow_up).normalized_length
+    assert not joins(follow_up, article) and not joins(article, follow_up)
+
+
+def test_a_round_up_does_not_swallow_the_brief_it_quotes(article: str) -> None:
+    brief = "\n".join(paragraphs(article)[:3])
+    round_up = OTHER_STORY + "另外，" + brief + "\n" + OTHER_STORY.replace("周日", "周一")
+    assert not joins(round_up, brief) and not joins(brief, round_up)
+
+
+def rss(items: list[tuple[str, str]]) -> bytes:
+    entries = "".join(
+        f"<item><title>{link}</title><link>https://news.example.com/{link}</link>"
+        f"<guid>{link}</guid><pubDate>Mon, 06 Mar 2023 08:00:00 GMT</pubDate>"
+        f"<description>{html.escape(text)}</description></item>"
+        for link, text in items
+    )
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{entries}</channel></rss>'.encode()
+
+
+def stories(config: Path, capsys: pytest.CaptureFixture[str]) -> set[frozenset[str]]:
+    capsys.readouterr()
+    assert main(["export", "--config", str(config), "--format", "jsonl"]) == 0
+    grouped: dict[int, set[str]] = {}
+    for record in map(json.loads, capsys.readouterr().out.splitlines()):
+        grouped.setdefault(record["story"], set()).add(record["url"])
+    return {frozenset(urls) for urls in grouped.values()}
+
+
+@pytest.mark.parametrize("slow", ["first", "last"])
+def test_stories_do_not_depend_on_which_feed_answers_first(
+    slow: str, article: str, tmp_path: Path, feed_server: FeedServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """A report, its flash, and a round-up opening with the flash: the round-up joins
+    the report's story only through the flash, so which of the two is stored first
+    decides. The feeds are stored in the config's order, however they answer."""
+    flash = "\n".join(paragraphs(article)[:4])
+    round_up = flash + "\n" + seed_texts()["003"]
+    feeds = {"report": article, "round-up": round_up, "flash": flash}
+    delays = {"report": 0.0, "round-up": 0.6, "flash": 0.0}
+    if slow == "last":
+        delays = {"report": 0.6, "round-up": 0.0, "flash": 0.3}
+    found = []
+    for attempt, order in enumerate((delays, dict.fromkeys(delays, 0.0))):
+        for name, text in feeds.items():
+            feed_server.routes[f"/{attempt}/{name}"] = Response(
+                rss([(name, text)]), headers={"Content-Type": "application/rss+xml"},
+                delay=order[name],
+            )  # fmt: skip
+        folder = tmp_path / str(attempt)
+        folder.mkdir()
+        config = write_config(
+            folder, [(name, feed_server.url(f"/{attempt}/{name}")) for name in feeds]
+        )
+        assert main(["run", "--config", str(config), "--no-digest", "--quiet"]) == 0
+        found.append(stories(config, capsys))
+    assert found[0] == found[1]
+    # Stored in the config's order: the round-up finds no story of its own to join
+    # (the report is most of it no more than the flash is), then the flash joins the
+    # report's.
+    url = "https://news.example.com/"
+    assert frozenset({url + "report", url + "flash"}) in found[0]
