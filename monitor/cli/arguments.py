@@ -18,6 +18,7 @@ from .commands import (
     cmd_migrate,
     cmd_parse,
     cmd_prune,
+    cmd_redecide,
     cmd_run,
     cmd_split,
     cmd_status,
@@ -47,6 +48,8 @@ EPILOG_STORY = """example:
   monitor story https://www.dw.com/zh/a-55240000   # its members and why each joined"""
 EPILOG_SPLIT = """example:
   monitor split https://www.rfi.fr/cn/…/20200917-…   # merged by mistake: a story of its own"""
+EPILOG_REDECIDE = """example:
+  monitor redecide --since 7   # after an upgrade: the last week's stories by today's rules"""
 EPILOG_STATUS = """examples:
   monitor status
   monitor status --json | jq '.feeds[] | select(.errors > 0)'"""
@@ -284,6 +287,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     split.add_argument("url", metavar="URL", help="the item's link, as stored or as given")
     split.set_defaults(command=cmd_split)
+
+    again = commands.add_parser(
+        "redecide",
+        parents=[common],
+        help="decide again the stories of the last DAYS days, by today's rules",
+        description=(
+            "Decide again which story each item fetched in the last DAYS days belongs to, "
+            "in the order the items were stored, as a run would today: after an upgrade "
+            "changed the dedup rules. What digests recorded stays: a story already sent "
+            "keeps its id while the item that began it still begins it; an item that now "
+            "begins a story of its own (it had been merged into another) is pending for "
+            "the digests. Items split by hand stay on their own."
+        ),
+        epilog=EPILOG_REDECIDE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    again.add_argument(
+        "--since", type=float, metavar="DAYS", required=True, help="how many days back"
+    )
+    again.set_defaults(command=cmd_redecide)
 
     status = commands.add_parser(
         "status",

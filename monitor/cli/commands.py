@@ -318,6 +318,27 @@ def cmd_split(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_redecide(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from ..errors import ConfigError
+    from ..service import redecide
+    from ..words import counted
+
+    if not args.since > 0:
+        raise ConfigError(f"--since {args.since:g}: give a number of days above 0")
+    config = _load(args)
+    with _open(config) as storage:
+        done = redecide(config, storage, args.since, datetime.now(UTC))
+    days = f"{args.since:g} day" + ("" if args.since == 1 else "s")
+    print(
+        f"decided again {counted(done.items, 'item')} of the last {days}: "
+        f"{done.moved:,} moved to another story, {counted(done.new_stories, 'story', 'stories')} "
+        "begun by an item that had been merged into another (pending for the digests)"
+    )
+    return 0
+
+
 def _stored_item(storage: Storage, url: str, canonical: Callable[[str], str]) -> tuple[int, int]:
     """The item stored at `url` (as given, or as `monitor` spells links) and its story."""
     from ..errors import StorageError

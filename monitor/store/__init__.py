@@ -18,7 +18,7 @@ from .pages import DuePage, PageFailure
 from .retention import Pruned
 from .schema import SCHEMA_VERSION
 from .storage import Storage
-from .stories import Member
+from .stories import Member, WindowItem
 
 __all__ = [
     "DAEMON_LEASE",
@@ -31,5 +31,6 @@ __all__ = [
     "PageFailure",
     "Pruned",
     "Storage",
+    "WindowItem",
     "daemon_holder",
 ]

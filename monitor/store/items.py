@@ -61,13 +61,17 @@ class ItemStore(IndexStore):
             }
         return known_guids, known_urls
 
-    def stories_with_texts(self, text_hashes: Sequence[str]) -> dict[str, int]:
-        """Story of the earliest item with each of these normalised texts, by text hash."""
+    def stories_with_texts(
+        self, text_hashes: Sequence[str], before: int | None = None
+    ) -> dict[str, int]:
+        """Story of the earliest item with each of these normalised texts, by text hash;
+        with `before`, of items stored before that id only."""
         if not text_hashes:
             return {}
         member, value = self._db.member("text_hash", text_hashes)
         rows = self._db.execute(
-            f"SELECT text_hash, story_id FROM items WHERE {member} ORDER BY id DESC", (value,)
+            f"SELECT text_hash, story_id FROM items WHERE {member} AND id < ? ORDER BY id DESC",
+            (value, before if before is not None else 1 << 62),
         ).fetchall()
         return {row[0]: row[1] for row in rows}  # the earliest written last, so it wins
 

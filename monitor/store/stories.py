@@ -3,7 +3,8 @@
 Dedup decides stories as items arrive; `monitor story` shows a decision
 (each member with the rule and score that joined it) and `monitor split`
 undoes one: the item gets a story of its own, and keeps the time it was
-split, so that nothing takes it back silently.
+split, so that nothing takes it back silently. `monitor redecide` decides a
+window's stories again (`service.redecide`), moving items with `move_items`.
 """
 
 from __future__ import annotations
@@ -32,7 +33,58 @@ class Member:
     canonical: bool
 
 
+@dataclass(frozen=True)
+class WindowItem:
+    """A stored item as `monitor redecide` needs it."""
+
+    item_id: int
+    feed_id: int
+    fetched_at: str
+    text: str
+    """Its text, or its title when it has none (what its features are made of)."""
+    story_id: int
+    reason: str | None
+    split_at: str | None
+
+
 class StoryStore(ItemStore):
+    def window_items(self, since: datetime) -> list[WindowItem]:
+        """The items fetched since `since`, in the order they were stored."""
+        rows = self._db.execute(
+            """SELECT id, feed_id, fetched_at, text, title, story_id, match_reason, split_at
+               FROM items WHERE fetched_at >= ? ORDER BY id""",
+            (iso(since),),
+        ).fetchall()
+        return [
+            WindowItem(int(r[0]), int(r[1]), r[2], r[3] or r[4] or "", int(r[5]), r[6], r[7])
+            for r in rows
+        ]
+
+    def story_founders(self, story_ids: list[int]) -> dict[int, int]:
+        """The first item stored in each of these stories."""
+        if not story_ids:
+            return {}
+        member, value = self._db.member("story_id", story_ids)
+        rows = self._db.execute(
+            f"SELECT story_id, MIN(id) FROM items WHERE {member} GROUP BY story_id", (value,)
+        ).fetchall()
+        return {int(r[0]): int(r[1]) for r in rows}
+
+    def move_items(self, moves: list[tuple[int, int, str | None]]) -> None:
+        """Put items (id, story, reason) in other stories; their stories' canonical
+        items are then chosen again (`update_canonical`)."""
+        if moves:
+            self._db.executemany(
+                "UPDATE items SET story_id = ?, match_reason = ? WHERE id = ?",
+                [(story, reason, item_id) for item_id, story, reason in moves],
+            )
+
+    def update_canonical(self, story_ids: list[int]) -> None:
+        """Choose each story's canonical item again; a story left with no item has
+        none, and no digest shows it."""
+        for start in range(0, len(story_ids), 500):
+            self._update_canonical(story_ids[start : start + 500])
+
     def item_with_url(self, url: str) -> tuple[int, int]:
         """The stored item at `url` and its story; a `StorageError` naming the URL if none."""
         row = self._db.execute(

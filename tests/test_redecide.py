@@ -1,0 +1,134 @@
+"""`monitor redecide`: a window's stories decided again by today's rules, the
+digests' records kept true."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import Backend, FeedServer, Response, write_config
+from dedup_corpus import seed_texts
+from test_story_rules import FOLLOW_UP_END, FOLLOW_UP_LEAD, paragraphs, rss
+
+from monitor.cli import main
+from monitor.errors import ConfigError
+
+URL = "https://news.example.com/"
+
+
+def stored(backend: Backend, tmp_path: Path, feed_server: FeedServer) -> Path:
+    """A report, its flash and a follow-up, each from its own feed, stored."""
+    article = seed_texts()["000"]
+    feeds = {
+        "report": article,
+        "flash": "\n".join(paragraphs(article)[:4]),
+        "follow-up": FOLLOW_UP_LEAD + article + "\n" + FOLLOW_UP_END,
+        "other": seed_texts()["003"],
+    }
+    for name, text in feeds.items():
+        feed_server.routes[f"/{name}"] = Response(
+            rss([(name, text)]), headers={"Content-Type": "application/rss+xml"}
+        )
+    config = write_config(
+        tmp_path, [(name, feed_server.url(f"/{name}")) for name in feeds], storage=backend.storage
+    )
+    assert main(["run", "--config", str(config), "--no-digest", "--quiet"]) == 0
+    return config
+
+
+def stories(backend: Backend) -> dict[str, tuple[int, str | None]]:
+    with backend.open() as storage:
+        rows = storage._db.execute("SELECT url, story_id, match_reason FROM items").fetchall()
+    return {url.removeprefix(URL): (int(story), reason) for url, story, reason in rows}
+
+
+def merge_as_older_rules_did(backend: Backend, item: str, into: str) -> None:
+    """Put `item` in `into`'s story, as the rules before the lead evidence would have."""
+    with backend.open() as storage, storage.transaction():
+        (story,) = storage._db.execute(
+            "SELECT story_id FROM items WHERE url = ?", (URL + into,)
+        ).fetchone()
+        (own,) = storage._db.execute(
+            "SELECT story_id FROM items WHERE url = ?", (URL + item,)
+        ).fetchone()
+        storage._db.execute(
+            "UPDATE items SET story_id = ?, match_reason = 'containment 0.93' WHERE url = ?",
+            (story, URL + item),
+        )
+        storage._db.execute("DELETE FROM stories WHERE id = ?", (own,))
+        storage._update_canonical([story])
+
+
+def pending_titles(backend: Backend) -> set[str]:
+    with backend.open() as storage:
+        pending = storage.pending_stories("daily", "reader@example.org")
+        return {story.items[0].title for story in pending}
+
+
+def test_redecide_undoes_a_merge_the_rules_now_refuse_and_sends_only_the_new_story(
+    backend: Backend, tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = stored(backend, tmp_path, feed_server)
+    today = stories(backend)
+    assert today["flash"][0] == today["report"][0]  # a copy: one story
+    assert today["follow-up"][0] != today["report"][0]  # its own news on top
+    merge_as_older_rules_did(backend, "follow-up", into="report")
+    assert main(["digest", "--config", str(config)]) == 0
+    assert pending_titles(backend) == set()
+    before = stories(backend)
+
+    capsys.readouterr()
+    assert main(["redecide", "--config", str(config), "--since", "2"]) == 0
+    said = capsys.readouterr().out
+    assert (
+        "decided again 4 items of the last 2 days: 1 moved to another story, 1 story begun" in said
+    )
+    after = stories(backend)
+    # The report's story keeps its id (a digest had it) and its copy; the follow-up
+    # has a story of its own, pending, and nothing already sent is pending again.
+    assert after["report"] == before["report"] and after["flash"] == before["flash"]
+    assert after["other"] == before["other"]
+    assert after["follow-up"][0] not in {s for s, _ in before.values()}
+    assert after["follow-up"][1] is None
+    assert pending_titles(backend) == {"follow-up"}
+    # Decided again with nothing changed, nothing moves.
+    assert main(["redecide", "--config", str(config), "--since", "2"]) == 0
+    assert "0 moved to another story, 0 stories begun" in capsys.readouterr().out
+    assert stories(backend) == after
+
+
+def test_redecide_joins_a_copy_the_rules_had_missed(
+    backend: Backend, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    config = stored(backend, tmp_path, feed_server)
+    today = stories(backend)
+    with backend.open() as storage, storage.transaction():
+        # The report alone in a story of its own, as if its flash had not been found.
+        (story,) = storage._db.execute(
+            "INSERT INTO stories (created_at) VALUES ('2026-12-06T00:00:00+00:00') RETURNING id"
+        ).fetchone()
+        storage._db.execute("UPDATE items SET story_id = ? WHERE url = ?", (story, URL + "report"))
+        storage._update_canonical([story, today["report"][0]])
+    assert main(["redecide", "--config", str(config), "--since", "1"]) == 0
+    after = stories(backend)
+    assert after["flash"][0] == after["report"][0] == story
+    assert after["flash"][1] == today["flash"][1]  # the rule and score that join it
+
+
+def test_redecide_leaves_an_item_split_by_hand_on_its_own(
+    backend: Backend, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    config = stored(backend, tmp_path, feed_server)
+    assert main(["split", "--config", str(config), URL + "flash"]) == 0
+    split = stories(backend)
+    assert main(["redecide", "--config", str(config), "--since", "1"]) == 0
+    assert stories(backend) == split
+    assert split["flash"][0] != split["report"][0] and split["flash"][1] is None
+
+
+def test_redecide_needs_a_positive_number_of_days(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path, [])
+    assert main(["redecide", "--config", str(config), "--since", "0"]) == ConfigError.exit_code
+    assert capsys.readouterr().err == ("monitor: error: --since 0: give a number of days above 0\n")
