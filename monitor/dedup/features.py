@@ -220,12 +220,16 @@ def shingles_of(text: str, width: int = SHINGLE_WIDTH) -> Shingles:
         start += len(line) + 1
     if start >= len(text):
         start = 0
-    # Twice the lead's letters and digits are enough raw text for them.
-    codes, flags, bounds = _fold([text, text[start : start + 2 * LEAD_CHARS]])
-    word = (flags & WORD).astype(bool)
-    kept, lead = codes[: bounds[1]][word[: bounds[1]]], codes[bounds[1] :][word[bounds[1] :]]
-    lead = lead[:LEAD_CHARS]
-    return Shingles(_shingles_of(kept, width), _shingles_of(lead, width))
+    codes, flags, _ = _fold([text])
+    kept = codes[(flags & WORD).astype(bool)]
+    every = _shingles_of(kept, width)
+    if start:
+        # Twice the lead's letters and digits are enough raw text for them.
+        codes, flags, _ = _fold([text[start : start + 2 * LEAD_CHARS]])
+        kept = codes[(flags & WORD).astype(bool)]
+    if len(kept) <= LEAD_CHARS and not start:
+        return Shingles(every, every)
+    return Shingles(every, _shingles_of(kept[:LEAD_CHARS], width))
 
 
 def _shingles_of(kept: np.ndarray, width: int) -> np.ndarray:

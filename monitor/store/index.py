@@ -20,12 +20,15 @@ from .encoding import figures_of, figures_text, iso, signed, unsigned
 # run where every feed answers 304 never needs them.
 if TYPE_CHECKING:
     from ..dedup import Candidate, DedupIndex, Features
+    from ..dedup.features import Shingles
 
 FEATURES_VERSION = 3
 """Raised whenever `features.Features.of` computes something else: on opening,
 the stored features and index are then computed again."""
 # Items whose features are recomputed at a time, when `Features.of` changed.
 REFRESH_PAGE = 2000
+# Stored items whose shingles are kept for the next comparison: about 8 MB.
+SHINGLES_KEPT = 512
 
 
 class IndexStore(StorageBase):
@@ -49,6 +52,9 @@ class IndexStore(StorageBase):
         """The highest item id `_index` has read."""
         self._index_from = 0
         """The lowest item id `_index` may hold: the window's first, or the table's."""
+        self._shingles: dict[tuple[int, int], Shingles] = {}
+        """The shingles of the items confirmed last (`candidate`): a story told by
+        many outlets has its first items compared with each newcomer."""
         self._written: list[int] = []
         """The ids of the items written in the open transaction, not yet committed:
         they are in `_index` already, and leave it if their writes are undone."""
@@ -250,11 +256,19 @@ class IndexStore(StorageBase):
         """A `candidate_rows` row as a dedup candidate; with `confirm`, with its shingles."""
         from ..dedup import Candidate, shingles_of
 
+        shingles = None
+        if confirm:
+            text = row[5] or row[6]
+            key = (row[0], hash(text))  # a teaser's text is replaced by its page's
+            shingles = self._shingles.pop(key, None) or shingles_of(text)
+            self._shingles[key] = shingles  # the most recent last
+            if len(self._shingles) > SHINGLES_KEPT:
+                del self._shingles[next(iter(self._shingles))]
         return Candidate(
             item_id=row[0],
             story_id=row[1],
             simhash=unsigned(row[2]),
             normalized_length=row[3],
             figures=figures_of(row[4]),
-            shingles=shingles_of(row[5] or row[6]) if confirm else None,
+            shingles=shingles,
         )
