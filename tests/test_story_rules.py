@@ -110,9 +110,9 @@ def test_stories_do_not_depend_on_which_feed_answers_first(
     slow: str, article: str, tmp_path: Path, feed_server: FeedServer,
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
-    """A report, its flash, and a round-up opening with the flash: the round-up joins
-    the report's story only through the flash, so which of the two is stored first
-    decides. The feeds are stored in the config's order, however they answer."""
+    """A report, its flash, and a round-up opening with the flash: the flash is a
+    copy of both, so whichever of them is stored before it takes it. The feeds are
+    stored in the config's order, however they answer."""
     flash = "\n".join(paragraphs(article)[:4])
     round_up = flash + "\n" + seed_texts()["003"]
     feeds = {"report": article, "round-up": round_up, "flash": flash}
@@ -134,8 +134,27 @@ def test_stories_do_not_depend_on_which_feed_answers_first(
         assert main(["run", "--config", str(config), "--no-digest", "--quiet"]) == 0
         found.append(stories(config, capsys))
     assert found[0] == found[1]
-    # Stored in the config's order: the round-up finds no story of its own to join
-    # (the report is most of it no more than the flash is), then the flash joins the
-    # report's.
+    # Stored in the config's order: the round-up does not join the report (it is
+    # another story's text mostly), then the flash joins the first of the two.
     url = "https://news.example.com/"
     assert frozenset({url + "report", url + "flash"}) in found[0]
+
+
+def test_a_story_grows_by_copies_of_its_first_item_not_by_chains(
+    article: str, tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The round-up opens with the flash, which joined the report: it is a copy of
+    neither the report nor, mostly, the flash, and stays a story of its own."""
+    flash = "\n".join(paragraphs(article)[:4])
+    feeds = {"report": article, "flash": flash, "round-up": flash + "\n" + seed_texts()["003"]}
+    for name, text in feeds.items():
+        feed_server.routes[f"/{name}"] = Response(
+            rss([(name, text)]), headers={"Content-Type": "application/rss+xml"}
+        )
+    config = write_config(tmp_path, [(name, feed_server.url(f"/{name}")) for name in feeds])
+    assert main(["run", "--config", str(config), "--no-digest", "--quiet"]) == 0
+    url = "https://news.example.com/"
+    assert stories(config, capsys) == {
+        frozenset({url + "report", url + "flash"}),
+        frozenset({url + "round-up"}),
+    }

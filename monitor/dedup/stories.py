@@ -19,7 +19,7 @@ import numpy as np
 
 from .features import Features
 from .index import block_keys, sentence_table, shared_with_earlier
-from .rules import MIN_TEXT_CHARS, Candidate, best_match, confirmable, hamming
+from .rules import MIN_TEXT_CHARS, Candidate, Match, best_match, confirmable, hamming
 
 # Verbatim copies shorter than this are not merged by text hash alone: short
 # texts such as "图片新闻" repeat across unrelated items.
@@ -38,6 +38,8 @@ class StoredItems(Protocol):
     def candidate_rows(self, ids: list[int], since: datetime) -> dict[int, Any]: ...
 
     def candidate(self, row: Any, confirm: bool) -> Candidate: ...
+
+    def story_founders(self, story_ids: list[int]) -> dict[int, int]: ...
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,32 @@ def assign_stories(
         )
         hashes, owners, lengths = sentence_table(batch)
         in_sentences = shared_with_earlier(hashes, owners)
+
+    def founder_agrees(features: Features, match: Match) -> bool:
+        """Whether `features` is a copy of its story's first item too, when it matched
+        another member: a story grows by copies of its first item, not by chains of
+        copies of copies (a round-up joined through the brief it quotes, then an item
+        copying the round-up's other half)."""
+        story = match.story_id
+        if story < 0:
+            first = next(n for n, d in enumerate(decisions) if d.story == story)
+            if match.item_id == -first - 1:
+                return True
+            other = batch[first]
+            founder = Candidate(
+                -first - 1, story, other.simhash, other.normalized_length, other.figures,
+                other.shingles,
+            )  # fmt: skip
+        else:
+            stored_first = storage.story_founders([story]).get(story)
+            if stored_first is None or stored_first == match.item_id:
+                return True
+            found = storage.candidate_rows([stored_first], since)
+            if stored_first not in found:  # fetched before the window: not compared
+                return True
+            founder = storage.candidate(found[stored_first], True)
+        return best_match(features, [founder], max_distance) is not None
+
     first_with_text: dict[str, Decision] = {}
     for index, features in enumerate(batch):
         decision = None
@@ -143,7 +171,7 @@ def assign_stories(
                         )
                     )
             match = best_match(features, candidates, max_distance)
-            if match is not None:
+            if match is not None and founder_agrees(features, match):
                 decision = Decision(match.story_id, match.reason)
         if decision is None:
             new_stories += 1

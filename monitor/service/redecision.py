@@ -61,6 +61,9 @@ class _StoredBefore:
     def candidate(self, row: Any, confirm: bool) -> Candidate:
         return self._storage.candidate(row, confirm)
 
+    def story_founders(self, story_ids: list[int]) -> dict[int, int]:
+        return self._storage.story_founders(story_ids)
+
 
 def redecide(config: Config, storage: Storage, days: float, now: datetime) -> Redecided:
     """Decide again the stories of the items fetched in the last `days` days."""
