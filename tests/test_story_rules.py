@@ -19,6 +19,7 @@ from dedup_corpus import seed_texts
 
 from monitor.cli import main
 from monitor.dedup import Candidate, Features
+from monitor.dedup.features import arabic
 from monitor.dedup.rules import best_match
 
 FOLLOW_UP_LEAD = (
@@ -158,3 +159,29 @@ def test_a_story_grows_by_copies_of_its_first_item_not_by_chains(
         frozenset({url + "report", url + "flash"}),
         frozenset({url + "round-up"}),
     }
+
+
+QUAKE = (
+    "中央气象局表示，花莲县近海今天上午发生芮氏规模{magnitude}级地震，震源深度{depth}公里，"
+    "全台各地均有感，台北市最大震度三级，目前没有传出人员伤亡或建筑物损坏的消息。\n"
+    "气象局地震测报中心主任说，这起地震属于板块碰撞造成的浅层地震，"
+    "未来三天内仍可能发生规模较小的余震，提醒民众注意居家安全，并检查瓦斯管线。\n"
+    "铁路局表示，地震发生后东部干线列车一度减速慢行，经巡查确认路线安全后已恢复正常行驶。\n"
+)
+
+
+def test_an_earthquake_and_its_aftershock_written_in_words_are_two_stories() -> None:
+    quake = QUAKE.format(magnitude="六点四", depth="十五")
+    aftershock = QUAKE.format(magnitude="五点八", depth="十二")
+    assert not joins(aftershock, quake)
+    # The same report with its figures in digits is a copy.
+    assert joins(QUAKE.format(magnitude="6.4", depth="15"), quake)
+
+
+@pytest.mark.parametrize(
+    ("words", "digits"),
+    [("六十二", "62"), ("十一", "11"), ("一百零五", "105"), ("三千五百万", "35000000"),
+     ("两", "2"), ("二〇二〇", "2020"), ("六点四", "64"), ("点", "点")],
+)  # fmt: skip
+def test_chinese_numerals_read_as_the_digits_a_copy_writes(words: str, digits: str) -> None:
+    assert arabic(words) == digits

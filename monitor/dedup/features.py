@@ -4,9 +4,9 @@ From the folded text (`textnorm.fold`) one pass over its code points finds
 the letters and digits (the normalised text), the sentence ends, and the
 digits; from those come the text hash, the shingle hashes and the simhash
 (`fingerprint`), the hash and length of every sentence, and the figures of
-sentences that have digits. Doing this per sentence in Python cost ~250 µs for
-a 3,000-character article; vectorised it is a fraction of that
-(benchmarks/dedup.py). `reference` in tests/test_fingerprint.py is the
+sentences that have digits or Chinese numerals before a unit. Doing this per
+sentence in Python cost ~250 µs for a 3,000-character article; vectorised it
+is a fraction of that (benchmarks/dedup.py). `reference` in tests/test_fingerprint.py is the
 plain-Python definition this must equal, checked there on random text.
 
 A feed's texts go through these passes together (`Features.of_many`), as one
@@ -59,9 +59,17 @@ SENTENCE_ENDS = "。!?;\n,:、"
 _R = 0x9E3779B97F4A7C15  # odd, so invertible modulo 2**64
 _R_INVERSE = pow(_R, -1, 1 << 64)
 _DIGITS = re.compile(r"\d+")
+# Figures in words: Chinese numerals before a unit of count, magnitude or date
+# ("六点四级", "两架", "二〇二〇年", "十一月"), read as the digits a copy may write.
+NUMERALS = "〇零一二两三四五六七八九十百千万亿点"
+UNITS = "年月日天周岁时人名例架艘级度倍次起枚座项条家所"
+_NUMERAL_WORDS = re.compile(f"([{NUMERALS}]+)(?=[{UNITS}])")
+_NUMERAL_DIGITS = {c: n for n, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
+_NUMERAL_UNITS = {"十": 10, "百": 100, "千": 1000}
+_NUMERAL_GROUPS = {"万": 10**4, "亿": 10**8}
 
 
-WORD, DECIMAL, END, TRADITIONAL, NAME_START = 1, 2, 4, 8, 16
+WORD, DECIMAL, END, TRADITIONAL, NAME_START, NUMERAL, UNIT = 1, 2, 4, 8, 16, 32, 64
 
 
 @lru_cache(maxsize=1)
@@ -74,6 +82,8 @@ def _table() -> np.ndarray:
     table[[ord(c) for c in SENTENCE_ENDS]] |= END
     table[[ord(c) for c in traditional_characters()]] |= TRADITIONAL
     table[[ord(name[0]) for name in TAIWAN_NAMES]] |= NAME_START
+    table[[ord(c) for c in NUMERALS]] |= NUMERAL
+    table[[ord(c) for c in UNITS]] |= UNIT
     return table
 
 
@@ -359,7 +369,8 @@ def _features_of(cls: type[Features], texts: Sequence[str], width: int) -> list[
     sentence_of = np.cumsum(end)[word]
     first = np.concatenate(([True], sentence_of[1:] != sentence_of[:-1]))
     first[starts[:-1][lengths > 0]] = True  # each text starts a sentence
-    sentences = _sentences(kept, norm, np.flatnonzero(first), decimal[word], starts)
+    figures = decimal[word] | _numeral_words(flags[word], kept)
+    sentences = _sentences(kept, norm, np.flatnonzero(first), figures, starts)
     found = []
     for i, text in enumerate(texts):
         own = norm[starts[i] : starts[i + 1]]
@@ -420,8 +431,48 @@ def _shingles(
     return shingles, prints
 
 
+def _numeral_words(flags: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """Where a run of Chinese numerals ends before a unit (`_NUMERAL_WORDS`), but
+    for 一 alone (`_in_digits`): most sentences have one, few have a figure."""
+    numeral = (flags & NUMERAL).astype(bool)
+    found: np.ndarray = numeral & np.append((flags[1:] & UNIT).astype(bool), False)
+    alone = (kept == ord("一")) & ~np.concatenate(([False], numeral[:-1]))
+    return found & ~alone
+
+
+def arabic(numerals: str) -> str:
+    """A run of Chinese numerals as the digits a copy would write: 六十二 is 62,
+    二〇二〇 2020, 三千五百万 35000000; 六点四 is 64, as "6.4" is once normalised
+    (letters and digits only). The run as it is when it holds no number."""
+    whole, _, fraction = numerals.strip("点").partition("点")
+    if not whole or any(c not in _NUMERAL_DIGITS for c in fraction.replace("点", "")):
+        return numerals
+    if len(whole) > 1 and all(c in _NUMERAL_DIGITS for c in whole):
+        value = "".join(str(_NUMERAL_DIGITS[c]) for c in whole)  # 二〇二〇: digit by digit
+    else:
+        total = group = digit = 0
+        for c in whole:
+            if c in _NUMERAL_DIGITS:
+                digit = _NUMERAL_DIGITS[c]
+            elif c in _NUMERAL_UNITS:
+                group += (digit or 1) * _NUMERAL_UNITS[c]
+                digit = 0
+            elif c in _NUMERAL_GROUPS:
+                total += (group + digit) * _NUMERAL_GROUPS[c]
+                group = digit = 0
+            else:
+                return numerals
+        value = str(total + group + digit)
+    return value + "".join(str(_NUMERAL_DIGITS[c]) for c in fraction.replace("点", ""))
+
+
+def _in_digits(match: re.Match[str]) -> str:
+    run = match.group(1)
+    return run if run == "一" else arabic(run)  # 一 alone is mostly an article: 一名, 一次
+
+
 def _sentences(
-    kept: np.ndarray, norm: str, starts: np.ndarray, decimal: np.ndarray, texts: np.ndarray
+    kept: np.ndarray, norm: str, starts: np.ndarray, figures: np.ndarray, texts: np.ndarray
 ) -> list[tuple[bytes, bytes, int, dict[int, int]]]:
     """Each text's distinct sentences (hashes and lengths, packed as `Features`
     holds them, and the sum of the lengths) and figures (shape → digits), from the
@@ -451,11 +502,12 @@ def _sentences(
     for i, (a, b) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
         if a < b:
             found[i] = (packed[8 * a : 8 * b], sizes[a:b].tobytes(), chars[b] - chars[a], {})
-    if decimal.any():
-        digits_before = np.concatenate(([0], np.cumsum(decimal)))
-        with_digits = np.flatnonzero(digits_before[stops] - digits_before[starts] > 0)
-        for n, i in zip(with_digits.tolist(), owner[with_digits].tolist(), strict=True):
-            sentence = norm[starts[n] : stops[n]]
+    if figures.any():
+        figures_before = np.concatenate(([0], np.cumsum(figures)))
+        with_figures = np.flatnonzero(figures_before[stops] - figures_before[starts] > 0)
+        for n, i in zip(with_figures.tolist(), owner[with_figures].tolist(), strict=True):
+            sentence = _NUMERAL_WORDS.sub(_in_digits, norm[starts[n] : stops[n]])
             digits = " ".join(_DIGITS.findall(sentence))
-            found[i][3][_small_hash(_DIGITS.sub("#", sentence))] = _small_hash(digits)
+            if digits:
+                found[i][3][_small_hash(_DIGITS.sub("#", sentence))] = _small_hash(digits)
     return found

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ..dedup import Candidate, DedupIndex, Features
     from ..dedup.features import Shingles
 
-FEATURES_VERSION = 3
+FEATURES_VERSION = 4
 """Raised whenever `features.Features.of` computes something else: on opening,
 the stored features and index are then computed again."""
 # Items whose features are recomputed at a time, when `Features.of` changed.
