@@ -437,7 +437,8 @@ def _numeral_words(flags: np.ndarray, kept: np.ndarray) -> np.ndarray:
     numeral = (flags & NUMERAL).astype(bool)
     found: np.ndarray = numeral & np.append((flags[1:] & UNIT).astype(bool), False)
     alone = (kept == ord("一")) & ~np.concatenate(([False], numeral[:-1]))
-    return found & ~alone
+    found &= ~alone
+    return found
 
 
 def arabic(numerals: str) -> str:
