@@ -50,9 +50,9 @@ def read_labels(path: Path) -> list[dict[str, object]]:
 
 def replay(
     mirror: Path, days: tuple[str, ...], work: Path, reverse: bool
-) -> dict[str, tuple[int, str | None]]:
-    """The window's items replayed as folder feeds: the story of each stored link, and
-    the rule that joined it to the story."""
+) -> dict[str, tuple[int, str | None, int | None]]:
+    """The window's items replayed as folder feeds: the story of each stored link, the
+    rule that joined it to the story, and the story dedup found it related to."""
     lines = ['[storage]\npath = "monitor.db"\n', "[fetch]\nmax_items = 100000\n"]
     for name in write_folder_feeds(mirror, days, work, reverse):
         lines.append(f'[[feeds]]\nname = "{name}"\nurl = "feeds/{name}"\n')
@@ -64,21 +64,23 @@ def replay(
         [*monitor, "export", "-c", str(config)], check=True, capture_output=True, text=True
     ).stdout
     return {
-        record["url"]: (int(record["story"]), record["match"])
+        record["url"]: (int(record["story"]), record["match"], record["related_to"])
         for record in map(json.loads, exported.splitlines())
     }
 
 
 def decisions(
     mirror: Path, labels: list[dict[str, object]], reverse: bool
-) -> tuple[dict[tuple[str, str], bool | None], dict[tuple[str, str], str]]:
+) -> tuple[dict[tuple[str, str], bool | None], dict[tuple[str, str], str], set[tuple[str, str]]]:
     """For each labelled pair, whether the replay put both items in one story
-    (None when one of them was not stored at all), and the rules that joined them."""
+    (None when one of them was not stored at all), the rules that joined them, and
+    the pairs kept apart but found related (one's story is the other's `related_to`)."""
     by_window: dict[str, list[dict[str, object]]] = defaultdict(list)
     for label in labels:
         by_window[str(label["window"])].append(label)
     found: dict[tuple[str, str], bool | None] = {}
     why: dict[tuple[str, str], str] = {}
+    linked: set[tuple[str, str]] = set()
     for window, pairs in sorted(by_window.items()):
         days = tuple(window.split(":"))
         links = {path: item["url"] for path, item in texts(mirror, days).items()}
@@ -92,11 +94,13 @@ def decisions(
                 found[(a, b)] = None
                 continue
             found[(a, b)] = story_a[0] == story_b[0]
+            if story_a[0] != story_b[0] and (story_a[2] == story_b[0] or story_b[2] == story_a[0]):
+                linked.add((a, b))
             if links.get(a) == links.get(b):
                 why[(a, b)] = "the same link"
             else:
                 why[(a, b)] = f"{story_a[1] or 'first'} / {story_b[1] or 'first'}"
-    return found, why
+    return found, why, linked
 
 
 def report(
@@ -155,7 +159,7 @@ def main() -> None:
     labels = read_labels(args.labels)
     counts = Counter(str(label["label"]) for label in labels)
     print(f"{len(labels)} labelled pairs: {dict(sorted(counts.items()))}")
-    merged, why = decisions(args.mirror, labels, reverse=False)
+    merged, why, linked = decisions(args.mirror, labels, reverse=False)
     missing = sum(1 for same in merged.values() if same is None)
     if missing:
         print(f"{missing} pairs left out: an item of them was not stored")
@@ -166,6 +170,12 @@ def main() -> None:
     for window in sorted({str(label["window"]) for label in labels}):
         report(f"  window {window}", [p for p in labels if p["window"] == window], merged)
     print("targets: precision ≥ 0.99, recall ≥ 0.95, related merged ≤ 1 %")
+    shown = Counter(str(p["label"]) for p in labels if (str(p["a"]), str(p["b"])) in linked)
+    print(
+        f"kept apart but related by dedup (shown together): {sum(shown.values())} pairs, "
+        f"{shown['related']} of the {counts['related']} related, {shown['dup']} dup, "
+        f"{shown['different']} different"
+    )
     if args.errors:
         for pair in labels:
             key = (str(pair["a"]), str(pair["b"]))
@@ -181,7 +191,7 @@ def main() -> None:
     if SECOND.exists() and args.labels == LABELS:
         agreement(labels, read_labels(SECOND))
     if args.reversed:
-        backwards, _ = decisions(args.mirror, labels, reverse=True)
+        backwards, _, _ = decisions(args.mirror, labels, reverse=True)
         changed = sum(1 for pair, same in merged.items() if backwards.get(pair) != same)
         print(
             f"feeds in reverse order: {changed} of {len(merged)} labelled pairs decided otherwise"

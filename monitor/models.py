@@ -83,6 +83,8 @@ class StoredItem:
     text: str
     story: int
     topics: tuple[str, ...]
+    related_to: int | None = None
+    """The story this item repeats under news of its own (`dedup.Decision.related`)."""
 
 
 @dataclass(frozen=True)

@@ -412,3 +412,21 @@ def test_a_summary_never_starts_with_an_email_date_line() -> None:
     url = "https://example.org/a"
     article = adapter_for(url).adapt(Item(url, url, "标题", None, (), html), "f", NOW)
     assert summarize(article.text, 120).startswith("美国总统特朗普")
+
+
+def test_stories_dedup_found_related_are_grouped_whatever_their_headlines() -> None:
+    """A follow-up and the report it repeats (`StoredItem.related_to`) share no
+    headline words here, and would be two headlines by their leads alone."""
+    report = stored(1, 10, "韩国宣布恢复军情协定", "韩国国防部周六表示将全面执行协定。")
+    follow_up = replace(
+        stored(2, 20, "东京首场防务会议下月举行", "日方证实收到韩方通知。", source="RFI 中文"),
+        related_to=10,
+    )
+    other = stored(3, 30, "菲律宾抗议水炮事件", "菲律宾海岸警卫队周日说。", source="BBC")
+    stories = [Story(10, (report,)), Story(20, (follow_up,)), Story(30, (other,))]
+    entries = [e for s in build(stories).sections for e in s.entries]
+    assert len(entries) == 2
+    (head,) = [e for e in entries if e.related]
+    assert {head.title, *(r.title for r in head.related)} == {report.title, follow_up.title}
+    without = build([Story(10, (report,)), Story(20, (replace(follow_up, related_to=None),))])
+    assert sum(len(s.entries) for s in without.sections) == 2

@@ -90,6 +90,11 @@ def test_redecide_undoes_a_merge_the_rules_now_refuse_and_sends_only_the_new_sto
     assert after["other"] == before["other"]
     assert after["follow-up"][0] not in {s for s, _ in before.values()}
     assert after["follow-up"][1] is None
+    with backend.open() as storage:
+        (related,) = storage._db.execute(
+            "SELECT related_to FROM items WHERE url = ?", (URL + "follow-up",)
+        ).fetchone()
+    assert related == after["report"][0]  # shown with the report it repeats
     assert pending_titles(backend) == {"follow-up"}
     # Decided again with nothing changed, nothing moves.
     assert main(["redecide", "--config", str(config), "--since", "2"]) == 0

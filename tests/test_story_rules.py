@@ -20,7 +20,7 @@ from dedup_corpus import seed_texts
 from monitor.cli import main
 from monitor.dedup import Candidate, Features
 from monitor.dedup.features import arabic
-from monitor.dedup.rules import best_match
+from monitor.dedup.rules import best_match, decide
 
 FOLLOW_UP_LEAD = (
     "韩国国防部周一宣布，韩日两国已正式签署换文，军事情报保护协定即日起完全恢复效力，"
@@ -79,6 +79,13 @@ def test_a_follow_up_over_the_first_reports_background_is_a_story_of_its_own(
     follow_up = FOLLOW_UP_LEAD + article + "\n" + FOLLOW_UP_END
     assert features(article).normalized_length < features(follow_up).normalized_length
     assert not joins(follow_up, article) and not joins(article, follow_up)
+    # Related, which the digest shows together.
+    stored = features(article)
+    candidate = Candidate(1, 10, stored.simhash, stored.normalized_length, stored.figures,
+                          stored.shingles)  # fmt: skip
+    copy, related = decide(features(follow_up), [candidate], max_distance=3)
+    assert copy is None and related is not None and related.story_id == 10
+    assert related.reason.startswith("containment 1.00, lead")
 
 
 def test_a_round_up_does_not_swallow_the_brief_it_quotes(article: str) -> None:
@@ -97,12 +104,16 @@ def rss(items: list[tuple[str, str]]) -> bytes:
     return f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{entries}</channel></rss>'.encode()
 
 
-def stories(config: Path, capsys: pytest.CaptureFixture[str]) -> set[frozenset[str]]:
+def export(config: Path, capsys: pytest.CaptureFixture[str]) -> list[dict[str, object]]:
     capsys.readouterr()
     assert main(["export", "--config", str(config), "--format", "jsonl"]) == 0
-    grouped: dict[int, set[str]] = {}
-    for record in map(json.loads, capsys.readouterr().out.splitlines()):
-        grouped.setdefault(record["story"], set()).add(record["url"])
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+
+
+def stories(config: Path, capsys: pytest.CaptureFixture[str]) -> set[frozenset[str]]:
+    grouped: dict[object, set[str]] = {}
+    for record in export(config, capsys):
+        grouped.setdefault(record["story"], set()).add(str(record["url"]))
     return {frozenset(urls) for urls in grouped.values()}
 
 
@@ -159,6 +170,15 @@ def test_a_story_grows_by_copies_of_its_first_item_not_by_chains(
         frozenset({url + "report", url + "flash"}),
         frozenset({url + "round-up"}),
     }
+    # It is related to the story it joined through the flash: shown with it.
+    (exported,) = [r for r in export(config, capsys) if r["url"] == url + "round-up"]
+    (report,) = [r for r in export(config, capsys) if r["url"] == url + "report"]
+    assert exported["related_to"] == report["story"]
+    capsys.readouterr()
+    assert main(["story", "--config", str(config), url + "round-up"]) == 0
+    shown = capsys.readouterr().out
+    assert f"related to story {report['story']} (containment 1.00, lead" in shown
+    assert "not of its first): shown with it" in shown
 
 
 QUAKE = (

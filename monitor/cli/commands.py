@@ -296,6 +296,11 @@ def cmd_story(args: argparse.Namespace) -> int:
             f"    {member.title}\n    {member.url}\n"
             f"    {why or ('began the story' if number == 0 else 'joined by its link or text')}\n"
         )
+        if member.related_to is not None:
+            sys.stdout.write(
+                f"    related to story {member.related_to} ({member.related_reason}): "
+                "shown with it\n"
+            )
     return 0
 
 

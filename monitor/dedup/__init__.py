@@ -9,7 +9,7 @@ evidence for their thresholds are in `rules`. Pure computation: the stored
 items are read through the small `StoredItems` interface.
 """
 
-from .features import Features, shingles_of, warm_up
+from .features import Features, Shingles, shingles_of, warm_up
 from .index import DedupIndex
 from .rules import Candidate, confirmable
 from .stories import Decision, StoredItems, assign_stories
@@ -19,6 +19,7 @@ __all__ = [
     "Decision",
     "DedupIndex",
     "Features",
+    "Shingles",
     "StoredItems",
     "assign_stories",
     "confirmable",

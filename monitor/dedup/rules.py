@@ -87,8 +87,8 @@ import numpy as np
 from .features import SHINGLE_WIDTH, Features, Shingles, shingles_of
 
 __all__ = [
-    "SHINGLE_WIDTH", "Candidate", "Features", "Match", "Shingles", "best_match", "normalize",
-    "shingles_of",
+    "SHINGLE_WIDTH", "Candidate", "Features", "Match", "Shingles", "best_match", "decide",
+    "normalize", "shingles_of",
 ]  # fmt: skip
 from ..textnorm import normalize
 
@@ -192,9 +192,20 @@ class Match:
 
 def best_match(new: Features, candidates: list[Candidate], max_distance: int) -> Match | None:
     """The stored item `new` is a repost of, or None. Pure: tests call it directly."""
+    return decide(new, candidates, max_distance)[0]
+
+
+def decide(
+    new: Features, candidates: list[Candidate], max_distance: int
+) -> tuple[Match | None, Match | None]:
+    """The stored item `new` is a repost of (`best_match`), and, when none, the one
+    it is related to: a text it contains or is contained in (`MIN_CONTAINMENT`)
+    that brings news of its own at the top, such as the report a follow-up
+    repeats (`overlap`). The digest shows the two together."""
     if new.normalized_length < MIN_TEXT_CHARS:
-        return None
+        return None, None
     best: tuple[float, Candidate, str] | None = None
+    related: tuple[float, Candidate, str] | None = None
     for cand in candidates:
         if cand.normalized_length < MIN_TEXT_CHARS or figures_differ(new.figures, cand.figures):
             continue
@@ -204,14 +215,18 @@ def best_match(new: Features, candidates: list[Candidate], max_distance: int) ->
             score, reason = 2.0 - distance / FINGERPRINT_BITS, f"simhash distance {distance}"
         if cand.shingles is not None:
             contained, whole, lead = overlap(new.shingles, cand.shingles)
-            if (
-                contained >= MIN_CONTAINMENT
-                and (whole >= MIN_LONGER_SHARED or lead >= MIN_LONGER_LEAD)
-                and contained > score
-            ):
-                score, reason = contained, f"containment {contained:.2f}, lead {lead:.2f}"
+            evidence = f"containment {contained:.2f}, lead {lead:.2f}"
+            if contained < MIN_CONTAINMENT:
+                pass
+            elif whole < MIN_LONGER_SHARED and lead < MIN_LONGER_LEAD:
+                if related is None or contained > related[0]:
+                    related = (contained, cand, evidence)
+            elif contained > score:
+                score, reason = contained, evidence
         if reason and (best is None or score > best[0]):
             best = (score, cand, reason)
-    if best is None:
-        return None
-    return Match(item_id=best[1].item_id, story_id=best[1].story_id, reason=best[2])
+    if best is not None:
+        return Match(best[1].item_id, best[1].story_id, best[2]), None
+    if related is not None:
+        return None, Match(related[1].item_id, related[1].story_id, related[2])
+    return None, None

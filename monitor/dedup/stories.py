@@ -19,7 +19,7 @@ import numpy as np
 
 from .features import Features
 from .index import block_keys, sentence_table, shared_with_earlier
-from .rules import MIN_TEXT_CHARS, Candidate, Match, best_match, confirmable, hamming
+from .rules import MIN_TEXT_CHARS, Candidate, Match, best_match, confirmable, decide, hamming
 
 # Verbatim copies shorter than this are not merged by text hash alone: short
 # texts such as "图片新闻" repeat across unrelated items.
@@ -48,6 +48,10 @@ class Decision:
     """A stored story's id, or -n for the n-th new story of the batch."""
     reason: str | None
     """Why the item joins `story` ("same text", "simhash distance 2", …); None for a new one."""
+    related: int | None = None
+    """For a new story, the story (as `story` says one) whose text it repeats under
+    news of its own: a follow-up, an update, a round-up (`rules.decide`)."""
+    related_reason: str | None = None
 
 
 def assign_stories(
@@ -131,6 +135,7 @@ def assign_stories(
     first_with_text: dict[str, Decision] = {}
     for index, features in enumerate(batch):
         decision = None
+        related: Match | None = None
         if features.normalized_length >= MIN_EXACT_CHARS:
             if features.text_hash in exact:
                 decision = Decision(exact[features.text_hash], "same text")
@@ -170,12 +175,17 @@ def assign_stories(
                             shingles=other.shingles if key in confirmed else None,
                         )
                     )
-            match = best_match(features, candidates, max_distance)
-            if match is not None and founder_agrees(features, match):
+            match, related = decide(features, candidates, max_distance)
+            if match is not None and not founder_agrees(features, match):
+                related = Match(match.item_id, match.story_id, f"{match.reason}, not of its first")
+                match = None
+            if match is not None:
                 decision = Decision(match.story_id, match.reason)
         if decision is None:
             new_stories += 1
             decision = Decision(-new_stories, None)
+            if related is not None:
+                decision = Decision(-new_stories, None, related.story_id, related.reason)
         decisions.append(decision)
         first_with_text.setdefault(features.text_hash, decision)
     return decisions

@@ -3,7 +3,8 @@
 Each story goes under its best topic (the highest keyword score, ties to the
 topic configured first), stories matching no topic under one last heading.
 Stories about the same event from different outlets are grouped under the
-most widely carried one ("相关报道", see `related`). Within a section, groups
+most widely carried one ("相关报道", see `related`), and so are those dedup
+found related (a follow-up and the report it repeats, `_linked`). Within a section, groups
 with more outlets come first, then the most recent. What the email shows is
 what counts as delivered: at most `max_stories` headlines, each with at most
 `max_related` related entries; the rest are named only in counts ("and 2 more
@@ -65,15 +66,22 @@ def build_digest(
     groups: list[_Group] = []
     leads = [lead_bigrams(s.canonical.title, s.canonical.text) for s, _ in scored]
     heads = RelatedHeads(Rarity.of(leads))
+    linked = _linked([story for story, _ in scored])
+    placed: dict[int, int] = {}
+    """Story id → the position of its group."""
     for (story, home), bigrams in zip(scored, leads, strict=True):
         canonical = story.canonical
         title = title_bigrams(canonical.title)
-        found = heads.find(canonical.published, bigrams, title)
+        found = next((placed[s] for s in linked.get(story.id, ()) if s in placed), None)
+        if found is None:
+            found = heads.find(canonical.published, bigrams, title)
         if found is None:
             heads.add(canonical.published, bigrams, title)
             groups.append(_Group(story, home))
+            found = len(groups) - 1
         else:
             groups[found].members.append(story)
+        placed[story.id] = found
     groups.sort(key=lambda g: (-g.outlets, -g.head.canonical.published.timestamp()))
     groups, over = fair_share(groups, digest.max_stories)
 
@@ -149,6 +157,21 @@ def fair_share(groups: list[_Group], limit: int) -> tuple[list[_Group], list[_Gr
         chosen.add(index)
     shown = [group for index, group in enumerate(groups) if index in chosen]
     return shown, [group for index, group in enumerate(groups) if index not in chosen]
+
+
+def _linked(stories: list[Story]) -> dict[int, list[int]]:
+    """The stories each is related to by dedup (`StoredItem.related_to`: a follow-up
+    and the report it repeats), both ways, among these: one event, whatever their
+    headlines share."""
+    present = {story.id for story in stories}
+    linked: dict[int, list[int]] = {}
+    for story in stories:
+        for item in story.items:
+            other = item.related_to
+            if other is not None and other in present and other != story.id:
+                linked.setdefault(story.id, []).append(other)
+                linked.setdefault(other, []).append(story.id)
+    return linked
 
 
 def _outlets(story: Story) -> int:

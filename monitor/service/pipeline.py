@@ -379,6 +379,8 @@ def store_feed(
                     item.topics,
                     decision.story,
                     decision.reason,
+                    decision.related,
+                    decision.related_reason,
                 )  # fmt: skip
                 for item, decision in zip(fresh, decisions, strict=True)
             ],

@@ -104,8 +104,13 @@ def redecide(config: Config, storage: Storage, days: float, now: datetime) -> Re
                             new_stories += 1
                         started[decision.story] = story
                         kept.add(story)
-                    if story != item.story_id or reason != item.reason:
-                        moves.append((item.item_id, story, reason))
+                    related = decision.related
+                    if related is not None and related < 0:
+                        related = started.get(related)
+                    why = decision.related_reason if related is not None else None
+                    now_at = (story, reason, related, why)
+                    if now_at != (item.story_id, item.reason, item.related_to, item.related_reason):
+                        moves.append((item.item_id, *now_at))
                         moved += story != item.story_id
                         touched |= {story, item.story_id}
                 # Written before the next batch looks its candidates' stories up.

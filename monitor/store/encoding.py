@@ -15,7 +15,7 @@ from typing import Any
 from ..models import StoredItem
 
 ITEM_COLUMNS = """i.id, f.name AS feed, i.guid, i.url, i.title, i.published, i.source,
-    i.original_source, i.text, i.story_id, i.topics"""
+    i.original_source, i.text, i.story_id, i.topics, i.related_to"""
 
 
 def iso(moment: datetime) -> str:
@@ -69,4 +69,5 @@ def stored_item(row: Any) -> StoredItem:
         text=row["text"],
         story=row["story_id"],
         topics=tuple(json.loads(row["topics"])),
+        related_to=row["related_to"],
     )

@@ -42,6 +42,7 @@ class ExportStore(StorageBase):
                     "guid": row["guid"],
                     "fetched_at": row["fetched_at"],
                     "match": row["match_reason"],
+                    "related_to": item.related_to,
                 }
 
     def is_empty(self) -> bool:

@@ -19,8 +19,7 @@ from .encoding import figures_of, figures_text, iso, signed, unsigned
 # The dedup look-ups (NumPy and the index) are imported where they are used: a
 # run where every feed answers 304 never needs them.
 if TYPE_CHECKING:
-    from ..dedup import Candidate, DedupIndex, Features
-    from ..dedup.features import Shingles
+    from ..dedup import Candidate, DedupIndex, Features, Shingles
 
 FEATURES_VERSION = 4
 """Raised whenever `features.Features.of` computes something else: on opening,

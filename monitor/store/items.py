@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 ITEM_INSERT_COLUMNS = (
     "feed_id", "guid", "url", "title", "published", "fetched_at", "authors", "source",
     "original_source", "text", "images", "topics", "text_hash", "simhash",
-    "text_length", "sentence_chars", "figures", "story_id", "match_reason",
+    "text_length", "sentence_chars", "figures", "story_id", "match_reason", "related_to",
+    "related_reason",
 )  # fmt: skip
 
 
@@ -31,6 +32,9 @@ class NewItem:
     topics: tuple[str, ...]
     story: int
     match_reason: str | None
+    related: int | None = None
+    """The story it repeats under news of its own (a stored one's id, or -n)."""
+    related_reason: str | None = None
 
 
 class ItemStore(IndexStore):
@@ -111,6 +115,10 @@ class ItemStore(IndexStore):
         fetched = iso(now)
         created = self._insert_rows("stories", ("created_at",), [(fetched,)] * count)
         story_ids = [item.story if item.story > 0 else created[-item.story - 1] for item in items]
+        related = [
+            item.related if item.related is None or item.related > 0 else created[-item.related - 1]
+            for item in items
+        ]
         rows = [
             (
                 feed_id,
@@ -132,8 +140,10 @@ class ItemStore(IndexStore):
                 figures_text(item.features.figures),
                 story_id,
                 item.match_reason,
+                related_to,
+                item.related_reason,
             )
-            for item, story_id in zip(items, story_ids, strict=True)
+            for item, story_id, related_to in zip(items, story_ids, related, strict=True)
         ]
         item_ids = self._insert_rows("items", ITEM_INSERT_COLUMNS, rows)
         written = [

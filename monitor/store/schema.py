@@ -208,6 +208,12 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE items ADD COLUMN split_at TEXT;
     """,
+    # 15: the story an item that began its own repeats under news of its own (a
+    # follow-up, an update, a round-up), and why: the digest shows them together.
+    """
+    ALTER TABLE items ADD COLUMN related_to INTEGER;
+    ALTER TABLE items ADD COLUMN related_reason TEXT;
+    """,
 )
 # Tables in the order their rows can be copied (references first), and the
 # columns of each, for `copy_from`; leases belong to running processes, not data.
@@ -227,6 +233,7 @@ TABLES: dict[str, tuple[str, ...]] = {
         "id", "feed_id", "guid", "url", "title", "published", "fetched_at", "authors", "source",
         "original_source", "text", "images", "topics", "text_hash", "simhash",
         "text_length", "sentence_chars", "story_id", "match_reason", "figures", "split_at",
+        "related_to", "related_reason",
     ),
     "item_index": ("item_id", "simhash", "sentences"),
     "deliveries": ("digest", "recipient", "story_id", "digest_id", "shown"),

@@ -31,6 +31,9 @@ class Member:
     "same text"); None for the item that began the story."""
     split_at: str | None
     canonical: bool
+    related_to: int | None = None
+    """The story it repeats under news of its own, shown with it in digests."""
+    related_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -45,18 +48,23 @@ class WindowItem:
     story_id: int
     reason: str | None
     split_at: str | None
+    related_to: int | None
+    related_reason: str | None
 
 
 class StoryStore(ItemStore):
     def window_items(self, since: datetime) -> list[WindowItem]:
         """The items fetched since `since`, in the order they were stored."""
         rows = self._db.execute(
-            """SELECT id, feed_id, fetched_at, text, title, story_id, match_reason, split_at
+            """SELECT id, feed_id, fetched_at, text, title, story_id, match_reason, split_at,
+                      related_to, related_reason
                FROM items WHERE fetched_at >= ? ORDER BY id""",
             (iso(since),),
         ).fetchall()
         return [
-            WindowItem(int(r[0]), int(r[1]), r[2], r[3] or r[4] or "", int(r[5]), r[6], r[7])
+            WindowItem(
+                int(r[0]), int(r[1]), r[2], r[3] or r[4] or "", int(r[5]), r[6], r[7], r[8], r[9]
+            )
             for r in rows
         ]
 
@@ -70,13 +78,15 @@ class StoryStore(ItemStore):
         ).fetchall()
         return {int(r[0]): int(r[1]) for r in rows}
 
-    def move_items(self, moves: list[tuple[int, int, str | None]]) -> None:
-        """Put items (id, story, reason) in other stories; their stories' canonical
-        items are then chosen again (`update_canonical`)."""
+    def move_items(self, moves: list[tuple[int, int, str | None, int | None, str | None]]) -> None:
+        """Put items (id, story, reason, related story, why) in other stories, or
+        relate them to others; their stories' canonical items are then chosen again
+        (`update_canonical`)."""
         if moves:
             self._db.executemany(
-                "UPDATE items SET story_id = ?, match_reason = ? WHERE id = ?",
-                [(story, reason, item_id) for item_id, story, reason in moves],
+                """UPDATE items SET story_id = ?, match_reason = ?, related_to = ?,
+                       related_reason = ? WHERE id = ?""",
+                [(*move[1:], move[0]) for move in moves],
             )
 
     def update_canonical(self, story_ids: list[int]) -> None:
@@ -98,14 +108,28 @@ class StoryStore(ItemStore):
         """The story's items in the order they were stored."""
         rows = self._db.execute(
             """SELECT i.id, f.name, i.url, i.title, i.source, i.published, i.fetched_at,
-                      i.match_reason, i.split_at, s.canonical_item_id = i.id
+                      i.match_reason, i.split_at, s.canonical_item_id = i.id,
+                      i.related_to, i.related_reason
                FROM items i JOIN feeds f ON f.id = i.feed_id
                JOIN stories s ON s.id = i.story_id
                WHERE i.story_id = ? ORDER BY i.id""",
             (story_id,),
         ).fetchall()
         return [
-            Member(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], bool(r[9]))
+            Member(
+                int(r[0]),
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                r[6],
+                r[7],
+                r[8],
+                bool(r[9]),
+                r[10],
+                r[11],
+            )  # fmt: skip
             for r in rows
         ]
 
