@@ -18,7 +18,7 @@ from conftest import FeedServer, Response, write_config
 from dedup_corpus import seed_texts
 
 from monitor.cli import main
-from monitor.dedup import Candidate, Features
+from monitor.dedup import Candidate, Features, learned
 from monitor.dedup.features import arabic
 from monitor.dedup.rules import best_match, decide
 
@@ -205,3 +205,54 @@ def test_an_earthquake_and_its_aftershock_written_in_words_are_two_stories() -> 
 )  # fmt: skip
 def test_chinese_numerals_read_as_the_digits_a_copy_writes(words: str, digits: str) -> None:
     assert arabic(words) == digits
+
+
+PODCAST_OPENING = (
+    "欢迎收听本台每日国际新闻播客节目，本节目每个工作日早上七点准时更新，"
+    "请在苹果播客和各大音频平台搜索本台名称订阅收听，并分享给您身边关心国际局势的朋友。\n"
+)
+PODCAST_CLOSING = "\n本节目内容仅代表嘉宾个人观点，不代表本台立场，转载请注明出处，感谢您的收听。"
+EPISODES = (
+    "本期我们邀请两位学者，讨论日本和韩国恢复军事情报共享协定的意义。",
+    "本期话题是菲律宾与中国在南海仁爱礁的对峙，以及美国政府的最新表态。",
+    "本期节目介绍朝鲜领导人访问俄罗斯远东地区的行程安排和各方评论。",
+    "本期我们回顾美日韩戴维营峰会一周年以来三国安全合作的进展与挑战。",
+)
+
+
+def test_a_feeds_own_boilerplate_does_not_merge_its_episodes(
+    tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each episode is mostly the feed's opening and closing lines, which dedup learns
+    as that feed's boilerplate and leaves out of what it compares."""
+    episodes = [(f"episode-{n}", PODCAST_OPENING + text + PODCAST_CLOSING)
+                for n, text in enumerate(EPISODES)]  # fmt: skip
+    first, second = features(episodes[0][1]), features(episodes[1][1])
+    candidate = Candidate(1, 10, first.simhash, first.normalized_length, first.figures,
+                          first.shingles)  # fmt: skip
+    assert best_match(second, [candidate], max_distance=3) is not None  # on their text alone
+    feed_server.routes["/podcast"] = Response(
+        rss(episodes[:3]), headers={"Content-Type": "application/rss+xml"}
+    )
+    config = write_config(tmp_path, [("podcast", feed_server.url("/podcast"))])
+    assert main(["run", "--config", str(config), "--no-digest", "--quiet"]) == 0
+    feed_server.routes["/podcast"] = Response(
+        rss(episodes), headers={"Content-Type": "application/rss+xml"}
+    )
+    assert main(["run", "--config", str(config), "--no-digest", "--quiet"]) == 0
+    assert len(stories(config, capsys)) == 4  # the first fetch's three, and the next one
+
+
+def test_boilerplate_is_what_recurs_across_a_fifth_of_the_items_and_three_stories() -> None:
+    def packed(*clauses: int) -> bytes:
+        return b"".join(c.to_bytes(8, "little", signed=True) for c in clauses)
+
+    # Three versions of one article are one story: their text is no boilerplate.
+    assert learned([(1, packed(7, 8)), (1, packed(7, 8)), (1, packed(7, 9))]) == frozenset()
+    # A sign-off in three stories' items is, and what only two stories share is not.
+    three = [(1, packed(5, 10)), (2, packed(5, 11)), (3, packed(5, 12, 13)), (4, packed(13))]
+    assert learned(three) == {5}
+    # Background a feed repeats in three stories among twenty is not: not a fifth.
+    many = [(n, packed(100 + n, *([42] if n < 3 else []))) for n in range(20)]
+    assert learned(many) == frozenset()
+    assert learned([]) == learned([(1, b""), (2, b""), (3, b"")]) == frozenset()

@@ -9,12 +9,14 @@ evidence for their thresholds are in `rules`. Pure computation: the stored
 items are read through the small `StoredItems` interface.
 """
 
+from .boilerplate import RECENT, learned, without_boilerplate
 from .features import Features, Shingles, shingles_of, warm_up
 from .index import DedupIndex
 from .rules import Candidate, confirmable
 from .stories import Decision, StoredItems, assign_stories
 
 __all__ = [
+    "RECENT",
     "Candidate",
     "Decision",
     "DedupIndex",
@@ -23,6 +25,8 @@ __all__ = [
     "StoredItems",
     "assign_stories",
     "confirmable",
+    "learned",
     "shingles_of",
+    "without_boilerplate",
     "warm_up",
 ]

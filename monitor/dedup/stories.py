@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from .boilerplate import compared
 from .features import Features
 from .index import block_keys, sentence_table, shared_with_earlier
 from .rules import MIN_TEXT_CHARS, Candidate, Match, best_match, confirmable, decide, hamming
@@ -41,6 +42,10 @@ class StoredItems(Protocol):
 
     def story_founders(self, story_ids: list[int]) -> dict[int, int]: ...
 
+    def boilerplate(
+        self, feed_id: int, batch: Sequence[tuple[int, bytes]] = ()
+    ) -> frozenset[int]: ...
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -55,9 +60,17 @@ class Decision:
 
 
 def assign_stories(
-    storage: StoredItems, batch: Sequence[Features], since: datetime, max_distance: int
+    storage: StoredItems,
+    batch: Sequence[Features],
+    since: datetime,
+    max_distance: int,
+    feed_id: int | None = None,
 ) -> list[Decision]:
-    """The story of each of `batch`, in order; stored items count if fetched since `since`."""
+    """The story of each of `batch`, in order; stored items count if fetched since `since`.
+
+    With `feed_id`, the batch's feed: its boilerplate (`boilerplate`), learned from
+    its stored items and this batch, is left out of the texts compared.
+    """
     exact = storage.stories_with_texts(sorted({f.text_hash for f in batch}))
     # Verbatim copies (of a stored item or of one earlier in the batch) are decided
     # by their text hash alone: their sentences need not be looked up.
@@ -120,7 +133,7 @@ def assign_stories(
             other = batch[first]
             founder = Candidate(
                 -first - 1, story, other.simhash, other.normalized_length, other.figures,
-                other.shingles,
+                compared(other, boilerplate).shingles,
             )  # fmt: skip
         else:
             stored_first = storage.story_founders([story]).get(story)
@@ -130,8 +143,15 @@ def assign_stories(
             if stored_first not in found:  # fetched before the window: not compared
                 return True
             founder = storage.candidate(found[stored_first], True)
-        return best_match(features, [founder], max_distance) is not None
+        return best_match(compared(features, boilerplate), [founder], max_distance) is not None
 
+    boilerplate: frozenset[int] = frozenset()
+    if feed_id is not None and similar:
+        # Each of the batch's texts a story of its own, but for verbatim copies.
+        own = {f.text_hash: -n - 1 for n, f in reversed(list(enumerate(batch)))}
+        boilerplate = storage.boilerplate(
+            feed_id, [(own[f.text_hash], f.sentence_hashes) for f in batch]
+        )
     first_with_text: dict[str, Decision] = {}
     for index, features in enumerate(batch):
         decision = None
@@ -172,10 +192,12 @@ def assign_stories(
                             simhash=other.simhash,
                             normalized_length=other.normalized_length,
                             figures=other.figures,
-                            shingles=other.shingles if key in confirmed else None,
+                            shingles=compared(other, boilerplate).shingles
+                            if key in confirmed
+                            else None,
                         )
                     )
-            match, related = decide(features, candidates, max_distance)
+            match, related = decide(compared(features, boilerplate), candidates, max_distance)
             if match is not None and not founder_agrees(features, match):
                 related = Match(match.item_id, match.story_id, f"{match.reason}, not of its first")
                 match = None

@@ -367,7 +367,7 @@ def store_feed(
                 known_urls.add(url)
             fresh.append(item)
         decisions = assign_stories(
-            storage, [i.features for i in fresh], since, config.dedup.max_distance
+            storage, [i.features for i in fresh], since, config.dedup.max_distance, state.id
         )
         ids = storage.insert_items(
             state.id,

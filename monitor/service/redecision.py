@@ -64,6 +64,9 @@ class _StoredBefore:
     def story_founders(self, story_ids: list[int]) -> dict[int, int]:
         return self._storage.story_founders(story_ids)
 
+    def boilerplate(self, feed_id: int, batch: Sequence[tuple[int, bytes]] = ()) -> frozenset[int]:
+        return self._storage.boilerplate(feed_id, batch)
+
 
 def redecide(config: Config, storage: Storage, days: float, now: datetime) -> Redecided:
     """Decide again the stories of the items fetched in the last `days` days."""
@@ -90,6 +93,7 @@ def redecide(config: Config, storage: Storage, days: float, now: datetime) -> Re
                     features,
                     since,
                     config.dedup.max_distance,
+                    batch[0].feed_id,
                 )
                 started: dict[int, int] = {}  # the batch's new stories: -n → story id
                 moves = []

@@ -54,6 +54,10 @@ class IndexStore(StorageBase):
         self._shingles: dict[tuple[int, int], Shingles] = {}
         """The shingles of the items confirmed last (`candidate`): a story told by
         many outlets has its first items compared with each newcomer."""
+        self._recent_clauses: dict[int, tuple[list[tuple[int, bytes]], frozenset[int] | None]]
+        self._recent_clauses = {}
+        """Of each feed looked up: its last items (story, clause hashes), oldest
+        first, and the boilerplate learned from them (None until asked for)."""
         self._written: list[int] = []
         """The ids of the items written in the open transaction, not yet committed:
         they are in `_index` already, and leave it if their writes are undone."""
@@ -210,14 +214,50 @@ class IndexStore(StorageBase):
         """Read the index from the database again when next needed."""
         self._index = None
 
+    def boilerplate(self, feed_id: int, batch: Sequence[tuple[int, bytes]] = ()) -> frozenset[int]:
+        """The clauses that recur in the stories of the feed's last items
+        (`dedup.boilerplate`), and of `batch` (story, clause hashes) about to be
+        stored. Its stored items are read once a process; those it stores are
+        added as they are written."""
+        from ..dedup import RECENT, learned
+
+        known = self._recent_clauses.get(feed_id)
+        if known is None:
+            rows = self._db.execute(
+                """SELECT i.story_id, x.sentences FROM items i
+                   JOIN item_index x ON x.item_id = i.id
+                   WHERE i.feed_id = ? ORDER BY i.id DESC LIMIT ?""",
+                (feed_id, RECENT),
+            ).fetchall()
+            known = ([(int(row[0]), bytes(row[1])) for row in reversed(rows)], None)
+        recent, learnt = known
+        if batch:
+            self._recent_clauses[feed_id] = known
+            return learned([*recent[len(recent) + len(batch) - RECENT :], *batch])
+        if learnt is None:
+            learnt = learned(recent)
+        self._recent_clauses[feed_id] = (recent, learnt)
+        return learnt
+
+    def _remember_clauses(self, feed_id: int, items: list[tuple[int, bytes]]) -> None:
+        """Add a feed's new items (story, clause hashes) to what `boilerplate` learns
+        from."""
+        from ..dedup import RECENT
+
+        known = self._recent_clauses.get(feed_id)
+        if known is not None:
+            self._recent_clauses[feed_id] = ([*known[0], *items][-RECENT:], None)
+
     def candidate_rows(self, ids: list[int], since: datetime) -> dict[int, Any]:
         """The rows `candidate` reads, of these items fetched since `since`, by id."""
         if not ids:
             return {}
-        member, value = self._db.member("id", ids)
+        member, value = self._db.member("i.id", ids)
         rows = self._db.execute(
-            f"""SELECT id, story_id, simhash, text_length, figures, text, title
-                FROM items WHERE {member} AND fetched_at >= ?""",
+            f"""SELECT i.id, i.story_id, i.simhash, i.text_length, i.figures, i.text, i.title,
+                       i.feed_id, x.sentences
+                FROM items i LEFT JOIN item_index x ON x.item_id = i.id
+                WHERE {member} AND i.fetched_at >= ?""",
             (value, iso(since)),
         ).fetchall()
         return {row[0]: row for row in rows}
@@ -242,6 +282,7 @@ class IndexStore(StorageBase):
         writes were undone. Nothing else can be above them: they were written
         under the dedup lock."""
         if len(self._written) > mark:
+            self._recent_clauses.clear()  # they may hold undone items' clauses
             first = self._written[mark]
             del self._written[mark:]
             if self._index is not None and self._index_through >= first:
@@ -253,11 +294,13 @@ class IndexStore(StorageBase):
 
     def candidate(self, row: Any, confirm: bool) -> Candidate:
         """A `candidate_rows` row as a dedup candidate; with `confirm`, with its shingles."""
-        from ..dedup import Candidate, shingles_of
+        from ..dedup import Candidate, shingles_of, without_boilerplate
 
         shingles = None
         if confirm:
             text = row[5] or row[6]
+            if row[8] is not None:
+                text = without_boilerplate(text, bytes(row[8]), self.boilerplate(row[7]))
             key = (row[0], hash(text))  # a teaser's text is replaced by its page's
             shingles = self._shingles.pop(key, None) or shingles_of(text)
             self._shingles[key] = shingles  # the most recent last

@@ -151,6 +151,9 @@ class ItemStore(IndexStore):
             for item, item_id in zip(items, item_ids, strict=True)
         ]
         self._insert_index(written)
+        self._remember_clauses(
+            feed_id, [(story, blob) for story, (_, _, blob) in zip(story_ids, written, strict=True)]
+        )
         self._written += item_ids
         if self._index is not None:  # else read in full, these included, when first needed
             if item_ids[0] > self._index_through + 1:

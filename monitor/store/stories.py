@@ -83,6 +83,7 @@ class StoryStore(ItemStore):
         relate them to others; their stories' canonical items are then chosen again
         (`update_canonical`)."""
         if moves:
+            self._recent_clauses.clear()  # learnt with their stories as they were
             self._db.executemany(
                 """UPDATE items SET story_id = ?, match_reason = ?, related_to = ?,
                        related_reason = ? WHERE id = ?""",
@@ -145,6 +146,7 @@ class StoryStore(ItemStore):
         if not others:
             return None
         new = self.new_story(now)
+        self._recent_clauses.clear()  # learnt with its story as it was
         self._db.execute(
             "UPDATE items SET story_id = ?, match_reason = NULL, split_at = ? WHERE id = ?",
             (new, iso(now), item_id),
