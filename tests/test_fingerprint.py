@@ -24,7 +24,7 @@ from monitor.dedup.features import (
 from monitor.dedup.features import (
     _small_hash as small_hash,
 )
-from monitor.dedup.fingerprint import feature_hash, fingerprint, shingle_hashes
+from monitor.dedup.fingerprint import common, feature_hash, fingerprint, shingle_hashes
 from monitor.textnorm import fold, nfkc, normalize
 
 CJK = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF)
@@ -178,3 +178,13 @@ def test_folding_by_table_gives_what_folding_each_text_gives(texts: list[str]) -
     for i, text in enumerate(texts):
         own = codes[bounds[i] : bounds[i + 1]].astype("<u4").tobytes().decode("utf-32-le")
         assert own == nfkc(text).lower()
+
+
+@given(
+    st.sets(st.integers(0, 2**64 - 1), max_size=60), st.sets(st.integers(0, 2**64 - 1), max_size=60)
+)
+def test_common_counts_what_intersect1d_finds(a: set[int], b: set[int]) -> None:
+    left = np.array(sorted(a), dtype=np.uint64)
+    right = np.array(sorted(b | set(list(a)[: len(a) // 2])), dtype=np.uint64)
+    expected = len(np.intersect1d(left, right, assume_unique=True))
+    assert common(left, right) == expected == common(right, left)

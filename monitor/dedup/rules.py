@@ -82,8 +82,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-import numpy as np
-
 from .features import SHINGLE_WIDTH, Features, Shingles, shingles_of
 
 __all__ = [
@@ -91,6 +89,7 @@ __all__ = [
     "normalize", "shingles_of",
 ]  # fmt: skip
 from ..textnorm import normalize
+from .fingerprint import common
 
 MIN_TEXT_CHARS = 80
 MIN_CONTAINMENT = 0.61
@@ -152,8 +151,8 @@ def overlap(a: Shingles, b: Shingles) -> tuple[float, float, float]:
     larger, smaller = (a, b) if len(a.every) >= len(b.every) else (b, a)
     if not len(smaller.every):
         return 0.0, 0.0, 0.0
-    shared = len(np.intersect1d(a.every, b.every, assume_unique=True))
-    lead = len(np.intersect1d(larger.lead, smaller.every, assume_unique=True))
+    shared = common(smaller.every, larger.every)
+    lead = common(larger.lead, smaller.every)
     return shared / len(smaller.every), shared / len(larger.every), lead / max(len(larger.lead), 1)
 
 

@@ -55,12 +55,18 @@ class DatabaseThread:
         `fn` must make its writes in `storage.transaction()`s: inside a batch each
         is a savepoint, so a call that fails undoes its own writes and no other's.
         """
+        return await self.submit(storage, fn, *args, **kwargs)
+
+    def submit(
+        self, storage: Batchable, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> asyncio.Future[T]:
+        """`batched`, queued now: calls run in the order they were submitted."""
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._waiting.append((functools.partial(fn, *args, **kwargs), future))
         if not self._draining:
             self._draining = True
             self._drainer = asyncio.get_running_loop().create_task(self._drain(storage))
-        return await future
+        return future
 
     async def _drain(self, storage: Batchable) -> None:
         """Run what waits, a batch at a time, until nothing does. A batch is what

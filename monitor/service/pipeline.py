@@ -126,20 +126,26 @@ async def _ingest(
     # Feeds are fetched and parsed in any order but stored in the config's: which
     # story an item joins depends on what was stored before it, and a run must not
     # decide differently because one server answered faster. A feed waits only for
-    # the one before it, which took its place in `in_flight` first.
-    stored = [asyncio.Event() for _ in feeds]
+    # the one before it to be queued on the database thread (which runs its calls
+    # in order, and in batches: waiting for the commit would undo those), and that
+    # one took its place in `in_flight` first.
+    queued = [asyncio.Event() for _ in feeds]
     try:
         async with Fetcher(config.fetch, config.base_dir, config.local_roots) as fetcher:
 
             async def one(index: int, feed: FeedConfig) -> FeedReport:
+                before = queued[index - 1] if index else None
                 try:
                     async with in_flight:
                         report = await fetch_feed(
                             config, storage, fetcher, feed, clock, pool, db, states[feed.name],
-                            after=stored[index - 1] if index else None,
+                            after=before, queued=queued[index],
                         )  # fmt: skip
                 finally:
-                    stored[index].set()
+                    # Not stored (it failed, or was interrupted): the order holds still.
+                    if before is not None and not queued[index].is_set():
+                        await before.wait()
+                    queued[index].set()
                 if on_feed is not None:
                     on_feed(report)
                 return report
@@ -233,12 +239,14 @@ async def fetch_feed(
     db: DatabaseThread | None = None,
     state: FeedState | None = None,
     after: asyncio.Event | None = None,
+    queued: asyncio.Event | None = None,
 ) -> FeedReport:
     """Fetch one feed and store what is new; record the outcome and the next fetch time.
 
     With `db`, every database call runs on that thread, never on the event loop.
     `state` is the feed's stored state when the caller read it already. With
-    `after`, the feed is stored once that is set.
+    `after`, the feed is queued for storing once that is set, and then sets
+    `queued`.
     """
     call = db or _here
     started = time.monotonic()
@@ -283,7 +291,10 @@ async def fetch_feed(
         if db is None:
             store_feed(*stored)
         else:
-            await db.batched(storage, store_feed, *stored)
+            done = db.submit(storage, store_feed, *stored)
+            if queued is not None:
+                queued.set()
+            await done
     except MonitorError as e:
         now = clock()
         status = e.status if isinstance(e, FetchError) else None
