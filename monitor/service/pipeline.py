@@ -442,14 +442,19 @@ def _store_retried(
             continue
         story, reason, free = found
         storage.remove_item(item.replaces, with_story=free)
+        related, why = None, None
         if free:
-            (decision,) = assign_stories(storage, [item.features], since, config.dedup.max_distance)
+            (decision,) = assign_stories(
+                storage, [item.features], since, config.dedup.max_distance, state.id
+            )
             story, reason = decision.story, decision.reason
+            related, why = decision.related, decision.related_reason
         storage.insert_items(
             state.id,
-            [NewItem(item.guid, item.article, item.features, item.topics, story, reason)],
+            [NewItem(item.guid, item.article, item.features, item.topics, story, reason,
+                     related, why)],
             now,
-        )
+        )  # fmt: skip
 
 
 def prune_daily(config: Config, storage: Storage, now: datetime) -> int:
