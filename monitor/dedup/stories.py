@@ -130,10 +130,10 @@ def assign_stories(
             first = next(n for n, d in enumerate(decisions) if d.story == story)
             if match.item_id == -first - 1:
                 return True
-            other = batch[first]
+            other = comparable(first)
             founder = Candidate(
                 -first - 1, story, other.simhash, other.normalized_length, other.figures,
-                compared(other, boilerplate).shingles,
+                other.shingles,
             )  # fmt: skip
         else:
             stored_first = storage.story_founders([story]).get(story)
@@ -143,7 +143,7 @@ def assign_stories(
             if stored_first not in found:  # fetched before the window: not compared
                 return True
             founder = storage.candidate(found[stored_first], True)
-        return best_match(compared(features, boilerplate), [founder], max_distance) is not None
+        return best_match(features, [founder], max_distance) is not None
 
     boilerplate: frozenset[int] = frozenset()
     if feed_id is not None and similar:
@@ -152,6 +152,15 @@ def assign_stories(
         boilerplate = storage.boilerplate(
             feed_id, [(own[f.text_hash], f.sentence_hashes) for f in batch]
         )
+    without: dict[int, Features] = {}
+
+    def comparable(index: int) -> Features:
+        """The batch's item as containment compares it: without the boilerplate,
+        worked out once, however many later items compare with it."""
+        if index not in without:
+            without[index] = compared(batch[index], boilerplate)
+        return without[index]
+
     first_with_text: dict[str, Decision] = {}
     for index, features in enumerate(batch):
         decision = None
@@ -184,7 +193,7 @@ def assign_stories(
                     if key in rows:  # else fetched before the window
                         candidates.append(stored_candidate(key, key in confirmed))
                 else:
-                    other = batch[-key - 1]
+                    other = comparable(-key - 1)
                     candidates.append(
                         Candidate(
                             item_id=key,
@@ -192,22 +201,23 @@ def assign_stories(
                             simhash=other.simhash,
                             normalized_length=other.normalized_length,
                             figures=other.figures,
-                            shingles=compared(other, boilerplate).shingles
-                            if key in confirmed
-                            else None,
+                            shingles=other.shingles if key in confirmed else None,
                         )
                     )
-            match, related = decide(compared(features, boilerplate), candidates, max_distance)
-            if match is not None and not founder_agrees(features, match):
+            match, related = decide(comparable(index), candidates, max_distance)
+            if match is not None and not founder_agrees(comparable(index), match):
                 related = Match(match.item_id, match.story_id, f"{match.reason}, not of its first")
                 match = None
             if match is not None:
                 decision = Decision(match.story_id, match.reason)
         if decision is None:
             new_stories += 1
-            decision = Decision(-new_stories, None)
-            if related is not None:
-                decision = Decision(-new_stories, None, related.story_id, related.reason)
+            decision = Decision(
+                -new_stories,
+                None,
+                related.story_id if related is not None else None,
+                related.reason if related is not None else None,
+            )
         decisions.append(decision)
         first_with_text.setdefault(features.text_hash, decision)
     return decisions
