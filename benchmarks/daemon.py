@@ -31,13 +31,14 @@ import time
 from collections.abc import Iterator
 from email.utils import format_datetime
 from html import escape
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from archive import items as archived_items  # noqa: E402
+from ingest import serve_with  # noqa: E402
 
 from monitor.parse import read_archived_item  # noqa: E402
 
@@ -99,42 +100,12 @@ class Feeds:
 
 
 def serve(feeds: Feeds) -> tuple[ThreadingHTTPServer, str]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    def lookup(path: str) -> tuple[bytes, str] | None:
+        with feeds.lock:
+            feeds.fetches += 1
+            return feeds.bodies.get(path)
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-        def do_GET(self) -> None:  # noqa: N802
-            with feeds.lock:
-                found = feeds.bodies.get(self.path)
-                feeds.fetches += 1
-            if found is None:
-                self.send_response(404)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            body, etag = found
-            if self.headers.get("If-None-Match") == etag:
-                self.send_response(304)
-                self.send_header("ETag", etag)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", "application/rss+xml")
-            self.send_header("ETag", etag)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    class Server(ThreadingHTTPServer):
-        request_queue_size = 256
-
-    server = Server(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}"
+    return serve_with(lookup)
 
 
 def tree(root: int) -> list[int]:

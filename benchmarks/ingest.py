@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from html import escape
@@ -129,7 +130,18 @@ def real_feeds(mirror: Path, feeds: int, items: int) -> tuple[dict[str, bytes], 
 
 
 def serve(feeds: dict[str, bytes]) -> tuple[ThreadingHTTPServer, str]:
-    etags = {path: '"' + hashlib.md5(body).hexdigest() + '"' for path, body in feeds.items()}
+    """A loopback server of `feeds` (path → body), with ETags."""
+    found = {
+        path: (body, '"' + hashlib.md5(body).hexdigest() + '"') for path, body in feeds.items()
+    }
+    return serve_with(found.get)
+
+
+def serve_with(
+    lookup: Callable[[str], tuple[bytes, str] | None],
+) -> tuple[ThreadingHTTPServer, str]:
+    """A loopback server answering each path with what `lookup` gives (body, ETag),
+    304 to its ETag, 404 to None."""
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -138,13 +150,14 @@ def serve(feeds: dict[str, bytes]) -> tuple[ThreadingHTTPServer, str]:
             pass
 
         def do_GET(self) -> None:  # noqa: N802
-            body = feeds.get(self.path.split("?")[0])
-            if body is None:
+            path = self.path.split("?")[0]
+            found = lookup(path)
+            if found is None:
                 self.send_response(404)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
-            etag = etags[self.path.split("?")[0]]
+            body, etag = found
             if self.headers.get("If-None-Match") == etag:
                 self.send_response(304)
                 self.send_header("ETag", etag)
@@ -152,9 +165,7 @@ def serve(feeds: dict[str, bytes]) -> tuple[ThreadingHTTPServer, str]:
                 self.end_headers()
                 return
             self.send_response(200)
-            kind = (
-                "text/html; charset=utf-8" if self.path.endswith(".html") else "application/rss+xml"
-            )
+            kind = "text/html; charset=utf-8" if path.endswith(".html") else "application/rss+xml"
             self.send_header("Content-Type", kind)
             self.send_header("ETag", etag)
             self.send_header("Content-Length", str(len(body)))
