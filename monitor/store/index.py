@@ -51,7 +51,7 @@ class IndexStore(StorageBase):
         """The highest item id `_index` has read."""
         self._index_from = 0
         """The lowest item id `_index` may hold: the window's first, or the table's."""
-        self._shingles: dict[tuple[int, int], Shingles] = {}
+        self._shingles: dict[tuple[int, int, int], Shingles] = {}
         """The shingles of the items confirmed last (`candidate`): a story told by
         many outlets has its first items compared with each newcomer."""
         self._recent_clauses: dict[int, tuple[list[tuple[int, bytes]], frozenset[int] | None]]
@@ -299,10 +299,14 @@ class IndexStore(StorageBase):
         shingles = None
         if confirm:
             text = row[5] or row[6]
-            if row[8] is not None:
-                text = without_boilerplate(text, bytes(row[8]), self.boilerplate(row[7]))
-            key = (row[0], hash(text))  # a teaser's text is replaced by its page's
-            shingles = self._shingles.pop(key, None) or shingles_of(text)
+            boilerplate = self.boilerplate(row[7]) if row[8] is not None else frozenset()
+            # A teaser's text is replaced by its page's; a feed's boilerplate relearned.
+            key = (row[0], hash(text), hash(boilerplate))
+            shingles = self._shingles.pop(key, None)
+            if shingles is None:
+                if boilerplate:
+                    text = without_boilerplate(text, bytes(row[8]), boilerplate)
+                shingles = shingles_of(text)
             self._shingles[key] = shingles  # the most recent last
             if len(self._shingles) > SHINGLES_KEPT:
                 del self._shingles[next(iter(self._shingles))]
