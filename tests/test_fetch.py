@@ -56,6 +56,32 @@ def test_conditional_get_with_etag_and_last_modified(feed_server: FeedServer) ->
     assert headers["If-Modified-Since"] == "Sat, 21 Nov 2026 10:00:00 GMT"
 
 
+def test_feeds_answering_304_share_one_kept_alive_connection(feed_server: FeedServer) -> None:
+    """A 304 has no body to read, but its connection goes back to the pool only once
+    that empty body is read: closed unread, every unchanged feed cost a new
+    connection (a TLS handshake, on a real host)."""
+    clients: list[tuple[str, int]] = []
+
+    def unchanged(handler: Any) -> Response:
+        clients.append(handler.client_address)
+        return Response(RSS, etag='"same"')
+
+    for n in range(3):
+        feed_server.routes[f"/f{n}"] = unchanged
+
+    async def go() -> list[FetchResult]:
+        async with Fetcher(FetchConfig(), Path(".")) as fetcher:
+            return [
+                await fetcher.fetch(
+                    FeedConfig(name=f"f{n}", url=feed_server.url(f"/f{n}")), Validators('"same"')
+                )
+                for n in range(3)
+            ]
+
+    assert [result.status for result in asyncio.run(go())] == [304] * 3
+    assert len(clients) == 3 and len(set(clients)) == 1
+
+
 def test_http_error_names_the_feed(feed_server: FeedServer) -> None:
     with pytest.raises(FetchError, match=r"^feed 'feed one': HTTP 404 Not Found$"):
         fetch(feed_server.url("/missing"))

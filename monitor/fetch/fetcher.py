@@ -267,6 +267,9 @@ class Fetcher:
             "date": response.headers.get("Date"),
         }
         if status == 304:
+            # A 304 has no body, but httpcore hands its connection back to the pool
+            # only once the (empty) body has been read; closed unread, it is dropped.
+            await response.aread()
             return FetchResult(
                 url=str(response.url),
                 status=304,
