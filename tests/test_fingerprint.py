@@ -20,9 +20,7 @@ from monitor.dedup.features import (
     UNITS,
     arabic,
     sentence_hash,
-)
-from monitor.dedup.features import (
-    _small_hash as small_hash,
+    small_hash,
 )
 from monitor.dedup.fingerprint import common, feature_hash, fingerprint, shingle_hashes
 from monitor.textnorm import fold, nfkc, normalize

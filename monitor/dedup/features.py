@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -59,6 +60,7 @@ SENTENCE_ENDS = "。!?;\n,:、"
 _R = 0x9E3779B97F4A7C15  # odd, so invertible modulo 2**64
 _R_INVERSE = pow(_R, -1, 1 << 64)
 _DIGITS = re.compile(r"\d+")
+_NOT_DIGITS = re.compile(r"[^\d\x00]+")  # within sentences joined by NULs (never in them)
 # Figures in words: Chinese numerals before a unit of count, magnitude or date
 # ("六点四级", "两架", "二〇二〇年", "十一月"), read as the digits a copy may write.
 NUMERALS = "〇零一二两三四五六七八九十百千万亿点"
@@ -132,6 +134,11 @@ def _powers(length: int) -> tuple[np.ndarray, np.ndarray]:
     return _POWERS[0][:length], _POWERS[1][:length]
 
 
+def small_hash(text: str) -> int:
+    """The 32-bit hash of a figure's shape or digits."""
+    return zlib.crc32(text.encode())
+
+
 def sentence_hash(sentence: str) -> int:
     """The hash `Features` gives a normalised sentence, one at a time (for tests)."""
     total, power = 0, 1
@@ -140,10 +147,6 @@ def sentence_hash(sentence: str) -> int:
         power = (power * _R) & MASK
     value = splitmix((total + len(sentence) * _R) & MASK)
     return value - (1 << 64) if value >= 1 << 63 else value
-
-
-def _small_hash(text: str) -> int:
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=4).digest(), "big")
 
 
 @dataclass(frozen=True, eq=False)
@@ -503,12 +506,18 @@ def _sentences(
     for i, (a, b) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
         if a < b:
             found[i] = (packed[8 * a : 8 * b], sizes[a:b].tobytes(), chars[b] - chars[a], {})
-    if figures.any():
-        figures_before = np.concatenate(([0], np.cumsum(figures)))
-        with_figures = np.flatnonzero(figures_before[stops] - figures_before[starts] > 0)
-        for n, i in zip(with_figures.tolist(), owner[with_figures].tolist(), strict=True):
-            sentence = _NUMERAL_WORDS.sub(_in_digits, norm[starts[n] : stops[n]])
-            digits = " ".join(_DIGITS.findall(sentence))
-            if digits:
-                found[i][3][_small_hash(_DIGITS.sub("#", sentence))] = _small_hash(digits)
+    figures_before = np.concatenate(([0], np.cumsum(figures)))
+    with_figures = np.flatnonzero(figures_before[stops] - figures_before[starts] > 0)
+    if len(with_figures):
+        # The sentences are read in words and masked together, joined by NULs (a
+        # normalised text has none): one call of each regex, not three a sentence,
+        # and CRC-32 for the hashes, took figures from a fifth of the features' time
+        # to a tenth.
+        spans = zip(starts[with_figures].tolist(), stops[with_figures].tolist(), strict=True)
+        joined = _NUMERAL_WORDS.sub(_in_digits, "\0".join(norm[a:b] for a, b in spans))
+        shapes = _DIGITS.sub("#", joined).split("\0")
+        digits = _NOT_DIGITS.sub(" ", joined).split("\0")
+        for i, shape, figure in zip(owner[with_figures].tolist(), shapes, digits, strict=True):
+            if figure := figure.strip():
+                found[i][3][small_hash(shape)] = small_hash(figure)
     return found
