@@ -82,6 +82,37 @@ def test_feeds_answering_304_share_one_kept_alive_connection(feed_server: FeedSe
     assert len(clients) == 3 and len(set(clients)) == 1
 
 
+def test_redirects_and_error_pages_keep_their_connection(feed_server: FeedServer) -> None:
+    """A redirect's or an error page's small body is read, so that the next request
+    goes out on the same connection."""
+    clients: list[tuple[str, int]] = []
+
+    def answer(response: Response) -> Any:
+        def route(handler: Any) -> Response:
+            clients.append(handler.client_address)
+            return response
+
+        return route
+
+    feed_server.routes["/old"] = answer(Response(b"moved", 302, {"Location": "/new"}))
+    feed_server.routes["/new"] = answer(Response(RSS))
+    feed_server.routes["/broken"] = answer(Response(b"<h1>oops</h1>" * 100, 500))
+
+    async def go() -> list[int | str]:
+        outcomes: list[int | str] = []
+        async with Fetcher(FetchConfig(), Path(".")) as fetcher:
+            for path in ("/old", "/broken", "/new"):
+                feed = FeedConfig(name=path, url=feed_server.url(path))
+                try:
+                    outcomes.append((await fetcher.fetch(feed, Validators())).status)
+                except FetchError as e:
+                    outcomes.append(str(e))
+        return outcomes
+
+    assert asyncio.run(go()) == [200, "feed '/broken': HTTP 500 Internal Server Error", 200]
+    assert len(clients) == 4 and len(set(clients)) == 1
+
+
 def test_http_error_names_the_feed(feed_server: FeedServer) -> None:
     with pytest.raises(FetchError, match=r"^feed 'feed one': HTTP 404 Not Found$"):
         fetch(feed_server.url("/missing"))

@@ -36,6 +36,8 @@ ARCHIVE_SUFFIXES = (".txt", ".md")
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})
 MAX_REDIRECTS = 5
+# The largest body of a redirect or an error page read only to keep its connection.
+DRAINED_BYTES = 64 * 1024
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 MAX_PAUSE = 60.0
 """A host's requested pause (``Retry-After``) longer than this ends its page
@@ -224,6 +226,7 @@ class Fetcher:
                     status = response.status_code
                     location = response.headers.get("Location")
                     if status in REDIRECTS and location:
+                        await _drain(response)
                         permanent = permanent and status in PERMANENT_REDIRECTS
                         url = str(response.url.join(location))
                         if url in seen:
@@ -267,9 +270,7 @@ class Fetcher:
             "date": response.headers.get("Date"),
         }
         if status == 304:
-            # A 304 has no body, but httpcore hands its connection back to the pool
-            # only once the (empty) body has been read; closed unread, it is dropped.
-            await response.aread()
+            await _drain(response)
             return FetchResult(
                 url=str(response.url),
                 status=304,
@@ -285,6 +286,7 @@ class Fetcher:
             hint = f", retry after {retry_after}" if retry_after else ""
             if status == 410 and validators is not PAGE:
                 hint = "; the feed is gone and will not be fetched again"
+            await _drain(response)
             raise FetchError(
                 f"{who}: HTTP {status} {reason}{hint}",
                 status=status,
@@ -358,6 +360,23 @@ class Fetcher:
             # httpx reads the environment's proxies only on its own transport.
             return httpx.AsyncClient(**common, verify=verify, limits=limits)
         return httpx.AsyncClient(**common, transport=transport(limits, verify))
+
+
+async def _drain(response: httpx.Response) -> None:
+    """Read the small body of an answer that is not kept (a 304, a redirect, an
+    error page): httpcore hands a connection back to the pool only once its
+    response was read to the end, and drops one closed before. Unread, every
+    unchanged feed cost a new connection, and a TLS handshake on a real host. A
+    body declared over `DRAINED_BYTES`, or of no declared length, is not waited
+    for; nor is one that fails to arrive (the connection is dropped then)."""
+    declared = response.headers.get("Content-Length", "")
+    if response.status_code != 304 and not (declared.isdigit() and int(declared) <= DRAINED_BYTES):
+        return
+    try:
+        async for _ in response.aiter_raw():
+            pass
+    except httpx.HTTPError:
+        pass
 
 
 class _Body:
