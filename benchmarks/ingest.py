@@ -15,7 +15,8 @@ short (the count is printed). With --peers it runs reader and rss2email on the s
 the same run when they are installed. Prints wall time, CPU time, peak RSS,
 items per second and ratios. With --rounds N every tool runs N times, the
 tools taking turns, and each figure is the median of its N (a ratio, the
-median of the rounds' ratios, which are printed too). A 2-core machine
+median of the rounds' ratios, which are printed too), the wall times' spread
+(fastest to slowest round) beside it. A 2-core machine
 shared with others slows a tool that uses both cores more than one that uses
 one, and not for long: one round can be an outlier.
 """
@@ -363,12 +364,15 @@ def main() -> None:
     if len(rounds) > 1:
         print(f"medians of {len(rounds)} rounds")
     walls = [{row[0]: row[1] for row in round_} for round_ in rounds]
-    print(f"{'run':<24}{'wall s':>9}{'cpu s':>9}{'peak MB':>9}{'items/s':>10}{'vs monitor':>12}")
-    for name, wall, cpu, peak in medians:
+    print(f"{'run':<24}{'wall s':>9}{'spread':>13}{'cpu s':>9}{'peak MB':>9}{'items/s':>10}"
+          f"{'vs monitor':>12}")  # fmt: skip
+    for n, (name, wall, cpu, peak) in enumerate(medians):
         ratios = _ratios(name, walls)
         ratio = f"{statistics.median(ratios):.1f}×" if ratios else ""
         rate = f"{items / wall:,.0f}" if "first" in name else "-"
-        print(f"{name:<24}{wall:>9.2f}{cpu:>9.2f}{peak:>9.0f}{rate:>10}{ratio:>12}")
+        each = [round_[n][1] for round_ in rounds]
+        spread = f"{min(each):.2f}-{max(each):.2f}"
+        print(f"{name:<24}{wall:>9.2f}{spread:>13}{cpu:>9.2f}{peak:>9.0f}{rate:>10}{ratio:>12}")
     if len(rounds) > 1:
         for name, *_ in medians:
             ratios = _ratios(name, walls)
