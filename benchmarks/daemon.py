@@ -14,7 +14,10 @@ the CPU seconds of the daemon's whole process tree (worker processes
 included) at each cycle's end, and its memory (the sum of proportional set
 sizes), and prints: CPU per cycle (median and spread), what that makes an
 hour at a 30-minute interval, fetches per cycle, and the memory at cycles 8
-and 48 with their difference.
+and 48 with their difference. Then it makes the interval an hour (a SIGHUP
+reload), lets every feed be fetched once more, and prints the CPU the daemon
+spends waiting with no feed due, an hour's worth: what it spends between two
+cycles 30 minutes apart.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -147,6 +151,10 @@ def memory_mb(root: int) -> float:
     return total / 1024
 
 
+# Seconds of a daemon with no feed due, to measure what waiting costs.
+IDLE = 20.0
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("mirror", type=Path)
@@ -194,6 +202,19 @@ def main() -> None:
                 feeds.change()
                 time.sleep(args.cycle)
                 samples.append((cpu_seconds(daemon.pid), memory_mb(daemon.pid), feeds.fetches))
+            # Between two cycles 30 minutes apart the daemon waits: the interval
+            # made an hour (a reload), every feed fetched once more to take it,
+            # then the CPU of IDLE seconds with no feed due.
+            config = Path(folder) / "config.toml"
+            config.write_text(
+                config.read_text(encoding="utf-8").replace(f'"{args.cycle}s"', '"1h"'),
+                encoding="utf-8",
+            )
+            daemon.send_signal(signal.SIGHUP)
+            time.sleep(2 * args.cycle)
+            before = cpu_seconds(daemon.pid)
+            time.sleep(IDLE)
+            idle = (cpu_seconds(daemon.pid) - before) / IDLE
         finally:
             daemon.terminate()
             daemon.wait(30)
@@ -206,7 +227,10 @@ def main() -> None:
         f"CPU per cycle: median {median:.2f} s (min {min(per_cycle):.2f}, "
         f"max {max(per_cycle):.2f}); {statistics.median(fetches):.0f} fetches a cycle"
     )
-    print(f"at a 30-minute interval: {2 * median:.1f} CPU seconds an hour")
+    print(
+        f"at a 30-minute interval: {2 * median:.1f} CPU seconds an hour in cycles, "
+        f"{idle * 3600:.1f} waiting between them (no feed due: {1000 * idle:.2f} ms a second)"
+    )
     at_8, at_48 = samples[min(8, len(samples) - 1)][1], samples[-1][1]
     print(
         f"memory (PSS of the process tree): cycle 8 {at_8:.0f} MB, cycle {args.cycles} "

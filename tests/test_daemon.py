@@ -141,6 +141,9 @@ def test_feeds_on_their_intervals_and_a_failing_feed_backs_off_and_recovers(
     started = feed_server.hits("/good.xml")
     time.sleep(4)
     assert 2 <= feed_server.hits("/good.xml") - started <= 6  # every ~1 s, not a hammering loop
+    # Claimed up to a tick ahead, a feed is still fetched no sooner than its time.
+    good = [t for p, t in feed_server.request_times if p == "/good.xml"]
+    assert min(b - a for a, b in zip(good, good[1:], strict=False)) > 0.95
     assert daemon.stop() == 0
     log = daemon.text()
     assert log.count("feed 'flaky': HTTP 500 Internal Server Error; next try") == 3
@@ -479,3 +482,51 @@ def test_a_daemon_waiting_on_the_database_goes_on_fetching(
     assert daemon.stop() == 0
     assert "timed out" not in daemon.text()
     assert all(feed_server.hits(f"/{n}.xml") == 1 for n, _ in feeds)
+
+
+def test_feeds_are_claimed_in_batches_and_not_at_all_while_none_is_due(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """A claim is a write to the feeds table (a millisecond at 1,000 feeds): the
+    daemon claims ahead, for the next free slots and the next tick, instead of
+    once per fetch that ends, and claims nothing while no feed can be due,
+    where it had tried at every tick."""
+    from monitor.service.daemon import Daemon as InProcess
+
+    rss = b"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title></channel></rss>"
+    paths = [f"/f{n}.xml" for n in range(24)]
+    for path in paths:
+        feed_server.routes[path] = Response(rss, delay=0.02)
+    config = config_file(
+        tmp_path,
+        [(path, feed_server.url(path)) for path in paths],
+        fetch="interval = 3600\nmin_interval = 3600\ntimeout = 3\nconcurrency = 3\nper_host = 3",
+    )
+    claims: list[int] = []
+
+    async def go() -> tuple[int, int]:
+        daemon = InProcess(config)
+        claim = daemon.storage.claim_feeds_due_by
+
+        def counted(*args: Any) -> list[tuple[str, datetime]]:
+            claimed = claim(*args)
+            claims.append(len(claimed))
+            return claimed
+
+        daemon.storage.claim_feeds_due_by = counted  # type: ignore[method-assign]
+        running = asyncio.create_task(daemon.run())
+        while sum(feed_server.hits(path) for path in paths) < len(paths):
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)
+        settled = len(claims)
+        await asyncio.sleep(2)  # four ticks with no feed due
+        idle = len(claims) - settled
+        daemon.stopping.set()
+        assert await running == 0
+        return settled, idle
+
+    settled, idle = asyncio.run(go())
+    assert [feed_server.hits(path) for path in paths] == [1] * len(paths)
+    assert sum(claims) == len(paths)
+    assert settled <= len(paths) // 3  # once per fetch ended, it was 24 and more
+    assert idle == 0

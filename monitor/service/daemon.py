@@ -4,8 +4,16 @@ APScheduler runs three kinds of job on the asyncio loop:
 
 - *dispatch*, every `TICK` seconds and whenever a fetch ends: claims feeds
   whose stored ``next_fetch_at`` has come (`schedule.next_fetch` decides it
-  after each fetch), as many as there are free fetch slots, and starts
-  them. A claim in the database, not a lock in memory, keeps runs of one feed
+  after each fetch) and starts as many as there are free fetch slots. It
+  claims those due within the next `TICK` too, up to ``fetch.concurrency``
+  more, and starts each when its time comes: at 1,000 feeds a claim is a
+  millisecond of the database's time, and feeds fall due one by one (each has
+  its own jitter), so a cycle of 1,000 fetches had made a claim for each.
+  When no feed is left due, it claims nothing until the next feed's time has
+  come, or for `QUIET_MAX` seconds at most (a feed made due by another
+  process: a claim left to expire): claiming at every tick, a daemon with
+  nothing to do spent 7.5 ms of CPU a second, 27 CPU-seconds an hour.
+  A claim in the database, not a lock in memory, keeps runs of one feed
   from overlapping, also between daemons sharing a PostgreSQL database; a
   fetch that hangs is cut off by the fetch timeout, and the scheduler itself
   never waits on a feed.
@@ -33,6 +41,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import logging
 import signal
 from datetime import UTC, datetime, timedelta
@@ -56,6 +65,7 @@ from .workers import POOL_MIN_FEEDS, LazyPool
 log = logging.getLogger("monitor")
 
 TICK = 0.5
+QUIET_MAX = timedelta(seconds=5)
 LEASE_SECONDS = 60
 RENEW_SECONDS = 15
 STOP_GRACE = 5.0
@@ -78,6 +88,10 @@ class Daemon:
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.lease = daemon_lease(self.storage)
         self._dispatching = False
+        self.queued: list[tuple[datetime, str]] = []
+        """Feeds claimed ahead (a heap by fetch time), for the next free fetch slots."""
+        self.quiet_until: datetime | None = None
+        """Until when no feed can be due: no claim is tried before then."""
         # Parsing a big feed takes tens of milliseconds of CPU: in worker
         # processes it uses every core and never holds up the event loop.
         many = len(self.config.active_feeds) >= POOL_MIN_FEEDS
@@ -139,24 +153,49 @@ class Daemon:
     async def dispatch(self) -> None:
         if self._dispatching or self.stopping.is_set():
             return
+        await self._start_queued()
+        concurrency = self.config.fetch.concurrency
+        free = concurrency - len(self.running)
+        now = utcnow()
+        if free <= 0 or (self.quiet_until is not None and now < self.quiet_until):
+            return
         self._dispatching = True
         try:
-            by_name = {feed.name: feed for feed in self.config.active_feeds}
-            names = set(by_name) - set(self.running)
-            free = self.config.fetch.concurrency - len(self.running)
-            claimed = await self.db(
-                self.storage.claim_due_feeds, names, HOLDER, utcnow(), LEASE_SECONDS, free
+            names = {feed.name for feed in self.config.active_feeds}
+            names -= {*self.running, *(name for _, name in self.queued)}
+            wanted = free + concurrency
+            until = now + timedelta(seconds=TICK)
+            claimed: list[tuple[str, datetime]] = await self.db(
+                self.storage.claim_feeds_due_by, names, HOLDER, now, until, LEASE_SECONDS, wanted
             )
+            self.quiet_until = None
+            if len(claimed) < wanted:  # none other due by `until`
+                later = await self.db(self.storage.next_due, until)
+                self.quiet_until = min(later or now + QUIET_MAX, now + QUIET_MAX)
         except StorageError as e:
             log.error("%s", e)
             return
         finally:
             self._dispatching = False
-        if self.stopping.is_set():  # stopping began while claiming: give them back
-            for name in claimed:
-                await self.db(self.storage.release_claim, HOLDER, name)
+        for name, due in claimed:
+            heapq.heappush(self.queued, (due, name))
+        await self._start_queued()
+
+    async def _start_queued(self) -> None:
+        """Start the feeds claimed ahead whose time has come, as many as there are
+        free fetch slots (or give them back, when stopping or no longer configured)."""
+        if not self.queued:
             return
-        for name in claimed:
+        by_name = {feed.name: feed for feed in self.config.active_feeds}
+        now = utcnow()
+        while self.queued and (
+            self.stopping.is_set()
+            or (len(self.running) < self.config.fetch.concurrency and self.queued[0][0] <= now)
+        ):
+            _, name = heapq.heappop(self.queued)
+            if self.stopping.is_set() or name not in by_name or name in self.running:
+                await self.give_back(name)
+                continue
             task = asyncio.create_task(self.fetch(by_name[name]), name=f"fetch {name}")
             self.running[name] = task
             task.add_done_callback(self._finished)
@@ -180,6 +219,9 @@ class Daemon:
             await asyncio.shield(self.give_back(feed.name))
             raise
         log_fetch(report)
+        due = report.next_fetch_at
+        if due is not None and self.quiet_until is not None and due < self.quiet_until:
+            self.quiet_until = due  # a feed due again sooner than any other
 
     async def give_back(self, name: str) -> None:
         """End the claim on a feed whose fetch ended without recording it."""
@@ -323,8 +365,8 @@ class Daemon:
                 log.error("lost the daemon lease to another process; stopping")
                 self.stopping.set()
                 return
-            running = list(self.running)
-            await self.db(self.storage.renew_claims, HOLDER, running, utcnow(), LEASE_SECONDS)
+            held = [*self.running, *(name for _, name in self.queued)]
+            await self.db(self.storage.renew_claims, HOLDER, held, utcnow(), LEASE_SECONDS)
         except StorageError as e:
             log.error("%s", e)
 
@@ -354,6 +396,7 @@ class Daemon:
         added = {f.name for f in config.feeds} - {f.name for f in self.config.feeds}
         removed = {f.name for f in self.config.feeds} - {f.name for f in config.feeds}
         self.config = config
+        self.quiet_until = None  # added feeds are due at once
         self.schedule_digests()
         log.info(
             "configuration reloaded: %d feeds (%d added, %d removed)",

@@ -53,7 +53,21 @@ class FeedStore(StorageBase):
     def claim_due_feeds(
         self, names: set[str], holder: str, now: datetime, seconds: float, limit: int
     ) -> list[str]:
-        """Claim up to `limit` of these feeds whose fetch time has come, for `holder`.
+        """Claim up to `limit` of these feeds whose fetch time has come, for `holder`."""
+        claimed = self.claim_feeds_due_by(names, holder, now, now, seconds, limit)
+        return [name for name, _ in claimed]
+
+    def claim_feeds_due_by(
+        self,
+        names: set[str],
+        holder: str,
+        now: datetime,
+        until: datetime,
+        seconds: float,
+        limit: int,
+    ) -> list[tuple[str, datetime]]:
+        """Claim up to `limit` of these feeds whose fetch time comes by `until`, for
+        `holder`; each with that time (`now` for a feed never fetched), earliest first.
 
         A feed claimed by anyone (`holder` too: it is fetching it) is skipped
         until the claim ends, when the fetch is recorded (`record_fetch`,
@@ -68,18 +82,29 @@ class FeedStore(StorageBase):
         member, value = self._db.member("name", sorted(names))
         with self.transaction():
             rows = self._db.execute(
-                f"""SELECT id, name FROM feeds
+                f"""SELECT id, name, next_fetch_at FROM feeds
                     WHERE gone = 0 AND (next_fetch_at IS NULL OR next_fetch_at <= ?)
                     AND (claimed_by IS NULL OR claimed_until <= ?) AND {member}
                     ORDER BY next_fetch_at IS NOT NULL, next_fetch_at, id
                     LIMIT ?{self._db.skip_locked}""",
-                (precise(now), iso(now), value, limit),
+                (precise(until), iso(now), value, limit),
             ).fetchall()
             self._db.executemany(
                 "UPDATE feeds SET claimed_by = ?, claimed_until = ? WHERE id = ?",
                 [(holder, iso(now + timedelta(seconds=seconds)), row[0]) for row in rows],
             )
-        return [row[1] for row in rows]
+        return [(row[1], datetime.fromisoformat(row[2]) if row[2] else now) for row in rows]
+
+    def next_due(self, after: datetime) -> datetime | None:
+        """The earliest fetch time after `after` of a feed not gone; None when no
+        feed has one. A feed no longer configured may make it earlier than it
+        need be, never later."""
+        with self._errors("read the schedule"):
+            row = self._db.execute(
+                "SELECT MIN(next_fetch_at) FROM feeds WHERE gone = 0 AND next_fetch_at > ?",
+                (precise(after),),
+            ).fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
 
     def _end_dead_claims(self, holder: str, now: datetime) -> None:
         with self._errors("read claims"):
