@@ -310,3 +310,31 @@ def test_an_idle_connection_found_open_is_polled_again_only_after_a_while(
         answers = asyncio.run(go(port))
     assert answers == [False, False, False, False, False, True]
     assert polls == [False, False, False, True]
+
+
+def test_idle_connections_are_polled_when_given_out_and_at_most_every_sweep(
+    feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whether the server closed an idle connection is asked of the one a request
+    is about to get, and of all of them at most every `SWEEP`: asking all of them
+    whenever a request started or ended polled every kept connection for each
+    feed. A connection the server closed is still never given out."""
+    polls: list[bool] = []
+    monkeypatch.setattr(
+        transport_module, "readable", lambda sock: polls.append(readable(sock)) or polls[-1]
+    )
+    paths = [f"/f{n}" for n in range(60)]
+    for path in paths:
+        feed_server.routes[path] = Response(RSS, etag='"same"')
+
+    async def go() -> list[int]:
+        async with Fetcher(FetchConfig(concurrency=8, per_host=8), Path(".")) as fetcher:
+            feeds = [FeedConfig(name=path, url=feed_server.url(path)) for path in paths]
+            for feed in feeds[:8]:  # eight connections, kept
+                await fetcher.fetch(feed, Validators())
+            polls.clear()
+            done = await asyncio.gather(*(fetcher.fetch(f, Validators('"same"')) for f in feeds))
+            return [result.status for result in done]
+
+    assert asyncio.run(go()) == [304] * len(paths)
+    assert len(polls) <= 2 * len(paths)  # every kept connection at every start and end: 407

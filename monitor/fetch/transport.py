@@ -46,6 +46,7 @@ import httpx
 # at once, and one that closes an idle connection later races any check anyway.
 RECHECK = 0.001
 QUIET = 0.05
+SWEEP = 0.1
 
 
 def transport(limits: httpx.Limits, verify: bool) -> httpx.AsyncHTTPTransport:
@@ -79,12 +80,16 @@ class FairPool(httpcore.AsyncConnectionPool):
     (0.25 → 0.18 s; a run of 200 feeds 1.64 → 1.57 s, median of 14). Here a
     connection promised to a request that has not started on it yet is passed
     over. The rules are otherwise httpcore's, in its order: closed and expired
-    connections dropped; then each waiting request given an idle connection,
+    connections dropped (the expired ones found by a sweep at most every
+    `SWEEP` seconds, and by asking the idle connection a request is about to
+    be given); then each waiting request given an idle connection,
     else a new one while under the limit, else a new one in place of an idle
     one. A request left waiting gets one when a connection is next released.
     For HTTP/1.1, the only version the fetcher speaks: an HTTP/2 connection
     could be shared.
     """
+
+    _swept_at = float("-inf")
 
     @staticmethod
     def fits(pool: httpcore.AsyncConnectionPool) -> bool:
@@ -102,10 +107,18 @@ class FairPool(httpcore.AsyncConnectionPool):
     def _assign_requests_to_connections(self) -> list[httpcore.AsyncConnectionInterface]:
         closing = []
         connections = self._connections
+        # Whether each idle connection expired (its socket polled) is asked at most
+        # every `SWEEP` seconds, and always of the one about to be given out:
+        # asking all of them whenever a request started or ended polled 16 sockets
+        # 22 times a feed when 200 feeds answered 304 on kept connections.
+        now = monotonic()
+        sweep = now - self._swept_at >= SWEEP
+        if sweep:
+            self._swept_at = now
         for connection in list(connections):
             if connection.is_closed():
                 connections.remove(connection)
-            elif connection.has_expired() or (
+            elif (sweep and connection.has_expired()) or (
                 connection.is_idle() and len(connections) > self._max_keepalive_connections
             ):
                 connections.remove(connection)
@@ -120,8 +133,20 @@ class FairPool(httpcore.AsyncConnectionPool):
         }
         for request in waiting:
             origin = request.request.url.origin
-            free = (c for c in connections if id(c) not in promised and c.is_available())
-            chosen = next((c for c in free if c.can_handle_request(origin)), None)
+            chosen = None
+            for connection in list(connections):
+                if (
+                    id(connection) in promised
+                    or not connection.is_available()
+                    or not connection.can_handle_request(origin)
+                ):
+                    continue
+                if not sweep and connection.has_expired():
+                    connections.remove(connection)
+                    closing.append(connection)
+                    continue
+                chosen = connection
+                break
             if chosen is None and len(connections) >= self._max_connections:
                 idle = next((c for c in connections if id(c) not in promised and c.is_idle()), None)
                 if idle is None:
