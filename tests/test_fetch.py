@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +112,27 @@ def test_redirects_and_error_pages_keep_their_connection(feed_server: FeedServer
 
     assert asyncio.run(go()) == [200, "feed '/broken': HTTP 500 Internal Server Error", 200]
     assert len(clients) == 4 and len(set(clients)) == 1
+
+
+def test_an_error_page_that_stalls_is_not_waited_for() -> None:
+    """The body of an error page is read only to keep its connection: one that
+    stops arriving is given up after a second, not the fetch timeout."""
+    release = threading.Event()
+
+    def handle(conn: socket.socket) -> None:
+        request = b""
+        while b"\r\n\r\n" not in request:
+            request += conn.recv(4096)
+        conn.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 1000\r\n\r\noops")
+        release.wait(10)
+
+    with socket_server(handle) as port:
+        started = time.monotonic()
+        with pytest.raises(FetchError, match=r"^feed 'feed one': HTTP 500 Internal Server Error$"):
+            fetch(f"http://127.0.0.1:{port}/f.xml", timeout=10)
+        took = time.monotonic() - started
+        release.set()
+    assert took < 3
 
 
 def test_http_error_names_the_feed(feed_server: FeedServer) -> None:

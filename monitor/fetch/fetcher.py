@@ -38,6 +38,7 @@ PERMANENT_REDIRECTS = frozenset({301, 308})
 MAX_REDIRECTS = 5
 # The largest body of a redirect or an error page read only to keep its connection.
 DRAINED_BYTES = 64 * 1024
+DRAIN_SECONDS = 1.0
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 MAX_PAUSE = 60.0
 """A host's requested pause (``Retry-After``) longer than this ends its page
@@ -368,14 +369,16 @@ async def _drain(response: httpx.Response) -> None:
     response was read to the end, and drops one closed before. Unread, every
     unchanged feed cost a new connection, and a TLS handshake on a real host. A
     body declared over `DRAINED_BYTES`, or of no declared length, is not waited
-    for; nor is one that fails to arrive (the connection is dropped then)."""
+    for; nor is one that does not arrive within `DRAIN_SECONDS` (the connection
+    is dropped then)."""
     declared = response.headers.get("Content-Length", "")
     if response.status_code != 304 and not (declared.isdigit() and int(declared) <= DRAINED_BYTES):
         return
     try:
-        async for _ in response.aiter_raw():
-            pass
-    except httpx.HTTPError:
+        async with asyncio.timeout(DRAIN_SECONDS):  # not the whole fetch timeout for it
+            async for _ in response.aiter_raw():
+                pass
+    except (httpx.HTTPError, TimeoutError):
         pass
 
 
