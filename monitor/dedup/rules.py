@@ -215,13 +215,12 @@ def decide(
         if cand.shingles is not None:
             contained, whole, lead = overlap(new.shingles, cand.shingles)
             evidence = f"containment {contained:.2f}, lead {lead:.2f}"
-            if contained < MIN_CONTAINMENT:
-                pass
-            elif whole < MIN_LONGER_SHARED and lead < MIN_LONGER_LEAD:
-                if related is None or contained > related[0]:
-                    related = (contained, cand, evidence)
-            elif contained > score:
-                score, reason = contained, evidence
+            if contained >= MIN_CONTAINMENT:
+                if whole < MIN_LONGER_SHARED and lead < MIN_LONGER_LEAD:
+                    if related is None or contained > related[0]:
+                        related = (contained, cand, evidence)
+                elif contained > score:
+                    score, reason = contained, evidence
         if reason and (best is None or score > best[0]):
             best = (score, cand, reason)
     if best is not None:
