@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -69,10 +70,10 @@ def test_a_text_the_features_fail_on_is_reported_and_the_rest_kept(
     bad = prepared.items[1].article.text
     of_many = Features.of_many
 
-    def failing(texts: list[str], width: int = 3) -> list[Features]:
+    def failing(texts: list[str], width: int = 3, titles: Sequence[str] = ()) -> list[Features]:
         if bad in texts:
             raise MemoryError("no room")
-        return of_many(texts, width)
+        return of_many(texts, width, titles)
 
     monkeypatch.setattr(Features, "of_many", failing)
     kept, problems = prepare()

@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 from conftest import Backend, FeedServer, Response, write_config
 from dedup_corpus import seed_texts
-from test_story_rules import FOLLOW_UP_END, FOLLOW_UP_LEAD, paragraphs, rss
+from test_story_rules import (
+    FOLLOW_UP_END,
+    FOLLOW_UP_LEAD,
+    HEADLINE,
+    paragraphs,
+    rss,
+    write_up,
+)
 
 from monitor.cli import main
 from monitor.errors import ConfigError
@@ -100,6 +107,28 @@ def test_redecide_undoes_a_merge_the_rules_now_refuse_and_sends_only_the_new_sto
     assert main(["redecide", "--config", str(config), "--since", "2"]) == 0
     assert "0 moved to another story, 0 stories begun" in capsys.readouterr().out
     assert stories(backend) == after
+
+
+def test_redecide_compares_the_stored_headlines(
+    backend: Backend, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """A write-up under its own headline, merged by rules that read texts alone, is
+    taken out again: the headlines are read back with the texts."""
+    article = seed_texts()["000"]
+    titles = {"report": HEADLINE, "write-up": "韩国在野党要求就恢复军情协定举行国会听证"}
+    for name, text in {"report": article, "write-up": write_up(article, 4)}.items():
+        feed_server.routes[f"/{name}"] = Response(
+            rss([(name, text)], titles), headers={"Content-Type": "application/rss+xml"}
+        )
+    config = write_config(
+        tmp_path, [(name, feed_server.url(f"/{name}")) for name in titles], storage=backend.storage
+    )
+    assert main(["run", "--config", str(config), "--no-digest", "--quiet"]) == 0
+    assert stories(backend)["write-up"][0] != stories(backend)["report"][0]
+    merge_as_older_rules_did(backend, "write-up", into="report")
+    assert main(["redecide", "--config", str(config), "--since", "1"]) == 0
+    after = stories(backend)
+    assert after["write-up"][0] != after["report"][0]
 
 
 def test_redecide_joins_a_copy_the_rules_had_missed(

@@ -20,7 +20,13 @@ from dedup_corpus import seed_texts
 from monitor.cli import main
 from monitor.dedup import Candidate, Features, learned
 from monitor.dedup.features import arabic
-from monitor.dedup.rules import best_match, decide
+from monitor.dedup.rules import (
+    HEADLINES_CHECKED_BELOW,
+    MIN_CONTAINMENT,
+    best_match,
+    decide,
+    overlap,
+)
 
 FOLLOW_UP_LEAD = (
     "韩国国防部周一宣布，韩日两国已正式签署换文，军事情报保护协定即日起完全恢复效力，"
@@ -94,9 +100,80 @@ def test_a_round_up_does_not_swallow_the_brief_it_quotes(article: str) -> None:
     assert not joins(round_up, brief) and not joins(brief, round_up)
 
 
-def rss(items: list[tuple[str, str]]) -> bytes:
+HEADLINE = "对抗朝鲜：韩日追求军情合作 “正常化”"
+OWN_NEWS = (
+    "韩国在野党共同民主党当天发表声明，批评政府在强征劳工问题上一味让步，"
+    "要求国会就恢复协定举行听证会。\n"
+    "共同民主党党首表示，政府未经国会同意便恢复协定，是对国民意愿的漠视，"
+    "该党将发起弹劾外交部长的动议。\n"
+)
+
+
+def write_up(article: str, first: int) -> str:
+    """The first paragraphs of `article`, then news of its own."""
+    return "\n".join(paragraphs(article)[:first]) + "\n" + OWN_NEWS
+
+
+@pytest.mark.parametrize(
+    ("first", "headline", "copy"),
+    [
+        (4, "韩日追求军情合作“正常化”", True),  # a fourth its own: the same headline says copy
+        (4, "韩国在野党要求就恢复军情协定举行国会听证", False),  # its own headline: its own story
+        (8, "韩国在野党要求就恢复军情协定举行国会听证", True),  # re-titled, but mostly the same
+    ],
+)
+def test_where_containment_is_not_enough_the_headlines_decide(
+    article: str, first: int, headline: str, copy: bool
+) -> None:
+    """A text that repeats a report's lead and most of its body, and adds news of
+    its own at the end, is a copy or a write-up of another side of the event
+    (real pairs: the same briefing written up by two outlets, a reaction under
+    the report's background). Below `HEADLINES_CHECKED_BELOW` contained, a copy
+    keeps most of the headline; above it, editors' new headlines do not matter."""
+    stored = Features.of(article, title=HEADLINE)
+    candidate = Candidate(1, 10, stored.simhash, stored.normalized_length, stored.figures,
+                          stored.shingles, stored.title)  # fmt: skip
+    new = Features.of(write_up(article, first), title=headline)
+    contained = overlap(new.shingles, stored.shingles)[0]
+    assert MIN_CONTAINMENT < contained < HEADLINES_CHECKED_BELOW or first == 8
+    match, related = decide(new, [candidate], max_distance=3)
+    if copy:
+        assert match is not None and match.story_id == 10 and related is None
+    else:
+        assert match is None and related is not None and related.story_id == 10
+        assert related.reason.endswith(", headlines 0.03")
+
+
+def test_headlines_are_compared_on_stored_items_too(
+    article: str, tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The stored report's headline is read back to compare: the write-up under
+    its own headline is a story of its own, related; the copy under the report's
+    joins it. Feeds without titles on their items compare texts alone."""
+    titles = {"report": HEADLINE, "copy": "韩日追求军情合作“正常化”",
+              "write-up": "韩国在野党要求就恢复军情协定举行国会听证"}  # fmt: skip
+    feeds = {"report": article, "copy": write_up(article, 4), "write-up": write_up(article, 4)}
+    feeds["write-up"] = feeds["write-up"].replace("当天", "周日")  # not a verbatim copy
+    for name, text in feeds.items():
+        feed_server.routes[f"/{name}"] = Response(
+            rss([(name, text)], titles), headers={"Content-Type": "application/rss+xml"}
+        )
+    config = write_config(tmp_path, [(name, feed_server.url(f"/{name}")) for name in feeds])
+    assert main(["run", "--config", str(config), "--no-digest", "--quiet"]) == 0
+    url = "https://news.example.com/"
+    assert stories(config, capsys) == {
+        frozenset({url + "report", url + "copy"}),
+        frozenset({url + "write-up"}),
+    }
+    records = {str(r["url"]): r for r in export(config, capsys)}
+    assert records[url + "write-up"]["related_to"] == records[url + "report"]["story"]
+
+
+def rss(items: list[tuple[str, str]], titles: dict[str, str] | None = None) -> bytes:
+    """A feed of (link, text) items, titled by their links unless `titles` says."""
     entries = "".join(
-        f"<item><title>{link}</title><link>https://news.example.com/{link}</link>"
+        f"<item><title>{html.escape((titles or {}).get(link, link))}</title>"
+        f"<link>https://news.example.com/{link}</link>"
         f"<guid>{link}</guid><pubDate>Mon, 06 Mar 2023 08:00:00 GMT</pubDate>"
         f"<description>{html.escape(text)}</description></item>"
         for link, text in items

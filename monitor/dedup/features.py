@@ -169,6 +169,9 @@ class Features:
     text: str
     """The text these are the features of."""
     width: int = SHINGLE_WIDTH
+    title: str = ""
+    """The article's headline: where containment alone is not enough evidence,
+    the headlines must agree too (`rules.decide`)."""
 
     @property
     def sentences(self) -> dict[int, int]:
@@ -193,11 +196,13 @@ class Features:
         return {name: value for name, value in self.__dict__.items() if name != "shingles"}
 
     @classmethod
-    def of(cls, text: str, width: int = SHINGLE_WIDTH) -> Features:
-        return cls.of_many([text], width)[0]
+    def of(cls, text: str, width: int = SHINGLE_WIDTH, title: str = "") -> Features:
+        return cls.of_many([text], width, [title])[0]
 
     @classmethod
-    def of_many(cls, texts: Sequence[str], width: int = SHINGLE_WIDTH) -> list[Features]:
+    def of_many(
+        cls, texts: Sequence[str], width: int = SHINGLE_WIDTH, titles: Sequence[str] = ()
+    ) -> list[Features]:
         """The features of each of `texts`, computed in passes over many at once.
 
         Per text, NumPy's per-call overhead cost more than the work (45 of 80 µs
@@ -205,13 +210,18 @@ class Features:
         `BATCH_CHARS`, beyond which the arrays outgrow the CPU's caches.
         """
         found: list[Features] = []
+        if titles and len(titles) != len(texts):
+            raise ValueError(f"{len(titles)} titles for {len(texts)} texts")
+        titles = list(titles) or [""] * len(texts)
         start = size = 0
         for end, text in enumerate(texts):
             if size and size + len(text) > BATCH_CHARS:
-                found += _features_of(cls, texts[start:end], width)
+                found += _features_of(cls, texts[start:end], width, titles[start:end])
                 start, size = end, 0
             size += len(text)
-        return found + (_features_of(cls, texts[start:], width) if start < len(texts) else [])
+        if start < len(texts):
+            found += _features_of(cls, texts[start:], width, titles[start:])
+        return found
 
 
 @dataclass(frozen=True, eq=False)
@@ -361,7 +371,9 @@ def _code_points(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return codes, _flags(codes), np.cumsum([0] + [len(text) for text in texts])
 
 
-def _features_of(cls: type[Features], texts: Sequence[str], width: int) -> list[Features]:
+def _features_of(
+    cls: type[Features], texts: Sequence[str], width: int, titles: Sequence[str]
+) -> list[Features]:
     codes, flags, bounds = _fold(texts)
     word, decimal, end = _classify(flags, codes)
     kept = codes[word]
@@ -387,6 +399,7 @@ def _features_of(cls: type[Features], texts: Sequence[str], width: int) -> list[
             figures=sentences[i][3],
             text=text,
             width=width,
+            title=titles[i],
         )
         found.append(features)
     return found

@@ -133,7 +133,7 @@ def assign_stories(
             other = comparable(first)
             founder = Candidate(
                 -first - 1, story, other.simhash, other.normalized_length, other.figures,
-                other.shingles,
+                other.shingles, other.title,
             )  # fmt: skip
         else:
             stored_first = storage.story_founders([story]).get(story)
@@ -202,6 +202,7 @@ def assign_stories(
                             normalized_length=other.normalized_length,
                             figures=other.figures,
                             shingles=other.shingles if key in confirmed else None,
+                            title=other.title,
                         )
                     )
             match, related = decide(comparable(index), candidates, max_distance)

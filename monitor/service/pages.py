@@ -58,7 +58,7 @@ def due_items(due: Sequence[DuePage]) -> list[PreparedItem]:
         PreparedItem(
             d.guid,
             d.article,
-            Features.of(d.article.text or d.article.title),
+            Features.of(d.article.text or d.article.title, title=d.article.title),
             d.topics,
             PageNote(d.url, attempts=d.attempts),
             replaces=d.item_id,

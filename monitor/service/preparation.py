@@ -106,13 +106,14 @@ def prepare_feed(
         except Exception as e:  # an adapter bug must not lose the rest of the feed
             problems.append(_cannot_adapt(feed_name, item, e))
     texts = [article.text or article.title for _, article in adapted]
+    titles = [article.title for _, article in adapted]
     try:
-        features: list[Features | None] = list(Features.of_many(texts))
+        features: list[Features | None] = list(Features.of_many(texts, titles=titles))
     except Exception:  # then text by text, so that one cannot lose the others
         features = []
-        for (item, _), text in zip(adapted, texts, strict=True):
+        for (item, article), text in zip(adapted, texts, strict=True):
             try:
-                features.append(Features.of(text))
+                features.append(Features.of(text, title=article.title))
             except Exception as e:
                 problems.append(_cannot_adapt(feed_name, item, e))
                 features.append(None)
@@ -168,7 +169,7 @@ def complete_items(
             article = completed(teaser, page, fetched)
             if article is teaser:
                 raise ValueError("it holds no more text than the feed's")
-            features = Features.of(article.text or article.title)
+            features = Features.of(article.text or article.title, title=article.title)
         except Exception as e:  # one page must not lose the item, nor the others
             error = f"feed {feed_name!r}: page {url}: cannot read the article: {e}"
             done.append(replace(item, page=replace(item.page, error=error, permanent=True)))

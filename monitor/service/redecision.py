@@ -86,7 +86,9 @@ def redecide(config: Config, storage: Storage, days: float, now: datetime) -> Re
             touched: set[int] = set()
             for _, group in groupby(items, key=lambda item: (item.feed_id, item.fetched_at)):
                 batch = list(group)
-                features = Features.of_many([item.text for item in batch])
+                features = Features.of_many(
+                    [item.text for item in batch], titles=[item.title for item in batch]
+                )
                 since = datetime.fromisoformat(batch[0].fetched_at) - window
                 decisions = assign_stories(
                     _StoredBefore(storage, batch[0].item_id),

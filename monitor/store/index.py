@@ -317,4 +317,5 @@ class IndexStore(StorageBase):
             normalized_length=row[3],
             figures=figures_of(row[4]),
             shingles=shingles,
+            title=row[6] or "",
         )

@@ -50,6 +50,7 @@ class WindowItem:
     split_at: str | None
     related_to: int | None
     related_reason: str | None
+    title: str = ""
 
 
 class StoryStore(ItemStore):
@@ -63,7 +64,16 @@ class StoryStore(ItemStore):
         ).fetchall()
         return [
             WindowItem(
-                int(r[0]), int(r[1]), r[2], r[3] or r[4] or "", int(r[5]), r[6], r[7], r[8], r[9]
+                int(r[0]),
+                int(r[1]),
+                r[2],
+                r[3] or r[4] or "",
+                int(r[5]),
+                r[6],
+                r[7],
+                r[8],
+                r[9],
+                r[4] or "",
             )
             for r in rows
         ]
