@@ -14,7 +14,9 @@ each item is in (an item not stored because its link was stored already is in
 that item's story).
 
 Printed: pairwise precision and recall of "in the same story" against
-``dup``, overall, per candidate source and per window; the share of
+``dup``, overall, per candidate source, over the pairs whose two items have
+different links (two items under one link are one page to monitor, stored
+once: such pairs measure the outlet's links, not the rules) and per window; the share of
 ``related`` and of ``different`` pairs merged; the targets (precision ≥ 0.99,
 recall ≥ 0.95, related merged ≤ 1 %); and, where a second labeller read a
 subset (``story_pairs_second.jsonl``), how often the two agree. With
@@ -167,6 +169,11 @@ def main() -> None:
     sources = sorted({str(s) for label in labels for s in label["sources"]})  # type: ignore[attr-defined]
     for source in sources:
         report(f"  source {source}", [p for p in labels if source in p["sources"]], merged)  # type: ignore[operator]
+    report(
+        "  links differ",
+        [p for p in labels if why.get((str(p["a"]), str(p["b"]))) != "the same link"],
+        merged,
+    )
     for window in sorted({str(label["window"]) for label in labels}):
         report(f"  window {window}", [p for p in labels if p["window"] == window], merged)
     print("targets: precision ≥ 0.99, recall ≥ 0.95, related merged ≤ 1 %")
