@@ -154,12 +154,7 @@ def test_headlines_are_compared_on_stored_items_too(
               "write-up": "韩国在野党要求就恢复军情协定举行国会听证"}  # fmt: skip
     feeds = {"report": article, "copy": write_up(article, 4), "write-up": write_up(article, 4)}
     feeds["write-up"] = feeds["write-up"].replace("当天", "周日")  # not a verbatim copy
-    for name, text in feeds.items():
-        feed_server.routes[f"/{name}"] = Response(
-            rss([(name, text)], titles), headers={"Content-Type": "application/rss+xml"}
-        )
-    config = write_config(tmp_path, [(name, feed_server.url(f"/{name}")) for name in feeds])
-    assert main(["run", "--config", str(config), "--no-digest", "--quiet"]) == 0
+    config = run_feeds(feed_server, tmp_path, feeds, titles)
     url = "https://news.example.com/"
     assert stories(config, capsys) == {
         frozenset({url + "report", url + "copy"}),
@@ -179,6 +174,21 @@ def rss(items: list[tuple[str, str]], titles: dict[str, str] | None = None) -> b
         for link, text in items
     )
     return f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{entries}</channel></rss>'.encode()
+
+
+def run_feeds(
+    feed_server: FeedServer, folder: Path, feeds: dict[str, str],
+    titles: dict[str, str] | None = None,
+) -> Path:  # fmt: skip
+    """Each text a feed of its own on the test server, in this order, run once; the
+    config's path."""
+    for name, text in feeds.items():
+        feed_server.routes[f"/{name}"] = Response(
+            rss([(name, text)], titles), headers={"Content-Type": "application/rss+xml"}
+        )
+    config = write_config(folder, [(name, feed_server.url(f"/{name}")) for name in feeds])
+    assert main(["run", "--config", str(config), "--no-digest", "--quiet"]) == 0
+    return config
 
 
 def export(config: Path, capsys: pytest.CaptureFixture[str]) -> list[dict[str, object]]:
@@ -236,12 +246,7 @@ def test_a_story_grows_by_copies_of_its_first_item_not_by_chains(
     neither the report nor, mostly, the flash, and stays a story of its own."""
     flash = "\n".join(paragraphs(article)[:4])
     feeds = {"report": article, "flash": flash, "round-up": flash + "\n" + seed_texts()["003"]}
-    for name, text in feeds.items():
-        feed_server.routes[f"/{name}"] = Response(
-            rss([(name, text)]), headers={"Content-Type": "application/rss+xml"}
-        )
-    config = write_config(tmp_path, [(name, feed_server.url(f"/{name}")) for name in feeds])
-    assert main(["run", "--config", str(config), "--no-digest", "--quiet"]) == 0
+    config = run_feeds(feed_server, tmp_path, feeds)
     url = "https://news.example.com/"
     assert stories(config, capsys) == {
         frozenset({url + "report", url + "flash"}),
