@@ -141,26 +141,31 @@ def test_the_last_guids_are_kept_until_a_fetch_reads_the_feed_again(backend: Bac
     now = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
     with backend.open() as storage:
         state = storage.feed_state("news", "https://news.example/feed.xml")
-        assert state.last_guids == ()  # new: it has stored nothing
+        assert state.last_guids == {}  # new: it has stored nothing
+        listed = {"g1": "0123456789abcdef", "g2 \u4e2d\"'": "fedcba9876543210"}
         with storage.transaction():
             storage.record_fetch(
                 state.id, status=200, etag='"1"', last_modified=None, new_items=2, now=now,
-                guids=("g1", "g2 \u4e2d\"'"),
+                guids=listed,
             )  # fmt: skip
         with storage.transaction():  # a 304: the feed was not read
             storage.record_fetch(
                 state.id, status=304, etag='"1"', last_modified=None, new_items=0, now=now
             )
         state = storage.feed_state("news", "https://news.example/feed.xml")
-        assert state.last_guids == ("g1", "g2 \u4e2d\"'")
+        assert state.last_guids == listed
         with storage.transaction():  # read, and empty
             storage.record_fetch(
                 state.id, status=200, etag='"2"', last_modified=None, new_items=0, now=now,
-                guids=(),
+                guids={},
             )  # fmt: skip
-        assert storage.feed_state("news", "https://news.example/feed.xml").last_guids == ()
+        assert storage.feed_state("news", "https://news.example/feed.xml").last_guids == {}
         raw = storage._db.execute("SELECT last_guids FROM feeds").fetchone()[0]
-        assert json.loads(raw) == []
+        assert json.loads(raw) == {}
+        # As versions before signatures recorded them: GUIDs alone, none of them edited.
+        storage._db.execute("""UPDATE feeds SET last_guids = '["g1", "g2"]'""")
+        state = storage.feed_state("news", "https://news.example/feed.xml")
+        assert state.last_guids == {"g1": None, "g2": None}
 
 
 def test_a_feed_stored_before_its_guids_were_recorded_skips_every_stored_guid(

@@ -6,11 +6,17 @@ of new items at a time. So a fetch takes at most ``[fetch] max_items`` new
 items, the newest (items without a date count as the oldest; on a tie the
 feed's order decides), and the rest are let go as they are read: only their
 GUIDs are kept, so that the next fetch skips them too.
+
+An item under a stored GUID is taken again when what the feed says of it
+changed (`signature`): outlets expand a flash, correct a figure or rewrite a
+headline in place, under the same GUID and link.
 """
 
 from __future__ import annotations
 
+import hashlib
 import heapq
+from collections.abc import Mapping, Set
 from datetime import UTC, datetime
 
 from ..models import Item
@@ -18,35 +24,53 @@ from ..models import Item
 OLDEST = datetime.min.replace(tzinfo=UTC)
 
 
+def signature(item: Item) -> str:
+    """What a feed says of an item (headline, link, content), in 16 hex digits."""
+    said = "\x00".join((item.title, item.url, item.html)).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(said, digest_size=8).hexdigest()
+
+
 class Newest:
     """Takes a feed's items one at a time (`offer`) and keeps the newest new ones."""
 
-    def __init__(self, limit: int | None, known: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self, limit: int | None, known: Mapping[str, str | None] | Set[str] = frozenset()
+    ) -> None:
         self.limit = limit
-        self.known_guids = known
+        self.known_guids: Mapping[str, str | None] = (
+            known if isinstance(known, Mapping) else dict.fromkeys(known)
+        )
+        """Stored GUIDs, with the `signature` each had when stored (None: not known)."""
         self.reset()
 
     def reset(self) -> None:
         """Forget every item offered: the document is read again, another way."""
         self.known: list[str] = []
-        """The GUIDs offered that were stored before, in the feed's order."""
+        """The GUIDs offered that were stored before, unchanged, in the feed's order."""
+        self.signatures: dict[str, str] = {}
+        """The `signature` of every item offered, by GUID."""
+        self.edited: set[str] = set()
+        """The GUIDs stored before that the feed now says something else of: taken
+        again, as new items are."""
         self.repeats = 0
         """Items whose GUID came earlier in the same document."""
         self.over: list[str] = []
         """The GUIDs of new items left over the limit."""
-        self._seen: set[str] = set()
         self._kept: list[tuple[tuple[datetime, int], int, Item]] = []
         self._count = 0
 
     def offer(self, item: Item) -> None:
         guid = item.guid
-        if guid in self._seen:
+        if guid in self.signatures:
             self.repeats += 1
             return
-        self._seen.add(guid)
+        mark = self.signatures[guid] = signature(item)
         if guid in self.known_guids:
-            self.known.append(guid)
-            return
+            stored = self.known_guids[guid]
+            if stored is None or stored == mark:
+                self.known.append(guid)
+                return
+            self.edited.add(guid)
         index = self._count
         self._count += 1
         entry = ((item.published or OLDEST, -index), index, item)

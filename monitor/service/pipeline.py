@@ -57,6 +57,8 @@ class FeedReport:
     pages: int = 0
     """Article pages fetched for teaser items (`full_text`), failures included."""
     pages_failed: int = 0
+    edited: int = 0
+    """Stored items the feed edited in place, stored again as their new version."""
 
     def pages_line(self) -> str | None:
         """ "feed 'x': 12 pages fetched, 1 failed", when the feed fetched any."""
@@ -84,11 +86,16 @@ class RunReport:
     def reposts(self) -> int:
         return sum(f.reposts for f in self.feeds)
 
+    @property
+    def edited(self) -> int:
+        return sum(f.edited for f in self.feeds)
+
     def summary(self) -> str:
         failed = len(self.failed)
         tail = " (see the lines above)" if failed else ""
+        edited = f"{counted(self.edited, 'item')} edited · " if self.edited else ""
         return (
-            f"{counted(len(self.feeds), 'feed')} · {counted(self.new, 'new item')} · "
+            f"{counted(len(self.feeds), 'feed')} · {counted(self.new, 'new item')} · {edited}"
             f"{counted(self.reposts, 'repost')} collapsed · {counted(failed, 'feed')} failed{tail}"
         )
 
@@ -205,7 +212,11 @@ async def _full_text(
         known_guids, known_urls = await call(
             storage.known_items, state.id, [i.guid for i in new], [i.article.url for i in new]
         )
-        new = [i for i in new if i.guid not in known_guids and i.article.url not in known_urls]
+        new = [
+            i
+            for i in new
+            if i.edited or (i.guid not in known_guids and i.article.url not in known_urls)
+        ]
     due = due_items(await call(storage.pages_due, state.id, now)) if state.pages_pending else []
     if not new and not due:
         return prepared, []
@@ -271,12 +282,12 @@ async def fetch_feed(
         if not (result.not_modified or (result.content is None and not result.files)):
             # The GUIDs of the last fetch: all of the feed's stored ones only before
             # those were recorded (the rest are found stored when storing).
-            known: Sequence[str] | None = state.last_guids
+            known = state.last_guids
             if known is None:
-                known = await call(storage.guids, state.id)
+                known = dict.fromkeys(await call(storage.guids, state.id))
             job = (
                 feed.name, result.content, result.files, result.content_type, feed.adapter,
-                clock(), frozenset(known), config.topics, feed.topics, config.fetch.max_items,
+                clock(), known, config.topics, feed.topics, config.fetch.max_items,
                 result.url,
             )  # fmt: skip
             prepared = await _prepare(pool, job)
@@ -368,8 +379,11 @@ def store_feed(
             state.id, [i.guid for i in items], [i.article.url for i in items if i.article.url]
         )
         fresh = []
+        edits = storage.stored_versions(state.id, [i.guid for i in items if i.edited])
         for item in items:
             url = item.article.url
+            if item.guid in edits:
+                continue  # stored again below, in place of its stored version
             if item.guid in known_guids or (url and url in known_urls):
                 report.repeats += 1
                 continue
@@ -400,6 +414,8 @@ def store_feed(
         by_guid = {item.guid: item_id for item, item_id in zip(fresh, ids, strict=True)}
         storage.record_page_failures(failures(fresh, by_guid, now))
         _store_retried(config, storage, state, retried, now, since)
+        _store_edits(config, storage, state, [i for i in items if i.guid in edits], edits, now,
+                     since, report)  # fmt: skip
         report.new += len(fresh)
         report.reposts += sum(1 for decision in decisions if decision.reason)
         storage.record_fetch(
@@ -427,7 +443,6 @@ def _store_retried(
     teaser's alone and no digest has had it; else the full text stays in it."""
     if not retried:
         return
-    from ..dedup import assign_stories
     from .pages import failures
 
     still = [item for item in retried if item.page is not None and item.page.error]
@@ -437,24 +452,72 @@ def _store_retried(
     for item in retried:
         if item.page is None or item.page.error or item.replaces is None:
             continue
-        found = storage.teaser_story(item.replaces)
-        if found is None:  # removed meanwhile (`prune`)
+        _replace_item(config, storage, state, item, item.replaces, now, since)
+
+
+def _store_edits(
+    config: Config,
+    storage: Storage,
+    state: FeedState,
+    edited: Sequence[PreparedItem],
+    stored: dict[str, tuple[int, str, str, int]],
+    now: datetime,
+    since: datetime,
+    report: FeedReport,
+) -> None:
+    """Items the feed edited in place (`PreparedItem.edited`), stored in place of
+    their stored versions: where only the feed's markup changed, not what monitor
+    keeps of them (the text and the headline), the stored version stays. A new
+    headline or a text a fifth longer is news (`_replace_item`); a corrected word
+    is not."""
+    for item in edited:
+        item_id, text_hash, title, length = stored[item.guid]
+        if text_hash == item.features.text_hash and title == item.article.title:
+            report.repeats += 1
             continue
-        story, reason, free = found
-        storage.remove_item(item.replaces, with_story=free)
-        related, why = None, None
-        if free:
-            (decision,) = assign_stories(
-                storage, [item.features], since, config.dedup.max_distance, state.id
-            )
-            story, reason = decision.story, decision.reason
-            related, why = decision.related, decision.related_reason
-        storage.insert_items(
-            state.id,
-            [NewItem(item.guid, item.article, item.features, item.topics, story, reason,
-                     related, why)],
-            now,
-        )  # fmt: skip
+        news = title != item.article.title or item.features.normalized_length >= 1.2 * length
+        _replace_item(config, storage, state, item, item_id, now, since, news=news)
+        report.edited += 1
+
+
+def _replace_item(
+    config: Config,
+    storage: Storage,
+    state: FeedState,
+    item: PreparedItem,
+    stored_id: int,
+    now: datetime,
+    since: datetime,
+    *,
+    news: bool = False,
+) -> None:
+    """Store `item` in place of the stored item `stored_id`: a teaser whose page came
+    at last, or an item the feed edited. Its story is decided anew only when it was
+    the stored item's alone and no digest has had it; else the new version stays
+    in it and shows it from now on, and with `news` (an edit worth telling) the
+    story is marked updated: a digest that had it shows it again."""
+    from ..dedup import assign_stories
+
+    found = storage.teaser_story(stored_id)
+    if found is None:  # removed meanwhile (`prune`)
+        return
+    story, reason, free = found
+    storage.remove_item(stored_id, with_story=free)
+    related, why = None, None
+    if free:
+        (decision,) = assign_stories(
+            storage, [item.features], since, config.dedup.max_distance, state.id
+        )
+        story, reason = decision.story, decision.reason
+        related, why = decision.related, decision.related_reason
+    storage.insert_items(
+        state.id,
+        [NewItem(item.guid, item.article, item.features, item.topics, story, reason,
+                 related, why)],
+        now,
+    )  # fmt: skip
+    if news and not free:
+        storage.mark_updated([story], now)
 
 
 def prune_daily(config: Config, storage: Storage, now: datetime) -> int:

@@ -12,7 +12,8 @@ here, before any of that work.
 from __future__ import annotations
 
 import signal
-from dataclasses import dataclass, fields, is_dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import datetime
 from typing import TypeVar
 
@@ -49,6 +50,8 @@ class PreparedItem:
     """Set when the item's article page was fetched."""
     replaces: int | None = None
     """The stored item (its teaser) this one is the full text of: a page fetch retried."""
+    edited: bool = False
+    """Its GUID was stored before, and the feed now says something else of it."""
 
 
 @dataclass(frozen=True)
@@ -58,9 +61,10 @@ class PreparedFeed:
     """Items skipped because the feed had stored their GUID before."""
     problems: list[str]
     ttl_minutes: int | None
-    settled: tuple[str, ...] = ()
-    """The GUIDs of the items skipped as stored and of those in `items`: once these
-    are stored, the feed's next fetch need not parse any of them."""
+    settled: dict[str, str] = field(default_factory=dict)
+    """The GUIDs of the items skipped as stored and of those in `items`, each with
+    what the feed said of it (`parse.newest.signature`): once these are stored,
+    the feed's next fetch need not adapt any of them again unless that changed."""
 
 
 def prepare_feed(
@@ -70,7 +74,7 @@ def prepare_feed(
     content_type: str | None,
     adapter: str | None,
     fetched: datetime,
-    known_guids: frozenset[str],
+    known_guids: Mapping[str, str | None] | frozenset[str],
     topics: tuple[TopicConfig, ...] = (),
     feed_topics: tuple[str, ...] = (),
     max_items: int | None = None,
@@ -97,7 +101,7 @@ def prepare_feed(
     chosen = adapter_named(adapter) if adapter else None
     items: list[PreparedItem] = []
     known = len(taken.known) + taken.repeats
-    settled: list[str] = list(taken.known)
+    settled = {guid: taken.signatures[guid] for guid in taken.known}
     adapted: list[tuple[Item, Article]] = []
     for item in entries:
         try:
@@ -130,10 +134,12 @@ def prepare_feed(
             if nul:
                 article, guid = _without_nul(article), _without_nul(guid)
             matched = match_topics(article.title, article.text, topics, feed_topics)
-            items.append(PreparedItem(guid, article, found, matched))
-            settled.append(guid)
+            edited = item.guid in taken.edited
+            items.append(PreparedItem(guid, article, found, matched, edited=edited))
+            settled[guid] = taken.signatures[item.guid]
     # The items skipped over the cap count as settled: the next fetch skips them too.
-    return PreparedFeed(items, known, problems, parsed.ttl_minutes, (*settled, *taken.over))
+    settled.update((guid, taken.signatures[guid]) for guid in taken.over)
+    return PreparedFeed(items, known, problems, parsed.ttl_minutes, settled)
 
 
 def complete_items(

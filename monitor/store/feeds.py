@@ -8,13 +8,13 @@ two daemons on one PostgreSQL database from fetching one feed at once.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from .base import StorageBase
-from .encoding import iso, json_list, precise
+from .encoding import iso, precise
 from .leases import is_stale
 
 
@@ -27,9 +27,11 @@ class FeedState:
     next_fetch_at: datetime | None = None
     gone: bool = False
     moved_to: str | None = None
-    last_guids: tuple[str, ...] | None = None
+    last_guids: dict[str, str | None] | None = None
     """The GUIDs of the feed's items at its last fetch, all stored (or found stored
-    under their URL); None before a fetch recorded them."""
+    under their URL), each with what the feed said of it then
+    (`parse.newest.signature`; None where a fetch before those were kept recorded
+    it); None before a fetch recorded them."""
     pages_pending: bool = False
     """Whether some of its items' article pages failed and are to be tried again."""
 
@@ -177,7 +179,7 @@ class FeedStore(StorageBase):
                     (name, url),
                 )
                 # New, it has stored nothing: no GUID to look up.
-                return FeedState(int(cursor.fetchone()[0]), None, None, last_guids=())
+                return FeedState(int(cursor.fetchone()[0]), None, None, last_guids={})
             if row["url"] != url:
                 self._db.execute(
                     """UPDATE feeds SET url = ?, etag = NULL, last_modified = NULL,
@@ -194,7 +196,7 @@ class FeedStore(StorageBase):
                 datetime.fromisoformat(row["next_fetch_at"]) if row["next_fetch_at"] else None,
                 bool(row["gone"]),
                 row["moved_to"],
-                tuple(json.loads(row["last_guids"])) if row["last_guids"] is not None else None,
+                _listed(row["last_guids"]),
                 bool(row["pages_pending"]),
             )
 
@@ -213,10 +215,11 @@ class FeedStore(StorageBase):
         new_items: int,
         now: datetime,
         next_fetch_at: datetime | None = None,
-        guids: Sequence[str] | None = None,
+        guids: Mapping[str, str] | None = None,
     ) -> None:
         """A successful fetch; `guids`, when it was read, are its items' GUIDs, every
-        one stored (or found stored) by now: the next fetch need not parse those."""
+        one stored (or found stored) by now, with their signatures: the next fetch
+        need not adapt those again unless the feed says something else of them."""
         self._db.execute(
             """UPDATE feeds SET last_fetched_at = ?, last_status = ?, last_error = NULL,
                    error_count = 0, etag = ?, last_modified = ?,
@@ -227,7 +230,7 @@ class FeedStore(StorageBase):
             (
                 iso(now), status, etag, last_modified, new_items, iso(now),
                 precise(next_fetch_at) if next_fetch_at else None,
-                json_list(guids) if guids is not None else None, feed_id,
+                json.dumps(guids, ensure_ascii=False) if guids is not None else None, feed_id,
             ),
         )  # fmt: skip
 
@@ -264,3 +267,11 @@ class FeedStore(StorageBase):
                    FROM feeds f"""
             ).fetchall()
         return {row["name"]: dict(row) for row in rows}
+
+
+def _listed(stored: str | None) -> dict[str, str | None] | None:
+    """`last_guids` as stored: GUID → signature, or a list of GUIDs (older versions)."""
+    if stored is None:
+        return None
+    listed = json.loads(stored)
+    return dict(listed) if isinstance(listed, dict) else dict.fromkeys(listed)

@@ -47,6 +47,21 @@ class ItemStore(IndexStore):
             for row in self._db.execute("SELECT guid FROM items WHERE feed_id = ?", (feed_id,))
         ]
 
+    def stored_versions(
+        self, feed_id: int, guids: Sequence[str]
+    ) -> dict[str, tuple[int, str, str, int]]:
+        """The feed's stored items under these GUIDs: id, text hash, headline and
+        length of the folded text."""
+        if not guids:
+            return {}
+        member, value = self._db.member("guid", guids)
+        rows = self._db.execute(
+            f"""SELECT guid, id, text_hash, title, text_length FROM items
+                WHERE feed_id = ? AND {member}""",
+            (feed_id, value),
+        ).fetchall()
+        return {row[0]: (int(row[1]), row[2], row[3], int(row[4])) for row in rows}
+
     def known_items(
         self, feed_id: int, guids: Sequence[str], urls: Sequence[str]
     ) -> tuple[set[str], set[str]]:
@@ -170,43 +185,40 @@ class ItemStore(IndexStore):
             if item.story > 0
         ]
         if joined:
-            self._mark_updated(joined, item_ids[0], fetched)
+            self._mark_updated(joined, item_ids[0], now)
         return item_ids
 
     def _mark_updated(
-        self, joined: list[tuple[NewItem, int, int]], first_new: int, fetched: str
+        self, joined: list[tuple[NewItem, int, int]], first_new: int, now: datetime
     ) -> None:
         """Mark the stories that got a more complete version of an article they had:
-        the same outlet's text a fifth longer at least, or the same link edited."""
+        the same outlet's text a fifth longer at least."""
         member, value = self._db.member("story_id", sorted({sid for _, sid, _ in joined}))
         rows = self._db.execute(
-            f"""SELECT story_id, source, text_length, url, text_hash FROM items
-                WHERE {member} AND id < ?""",
+            f"""SELECT story_id, source, MAX(text_length) FROM items
+                WHERE {member} AND id < ? GROUP BY story_id, source""",
             (value, first_new),
         ).fetchall()
-        earlier: dict[tuple[int, str], list[tuple[int, str, str]]] = {}
-        for story_id, source, length, url, text_hash in rows:
-            earlier.setdefault((int(story_id), source), []).append((int(length), url, text_hash))
-        updated = set()
-        for item, story_id, _ in joined:
-            versions = earlier.get((story_id, item.article.source), [])
-            if not versions or item.article.original_source is not None:
-                continue
-            longest = max(length for length, _, _ in versions)
-            edited = any(
-                url == item.article.url and text_hash != item.features.text_hash
-                for _, url, text_hash in versions
-            )
-            if edited or item.features.normalized_length >= 1.2 * longest:
-                updated.add(story_id)
-        if updated:
-            member, value = self._db.member("id", sorted(updated))
-            self._db.execute(f"UPDATE stories SET updated_at = ? WHERE {member}", (fetched, value))
-            # Shown before, superseded now: pending again for whoever had it.
-            member, value = self._db.member("story_id", sorted(updated))
-            self._db.execute(
-                f"UPDATE deliveries SET shown = 2 WHERE shown = 1 AND {member}", (value,)
-            )
+        longest = {(int(story_id), source): int(length) for story_id, source, length in rows}
+        updated = {
+            story_id
+            for item, story_id, _ in joined
+            if item.article.original_source is None
+            and (story_id, item.article.source) in longest
+            and item.features.normalized_length >= 1.2 * longest[(story_id, item.article.source)]
+        }
+        self.mark_updated(sorted(updated), now)
+
+    def mark_updated(self, story_ids: Sequence[int], now: datetime) -> None:
+        """These stories got news of an article they had (a fuller version, an edit
+        under a new headline): a digest that showed them shows them again."""
+        if not story_ids:
+            return
+        member, value = self._db.member("id", story_ids)
+        self._db.execute(f"UPDATE stories SET updated_at = ? WHERE {member}", (iso(now), value))
+        # Shown before, superseded now: pending again for whoever had it.
+        member, value = self._db.member("story_id", story_ids)
+        self._db.execute(f"UPDATE deliveries SET shown = 2 WHERE shown = 1 AND {member}", (value,))
 
     def _update_canonical(self, story_ids: list[int]) -> None:
         """Each story's canonical item: an original over a repost, then the earliest."""
