@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -217,6 +218,35 @@ def test_a_failing_page_leaves_the_teaser_and_is_tried_again_three_times(
         assert len(storage.pending_stories()) == 1
     ((guid, text),) = stored_texts(config).items()
     assert guid == article.guid and text.startswith("（德国之声中文网）") and len(text) > 500
+
+
+def test_an_edited_teaser_whose_page_fails_keeps_the_stored_full_text(
+    backend: Backend, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    (article,) = [a for a in sample_articles() if a.feed == "dw"]
+    page = feed_server.url("/dw/article-0.html")
+    feed_server.routes["/dw/article-0.html"] = Response(page_for(article).encode(), headers=HTML)
+    feed_server.routes["/dw.xml"] = Response(
+        teaser_feed("dw", [(article, page)]).encode(), headers=RSS, etag='"1"'
+    )
+    config = write(
+        tmp_path,
+        [f'name = "dw"\nurl = "{feed_server.url("/dw.xml")}"\nadapter = "dw"'],
+        storage=backend.storage,
+    )
+    assert main(["run", "--config", str(config), "--no-digest"]) == 0
+    full = stored_texts(config)[article.guid]
+    assert len(full) > 500
+    edited = replace(article, title=article.title + "（更新）")
+    feed_server.routes["/dw.xml"] = Response(
+        teaser_feed("dw", [(edited, page)]).encode(), headers=RSS, etag='"2"'
+    )
+    feed_server.routes["/dw/article-0.html"] = Response(b"busy", 503)
+    loaded = load_config(config)
+    with Storage.open(loaded) as storage:
+        (feed,) = ingest(loaded, storage).feeds
+    assert (feed.pages, feed.pages_failed, feed.edited) == (1, 1, 0)
+    assert stored_texts(config) == {article.guid: full}
 
 
 def test_a_page_is_given_up_after_three_retries(

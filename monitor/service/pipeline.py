@@ -472,8 +472,9 @@ def _store_edits(
     is not."""
     for item in edited:
         item_id, text_hash, title, length = stored[item.guid]
-        if text_hash == item.features.text_hash and title == item.article.title:
-            report.repeats += 1
+        unchanged = text_hash == item.features.text_hash and title == item.article.title
+        if unchanged or (item.page is not None and item.page.error):
+            report.repeats += 1  # a teaser whose page failed: the stored full text stays
             continue
         news = title != item.article.title or item.features.normalized_length >= 1.2 * length
         _replace_item(config, storage, state, item, item_id, now, since, news=news)
