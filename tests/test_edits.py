@@ -163,3 +163,33 @@ def test_an_edited_story_a_digest_had_comes_again_only_for_news(
     assert f"〔更新〕{REPORT[0]}" in second and FLASH[0] not in second
     with backend.open() as storage:
         assert len(list(storage.export_items())) == 1
+
+
+@pytest.mark.parametrize("edit", ["expanded", "replaced"])
+def test_an_edit_stays_in_a_story_of_others_only_while_it_is_a_copy_of_them(
+    edit: str, backend: Backend, tmp_path: Path, feed_server: FeedServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """Another outlet carries the flash; the first outlet then expands it (the
+    same story still) or puts another article under its old GUID (a story of its
+    own: the copy is not left under an unrelated headline)."""
+    feed = Feed(feed_server, tmp_path, backend)
+    feed_server.routes["/copy.xml"] = Response(
+        rss({"copy": FLASH}).replace(b"news.example", b"copies.example")
+    )
+    config = write_config(
+        tmp_path,
+        [("news", feed_server.url("/feed.xml")), ("copies", feed_server.url("/copy.xml"))],
+        storage=backend.storage,
+    )
+    feed.serve({"a": FLASH})
+    run(config, capsys)
+    with backend.open() as storage:
+        before = {str(i["feed"]): i["story"] for i in storage.export_items()}
+    assert before["news"] == before["copies"]
+    feed.serve({"a": REPORT if edit == "expanded" else OTHER})
+    assert "1 item edited" in run(config, capsys)
+    with backend.open() as storage:
+        after = {str(i["feed"]): i["story"] for i in storage.export_items()}
+    assert after["copies"] == before["copies"]
+    assert (after["news"] == after["copies"]) == (edit == "expanded")

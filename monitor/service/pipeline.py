@@ -477,7 +477,7 @@ def _store_edits(
             report.repeats += 1  # a teaser whose page failed: the stored full text stays
             continue
         news = title != item.article.title or item.features.normalized_length >= 1.2 * length
-        _replace_item(config, storage, state, item, item_id, now, since, news=news)
+        _replace_item(config, storage, state, item, item_id, now, since, edited=True, news=news)
         report.edited += 1
 
 
@@ -490,27 +490,36 @@ def _replace_item(
     now: datetime,
     since: datetime,
     *,
+    edited: bool = False,
     news: bool = False,
 ) -> None:
     """Store `item` in place of the stored item `stored_id`: a teaser whose page came
-    at last, or an item the feed edited. Its story is decided anew only when it was
-    the stored item's alone and no digest has had it; else the new version stays
-    in it and shows it from now on, and with `news` (an edit worth telling) the
-    story is marked updated: a digest that had it shows it again."""
+    at last, or (`edited`) an item the feed edited.
+
+    Its story is decided anew when it was the stored item's alone and no digest
+    has had it. An edit is also decided anew when its story holds others: it
+    stays with them only as long as it still is a copy of them (an outlet may
+    put another article under an old link). Else the new version stays in its
+    story and shows it from now on; with `news` (an edit worth telling) the
+    story is marked updated, and a digest that had it shows it again.
+    """
     from ..dedup import assign_stories
 
-    found = storage.teaser_story(stored_id)
+    found = storage.item_story(stored_id)
     if found is None:  # removed meanwhile (`prune`)
         return
-    story, reason, free = found
+    story, reason, alone, delivered = found
+    free = alone and not delivered
     storage.remove_item(stored_id, with_story=free)
     related, why = None, None
-    if free:
+    if free or (edited and not alone):
         (decision,) = assign_stories(
             storage, [item.features], since, config.dedup.max_distance, state.id
         )
+        moved = decision.story != story
         story, reason = decision.story, decision.reason
         related, why = decision.related, decision.related_reason
+        news = news and not moved
     storage.insert_items(
         state.id,
         [NewItem(item.guid, item.article, item.features, item.topics, story, reason,

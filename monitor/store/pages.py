@@ -115,10 +115,9 @@ class PageStore(ItemStore):
         ).fetchall()
         return {name: (int(retrying), int(given_up)) for name, retrying, given_up in rows}
 
-    def teaser_story(self, item_id: int) -> tuple[int, str | None, bool] | None:
-        """The story of a stored teaser, why it joined it, and whether the story is
-        the teaser's alone and never in a digest (then it may be decided anew);
-        None if the item is no longer stored."""
+    def item_story(self, item_id: int) -> tuple[int, str | None, bool, bool] | None:
+        """The story of a stored item, why it joined it, whether the item is alone in
+        it, and whether a digest has had it; None if the item is no longer stored."""
         row = self._db.execute(
             "SELECT story_id, match_reason FROM items WHERE id = ?", (item_id,)
         ).fetchone()
@@ -131,7 +130,7 @@ class PageStore(ItemStore):
         delivered = self._db.execute(
             "SELECT COUNT(*) FROM deliveries WHERE story_id = ?", (story_id,)
         ).fetchone()[0]
-        return int(story_id), reason, not others and not delivered
+        return int(story_id), reason, not others, bool(delivered)
 
     def remove_item(self, item_id: int, *, with_story: bool) -> None:
         """Remove a stored item (a teaser being replaced), its page and index rows;
