@@ -37,10 +37,11 @@ def read_opml(content: bytes, source: str) -> list[OpmlFeed]:
     except ElementTree.ParseError as e:
         line = e.position[0] if e.position else "?"
         raise ConfigError(f"{source}:{line}: not an OPML file: {e}") from e
-    if root.tag != "opml" or root.find("body") is None:
+    body = root.find("body")
+    if root.tag != "opml" or body is None:
         raise ConfigError(f"{source}: not an OPML file (no <opml><body>)")
     walk = _Walk()
-    for outline in root.find("body") or []:
+    for outline in body:
         _outline(outline, (), walk)
     return walk.feeds
 
