@@ -375,7 +375,24 @@ def test_per_host_politeness_and_json_log_lines(
     events = [json.loads(line) for line in daemon.text().splitlines()]
     fetches = [e for e in events if e.get("event") == "fetch"]
     assert {e["feed"] for e in fetches} == {"f0", "f1", "f2", "f3"}
-    assert all({"status", "new", "seconds", "next", "time", "level"} <= set(e) for e in fetches)
+    assert all(
+        {"status", "new", "edited", "seconds", "next", "time", "level"} <= set(e) for e in fetches
+    )
+
+
+def test_a_fetch_log_line_counts_the_items_edited_when_there_are_some(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from monitor.service.daemon import log_fetch
+    from monitor.service.pipeline import FeedReport
+
+    caplog.set_level("INFO", logger="monitor")
+    log_fetch(FeedReport("news", new=2, edited=1, http_status=200))
+    log_fetch(FeedReport("other", new=1, http_status=200))
+    lines = [record.getMessage() for record in caplog.records]
+    assert lines[0].startswith("feed 'news': 200, 2 new, 1 edited, 0 reposts,")
+    assert lines[1].startswith("feed 'other': 200, 1 new, 0 reposts,")
+    assert [record.fields["edited"] for record in caplog.records] == [1, 0]  # type: ignore[attr-defined]
 
 
 def test_three_daemons_on_one_postgresql_share_the_feeds(

@@ -432,6 +432,7 @@ def log_fetch(report: FeedReport) -> None:
         "feed": report.name,
         "status": status,
         "new": report.new,
+        "edited": report.edited,
         "reposts": report.reposts,
         "seconds": round(report.seconds, 3),
         "next": report.next_fetch_at.isoformat() if report.next_fetch_at else None,
@@ -441,9 +442,10 @@ def log_fetch(report: FeedReport) -> None:
         log.error("%s%s", report.error, when, extra={"fields": {**fields, "error": report.error}})
     else:
         when = f"{report.next_fetch_at:%H:%M:%S}" if report.next_fetch_at else "-"
+        edited = f", {report.edited} edited" if report.edited else ""
         log.info(
-            "feed %r: %s, %d new, %d reposts, %.2f s, next %s",
-            report.name, status, report.new, report.reposts, report.seconds, when,
+            "feed %r: %s, %d new%s, %d reposts, %.2f s, next %s",
+            report.name, status, report.new, edited, report.reposts, report.seconds, when,
             extra={"fields": fields},
         )  # fmt: skip
     if pages := report.pages_line():
