@@ -27,11 +27,12 @@ def paragraphs() -> list[str]:
     return [p for p in seed_texts()["000"].split("\n") if p.strip()]
 
 
-def rss(entries: dict[str, tuple[str, str]]) -> bytes:
-    """A feed of key → (headline, markup) items, each under its own GUID and link."""
+def rss(entries: dict[str, tuple[str, str]], newer: frozenset[str] = frozenset()) -> bytes:
+    """A feed of key → (headline, markup) items, each under its own GUID and link,
+    published on 20 November, or the 21st for those `newer`."""
     items = "".join(
-        f"<item><title>{title}</title><link>{LINK.format(key)}</link>"
-        f"<guid>{LINK.format(key)}</guid><pubDate>Fri, 20 Nov 2026 08:00:00 +0000</pubDate>"
+        f"<item><title>{title}</title><link>{LINK.format(key)}</link><guid>{LINK.format(key)}"
+        f"</guid><pubDate>{21 if key in newer else 20} Nov 2026 08:00:00 +0000</pubDate>"
         f"<description><![CDATA[{markup}]]></description></item>"
         for key, (title, markup) in entries.items()
     )
@@ -62,9 +63,11 @@ class Feed:
             folder, [("news", feed_server.url("/feed.xml"))], smtp=smtp, storage=backend.storage
         )
 
-    def serve(self, entries: dict[str, tuple[str, str]]) -> None:
+    def serve(
+        self, entries: dict[str, tuple[str, str]], newer: frozenset[str] = frozenset()
+    ) -> None:
         self.version += 1
-        self.server.routes["/feed.xml"] = Response(rss(entries), etag=f'"v{self.version}"')
+        self.server.routes["/feed.xml"] = Response(rss(entries, newer), etag=f'"v{self.version}"')
 
 
 @pytest.fixture
@@ -193,3 +196,121 @@ def test_an_edit_stays_in_a_story_of_others_only_while_it_is_a_copy_of_them(
         after = {str(i["feed"]): i["story"] for i in storage.export_items()}
     assert after["copies"] == before["copies"]
     assert (after["news"] == after["copies"]) == (edit == "expanded")
+
+
+def two_outlets(
+    feed: Feed, feed_server: FeedServer, tmp_path: Path, backend: Backend, extra: str = ""
+) -> Path:
+    """The feed, and a second outlet carrying its flash: a config of both."""
+    feed_server.routes["/copy.xml"] = Response(
+        rss({"copy": FLASH}).replace(b"news.example", b"copies.example")
+    )
+    return write_config(
+        tmp_path,
+        [("news", feed_server.url("/feed.xml")), ("copies", feed_server.url("/copy.xml"))],
+        storage=backend.storage,
+        extra=extra,
+    )
+
+
+def stories_by_feed(backend: Backend) -> dict[str, object]:
+    with backend.open() as storage:
+        return {str(i["feed"]): i["story"] for i in storage.export_items()}
+
+
+def test_an_edit_keeps_a_split_made_by_hand(
+    feed: Feed, backend: Backend, feed_server: FeedServer, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    config = two_outlets(feed, feed_server, tmp_path, backend)
+    feed.serve({"a": FLASH})
+    run(config, capsys)
+    assert main(["split", "--config", str(config), LINK.format("a")]) == 0
+    split = stories_by_feed(backend)
+    assert split["news"] != split["copies"]
+    feed.serve({"a": REPORT})
+    assert "1 item edited" in run(config, capsys)
+    assert stories_by_feed(backend) == split
+    with backend.open() as storage:
+        (split_at,) = storage._db.execute(
+            "SELECT split_at FROM items WHERE guid = ?", (LINK.format("a"),)
+        ).fetchone()
+    assert split_at is not None
+
+
+def test_an_edit_stays_in_a_story_whose_others_are_too_old_to_compare(
+    feed: Feed, backend: Backend, feed_server: FeedServer, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """The copies of a story fetched before `[dedup] window_days` cannot be compared
+    with: the edit is not taken out of their story for finding none."""
+    config = two_outlets(feed, feed_server, tmp_path, backend)
+    feed.serve({"a": FLASH})
+    run(config, capsys)
+    before = stories_by_feed(backend)
+    assert before["news"] == before["copies"]
+    with backend.open() as storage, storage.transaction():
+        storage._db.execute(
+            "UPDATE items SET fetched_at = '2020-01-01T00:00:00+00:00' WHERE guid = ?",
+            (LINK.format("copy").replace("news.example", "copies.example"),),
+        )
+    feed.serve({"a": OTHER})
+    assert "1 item edited" in run(config, capsys)
+    assert stories_by_feed(backend) == before
+
+
+def test_an_edit_left_over_max_items_is_taken_by_a_later_fetch(
+    feed: Feed, backend: Backend, feed_server: FeedServer, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    config = feed.config
+    config.write_text(config.read_text().replace("timeout = 5", "timeout = 5\nmax_items = 1"))
+    feed.serve({"a": FLASH})
+    run(config, capsys)
+    feed.serve({"a": REPORT, "b": OTHER}, newer=frozenset({"b"}))
+    said = run(config, capsys)
+    assert "1 new item" in said and "edited" not in said  # the newer item took the one place
+    feed.serve({"a": REPORT, "b": OTHER}, newer=frozenset({"b"}))
+    assert "1 item edited" in run(config, capsys)
+    with backend.open() as storage:
+        assert items(storage)[LINK.format("a")]["title"] == REPORT[0]
+
+
+def test_a_follow_up_stays_related_to_the_story_of_an_edited_report(
+    feed: Feed, backend: Backend, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The report's story, unseen, is decided anew on its edit: the follow-up that
+    was related to it is related to its new story."""
+    from test_story_rules import FOLLOW_UP_END, FOLLOW_UP_LEAD
+
+    article = seed_texts()["000"]
+    text = FOLLOW_UP_LEAD + article + "\n" + FOLLOW_UP_END
+    follow_up = ("韩日防务会议下月举行", "".join(f"<p>{p}</p>" for p in text.split("\n") if p))
+    feed.serve({"a": REPORT, "f": follow_up})
+    run(feed.config, capsys)
+    with backend.open() as storage:
+        before = items(storage)
+    assert before[LINK.format("f")]["related_to"] == before[LINK.format("a")]["story"]
+    feed.serve({"a": (REPORT[0] + "（更新）", REPORT[1]), "f": follow_up})
+    assert "1 item edited" in run(feed.config, capsys)
+    with backend.open() as storage:
+        after = items(storage)
+    assert after[LINK.format("f")]["related_to"] == after[LINK.format("a")]["story"]
+
+
+def test_a_guid_with_a_nul_is_found_stored_and_edited_as_stored() -> None:
+    """A damaged feed's GUID is stored without its NUL (`service.preparation`): it is
+    looked up that way, so it is neither taken again unchanged nor missed edited."""
+    from dataclasses import replace
+
+    from monitor.models import Item
+    from monitor.parse import Newest
+    from monitor.parse.newest import signature
+
+    item = Item("a\x00b", "https://e.org/a", "t", None, (), "<p>x</p>")
+    stored = {"ab": signature(item)}
+    unchanged, edited = Newest(None, stored), Newest(None, stored)
+    unchanged.offer(item)
+    edited.offer(replace(item, html="<p>y</p>"))
+    assert (unchanged.known, unchanged.items()) == (["ab"], [])
+    assert edited.edited == {"ab"} and len(edited.items()) == 1

@@ -247,6 +247,51 @@ def test_an_edited_teaser_whose_page_fails_keeps_the_stored_full_text(
         (feed,) = ingest(loaded, storage).feeds
     assert (feed.pages, feed.pages_failed, feed.edited) == (1, 1, 0)
     assert stored_texts(config) == {article.guid: full}
+    # The edit is taken by the next fetch whose page comes.
+    feed_server.routes["/dw.xml"] = Response(
+        teaser_feed("dw", [(edited, page)]).encode(), headers=RSS, etag='"3"'
+    )
+    feed_server.routes["/dw/article-0.html"] = Response(page_for(edited).encode(), headers=HTML)
+    with Storage.open(loaded) as storage:
+        (feed,) = ingest(loaded, storage).feeds
+        ((title,),) = storage._db.execute("SELECT title FROM items").fetchall()
+    assert (feed.pages, feed.pages_failed, feed.edited) == (1, 0, 1)
+    assert title == edited.title
+
+
+def test_a_teaser_edited_while_its_page_was_due_again_is_stored_as_edited(
+    backend: Backend, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """The edit and the stored teaser's retry fetch the same page in one fetch: the
+    edit is stored, the older version's retry is not needed."""
+    (article,) = [a for a in sample_articles() if a.feed == "dw"]
+    page = feed_server.url("/dw/article-0.html")
+    feed_server.routes["/dw/article-0.html"] = Response(b"busy", 503)
+    feed_server.routes["/dw.xml"] = Response(
+        teaser_feed("dw", [(article, page)]).encode(), headers=RSS, etag='"1"'
+    )
+    config = write(
+        tmp_path,
+        [f'name = "dw"\nurl = "{feed_server.url("/dw.xml")}"\nadapter = "dw"'],
+        storage=backend.storage,
+    )
+    loaded = load_config(config)
+    start = datetime(2023, 3, 19, 8, 0, tzinfo=UTC)
+    with Storage.open(loaded) as storage:
+        (feed,) = ingest(loaded, storage, clock=lambda: start).feeds
+    assert (feed.new, feed.pages_failed) == (1, 1)
+    edited = replace(article, title=article.title + "（更新）")
+    feed_server.routes["/dw.xml"] = Response(
+        teaser_feed("dw", [(edited, page)]).encode(), headers=RSS, etag='"2"'
+    )
+    feed_server.routes["/dw/article-0.html"] = Response(page_for(edited).encode(), headers=HTML)
+    with Storage.open(loaded) as storage:
+        (feed,) = ingest(loaded, storage, clock=lambda: start + timedelta(hours=1)).feeds
+        rows = storage._db.execute("SELECT title, text FROM items").fetchall()
+        assert storage.page_failures() == []
+    assert feed.edited == 1
+    ((title, text),) = rows
+    assert title == edited.title and len(text) > 500
 
 
 def test_a_page_is_given_up_after_three_retries(

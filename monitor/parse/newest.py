@@ -24,6 +24,11 @@ from ..models import Item
 OLDEST = datetime.min.replace(tzinfo=UTC)
 
 
+def stored_guid(guid: str) -> str:
+    """A GUID as it is stored: without NUL characters (`service.preparation`)."""
+    return guid.replace("\x00", "") if "\x00" in guid else guid
+
+
 def signature(item: Item) -> str:
     """What a feed says of an item (headline, link, content), in 16 hex digits."""
     said = "\x00".join((item.title, item.url, item.html)).encode("utf-8", "surrogatepass")
@@ -46,7 +51,8 @@ class Newest:
     def reset(self) -> None:
         """Forget every item offered: the document is read again, another way."""
         self.known: list[str] = []
-        """The GUIDs offered that were stored before, unchanged, in the feed's order."""
+        """The GUIDs offered that were stored before, unchanged, in the feed's order.
+        GUIDs here are as stored (`stored_guid`)."""
         self.signatures: dict[str, str] = {}
         """The `signature` of every item offered, by GUID."""
         self.edited: set[str] = set()
@@ -60,7 +66,7 @@ class Newest:
         self._count = 0
 
     def offer(self, item: Item) -> None:
-        guid = item.guid
+        guid = stored_guid(item.guid)
         if guid in self.signatures:
             self.repeats += 1
             return
@@ -77,7 +83,15 @@ class Newest:
         if self.limit is None or len(self._kept) < self.limit:
             heapq.heappush(self._kept, entry)
         else:
-            self.over.append(heapq.heappushpop(self._kept, entry)[2].guid)
+            self.over.append(stored_guid(heapq.heappushpop(self._kept, entry)[2].guid))
+
+    def settled(self, guid: str) -> str | None:
+        """The signature to record for an item offered and not taken (stored, or
+        over the limit): an edit left over the limit keeps its stored one, so that
+        a later fetch takes it."""
+        if guid in self.edited:
+            return self.known_guids[guid]
+        return self.signatures[guid]
 
     def items(self) -> list[Item]:
         """The new items kept, in the feed's order."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -413,9 +413,15 @@ def store_feed(
         )
         by_guid = {item.guid: item_id for item, item_id in zip(fresh, ids, strict=True)}
         storage.record_page_failures(failures(fresh, by_guid, now))
-        _store_retried(config, storage, state, retried, now, since)
-        _store_edits(config, storage, state, [i for i in items if i.guid in edits], edits, now,
-                     since, report)  # fmt: skip
+        later = _store_edits(
+            config, storage, state, [i for i in items if i.guid in edits], edits, now, since,
+            report,
+        )  # fmt: skip
+        # A teaser edited and completed from its page in this fetch needs no older try.
+        replaced = {edits[guid][0] for guid in edits if guid not in later}
+        _store_retried(
+            config, storage, state, [i for i in retried if i.replaces not in replaced], now, since
+        )
         report.new += len(fresh)
         report.reposts += sum(1 for decision in decisions if decision.reason)
         storage.record_fetch(
@@ -426,8 +432,20 @@ def store_feed(
             new_items=report.new,
             now=now,
             next_fetch_at=report.next_fetch_at,
-            guids=prepared.settled,
+            guids=_settled(prepared.settled, later, state),
         )
+
+
+def _settled(
+    settled: dict[str, str | None], later: Sequence[str], state: FeedState
+) -> Mapping[str, str | None]:
+    """The signatures to record for the fetch's items, those of the edits left for
+    later (`_store_edits`) as they were before: the next fetch finds them edited
+    still."""
+    if not later:
+        return settled
+    before = state.last_guids or {}
+    return {**settled, **{guid: before.get(guid) for guid in later}}
 
 
 def _store_retried(
@@ -464,21 +482,26 @@ def _store_edits(
     now: datetime,
     since: datetime,
     report: FeedReport,
-) -> None:
+) -> list[str]:
     """Items the feed edited in place (`PreparedItem.edited`), stored in place of
     their stored versions: where only the feed's markup changed, not what monitor
     keeps of them (the text and the headline), the stored version stays. A new
     headline or a text a fifth longer is news (`_replace_item`); a corrected word
-    is not."""
+    is not. The GUIDs of those left for the next fetch: teasers whose page failed
+    (their stored full text stays meanwhile)."""
+    later = []
     for item in edited:
         item_id, text_hash, title, length = stored[item.guid]
-        unchanged = text_hash == item.features.text_hash and title == item.article.title
-        if unchanged or (item.page is not None and item.page.error):
-            report.repeats += 1  # a teaser whose page failed: the stored full text stays
+        if item.page is not None and item.page.error:
+            later.append(item.guid)
+            continue
+        if text_hash == item.features.text_hash and title == item.article.title:
+            report.repeats += 1
             continue
         news = title != item.article.title or item.features.normalized_length >= 1.2 * length
-        _replace_item(config, storage, state, item, item_id, now, since, edited=True, news=news)
-        report.edited += 1
+        if _replace_item(config, storage, state, item, item_id, now, since, edited=True, news=news):
+            report.edited += 1
+    return later
 
 
 def _replace_item(
@@ -492,42 +515,50 @@ def _replace_item(
     *,
     edited: bool = False,
     news: bool = False,
-) -> None:
+) -> bool:
     """Store `item` in place of the stored item `stored_id`: a teaser whose page came
-    at last, or (`edited`) an item the feed edited.
+    at last, or (`edited`) an item the feed edited; whether it was still stored.
 
-    Its story is decided anew when it was the stored item's alone and no digest
-    has had it. An edit is also decided anew when its story holds others: it
-    stays with them only as long as it still is a copy of them (an outlet may
-    put another article under an old link). Else the new version stays in its
-    story and shows it from now on; with `news` (an edit worth telling) the
-    story is marked updated, and a digest that had it shows it again.
+    Its story is decided anew when it was the stored item's alone, no digest has
+    had it and no hand split it there (`ItemPlace.free`); the stories related to
+    it are then related to its new one. An edit is also decided anew when its
+    story holds others recent enough to compare with: it stays with them only as
+    long as it still is a copy of them (an outlet may put another article under
+    an old link). Else the new version stays in its story, with what the stored
+    one had of its place; with `news` (an edit worth telling) the story is marked
+    updated, and a digest that had it shows it again.
     """
     from ..dedup import assign_stories
 
-    found = storage.item_story(stored_id)
-    if found is None:  # removed meanwhile (`prune`)
-        return
-    story, reason, alone, delivered = found
-    free = alone and not delivered
-    storage.remove_item(stored_id, with_story=free)
+    place = storage.item_place(stored_id, since)
+    if place is None:  # removed meanwhile (`prune`)
+        return False
+    storage.remove_item(stored_id, with_story=place.free)
+    story, reason = place.story, place.reason
     related, why = None, None
-    if free or (edited and not alone):
+    if place.free or (edited and place.recent_others and place.split_at is None):
         (decision,) = assign_stories(
             storage, [item.features], since, config.dedup.max_distance, state.id
         )
-        moved = decision.story != story
+        news = news and decision.story == story
         story, reason = decision.story, decision.reason
         related, why = decision.related, decision.related_reason
-        news = news and not moved
-    storage.insert_items(
+    (item_id,) = storage.insert_items(
         state.id,
         [NewItem(item.guid, item.article, item.features, item.topics, story, reason,
                  related, why)],
         now,
     )  # fmt: skip
-    if news and not free:
+    if place.free:
+        storage.relate_to_item_story(place.story, item_id)
+    elif story == place.story:
+        kept = None
+        if place.related_to is not None and related is None:
+            kept = (place.related_to, place.related_reason)
+        storage.keep_place(item_id, place.split_at, kept)
+    if news and not place.free:
         storage.mark_updated([story], now)
+    return True
 
 
 def prune_daily(config: Config, storage: Storage, now: datetime) -> int:

@@ -22,7 +22,14 @@ from ..dedup import Features, warm_up
 from ..digest import match_topics
 from ..errors import ParseError
 from ..models import Article, Item
-from ..parse import Newest, adapter_for, adapter_named, parse_archive, parse_feed
+from ..parse import (
+    Newest,
+    adapter_for,
+    adapter_named,
+    parse_archive,
+    parse_feed,
+    stored_guid,
+)
 from ..words import counted
 
 
@@ -61,10 +68,12 @@ class PreparedFeed:
     """Items skipped because the feed had stored their GUID before."""
     problems: list[str]
     ttl_minutes: int | None
-    settled: dict[str, str] = field(default_factory=dict)
+    settled: dict[str, str | None] = field(default_factory=dict)
     """The GUIDs of the items skipped as stored and of those in `items`, each with
     what the feed said of it (`parse.newest.signature`): once these are stored,
-    the feed's next fetch need not adapt any of them again unless that changed."""
+    the feed's next fetch need not adapt any of them again unless that changed.
+    An edit left over `max_items` keeps the signature stored before, so that a
+    later fetch takes it."""
 
 
 def prepare_feed(
@@ -101,7 +110,7 @@ def prepare_feed(
     chosen = adapter_named(adapter) if adapter else None
     items: list[PreparedItem] = []
     known = len(taken.known) + taken.repeats
-    settled = {guid: taken.signatures[guid] for guid in taken.known}
+    settled: dict[str, str | None] = {guid: taken.signatures[guid] for guid in taken.known}
     adapted: list[tuple[Item, Article]] = []
     for item in entries:
         try:
@@ -134,11 +143,11 @@ def prepare_feed(
             if nul:
                 article, guid = _without_nul(article), _without_nul(guid)
             matched = match_topics(article.title, article.text, topics, feed_topics)
-            edited = item.guid in taken.edited
-            items.append(PreparedItem(guid, article, found, matched, edited=edited))
-            settled[guid] = taken.signatures[item.guid]
+            key = stored_guid(item.guid)
+            items.append(PreparedItem(guid, article, found, matched, edited=key in taken.edited))
+            settled[key] = taken.signatures[key]
     # The items skipped over the cap count as settled: the next fetch skips them too.
-    settled.update((guid, taken.signatures[guid]) for guid in taken.over)
+    settled.update((guid, taken.settled(guid)) for guid in taken.over)
     return PreparedFeed(items, known, problems, parsed.ttl_minutes, settled)
 
 

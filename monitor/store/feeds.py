@@ -215,7 +215,7 @@ class FeedStore(StorageBase):
         new_items: int,
         now: datetime,
         next_fetch_at: datetime | None = None,
-        guids: Mapping[str, str] | None = None,
+        guids: Mapping[str, str | None] | None = None,
     ) -> None:
         """A successful fetch; `guids`, when it was read, are its items' GUIDs, every
         one stored (or found stored) by now, with their signatures: the next fetch

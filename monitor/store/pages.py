@@ -20,6 +20,31 @@ from .items import ItemStore
 
 
 @dataclass(frozen=True)
+class ItemPlace:
+    """Where a stored item stands, for storing a new version of it in its place."""
+
+    story: int
+    reason: str | None
+    """Why it joined its story (None: it began it)."""
+    related_to: int | None
+    related_reason: str | None
+    split_at: str | None
+    """When it was split from another story by hand (`monitor split`)."""
+    others: int
+    """The other items of its story."""
+    recent_others: int
+    """Those of them recent enough to be compared with (`[dedup] window_days`)."""
+    delivered: bool
+    """Whether a digest has had its story."""
+
+    @property
+    def free(self) -> bool:
+        """Whether its story is its alone, unseen and not chosen by hand: the story
+        of a new version may be decided anew, as a new item's."""
+        return not self.others and not self.delivered and self.split_at is None
+
+
+@dataclass(frozen=True)
 class PageFailure:
     item_id: int
     url: str
@@ -115,22 +140,47 @@ class PageStore(ItemStore):
         ).fetchall()
         return {name: (int(retrying), int(given_up)) for name, retrying, given_up in rows}
 
-    def item_story(self, item_id: int) -> tuple[int, str | None, bool, bool] | None:
-        """The story of a stored item, why it joined it, whether the item is alone in
-        it, and whether a digest has had it; None if the item is no longer stored."""
+    def item_place(self, item_id: int, since: datetime) -> ItemPlace | None:
+        """Where a stored item stands (`ItemPlace`); None if it is no longer stored."""
         row = self._db.execute(
-            "SELECT story_id, match_reason FROM items WHERE id = ?", (item_id,)
+            """SELECT story_id, match_reason, related_to, related_reason, split_at
+               FROM items WHERE id = ?""",
+            (item_id,),
         ).fetchone()
         if row is None:
             return None
-        story_id, reason = row
-        others = self._db.execute(
-            "SELECT COUNT(*) FROM items WHERE story_id = ? AND id != ?", (story_id, item_id)
-        ).fetchone()[0]
+        story_id = int(row[0])
+        others, recent = self._db.execute(
+            """SELECT COUNT(*), COALESCE(SUM(CASE WHEN fetched_at >= ? THEN 1 ELSE 0 END), 0)
+               FROM items WHERE story_id = ? AND id != ?""",
+            (iso(since), story_id, item_id),
+        ).fetchone()
         delivered = self._db.execute(
             "SELECT COUNT(*) FROM deliveries WHERE story_id = ?", (story_id,)
         ).fetchone()[0]
-        return int(story_id), reason, not others, bool(delivered)
+        return ItemPlace(
+            story_id, row[1], row[2], row[3], row[4], int(others), int(recent), bool(delivered)
+        )
+
+    def keep_place(
+        self, item_id: int, split_at: str | None, related: tuple[int, str | None] | None
+    ) -> None:
+        """Give a stored item what its earlier version had of its place: the hand's
+        split, and its relation to another story."""
+        self._db.execute("UPDATE items SET split_at = ? WHERE id = ?", (split_at, item_id))
+        if related is not None:
+            self._db.execute(
+                "UPDATE items SET related_to = ?, related_reason = ? WHERE id = ?",
+                (*related, item_id),
+            )
+
+    def relate_to_item_story(self, story_id: int, item_id: int) -> None:
+        """Items related to `story_id` (removed) related to `item_id`'s story instead."""
+        self._db.execute(
+            """UPDATE items SET related_to = (SELECT story_id FROM items WHERE id = ?)
+               WHERE related_to = ? AND id != ?""",
+            (item_id, story_id, item_id),
+        )
 
     def remove_item(self, item_id: int, *, with_story: bool) -> None:
         """Remove a stored item (a teaser being replaced), its page and index rows;
