@@ -28,10 +28,11 @@ class FeedState:
     gone: bool = False
     moved_to: str | None = None
     last_guids: dict[str, str | None] | None = None
-    """The GUIDs of the feed's items at its last fetch, all stored (or found stored
-    under their URL), each with what the feed said of it then
-    (`parse.newest.signature`; None where a fetch before those were kept recorded
-    it); None before a fetch recorded them."""
+    """The GUIDs of the feed's items at its last fetch that the next need not adapt
+    again (stored, found stored under their URL, or left over `[fetch]
+    max_items`), each with what the feed said of it (`parse.newest.signature`;
+    of an edit left for a later fetch, what it said before; None where a version
+    before signatures recorded it); None before a fetch recorded them."""
     pages_pending: bool = False
     """Whether some of its items' article pages failed and are to be tried again."""
 
