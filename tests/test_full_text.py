@@ -164,20 +164,31 @@ def stored_texts(config: Path) -> dict[str, str]:
         return dict(storage._db.execute("SELECT guid, text FROM items").fetchall())
 
 
+def serve_dw(
+    feed_server: FeedServer, article: SampleArticle, page: Response, etag: str | None = None
+) -> None:
+    """DW's teaser feed of `article`, whose page answers `page`."""
+    feed_server.routes["/dw/article-0.html"] = page
+    feed_server.routes["/dw.xml"] = Response(
+        teaser_feed("dw", [(article, feed_server.url("/dw/article-0.html"))]).encode(),
+        headers=RSS, etag=etag,
+    )  # fmt: skip
+
+
+def dw_config(folder: Path, feed_server: FeedServer, backend: Backend) -> Path:
+    return write(
+        folder,
+        [f'name = "dw"\nurl = "{feed_server.url("/dw.xml")}"\nadapter = "dw"'],
+        storage=backend.storage,
+    )
+
+
 def test_a_failing_page_leaves_the_teaser_and_is_tried_again_three_times(
     backend: Backend, tmp_path: Path, feed_server: FeedServer
 ) -> None:
     (article,) = [a for a in sample_articles() if a.feed == "dw"]
-    failing = Response(b"busy", 503, headers={"Retry-After": "1200"})
-    feed_server.routes["/dw/article-0.html"] = failing
-    feed_server.routes["/dw.xml"] = Response(
-        teaser_feed("dw", [(article, feed_server.url("/dw/article-0.html"))]).encode(), headers=RSS
-    )
-    config = write(
-        tmp_path,
-        [f'name = "dw"\nurl = "{feed_server.url("/dw.xml")}"\nadapter = "dw"'],
-        storage=backend.storage,
-    )
+    serve_dw(feed_server, article, Response(b"busy", 503, headers={"Retry-After": "1200"}))
+    config = dw_config(tmp_path, feed_server, backend)
     loaded = load_config(config)
     start = datetime(2023, 3, 19, 8, 0, tzinfo=UTC)
     with Storage.open(loaded) as storage:
@@ -224,34 +235,20 @@ def test_an_edited_teaser_whose_page_fails_keeps_the_stored_full_text(
     backend: Backend, tmp_path: Path, feed_server: FeedServer
 ) -> None:
     (article,) = [a for a in sample_articles() if a.feed == "dw"]
-    page = feed_server.url("/dw/article-0.html")
-    feed_server.routes["/dw/article-0.html"] = Response(page_for(article).encode(), headers=HTML)
-    feed_server.routes["/dw.xml"] = Response(
-        teaser_feed("dw", [(article, page)]).encode(), headers=RSS, etag='"1"'
-    )
-    config = write(
-        tmp_path,
-        [f'name = "dw"\nurl = "{feed_server.url("/dw.xml")}"\nadapter = "dw"'],
-        storage=backend.storage,
-    )
+    serve_dw(feed_server, article, Response(page_for(article).encode(), headers=HTML), '"1"')
+    config = dw_config(tmp_path, feed_server, backend)
     assert main(["run", "--config", str(config), "--no-digest"]) == 0
     full = stored_texts(config)[article.guid]
     assert len(full) > 500
     edited = replace(article, title=article.title + "（更新）")
-    feed_server.routes["/dw.xml"] = Response(
-        teaser_feed("dw", [(edited, page)]).encode(), headers=RSS, etag='"2"'
-    )
-    feed_server.routes["/dw/article-0.html"] = Response(b"busy", 503)
+    serve_dw(feed_server, edited, Response(b"busy", 503), '"2"')
     loaded = load_config(config)
     with Storage.open(loaded) as storage:
         (feed,) = ingest(loaded, storage).feeds
     assert (feed.pages, feed.pages_failed, feed.edited) == (1, 1, 0)
     assert stored_texts(config) == {article.guid: full}
     # The edit is taken by the next fetch whose page comes.
-    feed_server.routes["/dw.xml"] = Response(
-        teaser_feed("dw", [(edited, page)]).encode(), headers=RSS, etag='"3"'
-    )
-    feed_server.routes["/dw/article-0.html"] = Response(page_for(edited).encode(), headers=HTML)
+    serve_dw(feed_server, edited, Response(page_for(edited).encode(), headers=HTML), '"3"')
     with Storage.open(loaded) as storage:
         (feed,) = ingest(loaded, storage).feeds
         ((title,),) = storage._db.execute("SELECT title FROM items").fetchall()
@@ -265,26 +262,15 @@ def test_a_teaser_edited_while_its_page_was_due_again_is_stored_as_edited(
     """The edit and the stored teaser's retry fetch the same page in one fetch: the
     edit is stored, the older version's retry is not needed."""
     (article,) = [a for a in sample_articles() if a.feed == "dw"]
-    page = feed_server.url("/dw/article-0.html")
-    feed_server.routes["/dw/article-0.html"] = Response(b"busy", 503)
-    feed_server.routes["/dw.xml"] = Response(
-        teaser_feed("dw", [(article, page)]).encode(), headers=RSS, etag='"1"'
-    )
-    config = write(
-        tmp_path,
-        [f'name = "dw"\nurl = "{feed_server.url("/dw.xml")}"\nadapter = "dw"'],
-        storage=backend.storage,
-    )
+    serve_dw(feed_server, article, Response(b"busy", 503), '"1"')
+    config = dw_config(tmp_path, feed_server, backend)
     loaded = load_config(config)
     start = datetime(2023, 3, 19, 8, 0, tzinfo=UTC)
     with Storage.open(loaded) as storage:
         (feed,) = ingest(loaded, storage, clock=lambda: start).feeds
     assert (feed.new, feed.pages_failed) == (1, 1)
     edited = replace(article, title=article.title + "（更新）")
-    feed_server.routes["/dw.xml"] = Response(
-        teaser_feed("dw", [(edited, page)]).encode(), headers=RSS, etag='"2"'
-    )
-    feed_server.routes["/dw/article-0.html"] = Response(page_for(edited).encode(), headers=HTML)
+    serve_dw(feed_server, edited, Response(page_for(edited).encode(), headers=HTML), '"2"')
     with Storage.open(loaded) as storage:
         (feed,) = ingest(loaded, storage, clock=lambda: start + timedelta(hours=1)).feeds
         rows = storage._db.execute("SELECT title, text FROM items").fetchall()
