@@ -83,7 +83,7 @@ def main() -> None:
             started = clock("adapt", started)
             Features.of_many([article.text or article.title for article in articles])
             clock("features", started)
-            prepared = prepare_feed(feed.name, content, (), None, None, NOW, frozenset())
+            prepared = prepare_feed(feed.name, content, (), None, None, NOW, {})
             started = time.perf_counter()
             prepared = pickle.loads(pickle.dumps(prepared))
             started = clock("pickle", started)

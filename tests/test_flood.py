@@ -26,7 +26,7 @@ def item(guid: str, hours: float | None) -> Item:
 
 
 def test_the_newest_new_items_are_kept_in_the_feeds_order() -> None:
-    taken = Newest(3, frozenset({"stored"}))
+    taken = Newest(3, {"stored": None})
     for offered in [
         item("a", 1), item("stored", 9), item("b", 5), item("undated", None),
         item("c", 5), item("b", 7), item("d", 0), item("e", 6),

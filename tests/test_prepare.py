@@ -23,12 +23,12 @@ FEED = build()["rfi.xml"].encode()  # two items
 
 
 def prepare() -> tuple[list[str], list[str]]:
-    prepared = prepare_feed("rfi", FEED, (), None, None, FETCHED, frozenset())
+    prepared = prepare_feed("rfi", FEED, (), None, None, FETCHED, {})
     return [item.guid for item in prepared.items], prepared.problems
 
 
 def test_each_item_gets_the_features_of_its_own_text() -> None:
-    prepared = prepare_feed("rfi", FEED, (), None, None, FETCHED, frozenset())
+    prepared = prepare_feed("rfi", FEED, (), None, None, FETCHED, {})
     assert len(prepared.items) == 2
     for item in prepared.items:
         alone = Features.of(item.article.text or item.article.title)
@@ -37,7 +37,7 @@ def test_each_item_gets_the_features_of_its_own_text() -> None:
 
 def test_a_worker_makes_no_markup_which_the_adapter_makes_when_asked() -> None:
     """Nothing a run stores reads an article's markup; `monitor parse` shows it."""
-    prepared = prepare_feed("rfi", FEED, (), None, None, FETCHED, frozenset())
+    prepared = prepare_feed("rfi", FEED, (), None, None, FETCHED, {})
     assert [item.article.html for item in prepared.items] == [None, None]
     (item, *_) = parse_feed(FEED, "rfi").items
     article = adapter_for(item.url).adapt(item, "rfi", FETCHED)
@@ -66,7 +66,7 @@ def test_a_text_the_features_fail_on_is_reported_and_the_rest_kept(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     guids, _ = prepare()
-    prepared = prepare_feed("rfi", FEED, (), None, None, FETCHED, frozenset())
+    prepared = prepare_feed("rfi", FEED, (), None, None, FETCHED, {})
     bad = prepared.items[1].article.text
     of_many = Features.of_many
 
@@ -87,7 +87,7 @@ def test_items_are_matched_to_topics_in_the_worker() -> None:
         TopicConfig("无关", ("足球",)),
         TopicConfig("默认", ("不会出现的词",)),
     )
-    prepared = prepare_feed("rfi", FEED, (), None, None, FETCHED, frozenset(), topics, ("默认",))
+    prepared = prepare_feed("rfi", FEED, (), None, None, FETCHED, {}, topics, ("默认",))
     for item in prepared.items:
         expected = match_topics(item.article.title, item.article.text, topics, ("默认",))
         assert item.topics == expected
@@ -113,7 +113,7 @@ def test_a_nul_anywhere_in_a_feed_reaches_no_stored_field(where: str, nul: str) 
     else:
         assert feed.count(where) == 2
         feed = feed.replace(where, where + nul)
-    prepared = prepare_feed(name, feed.encode(), (), None, None, FETCHED, frozenset())
+    prepared = prepare_feed(name, feed.encode(), (), None, None, FETCHED, {})
     assert len(prepared.items) == 2
     for item in prepared.items:
         fields = [item.guid, *vars(item.article).values(), *item.article.authors]
@@ -132,7 +132,7 @@ from pathlib import Path
 from monitor.service.preparation import prepare_feed
 for name in sys.argv[1:]:
     content = Path(name).read_bytes()
-    items = prepare_feed(name, content, (), None, None, datetime.now(UTC), frozenset()).items
+    items = prepare_feed(name, content, (), None, None, datetime.now(UTC), {}).items
     print(len(items), "feedparser" in sys.modules)
 """
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-from collections.abc import Mapping, Set
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from ..models import Item
@@ -38,13 +38,9 @@ def signature(item: Item) -> str:
 class Newest:
     """Takes a feed's items one at a time (`offer`) and keeps the newest new ones."""
 
-    def __init__(
-        self, limit: int | None, known: Mapping[str, str | None] | Set[str] = frozenset()
-    ) -> None:
+    def __init__(self, limit: int | None, known: Mapping[str, str | None] | None = None) -> None:
         self.limit = limit
-        self.known_guids: Mapping[str, str | None] = (
-            known if isinstance(known, Mapping) else dict.fromkeys(known)
-        )
+        self.known_guids: Mapping[str, str | None] = known or {}
         """Stored GUIDs, with the `signature` each had when stored (None: not known)."""
         self.reset()
 

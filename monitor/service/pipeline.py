@@ -413,12 +413,11 @@ def store_feed(
         )
         by_guid = {item.guid: item_id for item, item_id in zip(fresh, ids, strict=True)}
         storage.record_page_failures(failures(fresh, by_guid, now))
-        later = _store_edits(
+        later, replaced = _store_edits(
             config, storage, state, [i for i in items if i.guid in edits], edits, now, since,
             report,
         )  # fmt: skip
         # A teaser edited and completed from its page in this fetch needs no older try.
-        replaced = {edits[guid][0] for guid in edits if guid not in later}
         _store_retried(
             config, storage, state, [i for i in retried if i.replaces not in replaced], now, since
         )
@@ -482,14 +481,15 @@ def _store_edits(
     now: datetime,
     since: datetime,
     report: FeedReport,
-) -> list[str]:
+) -> tuple[list[str], set[int]]:
     """Items the feed edited in place (`PreparedItem.edited`), stored in place of
     their stored versions: where only the feed's markup changed, not what monitor
     keeps of them (the text and the headline), the stored version stays. A new
     headline or a text a fifth longer is news (`_replace_item`); a corrected word
-    is not. The GUIDs of those left for the next fetch: teasers whose page failed
-    (their stored full text stays meanwhile)."""
-    later = []
+    is not. The GUIDs of those left for the next fetch (teasers whose page failed:
+    their stored full text stays meanwhile), and the stored items replaced."""
+    later: list[str] = []
+    replaced: set[int] = set()
     for item in edited:
         item_id, text_hash, title, length = stored[item.guid]
         if item.page is not None and item.page.error:
@@ -501,7 +501,8 @@ def _store_edits(
         news = title != item.article.title or item.features.normalized_length >= 1.2 * length
         if _replace_item(config, storage, state, item, item_id, now, since, edited=True, news=news):
             report.edited += 1
-    return later
+            replaced.add(item_id)
+    return later, replaced
 
 
 def _replace_item(

@@ -22,14 +22,7 @@ from ..dedup import Features, warm_up
 from ..digest import match_topics
 from ..errors import ParseError
 from ..models import Article, Item
-from ..parse import (
-    Newest,
-    adapter_for,
-    adapter_named,
-    parse_archive,
-    parse_feed,
-    stored_guid,
-)
+from ..parse import Newest, adapter_for, adapter_named, parse_archive, parse_feed
 from ..words import counted
 
 
@@ -83,7 +76,7 @@ def prepare_feed(
     content_type: str | None,
     adapter: str | None,
     fetched: datetime,
-    known_guids: Mapping[str, str | None] | frozenset[str],
+    known_guids: Mapping[str, str | None],
     topics: tuple[TopicConfig, ...] = (),
     feed_topics: tuple[str, ...] = (),
     max_items: int | None = None,
@@ -143,9 +136,8 @@ def prepare_feed(
             if nul:
                 article, guid = _without_nul(article), _without_nul(guid)
             matched = match_topics(article.title, article.text, topics, feed_topics)
-            key = stored_guid(item.guid)
-            items.append(PreparedItem(guid, article, found, matched, edited=key in taken.edited))
-            settled[key] = taken.signatures[key]
+            items.append(PreparedItem(guid, article, found, matched, edited=guid in taken.edited))
+            settled[guid] = taken.signatures[guid]
     # The items skipped over the cap count as settled: the next fetch skips them too.
     settled.update((guid, taken.settled(guid)) for guid in taken.over)
     return PreparedFeed(items, known, problems, parsed.ttl_minutes, settled)
