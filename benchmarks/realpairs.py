@@ -200,6 +200,7 @@ def main() -> None:
     if args.reversed:
         backwards, _, _ = decisions(args.mirror, labels, reverse=True)
         changed = sum(1 for pair, same in merged.items() if backwards.get(pair) != same)
+        report("all, feeds reversed", labels, backwards)
         print(
             f"feeds in reverse order: {changed} of {len(merged)} labelled pairs decided otherwise"
         )

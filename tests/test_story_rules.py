@@ -23,8 +23,11 @@ from monitor.dedup.features import arabic
 from monitor.dedup.rules import (
     HEADLINES_CHECKED_BELOW,
     MIN_CONTAINMENT,
+    MIN_COPY_HEADLINE_SHARE,
+    MIN_LONGER_LEAD,
     best_match,
     decide,
+    headline_share,
     overlap,
 )
 
@@ -142,6 +145,38 @@ def test_where_containment_is_not_enough_the_headlines_decide(
     else:
         assert match is None and related is not None and related.story_id == 10
         assert related.reason.endswith(", headlines 0.03")
+
+
+@pytest.mark.parametrize(
+    ("headline", "copy"),
+    [
+        ("韩日军情协定完全恢复 两国下月举行首次防务会议", True),  # its source's headline, cut
+        ("对抗朝鲜：韩日追求军情合作 “正常化”", False),  # the earlier report's own
+    ],
+)
+def test_a_condensed_copy_under_its_sources_headline_joins(
+    article: str, headline: str, copy: bool
+) -> None:
+    """A text all contained in a longer one whose lead it lacks is a follow-up's
+    earlier report, or a condensed copy that dropped the lead (real pairs: a
+    desk's short version of a wire report, an excerpt of an exclusive). At
+    `HEADLINES_CHECKED_BELOW` and more, the headlines tell them apart: a copy
+    keeps most of its source's."""
+    longer = Features.of(FOLLOW_UP_LEAD + article + "\n" + FOLLOW_UP_END,
+                         title="韩日军情协定完全恢复效力 两国下月在东京举行首次防务会议")  # fmt: skip
+    candidate = Candidate(1, 10, longer.simhash, longer.normalized_length, longer.figures,
+                          longer.shingles, longer.title)  # fmt: skip
+    new = Features.of(article, title=headline)
+    contained, _, lead = overlap(new.shingles, longer.shingles)
+    assert contained >= HEADLINES_CHECKED_BELOW and lead < MIN_LONGER_LEAD
+    share = headline_share(new.title, longer.title)
+    assert share is not None and (share >= MIN_COPY_HEADLINE_SHARE) == copy
+    match, related = decide(new, [candidate], max_distance=3)
+    if copy:
+        assert match is not None and match.story_id == 10 and related is None
+        assert match.reason.endswith(f", headlines {share:.2f}")
+    else:
+        assert match is None and related is not None and related.story_id == 10
 
 
 def test_headlines_are_compared_on_stored_items_too(
