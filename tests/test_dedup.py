@@ -43,6 +43,16 @@ def test_normalize_folds_width_case_punctuation_and_traditional() -> None:
     assert normalize("川普政府的軟體計畫與記憶體") == normalize("特朗普政府的软件计划与内存")
 
 
+def test_a_simplified_copy_of_a_taiwanese_text_folds_as_the_text() -> None:
+    """Outlets carrying a Taiwanese report in Simplified characters keep its words:
+    folded by Taiwan's phrase tables (新增→添加, 甘比亚→冈比亚, 社群→社区), the
+    original differed from the copy in most sentences."""
+    taiwanese = "甘比亞副總統確診，巴羅透過社群媒體表示，台灣今天新增3例，隨著疫情升溫"
+    copy = "甘比亚副总统确诊，巴罗透过社群媒体表示，台湾今天新增3例，随着疫情升温"
+    assert normalize(taiwanese) == normalize(copy)
+    assert normalize("隨著") == normalize("随着") == normalize("随著")
+
+
 @given(st.text())
 def test_normalize_is_idempotent(text: str) -> None:
     once = normalize(text)

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from ..textnorm import TAIWAN_NAMES, nfkc, to_simplified, traditional_characters
+from ..textnorm import TAIWAN_WORDS, nfkc, simplified_characters, taiwan_words
 from .fingerprint import (
     BITS,
     MASK,
@@ -71,19 +71,18 @@ _NUMERAL_UNITS = {"十": 10, "百": 100, "千": 1000}
 _NUMERAL_GROUPS = {"万": 10**4, "亿": 10**8}
 
 
-WORD, DECIMAL, END, TRADITIONAL, NAME_START, NUMERAL, UNIT = 1, 2, 4, 8, 16, 32, 64
+WORD, DECIMAL, END, WORD_START, NUMERAL, UNIT = 1, 2, 4, 8, 16, 32
 
 
 @lru_cache(maxsize=1)
 def _table() -> np.ndarray:
     """For every BMP code point, flags: letter or digit, decimal digit, sentence end,
-    Traditional character, first character of a Taiwan name. Built once, in ~15 ms."""
+    first character of one of Taiwan's words. Built once, in ~15 ms."""
     chars = [chr(i) for i in range(0x10000)]
     table = np.fromiter((c.isalnum() for c in chars), dtype=np.uint8, count=0x10000) * WORD
     table |= np.fromiter((c.isdecimal() for c in chars), dtype=np.uint8, count=0x10000) * DECIMAL
     table[[ord(c) for c in SENTENCE_ENDS]] |= END
-    table[[ord(c) for c in traditional_characters()]] |= TRADITIONAL
-    table[[ord(name[0]) for name in TAIWAN_NAMES]] |= NAME_START
+    table[[ord(word[0]) for word in TAIWAN_WORDS]] |= WORD_START
     table[[ord(c) for c in NUMERALS]] |= NUMERAL
     table[[ord(c) for c in UNITS]] |= UNIT
     return table
@@ -262,7 +261,7 @@ def _shingles_of(kept: np.ndarray, width: int) -> np.ndarray:
 @lru_cache(maxsize=1)
 def _fold_table() -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
     """For every BMP code point, what `textnorm.fold` makes of it alone (NFKC, lower
-    case) when that is one character; the characters it makes several of ("…" is
+    case, Simplified) when that is one character; the characters it makes several of ("…" is
     "...", "㎏" is "kg"), by code point; and which must be folded in their text
     instead: a mark or Hangul jamo (they compose with their neighbours), a capital
     sigma (lower case depends on where it stands), one folding to marks, a
@@ -275,12 +274,13 @@ def _fold_table() -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
     mapped = np.arange(0x10000, dtype=np.uint32)
     hard = np.zeros(0x10000, dtype=bool)
     expansions: dict[int, str] = {}
+    simplified = simplified_characters()
     for code in range(0x10000):
         char = chr(code)
         if 0xD800 <= code <= 0xDFFF or unicodedata.category(char).startswith("M"):
             hard[code] = True
             continue
-        folded = unicodedata.normalize("NFKC", char).lower()
+        folded = unicodedata.normalize("NFKC", char).lower().translate(simplified)
         if len(folded) == 1:
             mapped[code] = ord(folded)
         elif any(unicodedata.category(part).startswith("M") for part in folded):
@@ -298,8 +298,9 @@ _JAMO = ((0x1100, 0x11FF), (0x3130, 0x318F), (0xA960, 0xA97F), (0xD7B0, 0xD7FF))
 
 
 def folded_code_points(texts: Sequence[str]) -> tuple[list[str] | None, np.ndarray, np.ndarray]:
-    """`nfkc(text).lower()` of each text as code points end to end, and where each
-    text starts; the folded texts too when some were folded as strings."""
+    """`nfkc(text).lower()` of each text in Simplified characters, as code points
+    end to end, and where each text starts; the folded texts too when some were
+    folded as strings."""
     raw = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype="<u4")
     bounds = np.cumsum([0] + [len(text) for text in texts])
     mapped, hard, expansions = _fold_table()
@@ -316,7 +317,7 @@ def folded_code_points(texts: Sequence[str]) -> tuple[list[str] | None, np.ndarr
     folded = []
     for i, text in enumerate(texts):
         if i in hard_owners:
-            folded.append(nfkc(text).lower())
+            folded.append(nfkc(text).lower().translate(simplified_characters()))
             continue
         own = mapped[inside[bounds[i] : bounds[i + 1]]].tobytes().decode("utf-32-le")
         if i in expanding_owners:
@@ -345,11 +346,11 @@ def _owners(bounds: np.ndarray, positions: np.ndarray) -> set[int]:
 
 def _fold(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """`textnorm.fold` of each text, concatenated: the code points, their flags, and
-    where each text starts (one lookup decides which texts need converting to
-    Simplified)."""
+    where each text starts (one lookup finds the texts that may hold Taiwan's
+    words)."""
     known, codes, bounds = folded_code_points(texts)
     flags = _flags(codes)
-    marks = flags & (TRADITIONAL | NAME_START)
+    marks = flags & WORD_START
     if not marks.any():
         return codes, flags, bounds
     folded = known or [
@@ -358,9 +359,8 @@ def _fold(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     ]
     converted = False
     for i in distinct(np.searchsorted(bounds, np.flatnonzero(marks), side="right") - 1).tolist():
-        own = marks[bounds[i] : bounds[i + 1]]
-        if (own & TRADITIONAL).any() or any(name in folded[i] for name in TAIWAN_NAMES):
-            folded[i] = to_simplified(folded[i]).lower()
+        if any(word in folded[i] for word in TAIWAN_WORDS):
+            folded[i] = taiwan_words(folded[i])
             converted = True
     return _code_points(folded) if converted else (codes, flags, bounds)
 

@@ -56,8 +56,9 @@ False merges are worse than missed ones (a story silently vanishing from a
 digest is the one error a reader cannot notice), so texts shorter than
 `MIN_TEXT_CHARS` are merged only by rules 1 and 2.
 
-All text is folded first (`textnorm`: NFKC, Traditional to Simplified with
-Taiwan phrasing, lower case, letters and digits only). The fingerprint is the
+All text is folded first (`textnorm`: NFKC, lower case, Traditional characters
+to Simplified one by one and a few of Taiwan's words, letters and digits
+only). The fingerprint is the
 `simhash` package's algorithm over the distinct character 3-grams
 (`fingerprint`, vectorised; `features` computes everything in a few passes).
 

@@ -21,7 +21,7 @@ from .encoding import figures_of, figures_text, iso, signed, unsigned
 if TYPE_CHECKING:
     from ..dedup import Candidate, DedupIndex, Features, Shingles
 
-FEATURES_VERSION = 5
+FEATURES_VERSION = 6
 """Raised whenever `features.Features.of` computes something else: on opening,
 the stored features and index are then computed again."""
 # Items whose features are recomputed at a time, when `Features.of` changed.
