@@ -103,6 +103,23 @@ def test_generic_adapter_keeps_the_article_and_drops_chrome() -> None:
     assert article.source == "源" and article.original_source is None
 
 
+def test_images_come_from_the_text_kept() -> None:
+    """Pictures after a "related" heading, or in a line of the site's furniture, are
+    other articles' (China Digital Times reposts a related item's picture after
+    相关新闻：, BBC lists its related reports with theirs): the text leaves them out,
+    and so do the images."""
+    own = "https://chinadigitaltimes.net/chinese/files/2020/08/own.jpg"
+    html = (
+        f'<p>白俄罗斯举行总统选举，现任总统以多数票胜出。</p><p><img src="{own}"></p>'
+        "<p>相关新闻：</p><h3>习近平致电祝贺</h3><p>新华社北京8月10日电……</p>"
+        '<p><img src="https://chinadigitaltimes.net/chinese/files/2020/08/other.jpg"></p>'
+    )
+    url = "https://chinadigitaltimes.net/chinese/2020/08/a/"
+    article = adapter_for(url).adapt(item(html, url), "中国数字时代", NOW)
+    assert article.text == "白俄罗斯举行总统选举，现任总统以多数票胜出。"
+    assert article.images == (own,)
+
+
 def test_generic_adapter_reads_plain_text_pages() -> None:
     text = "第一行文字。\n\n  第二行文字。\n版权与免责声明:本文内容转载自新华社,不代表本网观点。"
     article = GENERIC.adapt(item(text), "aggregator", NOW)

@@ -84,15 +84,16 @@ class SiteAdapter:
             named, published = leading_byline(root)
             page.authors = [a for a in named if a not in self.own_names]
             page.published = self.local_time(published) if published else None
-        self.drop_furniture(root, page)
+        self.drop_site_chrome(root)
         if self.hosts:
             self.drop_related_lists(root)
         markup.drop_chrome(root)
-        found_images = markup.images(root)
         title = title_text(item.title)
         if self.title_suffix is not None:
             title = self.title_suffix.sub("", title)
-        findings = boilerplate.clean(root, title)
+        findings = boilerplate.clean(root, title, self.cut_from, self.furniture)
+        found_images = markup.images(root)
+        page.authors.extend(name for found in findings.site_furniture for name in _named(found))
         # Taken now: `paragraphs` marks line breaks in the tree.
         html = markup.sanitize(markup.to_html(markup.unproxied(root))) if with_html else None
         if findings.lines is None:
@@ -123,33 +124,20 @@ class SiteAdapter:
     def prepare(self, root: markup.Element, page: Page) -> None:
         """Remove the site's own furniture from `root`, noting date and authors in `page`.
 
-        What the class attributes describe (`furniture`, `cut_from`, `chrome`,
-        `signature`) is removed after this, by `drop_furniture`.
+        What the class attributes describe is removed after this: `chrome` by
+        `drop_site_chrome`, `furniture` and `cut_from` with the lines every site
+        has (`boilerplate.clean`), `signature` from the text's last lines alone
+        (`furniture_lines_dropped`), since only there is it certain to be last.
         """
 
-    def drop_furniture(self, root: markup.Element, page: Page) -> None:
-        """Remove from the markup what `chrome`, `furniture` and `cut_from` describe.
-
-        The `signature` is read from the text's last lines alone
-        (`furniture_lines_dropped`): only there is it certain to be last.
-        """
-        if self.chrome is not None:
-            for element in list(root.iter()):
-                names = f"{element.get('class', '')} {element.get('id', '')}"
-                if element is not root and names != " " and self.chrome.search(names):
-                    markup.remove(element)
-        if self.furniture is None and self.cut_from is None:
+    def drop_site_chrome(self, root: markup.Element) -> None:
+        """Remove the elements whose class or id `chrome` matches."""
+        if self.chrome is None:
             return
-        blocks = markup.leaf_blocks(root)
-        for index, block in enumerate(blocks):
-            line = markup.text_of(block)
-            if self.cut_from is not None and self.cut_from.match(line):
-                for rest in blocks[index:]:
-                    markup.remove(rest)
-                break
-            if self.furniture is not None and (found := self.furniture.match(line)):
-                page.authors.extend(_named(found))
-                markup.remove(block)
+        for element in list(root.iter()):
+            names = f"{element.get('class', '')} {element.get('id', '')}"
+            if element is not root and names != " " and self.chrome.search(names):
+                markup.remove(element)
 
     def drop_related_lists(self, root: markup.Element) -> None:
         """Remove the lists of links to the site's other articles ("related" lists
@@ -171,7 +159,7 @@ class SiteAdapter:
     def furniture_lines_dropped(self, lines: list[str], page: Page) -> list[str]:
         """`lines` without what `furniture`, `cut_from` and `signature` describe.
 
-        The same rules as `drop_furniture`, on the text's lines: a block of the
+        The same rules as `boilerplate.clean` applies to blocks, on the text's lines: a block of the
         markup can hold several, separated by ``<br>``.
         """
         kept: list[str] = []
