@@ -83,12 +83,9 @@ def host_of(url: str) -> str:
 
 def unwrap_image_proxy(url: str) -> str:
     """The real image behind an ``images.weserv.nl/?url=…`` style proxy."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
+    if host_of(url) not in IMAGE_PROXIES:  # most images: taken apart, a twentieth of adapting
         return url
-    if (parts.hostname or "").lower() not in IMAGE_PROXIES:
-        return url
+    parts = urlsplit(url)
     target = dict(parse_qsl(parts.query)).get("url")
     if not target:
         return url

@@ -206,3 +206,9 @@ def test_unwrap_image_proxy() -> None:
         == "https://static01.nyt.com/images/a.jpg"
     )
     assert unwrap_image_proxy("https://s.rfi.fr/a.jpg") == "https://s.rfi.fr/a.jpg"
+    # Hosts the quick reading of a host leaves to `urlsplit`: a port, a user.
+    assert unwrap_image_proxy("https://IMAGES.weserv.nl:443/?url=x.org/a.jpg") == (
+        "https://x.org/a.jpg"
+    )
+    assert unwrap_image_proxy("http://u@wsrv.nl/?url=ssl:x.org/b.jpg") == "https://x.org/b.jpg"
+    assert unwrap_image_proxy("http://[x/?url=a.jpg") == "http://[x/?url=a.jpg"
