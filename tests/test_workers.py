@@ -183,7 +183,7 @@ def test_a_worker_that_dies_fails_its_job_and_the_run_parses_alone(tmp_path: Pat
         report(pool, died=raised(pool, os._exit, 3))
         """,
     )
-    assert result["died"] == "BrokenProcessPool: a worker process ended (exit code 3): EOFError"
+    assert result["died"] == "BrokenPool: a worker process ended (exit code 3): EOFError"
     assert result["usable"] is False  # `_prepare` parsed the feed here instead
     assert "worker processes failed" in str(result["stderr"])
     assert result["guids"] == expected_guids()

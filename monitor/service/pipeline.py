@@ -15,7 +15,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -29,7 +28,7 @@ from ..words import counted
 from .clock import Clock, utcnow
 from .dbthread import DatabaseThread
 from .schedule import ServerHints, next_fetch
-from .workers import POOL_MIN_FEEDS, LazyPool
+from .workers import POOL_MIN_FEEDS, BrokenPool, LazyPool
 
 # Parsing, adapting, deciding stories and rendering are imported where they are
 # used: a run where every feed answers 304 needs none of them, and starts sooner.
@@ -183,7 +182,7 @@ async def _in_pool(pool: LazyPool | None, fn: Callable[..., T], *args: Any) -> T
     try:
         done: T = await pool.run(fn, *args)
         return done
-    except BrokenProcessPool as e:
+    except BrokenPool as e:
         if pool.usable:
             log.warning("worker processes failed (%s); parsing in one process", e)
             pool.usable = False

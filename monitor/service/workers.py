@@ -17,21 +17,28 @@ import asyncio
 import contextlib
 import gc
 import logging
-import multiprocessing
 import os
-import pickle
 import sys
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from importlib import import_module
-from multiprocessing.connection import Connection
-from multiprocessing.context import BaseContext
-from multiprocessing.process import BaseProcess
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+# `multiprocessing` and `pickle` (6 ms) are imported with the first worker: a run
+# where every feed answers 304 starts none.
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.context import BaseContext
+    from multiprocessing.process import BaseProcess
 
 log = logging.getLogger("monitor")
+
+
+class BrokenPool(Exception):
+    """The worker processes cannot start, or one of them died: feeds are then
+    prepared in the run's own process."""
+
 
 # Below this many feeds, starting worker processes costs more than it saves.
 POOL_MIN_FEEDS = 8
@@ -87,6 +94,8 @@ class LazyPool:
         """
         if self._started or not self.usable:
             return
+        import multiprocessing
+
         try:
             if _single_threaded():
                 self._start(multiprocessing.get_context("fork"), forked=True)
@@ -132,17 +141,19 @@ class LazyPool:
     async def run(self, fn: Callable[..., Any], /, *args: Any) -> Any:
         """`fn(*args)` in a worker (`fn` importable by its name there).
 
-        Raises `BrokenProcessPool` when the workers cannot start or one died.
+        Raises `BrokenPool` when the workers cannot start or one died.
         """
         if self._broken or not self.usable:
-            raise BrokenProcessPool(self._broken or "the worker processes are not running")
+            raise BrokenPool(self._broken or "the worker processes are not running")
         self.start()
         if not self._started:
-            raise BrokenProcessPool("the worker processes could not start")
+            raise BrokenPool("the worker processes could not start")
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
             self._listen(loop)
         future: asyncio.Future[Any] = loop.create_future()
+        import pickle
+
         self._waiting.append((future, pickle.dumps((fn, args), pickle.HIGHEST_PROTOCOL)))
         self._send()
         return await future
@@ -181,6 +192,8 @@ class LazyPool:
                 return
 
     def _receive(self, worker: _Worker) -> None:
+        import pickle
+
         try:
             ok, value = pickle.loads(worker.results.recv_bytes())
         except (EOFError, OSError, pickle.UnpicklingError) as e:
@@ -199,7 +212,7 @@ class LazyPool:
     def _break(self, reason: str) -> None:
         """Fail every job the workers have or were to get, and stop them."""
         self._broken = reason
-        error = BrokenProcessPool(reason)
+        error = BrokenPool(reason)
         for worker in self._started:
             for future, _ in worker.sent:
                 if not future.done():
@@ -244,6 +257,8 @@ def _serve(jobs: Connection, results: Connection, inherited: list[Connection]) -
     """A worker's life: jobs in, results out, until the job pipe closes."""
     for connection in inherited:
         connection.close()
+    import pickle
+
     from .preparation import in_worker
 
     in_worker()
