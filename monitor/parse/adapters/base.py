@@ -159,8 +159,8 @@ class SiteAdapter:
     def furniture_lines_dropped(self, lines: list[str], page: Page) -> list[str]:
         """`lines` without what `furniture`, `cut_from` and `signature` describe.
 
-        The same rules as `boilerplate.clean` applies to blocks, on the text's lines: a block of the
-        markup can hold several, separated by ``<br>``.
+        The rules `boilerplate.clean` applies to the markup's blocks, applied
+        to the text's lines: a block can hold several, separated by ``<br>``.
         """
         kept: list[str] = []
         for line in lines:
