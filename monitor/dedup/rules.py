@@ -12,7 +12,10 @@ big edits without merging distinct articles, and the rules are:
 
 1. Same GUID in the same feed, or the same canonical URL: the very same page.
    It is not stored again (the pipeline checks this before adapting), unless
-   the feed edited it: then its new version replaces the stored one.
+   the feed edited it: then its new version replaces the stored one. A link a
+   feed gives several items under headlines of their own (a podcast's page) is
+   none of theirs: a new GUID under it is the stored page only under a stored
+   headline (`service.known`).
 2. Same normalised text: a verbatim copy at another address; joins the story.
 3. Simhash distance at most ``[dedup] max_distance`` (3): the same article with
    small edits spread anywhere in it. Candidates come from a pigeonhole index:

@@ -27,6 +27,7 @@ from ..store import FeedState, NewItem, Storage
 from ..words import counted
 from .clock import Clock, utcnow
 from .dbthread import DatabaseThread
+from .known import KnownItems
 from .schedule import ServerHints, next_fetch
 from .workers import POOL_MIN_FEEDS, BrokenPool, LazyPool
 
@@ -208,13 +209,14 @@ async def _full_text(
     new = wanted(feed, prepared.items) if prepared is not None else []
     if new:
         # Items stored already (by GUID, or by link through another feed) are not fetched.
-        known_guids, known_urls = await call(
-            storage.known_items, state.id, [i.guid for i in new], [i.article.url for i in new]
+        known = KnownItems.of(
+            state.id,
+            *await call(
+                storage.known_items, state.id, [i.guid for i in new], [i.article.url for i in new]
+            ),
         )
         new = [
-            i
-            for i in new
-            if i.edited or (i.guid not in known_guids and i.article.url not in known_urls)
+            i for i in new if i.edited or not known.stored(i.guid, i.article.url, i.article.title)
         ]
     due = due_items(await call(storage.pages_due, state.id, now)) if state.pages_pending else []
     if not new and not due:
@@ -374,21 +376,21 @@ def store_feed(
 
     with storage.dedup_transaction():
         items = prepared.items
-        known_guids, known_urls = storage.known_items(
-            state.id, [i.guid for i in items], [i.article.url for i in items if i.article.url]
+        known = KnownItems.of(
+            state.id,
+            *storage.known_items(
+                state.id, [i.guid for i in items], [i.article.url for i in items if i.article.url]
+            ),
         )
         fresh = []
         edits = storage.stored_versions(state.id, [i.guid for i in items if i.edited])
         for item in items:
-            url = item.article.url
             if item.guid in edits:
                 continue  # stored again below, in place of its stored version
-            if item.guid in known_guids or (url and url in known_urls):
+            if known.stored(item.guid, item.article.url, item.article.title):
                 report.repeats += 1
                 continue
-            known_guids.add(item.guid)
-            if url:
-                known_urls.add(url)
+            known.add(item.guid, item.article.url, item.article.title)
             fresh.append(item)
         decisions = assign_stories(
             storage, [i.features for i in fresh], since, config.dedup.max_distance, state.id

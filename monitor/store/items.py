@@ -64,21 +64,21 @@ class ItemStore(IndexStore):
 
     def known_items(
         self, feed_id: int, guids: Sequence[str], urls: Sequence[str]
-    ) -> tuple[set[str], set[str]]:
-        """Which of these GUIDs this feed has stored, and which of these URLs any feed has."""
+    ) -> tuple[set[str], dict[str, list[tuple[int, str]]]]:
+        """Which of these GUIDs this feed has stored, and under each of these URLs the
+        items any feed has stored: their feed's id and headline."""
         known_guids: set[str] = set()
-        known_urls: set[str] = set()
+        links: dict[str, list[tuple[int, str]]] = {}
         if guids:
             member, value = self._db.member("guid", guids)
             query = f"SELECT guid FROM items WHERE feed_id = ? AND {member}"
             known_guids = {row[0] for row in self._db.execute(query, (feed_id, value))}
         if urls:
             member, value = self._db.member("url", urls)
-            known_urls = {
-                row[0]
-                for row in self._db.execute(f"SELECT url FROM items WHERE {member}", (value,))
-            }
-        return known_guids, known_urls
+            query = f"SELECT url, feed_id, title FROM items WHERE {member}"
+            for url, feed, title in self._db.execute(query, (value,)):
+                links.setdefault(url, []).append((int(feed), title))
+        return known_guids, links
 
     def stories_with_texts(
         self, text_hashes: Sequence[str], before: int | None = None
