@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from conftest import Backend, FeedServer, Response, write_config
 
 from monitor.cli import main
@@ -127,3 +128,24 @@ def test_a_new_guid_under_a_stored_link_is_the_stored_page_only_by_its_headline(
     shared = KnownItems.of(8, set(), {link: [(7, "黃之鋒又遭拘捕"), (7, "黃之鋒古思堯被捕")]})
     assert not shared.stored("r", link, "another headline")
     assert shared.stored("r", link, "黃之鋒古思堯被捕")
+
+
+def test_story_and_split_ask_which_item_where_several_share_the_link(
+    tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path, [("podcast", feed_server.url("/podcast.xml"))])
+    feed_server.routes["/podcast.xml"] = Response(rss(episode(1), episode(2)))
+    run(config)
+    show = "https://radio.example/show"
+    capsys.readouterr()
+    assert main(["story", "--config", str(config), show]) != 0
+    error = capsys.readouterr().err.strip()
+    assert "\n" not in error and "2 stored items share this link" in error
+    assert "ep-1 (东亚安全播客 第1集)" in error and "--guid" in error
+    assert main(["story", "--config", str(config), show, "--guid", "ep-2", "--json"]) == 0
+    (member,) = json.loads(capsys.readouterr().out)["members"]
+    assert member["title"] == "东亚安全播客 第2集"
+    assert main(["split", "--config", str(config), show, "--guid", "ep-3"]) != 0
+    assert "no stored item has the link" in capsys.readouterr().err
+    assert main(["split", "--config", str(config), show, "--guid", "ep-2"]) == 0
+    assert "nothing to split" in capsys.readouterr().err

@@ -269,6 +269,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     story.add_argument("url", metavar="URL", help="the item's link, as stored or as given")
+    story.add_argument(
+        "--guid", help="the item's GUID, where its feed links several items to one page"
+    )
     story.add_argument("--json", action="store_true", help="one JSON document for scripts")
     story.set_defaults(command=cmd_story)
 
@@ -286,6 +289,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     split.add_argument("url", metavar="URL", help="the item's link, as stored or as given")
+    split.add_argument(
+        "--guid", help="the item's GUID, where its feed links several items to one page"
+    )
     split.set_defaults(command=cmd_split)
 
     again = commands.add_parser(

@@ -280,7 +280,7 @@ def cmd_story(args: argparse.Namespace) -> int:
 
     config = _load(args)
     with _open(config, to_read=True) as storage:
-        item_id, story_id = _stored_item(storage, args.url, canonical_url)
+        item_id, story_id = _stored_item(storage, args.url, canonical_url, args.guid)
         members = storage.story_members(story_id)
     if args.json:
         record = {"story": story_id, "item": item_id, "members": [asdict(m) for m in members]}
@@ -311,7 +311,7 @@ def cmd_split(args: argparse.Namespace) -> int:
 
     config = _load(args)
     with _open(config) as storage, storage.dedup_transaction():
-        item_id, story_id = _stored_item(storage, args.url, canonical_url)
+        item_id, story_id = _stored_item(storage, args.url, canonical_url, args.guid)
         new = storage.split_item(item_id, datetime.now(UTC))
     if new is None:
         log.info("%s is the only item of story %d; nothing to split", args.url, story_id)
@@ -344,14 +344,26 @@ def cmd_redecide(args: argparse.Namespace) -> int:
     return 0
 
 
-def _stored_item(storage: Storage, url: str, canonical: Callable[[str], str]) -> tuple[int, int]:
-    """The item stored at `url` (as given, or as `monitor` spells links) and its story."""
+def _stored_item(
+    storage: Storage, url: str, canonical: Callable[[str], str], guid: str | None = None
+) -> tuple[int, int]:
+    """The item stored at `url` (as given, or as `monitor` spells links) and its story;
+    with `guid`, the one of that GUID where several items share the link."""
     from ..errors import StorageError
 
-    try:
-        return storage.item_with_url(url)
-    except StorageError:
-        return storage.item_with_url(canonical(url))
+    found = storage.items_with_url(url) or storage.items_with_url(canonical(url))
+    if guid is not None:
+        found = [item for item in found if item[2] == guid]
+    if not found:
+        under = f" under the GUID {guid}" if guid is not None else ""
+        raise StorageError(f"database {storage.name}: no stored item has the link {url}{under}")
+    if len(found) > 1:
+        named = "; ".join(f"{item[2]} ({item[3]})" for item in found[:5])
+        more = f" and {len(found) - 5} more" if len(found) > 5 else ""
+        raise StorageError(
+            f"{url}: {len(found)} stored items share this link; name one with --guid: {named}{more}"
+        )
+    return found[0][0], found[0][1]
 
 
 def cmd_parse(args: argparse.Namespace) -> int:

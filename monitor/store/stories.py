@@ -106,14 +106,13 @@ class StoryStore(ItemStore):
         for start in range(0, len(story_ids), 500):
             self._update_canonical(story_ids[start : start + 500])
 
-    def item_with_url(self, url: str) -> tuple[int, int]:
-        """The stored item at `url` and its story; a `StorageError` naming the URL if none."""
-        row = self._db.execute(
-            "SELECT id, story_id FROM items WHERE url = ? ORDER BY id LIMIT 1", (url,)
-        ).fetchone()
-        if row is None:
-            raise StorageError(f"database {self.name}: no stored item has the link {url}")
-        return int(row[0]), int(row[1])
+    def items_with_url(self, url: str) -> list[tuple[int, int, str, str]]:
+        """The items stored at `url`, in the order they were stored: id, story, GUID and
+        headline (a feed may link several items to one page)."""
+        rows = self._db.execute(
+            "SELECT id, story_id, guid, title FROM items WHERE url = ? ORDER BY id", (url,)
+        ).fetchall()
+        return [(int(r[0]), int(r[1]), r[2], r[3]) for r in rows]
 
     def story_members(self, story_id: int) -> list[Member]:
         """The story's items in the order they were stored."""
