@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..errors import StorageError
 from .encoding import iso
 from .items import ItemStore
 
