@@ -274,6 +274,23 @@ def test_stories_do_not_depend_on_which_feed_answers_first(
     assert frozenset({url + "report", url + "flash"}) in found[0]
 
 
+@pytest.mark.parametrize("first", ["excerpt", "report"])
+def test_an_excerpt_a_tenth_of_its_report_joins_it_in_either_order(
+    first: str, tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A desk's excerpt (the report's first two paragraphs) shares under a tenth of
+    the long report's clauses: the report stored second must still find it."""
+    report = seed_texts()["001"]
+    excerpt = "\n".join(paragraphs(report)[:2])
+    assert Features.of(excerpt).sentence_chars < 0.1 * Features.of(report).sentence_chars
+    feeds = {"excerpt": excerpt, "report": report}
+    if first == "report":
+        feeds = dict(reversed(feeds.items()))
+    config = run_feeds(feed_server, tmp_path, feeds)
+    url = "https://news.example.com/"
+    assert stories(config, capsys) == {frozenset({url + "excerpt", url + "report"})}
+
+
 def test_a_story_grows_by_copies_of_its_first_item_not_by_chains(
     article: str, tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -101,6 +101,7 @@ more related pairs (`headlines_overrule`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -137,15 +138,25 @@ MAX_CONFIRMED = 20
 MIN_SHARED_SENTENCE_SHARE = 0.1
 
 
-def confirmable(overlap: dict[int, int], sentence_chars: int) -> set[int]:
+def confirmable(
+    overlap: dict[int, int], sentence_chars: int, sizes: Mapping[int, int] | None = None
+) -> set[int]:
     """Of the items sharing sentences (id → characters shared), those worth confirming.
 
     Confirming a candidate means recomputing its shingles; only the few that
-    share the most text are worth it (a repost shares a good part of it).
+    share the most text are worth it (a repost shares a good part of it). The
+    part is of the smaller of the two texts (`sizes`: each item's normalised
+    length): a condensed copy stored first is a tenth of the full report that
+    comes later, and would otherwise be found only in the other order.
     """
-    floor = MIN_SHARED_SENTENCE_SHARE * sentence_chars
     ranked = sorted(overlap, key=lambda i: overlap[i], reverse=True)
-    return {i for i in ranked[:MAX_CONFIRMED] if overlap[i] >= floor}
+    sizes = sizes or {}
+    return {
+        i
+        for i in ranked[:MAX_CONFIRMED]
+        if overlap[i]
+        >= MIN_SHARED_SENTENCE_SHARE * min(sentence_chars, sizes.get(i, sentence_chars))
+    }
 
 
 def headline_share(a: str, b: str) -> float | None:

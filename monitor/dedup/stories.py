@@ -185,7 +185,12 @@ def assign_stories(
                     near[-number - 1] = other.simhash
             for number in sorted(earlier_shared):  # in batch order, as ties are ranked
                 overlap[-number - 1] = int(lengths[earlier_shared[number]].sum())
-            confirmed = confirmable(overlap, features.sentence_chars)
+            sizes = {
+                k: rows[k][3] if k > 0 else batch[-k - 1].normalized_length
+                for k in overlap
+                if k < 0 or k in rows
+            }
+            confirmed = confirmable(overlap, features.sentence_chars, sizes)
             candidates = []
             # Stored items first, then the batch's in order, as they would have been stored.
             for key in sorted(near.keys() | confirmed, key=lambda k: (k < 0, abs(k))):

@@ -137,8 +137,9 @@ class IndexStore(StorageBase):
         from ..dedup import confirmable
 
         ((near, overlap),) = self.index_hits([features], max_distance, since)
-        shared = confirmable(overlap, features.sentence_chars)
-        rows = self.candidate_rows(sorted(near.keys() | shared), since)
+        rows = self.candidate_rows(sorted(near.keys() | confirmable(overlap, 0)), since)
+        sizes = {item_id: row[3] for item_id, row in rows.items()}
+        shared = confirmable(overlap, features.sentence_chars, sizes)
         return [self.candidate(row, row[0] in shared) for row in rows.values()]
 
     def index_hits(
