@@ -149,3 +149,37 @@ def test_story_and_split_ask_which_item_where_several_share_the_link(
     assert "no stored item has the link" in capsys.readouterr().err
     assert main(["split", "--config", str(config), show, "--guid", "ep-2"]) == 0
     assert "nothing to split" in capsys.readouterr().err
+
+
+SHOW_PAGE = (
+    "<html><head><title>东亚安全播客</title></head><body><article>"
+    "<h1>东亚安全播客</h1>"
+    + "".join(f"<p>{text}</p>" for text in EPISODES.values())
+    + "<p>每周一更新，欢迎在各大播客平台订阅收听，也欢迎来信与我们分享您的看法。</p>"
+    "</article></body></html>"
+)
+
+
+def test_a_teaser_whose_link_its_feed_shares_is_not_completed_from_that_page(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """The page several of a feed's items link to is none of theirs: completing
+    each teaser from it would give them all its text, and one story."""
+    show = feed_server.url("/show")
+    feed_server.routes["/show"] = Response(
+        SHOW_PAGE.encode(), headers={"Content-Type": "text/html; charset=utf-8"}
+    )
+    teasers = [(f"ep-{n}", show, f"东亚安全播客 第{n}集", EPISODES[n][:20]) for n in (1, 2, 3)]
+    feed_server.routes["/podcast.xml"] = Response(rss(*teasers))
+    config = write_config(tmp_path, [("podcast", feed_server.url("/podcast.xml"))])
+    run(config)
+    assert feed_server.hits("/show") == 0
+    items = stored(Backend("sqlite", tmp_path / "monitor.db"))
+    assert len(items) == 3 and len({story for _, _, story in items}) == 3
+    # The next episode comes alone: the link is the page the feed's stored items share.
+    fourth = ("ep-4", show, "东亚安全播客 第4集", EPISODES[4][:20])
+    feed_server.routes["/podcast.xml"] = Response(rss(fourth, *teasers))
+    run(config)
+    assert feed_server.hits("/show") == 0
+    items = stored(Backend("sqlite", tmp_path / "monitor.db"))
+    assert len(items) == 4 and len({story for _, _, story in items}) == 4

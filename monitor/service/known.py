@@ -53,6 +53,12 @@ class KnownItems:
             return True
         return len(headlines) == 1 and all(feed != self.feed_id for feed, _ in used)
 
+    def shared(self, url: str, title: str) -> bool:
+        """Whether this feed stored another item, under another headline, with this link:
+        a page it links several items to."""
+        headline = normalize(title)
+        return any(f == self.feed_id and h != headline for f, h in self.links.get(url, ()))
+
     def add(self, guid: str, url: str, title: str) -> None:
         """Note an item stored (or about to be)."""
         self.guids.add(guid)

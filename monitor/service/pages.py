@@ -12,6 +12,7 @@ replacing the teaser (`store_pages`).
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -34,15 +35,19 @@ PERMANENT_STATUSES = frozenset({400, 401, 403, 404, 410, 451})
 
 
 def wanted(feed: FeedConfig, items: Sequence[PreparedItem]) -> list[PreparedItem]:
-    """The items whose page the feed's `full_text` asks for."""
+    """The items whose page the feed's `full_text` asks for: not those whose link
+    another of its items has too (a podcast's or a column's page is none of theirs,
+    and would give each of them its text)."""
     if not feed.fetches_pages:
         return []
     from ..parse import is_teaser
 
+    links = Counter(item.article.url for item in items)
     return [
         item
         for item in items
         if item.article.url.startswith(("http://", "https://"))
+        and links[item.article.url] == 1
         and (feed.full_text == "always" or is_teaser(item.article))
     ]
 

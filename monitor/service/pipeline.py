@@ -208,7 +208,8 @@ async def _full_text(
 
     new = wanted(feed, prepared.items) if prepared is not None else []
     if new:
-        # Items stored already (by GUID, or by link through another feed) are not fetched.
+        # Items stored already (by GUID, or by link through another feed) are not fetched,
+        # nor a page the feed links other items to: it is none of theirs (`known`).
         known = KnownItems.of(
             state.id,
             *await call(
@@ -216,7 +217,13 @@ async def _full_text(
             ),
         )
         new = [
-            i for i in new if i.edited or not known.stored(i.guid, i.article.url, i.article.title)
+            i
+            for i in new
+            if i.edited
+            or not (
+                known.stored(i.guid, i.article.url, i.article.title)
+                or known.shared(i.article.url, i.article.title)
+            )
         ]
     due = due_items(await call(storage.pages_due, state.id, now)) if state.pages_pending else []
     if not new and not due:
