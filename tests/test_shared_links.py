@@ -113,19 +113,19 @@ def test_a_new_guid_under_a_stored_link_is_the_stored_page_only_by_its_headline(
     headline of its own: both are items, and the dedup rules decide their stories;
     a GUID renewed under the same headline (in any script) is the stored item."""
     link = "https://cna.example/1.aspx"
-    known = KnownItems.of(7, {"flash"}, {link: [(7, "黃之鋒又遭拘捕")]})
+    known = KnownItems(7, {"flash"}, {link: [(7, "黃之鋒又遭拘捕")]})
     assert known.stored("flash", link, "a headline edited")
     assert known.stored("flash-2", link, "黄之锋 又遭拘捕")
     assert not known.stored("report", link, "黃之鋒古思堯因非法集結罪被捕")
     assert not known.stored("new", "", "黃之鋒又遭拘捕")
 
     # From another feed, the one article under that link is the stored one...
-    other = KnownItems.of(8, set(), {link: [(7, "黃之鋒又遭拘捕")]})
+    other = KnownItems(8, set(), {link: [(7, "黃之鋒又遭拘捕")]})
     assert other.stored("r", link, "another headline")
     # ...but a link its feed gave several items names none of them.
     known.add("report", link, "黃之鋒古思堯因非法集結罪被捕")
     assert known.stored("report-2", link, "黃之鋒古思堯因非法集結罪被捕")
-    shared = KnownItems.of(8, set(), {link: [(7, "黃之鋒又遭拘捕"), (7, "黃之鋒古思堯被捕")]})
+    shared = KnownItems(8, set(), {link: [(7, "黃之鋒又遭拘捕"), (7, "黃之鋒古思堯被捕")]})
     assert not shared.stored("r", link, "another headline")
     assert shared.stored("r", link, "黃之鋒古思堯被捕")
 

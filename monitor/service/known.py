@@ -27,18 +27,8 @@ class KnownItems:
     feed_id: int
     guids: set[str] = field(default_factory=set)
     links: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
-    """By link, each item stored under it: its feed's id and its normalised headline."""
-
-    @classmethod
-    def of(
-        cls, feed_id: int, guids: set[str], links: dict[str, list[tuple[int, str]]]
-    ) -> KnownItems:
-        """From `Storage.known_items`, whose headlines are as stored."""
-        return cls(
-            feed_id,
-            guids,
-            {url: [(feed, normalize(title)) for feed, title in on] for url, on in links.items()},
-        )
+    """By link, each item stored under it: its feed's id and its headline (as given:
+    headlines are compared, normalised, only where links are shared, seldom)."""
 
     def stored(self, guid: str, url: str, title: str) -> bool:
         """Whether the item with this GUID, link and headline is stored already."""
@@ -47,9 +37,8 @@ class KnownItems:
         used = self.links.get(url) if url else None
         if not used:
             return False
-        headline = normalize(title)
-        headlines = {stored for _, stored in used}
-        if headline in headlines:
+        headlines = {normalize(stored) for _, stored in used}
+        if normalize(title) in headlines:
             return True
         return len(headlines) == 1 and all(feed != self.feed_id for feed, _ in used)
 
@@ -57,10 +46,13 @@ class KnownItems:
         """Whether this feed stored another item, under another headline, with this link:
         a page it links several items to."""
         headline = normalize(title)
-        return any(f == self.feed_id and h != headline for f, h in self.links.get(url, ()))
+        return any(
+            feed == self.feed_id and normalize(stored) != headline
+            for feed, stored in self.links.get(url, ())
+        )
 
     def add(self, guid: str, url: str, title: str) -> None:
         """Note an item stored (or about to be)."""
         self.guids.add(guid)
         if url:
-            self.links.setdefault(url, []).append((self.feed_id, normalize(title)))
+            self.links.setdefault(url, []).append((self.feed_id, title))

@@ -210,7 +210,7 @@ async def _full_text(
     if new:
         # Items stored already (by GUID, or by link through another feed) are not fetched,
         # nor a page the feed links other items to: it is none of theirs (`known`).
-        known = KnownItems.of(
+        known = KnownItems(
             state.id,
             *await call(
                 storage.known_items, state.id, [i.guid for i in new], [i.article.url for i in new]
@@ -383,7 +383,7 @@ def store_feed(
 
     with storage.dedup_transaction():
         items = prepared.items
-        known = KnownItems.of(
+        known = KnownItems(
             state.id,
             *storage.known_items(
                 state.id, [i.guid for i in items], [i.article.url for i in items if i.article.url]
