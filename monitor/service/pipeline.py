@@ -299,6 +299,10 @@ async def fetch_feed(
                 result.url,
             )  # fmt: skip
             prepared = await _prepare(pool, job)
+            del job
+        # Storing reads the fetch's headers, not its body: every feed waiting for its
+        # turn to be stored would hold one (`in_flight`).
+        result = replace(result, content=None, files=())
         retried: list[PreparedItem] = []
         if feed.fetches_pages:
             prepared, retried = await _full_text(
