@@ -111,23 +111,47 @@ def test_an_article_link_from_another_feed_is_the_article_whatever_its_headline(
 def test_a_new_guid_under_a_stored_link_is_the_stored_page_only_by_its_headline() -> None:
     """An outlet that puts a new report under a flash's link, with a GUID and a
     headline of its own: both are items, and the dedup rules decide their stories;
-    a GUID renewed under the same headline (in any script) is the stored item."""
+    a GUID renewed under the same headline (in any script) and text is the stored
+    item, under a new text an item of its own."""
     link = "https://cna.example/1.aspx"
-    known = KnownItems(7, {"flash"}, {link: [(7, "黃之鋒又遭拘捕")]})
-    assert known.stored("flash", link, "a headline edited")
-    assert known.stored("flash-2", link, "黄之锋 又遭拘捕")
-    assert not known.stored("report", link, "黃之鋒古思堯因非法集結罪被捕")
-    assert not known.stored("new", "", "黃之鋒又遭拘捕")
+    known = KnownItems(7, {"flash"}, {link: [(7, "黃之鋒又遭拘捕", "t1")]})
+    assert known.stored("flash", link, "a headline edited", "t9")
+    assert known.stored("flash-2", link, "黄之锋 又遭拘捕", "t1")
+    assert known.stored("flash-2", link, "黄之锋 又遭拘捕")  # text not known yet
+    assert not known.stored("flash-2", link, "黄之锋 又遭拘捕", "t2")
+    assert not known.stored("report", link, "黃之鋒古思堯因非法集結罪被捕", "t1")
+    assert not known.stored("new", "", "黃之鋒又遭拘捕", "t1")
 
-    # From another feed, the one article under that link is the stored one...
-    other = KnownItems(8, set(), {link: [(7, "黃之鋒又遭拘捕")]})
-    assert other.stored("r", link, "another headline")
+    # From another feed, the one article under that link is the stored one, whatever
+    # its text or headline there...
+    other = KnownItems(8, set(), {link: [(7, "黃之鋒又遭拘捕", "t1")]})
+    assert other.stored("r", link, "黃之鋒又遭拘捕", "t5")
+    assert other.stored("r", link, "another headline", "t5")
     # ...but a link its feed gave several items names none of them.
-    known.add("report", link, "黃之鋒古思堯因非法集結罪被捕")
-    assert known.stored("report-2", link, "黃之鋒古思堯因非法集結罪被捕")
-    shared = KnownItems(8, set(), {link: [(7, "黃之鋒又遭拘捕"), (7, "黃之鋒古思堯被捕")]})
-    assert not shared.stored("r", link, "another headline")
-    assert shared.stored("r", link, "黃之鋒古思堯被捕")
+    known.add("report", link, "黃之鋒古思堯因非法集結罪被捕", "t3")
+    assert known.stored("report-2", link, "黃之鋒古思堯因非法集結罪被捕", "t3")
+    shared = KnownItems(
+        8, set(), {link: [(7, "黃之鋒又遭拘捕", "t1"), (7, "黃之鋒古思堯被捕", "t3")]}
+    )
+    assert not shared.stored("r", link, "another headline", "t5")
+    assert shared.stored("r", link, "黃之鋒古思堯被捕", "t5")
+
+
+def test_a_column_titling_every_item_alike_on_one_page_keeps_each(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """The same headline and link under new GUIDs: new texts are new items, the same
+    text (a GUID renewed) is the stored one."""
+    page = "https://radio.example/briefing"
+    config = write_config(tmp_path, [("column", feed_server.url("/column.xml"))])
+    feed_server.routes["/column.xml"] = Response(rss(("d1", page, "每日简报", EPISODES[1])))
+    run(config)
+    feed_server.routes["/column.xml"] = Response(
+        rss(("d2", page, "每日简报", EPISODES[2]), ("d1-renewed", page, "每日简报", EPISODES[1]))
+    )
+    run(config)
+    items = stored(Backend("sqlite", tmp_path / "monitor.db"))
+    assert len(items) == 2 and len({story for _, _, story in items}) == 2
 
 
 def test_story_and_split_ask_which_item_where_several_share_the_link(

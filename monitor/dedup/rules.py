@@ -15,7 +15,7 @@ big edits without merging distinct articles, and the rules are:
    the feed edited it: then its new version replaces the stored one. A link a
    feed gives several items under headlines of their own (a podcast's page) is
    none of theirs: a new GUID under it is the stored page only under a stored
-   headline (`service.known`).
+   headline, and in its own feed with a stored text (`service.known`).
 2. Same normalised text: a verbatim copy at another address; joins the story.
 3. Simhash distance at most ``[dedup] max_distance`` (3): the same article with
    small edits spread anywhere in it. Candidates come from a pigeonhole index:

@@ -8,9 +8,10 @@ several items to one page (a podcast's or a column's own address, a live
 page, an outlet that rewrites a report under a new headline and GUID): there
 the link is no item's identity, and taking it for one would drop every item
 after the first. So an item under a new GUID is the page stored already only
-when one of the items stored under its link has its headline, or when the
-link came from other feeds only and names one article there (one headline).
-Otherwise it is stored, and the dedup rules decide its story by its text.
+when one of the items stored under its link has its headline (and, in its own
+feed, its text: a column may title every item alike), or when the link came
+from other feeds only and names one article there (one headline). Otherwise
+it is stored, and the dedup rules decide its story by its text.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from dataclasses import dataclass, field
 
 from ..textnorm import normalize
 
+Stored = tuple[int, str, str]
+"""An item stored under a link: its feed's id, its headline (as given) and its text's hash."""
+
 
 @dataclass
 class KnownItems:
@@ -26,21 +30,31 @@ class KnownItems:
 
     feed_id: int
     guids: set[str] = field(default_factory=set)
-    links: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
-    """By link, each item stored under it: its feed's id and its headline (as given:
-    headlines are compared, normalised, only where links are shared, seldom)."""
+    links: dict[str, list[Stored]] = field(default_factory=dict)
+    """By link, each item stored under it. Headlines are normalised only where a link
+    is met again, seldom."""
 
-    def stored(self, guid: str, url: str, title: str) -> bool:
-        """Whether the item with this GUID, link and headline is stored already."""
+    def stored(self, guid: str, url: str, title: str, text_hash: str | None = None) -> bool:
+        """Whether the item with this GUID, link and headline (and text, when known) is
+        stored already.
+
+        Under a new GUID, this feed's own item is the stored one only with its text
+        too: a column or a show may title every item alike on one page, and an item
+        given a new GUID with a new text is kept (the dedup rules then decide its
+        story by its text, joining the stored one's if it is a copy)."""
         if guid in self.guids:
             return True
         used = self.links.get(url) if url else None
         if not used:
             return False
-        headlines = {normalize(stored) for _, stored in used}
-        if normalize(title) in headlines:
-            return True
-        return len(headlines) == 1 and all(feed != self.feed_id for feed, _ in used)
+        headline = normalize(title)
+        headlines = {normalize(stored) for _, stored, _ in used}
+        for feed, stored, text in used:
+            if normalize(stored) != headline:
+                continue
+            if feed != self.feed_id or text_hash is None or text == text_hash:
+                return True
+        return len(headlines) == 1 and all(feed != self.feed_id for feed, _, _ in used)
 
     def shared(self, url: str, title: str) -> bool:
         """Whether this feed stored another item, under another headline, with this link:
@@ -48,11 +62,11 @@ class KnownItems:
         headline = normalize(title)
         return any(
             feed == self.feed_id and normalize(stored) != headline
-            for feed, stored in self.links.get(url, ())
+            for feed, stored, _ in self.links.get(url, ())
         )
 
-    def add(self, guid: str, url: str, title: str) -> None:
+    def add(self, guid: str, url: str, title: str, text_hash: str) -> None:
         """Note an item stored (or about to be)."""
         self.guids.add(guid)
         if url:
-            self.links.setdefault(url, []).append((self.feed_id, title))
+            self.links.setdefault(url, []).append((self.feed_id, title, text_hash))

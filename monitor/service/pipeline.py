@@ -398,10 +398,11 @@ def store_feed(
         for item in items:
             if item.guid in edits:
                 continue  # stored again below, in place of its stored version
-            if known.stored(item.guid, item.article.url, item.article.title):
+            url, title, text = item.article.url, item.article.title, item.features.text_hash
+            if known.stored(item.guid, url, title, text):
                 report.repeats += 1
                 continue
-            known.add(item.guid, item.article.url, item.article.title)
+            known.add(item.guid, url, title, text)
             fresh.append(item)
         decisions = assign_stories(
             storage, [i.features for i in fresh], since, config.dedup.max_distance, state.id

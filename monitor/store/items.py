@@ -64,20 +64,20 @@ class ItemStore(IndexStore):
 
     def known_items(
         self, feed_id: int, guids: Sequence[str], urls: Sequence[str]
-    ) -> tuple[set[str], dict[str, list[tuple[int, str]]]]:
+    ) -> tuple[set[str], dict[str, list[tuple[int, str, str]]]]:
         """Which of these GUIDs this feed has stored, and under each of these URLs the
-        items any feed has stored: their feed's id and headline."""
+        items any feed has stored: their feed's id, headline and text hash."""
         known_guids: set[str] = set()
-        links: dict[str, list[tuple[int, str]]] = {}
+        links: dict[str, list[tuple[int, str, str]]] = {}
         if guids:
             member, value = self._db.member("guid", guids)
             query = f"SELECT guid FROM items WHERE feed_id = ? AND {member}"
             known_guids = {row[0] for row in self._db.execute(query, (feed_id, value))}
         if urls:
             member, value = self._db.member("url", urls)
-            query = f"SELECT url, feed_id, title FROM items WHERE {member}"
-            for url, feed, title in self._db.execute(query, (value,)):
-                links.setdefault(url, []).append((int(feed), title))
+            query = f"SELECT url, feed_id, title, text_hash FROM items WHERE {member}"
+            for url, feed, title, text_hash in self._db.execute(query, (value,)):
+                links.setdefault(url, []).append((int(feed), title, text_hash))
         return known_guids, links
 
     def stories_with_texts(
