@@ -24,6 +24,14 @@ from monitor.cli import main
 
 NOBODY = 65534
 
+# Python 3.12+ warns of any fork while threads run: here the feed server's. The
+# child only runs a monitor command whose modules are imported already; it takes
+# no lock the server's thread may hold (that thread logs nothing, and shares no
+# connection with it).
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:This process .* is multi-threaded, use of fork:DeprecationWarning"
+)
+
 
 def as_another_user(run: Callable[[], int]) -> tuple[int, str, str]:
     """`run()`'s exit code, output and errors, in a forked process as `nobody` when root."""
