@@ -48,13 +48,15 @@ class KnownItems:
         if not used:
             return False
         headline = normalize(title)
-        headlines = {normalize(stored) for _, stored, _ in used}
-        for feed, stored, text in used:
-            if normalize(stored) != headline:
-                continue
-            if feed != self.feed_id or text_hash is None or text == text_hash:
-                return True
-        return len(headlines) == 1 and all(feed != self.feed_id for feed, _, _ in used)
+        seen = [(feed, normalize(stored), text) for feed, stored, text in used]
+        if any(
+            stored == headline and (feed != self.feed_id or text_hash in (None, text))
+            for feed, stored, text in seen
+        ):
+            return True
+        return len({stored for _, stored, _ in seen}) == 1 and all(
+            feed != self.feed_id for feed, _, _ in seen
+        )
 
     def shared(self, url: str, title: str) -> bool:
         """Whether this feed stored another item, under another headline, with this link:
