@@ -70,9 +70,15 @@ def nfkc(text: str) -> str:
     return text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)
 
 
+def fold_characters(text: str) -> str:
+    """`fold` but for Taiwan's words: what folding each character alone makes of
+    `text` (`dedup.features` folds by a table of characters, then the words)."""
+    return nfkc(text).lower().translate(simplified_characters())
+
+
 def fold(text: str) -> str:
     """`text` in Simplified Chinese, NFKC, lower case; punctuation kept."""
-    return taiwan_words(nfkc(text).lower().translate(simplified_characters()))
+    return taiwan_words(fold_characters(text))
 
 
 def letters_and_digits(folded: str) -> str:

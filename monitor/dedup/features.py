@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from ..textnorm import TAIWAN_WORDS, nfkc, simplified_characters, taiwan_words
+from ..textnorm import TAIWAN_WORDS, fold_characters, simplified_characters, taiwan_words
 from .fingerprint import (
     BITS,
     MASK,
@@ -298,9 +298,8 @@ _JAMO = ((0x1100, 0x11FF), (0x3130, 0x318F), (0xA960, 0xA97F), (0xD7B0, 0xD7FF))
 
 
 def folded_code_points(texts: Sequence[str]) -> tuple[list[str] | None, np.ndarray, np.ndarray]:
-    """`nfkc(text).lower()` of each text in Simplified characters, as code points
-    end to end, and where each text starts; the folded texts too when some were
-    folded as strings."""
+    """`textnorm.fold_characters` of each text, as code points end to end, and where
+    each text starts; the folded texts too when some were folded as strings."""
     raw = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype="<u4")
     bounds = np.cumsum([0] + [len(text) for text in texts])
     mapped, hard, expansions = _fold_table()
@@ -317,7 +316,7 @@ def folded_code_points(texts: Sequence[str]) -> tuple[list[str] | None, np.ndarr
     folded = []
     for i, text in enumerate(texts):
         if i in hard_owners:
-            folded.append(nfkc(text).lower().translate(simplified_characters()))
+            folded.append(fold_characters(text))
             continue
         own = mapped[inside[bounds[i] : bounds[i + 1]]].tobytes().decode("utf-32-le")
         if i in expanding_owners:
