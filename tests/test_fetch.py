@@ -17,8 +17,9 @@ from conftest import FeedServer, Response, socket_server
 from monitor.config import FeedConfig, FetchConfig
 from monitor.errors import FetchError
 from monitor.fetch import Fetcher, Validators
-from monitor.fetch import transport as transport_module
-from monitor.fetch.transport import FairPool, SocketBackend, SocketStream, readable, transport
+from monitor.fetch import streams as streams_module
+from monitor.fetch.streams import AsyncioBackend, readable
+from monitor.fetch.transport import FairPool, transport
 from monitor.models import FetchResult
 
 RSS = b"<?xml version='1.0'?><rss version='2.0'><channel><title>t</title></channel></rss>"
@@ -223,7 +224,7 @@ def test_the_transport_checks_idle_connections_itself() -> None:
     """The cheap check is in place (it falls back silently if httpx builds its pool
     otherwise, so this is what tells)."""
     made = transport(httpx.Limits(max_connections=4), verify=True)
-    assert isinstance(made._pool._network_backend, SocketBackend)  # type: ignore[attr-defined]
+    assert isinstance(made._pool._network_backend, AsyncioBackend)  # type: ignore[attr-defined]
 
 
 def test_each_request_is_sent_once_on_a_connection_of_its_own(
@@ -297,12 +298,13 @@ def test_an_idle_connection_found_open_is_polled_again_only_after_a_while(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A just-used connection is always polled (a server closing after a response
-    does so at once); one idle for a while is taken as open for `RECHECK`."""
+    does so at once); one idle for a while is taken as open for `RECHECK`. A close
+    the event loop has read is known without a poll."""
     now = [100.0]
     polls: list[bool] = []
-    monkeypatch.setattr(transport_module, "monotonic", lambda: now[0])
+    monkeypatch.setattr(streams_module, "monotonic", lambda: now[0])
     monkeypatch.setattr(
-        transport_module, "readable", lambda sock: polls.append(readable(sock)) or polls[-1]
+        streams_module, "readable", lambda sock: polls.append(readable(sock)) or polls[-1]
     )
     peers: list[socket.socket] = []
     closed = threading.Event()
@@ -312,7 +314,7 @@ def test_an_idle_connection_found_open_is_polled_again_only_after_a_while(
         closed.wait(5)
 
     async def go(port: int) -> list[bool]:
-        stream = SocketStream(await httpcore.AnyIOBackend().connect_tcp("127.0.0.1", port))
+        stream = await AsyncioBackend().connect_tcp("127.0.0.1", port)
         await stream.write(b"GET / HTTP/1.1\r\n\r\n")
         answers = [stream.get_extra_info("is_readable") for _ in range(2)]  # just used
         now[0] += 1  # idle for a second
@@ -321,16 +323,18 @@ def test_an_idle_connection_found_open_is_polled_again_only_after_a_while(
             await asyncio.sleep(0.01)
         peers[0].close()
         closed.set()
-        await asyncio.sleep(0.1)  # the close reaches this socket
+        time.sleep(0.1)  # the close reaches this socket, the event loop not yet told
         answers.append(stream.get_extra_info("is_readable"))  # within RECHECK of the last
-        now[0] += transport_module.RECHECK
+        now[0] += streams_module.RECHECK
         answers.append(stream.get_extra_info("is_readable"))
+        await asyncio.sleep(0.05)  # the event loop reads the end
+        answers.append(stream.get_extra_info("is_readable"))  # known without a poll
         await stream.aclose()
         return answers
 
     with socket_server(handle) as port:
         answers = asyncio.run(go(port))
-    assert answers == [False, False, False, False, False, True]
+    assert answers == [False, False, False, False, False, True, True]
     assert polls == [False, False, False, True]
 
 
@@ -343,7 +347,7 @@ def test_idle_connections_are_polled_when_given_out_and_at_most_every_sweep(
     feed. A connection the server closed is still never given out."""
     polls: list[bool] = []
     monkeypatch.setattr(
-        transport_module, "readable", lambda sock: polls.append(readable(sock)) or polls[-1]
+        streams_module, "readable", lambda sock: polls.append(readable(sock)) or polls[-1]
     )
     paths = [f"/f{n}" for n in range(60)]
     for path in paths:
@@ -360,3 +364,41 @@ def test_idle_connections_are_polled_when_given_out_and_at_most_every_sweep(
 
     assert asyncio.run(go()) == [304] * len(paths)
     assert len(polls) <= 2 * len(paths)  # every kept connection at every start and end: 407
+
+
+def test_a_body_larger_than_the_read_buffer_arrives_whole(
+    feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading pauses while `HIGH_WATER` waits unread and resumes as httpcore reads
+    (a megabyte; here 16 kB, so that the test server's pace reaches it)."""
+    monkeypatch.setattr(streams_module, "HIGH_WATER", 16_384)
+    paused: list[bool] = []
+    received = streams_module.Receiver.data_received
+
+    def spied(self: streams_module.Receiver, data: bytes) -> None:
+        received(self, data)
+        paused.append(self._paused_reading)
+
+    monkeypatch.setattr(streams_module.Receiver, "data_received", spied)
+    body = RSS + b"<!--" + bytes(range(48, 58)) * 400_000 + b"-->"
+    feed_server.routes["/big"] = Response(body)
+    assert fetch(feed_server.url("/big"), max_bytes=10_000_000).content == body
+    assert any(paused), paused
+
+
+@pytest.mark.parametrize("reset", [False, True])
+def test_a_server_that_stops_mid_body_fails_its_feed_in_one_line(reset: bool) -> None:
+    """A close (the body short of its length) or a reset: one line naming the feed."""
+
+    def handle(conn: socket.socket) -> None:
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + RSS[:100])
+        if reset:  # RST instead of FIN
+            conn.setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
+            )
+
+    with socket_server(handle) as port, pytest.raises(FetchError) as caught:
+        fetch(f"http://127.0.0.1:{port}/feed.xml")
+    message = str(caught.value)
+    assert message.startswith("feed 'feed one': ") and "\n" not in message, message

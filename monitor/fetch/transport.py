@@ -1,21 +1,8 @@
-"""httpx's transport, with a cheaper check of idle connections.
+"""httpx's transport: its connections on asyncio's own streams, its pool fair.
 
-Whenever a request starts or ends, httpcore's pool asks every idle connection
-whether the server closed it, through the stream's ``get_extra_info
-("is_readable")``. anyio answers that by building a dictionary of every
-attribute of the socket (its addresses included, a system call each) to take
-the socket from it: with 16 connections that was 60 such dictionaries per
-feed, a sixth of the CPU fetching took (0.31 → 0.26 s for 200 feeds of
-130 kB). The streams here look the socket up once and poll it directly, and
-an answer that the connection is still open stands for a millisecond once it
-has been idle a while (`RECHECK`): the same connections were asked again and
-again within that time (10,500 polls for 200 feeds, now 5,600; each poll
-lets another thread take the interpreter lock, with the event loop waiting
-to get it back: 1.84 → 1.79 s median for 200 feeds).
-
-The hook is httpcore's own (`network_backend`), but httpx does not pass one
-through, so it is set on the pool httpx built; if a later httpx builds it
-otherwise, the transport is left as it is.
+The hook is httpcore's own (`network_backend`, here `streams.AsyncioBackend`),
+but httpx does not pass one through, so it is set on the pool httpx built; if
+a later httpx builds it otherwise, the transport is left as it is.
 
 The certificate authorities that verify TLS are loaded in a thread while the
 run starts (`trusted_context`): loading them took 16-28 ms on the way to the
@@ -28,12 +15,9 @@ The pool itself gives each waiting request a connection of its own
 from __future__ import annotations
 
 import os
-import select
-import socket
 import ssl
 import sys
 import threading
-import typing
 from concurrent.futures import Future
 from time import monotonic
 
@@ -41,16 +25,13 @@ import certifi
 import httpcore
 import httpx
 
-# An idle connection found open is taken to be still open for RECHECK seconds,
-# once it has been idle for QUIET: a server that closes after a response does so
-# at once, and one that closes an idle connection later races any check anyway.
-RECHECK = 0.001
-QUIET = 0.05
+from .streams import AsyncioBackend
+
 SWEEP = 0.1
 
 
 def transport(limits: httpx.Limits, verify: bool) -> httpx.AsyncHTTPTransport:
-    """An httpx transport whose connections check their socket directly."""
+    """An httpx transport on asyncio's streams (`streams`), with a fair pool."""
     context, loaded = trusted_context() if verify else (False, None)
     made = httpx.AsyncHTTPTransport(verify=context, limits=limits)
     if not _hook(made, loaded) and loaded is not None:
@@ -59,10 +40,10 @@ def transport(limits: httpx.Limits, verify: bool) -> httpx.AsyncHTTPTransport:
 
 
 def _hook(made: httpx.AsyncHTTPTransport, loaded: Future[None] | None) -> bool:
-    """Wrap the network backend of the pool httpx built; whether it could."""
+    """Set the network backend of the pool httpx built; whether it could."""
     pool = getattr(made, "_pool", None)
     if isinstance(pool, httpcore.AsyncConnectionPool) and hasattr(pool, "_network_backend"):
-        pool._network_backend = SocketBackend(pool._network_backend, loaded)
+        pool._network_backend = AsyncioBackend(loaded)
         if type(pool) is httpcore.AsyncConnectionPool and FairPool.fits(pool):
             pool.__class__ = FairPool
         return True
@@ -188,97 +169,3 @@ def trusted_context() -> tuple[ssl.SSLContext, Future[None]]:
 
     threading.Thread(target=load, name="certificates", daemon=True).start()
     return context, loaded
-
-
-class SocketBackend(httpcore.AsyncNetworkBackend):
-    """`backend`, its streams wrapped in `SocketStream`; TLS waits for `loaded`."""
-
-    def __init__(
-        self, backend: httpcore.AsyncNetworkBackend, loaded: Future[None] | None = None
-    ) -> None:
-        self._backend = backend
-        self._loaded = loaded
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        stream = await self._backend.connect_tcp(host, port, timeout, local_address, socket_options)
-        return SocketStream(stream, self._loaded)
-
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,
-        socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        stream = await self._backend.connect_unix_socket(path, timeout, socket_options)
-        return SocketStream(stream, self._loaded)
-
-    async def sleep(self, seconds: float) -> None:
-        await self._backend.sleep(seconds)
-
-
-class SocketStream(httpcore.AsyncNetworkStream):
-    """A stream that answers ``is_readable`` from the socket it looked up once."""
-
-    def __init__(
-        self, stream: httpcore.AsyncNetworkStream, loaded: Future[None] | None = None
-    ) -> None:
-        self._stream = stream
-        self._socket: socket.socket | None = stream.get_extra_info("socket")
-        self._loaded = loaded
-        self._used_at = self._open_at = -1.0
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        self._used_at = monotonic()
-        return await self._stream.read(max_bytes, timeout)
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._used_at = monotonic()
-        await self._stream.write(buffer, timeout)
-
-    async def aclose(self) -> None:
-        await self._stream.aclose()
-
-    async def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        if self._loaded is not None:
-            try:
-                self._loaded.result()  # at most the rest of a load begun as the run started
-            except BaseException:
-                await self._stream.aclose()  # or the server waits for a handshake
-                raise
-        return SocketStream(await self._stream.start_tls(ssl_context, server_hostname, timeout))
-
-    def get_extra_info(self, info: str) -> typing.Any:
-        if info == "is_readable" and self._socket is not None:
-            now = monotonic()
-            if now - self._open_at < RECHECK and self._open_at - self._used_at > QUIET:
-                return False
-            if readable(self._socket):
-                return True
-            self._open_at = now
-            return False
-        return self._stream.get_extra_info(info)
-
-
-def readable(sock: socket.socket) -> bool:
-    """Whether reading `sock` would not block: it has data, or the peer closed it
-    (for an idle connection, only the second can be)."""
-    fd = sock.fileno()
-    if fd < 0:
-        return True
-    if not hasattr(select, "poll"):  # Windows
-        return bool(select.select([fd], [], [], 0)[0])
-    poll = select.poll()
-    poll.register(fd, select.POLLIN)
-    return bool(poll.poll(0))
