@@ -19,7 +19,9 @@ different links (two items under one link are one page to monitor, stored
 once: such pairs measure the outlet's links, not the rules) and per window; the share of
 ``related`` and of ``different`` pairs merged; the targets (precision ≥ 0.99,
 recall ≥ 0.95, related merged ≤ 1 %); and, where a second labeller read a
-subset (``story_pairs_second.jsonl``), how often the two agree. With
+subset (``story_pairs_second.jsonl``), how often the two agree, and the
+second's labels scored against the first's as monitor's decisions are (the
+figures two readers reach), beside monitor's on the same pairs. With
 --reversed the feeds are also listed in reverse order, and the pairs whose
 decision changes with the order are counted. With --errors, every pair decided
 against its label is listed: its label and reason, how it was found, and the
@@ -196,7 +198,14 @@ def main() -> None:
                 f"    {pair['a']}\n    {pair['b']}"
             )
     if SECOND.exists() and args.labels == LABELS:
-        agreement(labels, read_labels(SECOND))
+        second = read_labels(SECOND)
+        agreement(labels, second)
+        # The second reader's labels scored as if they were merges, against the
+        # first's: what agreement between two careful readers allows.
+        read_twice = {(str(p["a"]), str(p["b"])): p["label"] == "dup" for p in second}
+        twice = [p for p in labels if (str(p["a"]), str(p["b"])) in read_twice]
+        report("  monitor, pairs read twice", twice, merged)
+        report("  second reader, scored alike", twice, dict(read_twice))
     if args.reversed:
         backwards, _, _ = decisions(args.mirror, labels, reverse=True)
         changed = sum(1 for pair, same in merged.items() if backwards.get(pair) != same)
