@@ -1,18 +1,22 @@
 """Digest speed: `monitor digest --preview` over the stories of a first run.
 
-    python benchmarks/digest.py [--feeds 20,60,200] [--items 50]
+    python benchmarks/digest.py [--feeds 20,60,200] [--items 50] [--real MIRROR]
+        [--rounds N]
 
-For each size, stores the generated feeds of `ingest.py` (a first `monitor
-run --no-digest` from a loopback server), then times building and rendering
+For each size, stores the feeds of `ingest.py` (a first `monitor run
+--no-digest` from a loopback server): with --real, real items of a clone of
+``zhouxiang93123/waimei`` (its development months, `ingest.real_feeds`),
+else generated ones. Then it times building and rendering
 the digest of everything stored, in its own process as a user runs it: the
 stories read, their topics, grouping related coverage, summaries, the HTML and
-text. Prints the stories pending, the seconds the preview took and its peak
-memory (RSS).
+text. Prints the stories pending, the seconds the preview took (the median of
+--rounds previews, and the fastest and slowest) and its peak memory (RSS).
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -22,17 +26,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from ingest import make_feeds, serve  # noqa: E402
+from ingest import make_feeds, real_feeds, serve  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="monitor digest speed")
     parser.add_argument("--feeds", default="20,60,200", help="comma-separated feed counts")
     parser.add_argument("--items", type=int, default=50)
+    parser.add_argument("--real", type=Path, metavar="MIRROR", help="real items of the archive")
+    parser.add_argument("--rounds", type=int, default=1, help="previews of each database")
     args = parser.parse_args()
-    print("feeds   stories  preview s  peak MB")
+    print("real items (development months)" if args.real else "generated items")
+    print("feeds   stories  preview s     spread  peak MB")
     for count in [int(n) for n in args.feeds.split(",")]:
-        feeds = make_feeds(count, args.items)
+        if args.real:
+            feeds, _ = real_feeds(args.real, count, args.items)
+        else:
+            feeds = make_feeds(count, args.items)
         server, base = serve(feeds)
         try:
             with tempfile.TemporaryDirectory() as folder:
@@ -47,17 +57,23 @@ def main() -> None:
                 run = [*monitor, "run", "--no-digest", "--config", str(config)]
                 subprocess.run(run, cwd=folder, check=True, capture_output=True)
                 preview = [*monitor, "digest", "--preview", "digest.html", "--config", str(config)]
-                started = time.perf_counter()
-                done = subprocess.run(
-                    [sys.executable, "-c", MEASURE, *preview], cwd=folder, check=True,
-                    capture_output=True, text=True,
-                )  # fmt: skip
-                seconds = time.perf_counter() - started
-                peak = float(done.stdout.split()[-1])
+                timings, peaks = [], []
+                for _ in range(args.rounds):
+                    started = time.perf_counter()
+                    done = subprocess.run(
+                        [sys.executable, "-c", MEASURE, *preview], cwd=folder, check=True,
+                        capture_output=True, text=True,
+                    )  # fmt: skip
+                    timings.append(time.perf_counter() - started)
+                    peaks.append(float(done.stdout.split()[-1]))
                 stories = _stories(Path(folder) / "monitor.db")
         finally:
             server.shutdown()
-        print(f"{count:5d} {stories:9,d} {seconds:10.2f} {peak:8.0f}")
+        spread = f"{min(timings):.2f}-{max(timings):.2f}"
+        print(
+            f"{count:5d} {stories:9,d} {statistics.median(timings):10.2f} {spread:>10} "
+            f"{max(peaks):8.0f}"
+        )
 
 
 # The preview's own peak resident memory, reported by a parent that runs nothing else.

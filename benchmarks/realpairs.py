@@ -36,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -54,10 +55,16 @@ def read_labels(path: Path) -> list[dict[str, object]]:
 
 def replay(
     mirror: Path, days: tuple[str, ...], work: Path, reverse: bool
-) -> dict[str, tuple[int, str | None, int | None]]:
+) -> tuple[dict[str, tuple[int, str | None, int | None]], dict[int, int]]:
     """The window's items replayed as folder feeds: the story of each stored link, the
-    rule that joined it to the story, and the story dedup found it related to."""
-    lines = ['[storage]\npath = "monitor.db"\n', "[fetch]\nmax_items = 100000\n"]
+    rule that joined it to the story, and the story dedup found it related to; and
+    the digest of the window: for each story it shows, the headline story it is
+    shown under (itself, or the one it is related coverage of)."""
+    lines = [
+        '[storage]\npath = "monitor.db"\n',
+        "[fetch]\nmax_items = 100000\n",
+        '[digest]\nmax_stories = 100000\ntimezone = "Asia/Shanghai"\n',
+    ]
     for name in write_folder_feeds(mirror, days, work, reverse):
         lines.append(f'[[feeds]]\nname = "{name}"\nurl = "feeds/{name}"\n')
     config = work / "config.toml"
@@ -67,44 +74,83 @@ def replay(
     exported = subprocess.run(
         [*monitor, "export", "-c", str(config)], check=True, capture_output=True, text=True
     ).stdout
-    return {
+    preview = work / "digest.json"
+    subprocess.run(
+        [*monitor, "digest", "--preview", str(preview), "-c", str(config)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    shown_under: dict[int, int] = {}
+    for section in json.loads(preview.read_text(encoding="utf-8"))["sections"]:
+        for story in section["stories"]:
+            shown_under[int(story["story"])] = int(story["story"])
+            for other in story["related"]:
+                shown_under.setdefault(int(other["story"]), int(story["story"]))
+    stories = {
         record["url"]: (int(record["story"]), record["match"], record["related_to"])
         for record in map(json.loads, exported.splitlines())
     }
+    return stories, shown_under
 
 
-def decisions(
-    mirror: Path, labels: list[dict[str, object]], reverse: bool
-) -> tuple[dict[tuple[str, str], bool | None], dict[tuple[str, str], str], set[tuple[str, str]]]:
-    """For each labelled pair, whether the replay put both items in one story
-    (None when one of them was not stored at all), the rules that joined them, and
-    the pairs kept apart but found related (one's story is the other's `related_to`)."""
+@dataclass
+class Replayed:
+    """What the replays made of the labelled pairs."""
+
+    merged: dict[tuple[str, str], bool | None] = field(default_factory=dict)
+    """Whether both items are in one story (None when one was not stored at all)."""
+    why: dict[tuple[str, str], str] = field(default_factory=dict)
+    """The rules that joined each item to its story."""
+    linked: set[tuple[str, str]] = field(default_factory=set)
+    """Kept apart, but found related by dedup (one's story is the other's `related_to`)."""
+    together: dict[tuple[str, str], bool] = field(default_factory=dict)
+    """For the pairs whose two stories the digest shows: whether under one headline
+    (one story, or a headline and its related coverage)."""
+
+
+def decisions(mirror: Path, labels: list[dict[str, object]], reverse: bool) -> Replayed:
+    """What a replay of each labelled pair's window made of the pair."""
     by_window: dict[str, list[dict[str, object]]] = defaultdict(list)
     for label in labels:
         by_window[str(label["window"])].append(label)
-    found: dict[tuple[str, str], bool | None] = {}
-    why: dict[tuple[str, str], str] = {}
-    linked: set[tuple[str, str]] = set()
+    out = Replayed()
     for window, pairs in sorted(by_window.items()):
         days = tuple(window.split(":"))
         links = {path: item["url"] for path, item in texts(mirror, days).items()}
         with tempfile.TemporaryDirectory() as work:
-            stories = replay(mirror, days, Path(work), reverse)
+            stories, shown_under = replay(mirror, days, Path(work), reverse)
         for pair in pairs:
             a, b = str(pair["a"]), str(pair["b"])
             story_a = stories.get(links.get(a, ""))
             story_b = stories.get(links.get(b, ""))
             if story_a is None or story_b is None:
-                found[(a, b)] = None
+                out.merged[(a, b)] = None
                 continue
-            found[(a, b)] = story_a[0] == story_b[0]
+            out.merged[(a, b)] = story_a[0] == story_b[0]
             if story_a[0] != story_b[0] and (story_a[2] == story_b[0] or story_b[2] == story_a[0]):
-                linked.add((a, b))
+                out.linked.add((a, b))
             if links.get(a) == links.get(b):
-                why[(a, b)] = "the same link"
+                out.why[(a, b)] = "the same link"
             else:
-                why[(a, b)] = f"{story_a[1] or 'first'} / {story_b[1] or 'first'}"
-    return found, why, linked
+                out.why[(a, b)] = f"{story_a[1] or 'first'} / {story_b[1] or 'first'}"
+            under_a, under_b = shown_under.get(story_a[0]), shown_under.get(story_b[0])
+            if under_a is not None and under_b is not None:
+                out.together[(a, b)] = under_a == under_b
+    return out
+
+
+def in_digest(labels: list[dict[str, object]], together: dict[tuple[str, str], bool]) -> None:
+    """How the digest shows the labelled pairs: a copy under a headline of its own
+    is a story the reader meets twice; related coverage is best shown together."""
+    for kind in ("dup", "related", "different"):
+        pairs = [(str(p["a"]), str(p["b"])) for p in labels if p["label"] == kind]
+        seen = [together[pair] for pair in pairs if pair in together]
+        joined = sum(seen)
+        share = f"{joined / len(seen):.1%}" if seen else "-"
+        print(
+            f"  {kind:<10} {joined:4} of {len(seen):4} shown under one headline ({share}); "
+            f"{len(pairs) - len(seen)} not both in the digest"
+        )
 
 
 def report(
@@ -163,7 +209,8 @@ def main() -> None:
     labels = read_labels(args.labels)
     counts = Counter(str(label["label"]) for label in labels)
     print(f"{len(labels)} labelled pairs: {dict(sorted(counts.items()))}")
-    merged, why, linked = decisions(args.mirror, labels, reverse=False)
+    replayed = decisions(args.mirror, labels, reverse=False)
+    merged, why, linked = replayed.merged, replayed.why, replayed.linked
     missing = sum(1 for same in merged.values() if same is None)
     if missing:
         print(f"{missing} pairs left out: an item of them was not stored")
@@ -185,6 +232,8 @@ def main() -> None:
         f"{shown['related']} of the {counts['related']} related, {shown['dup']} dup, "
         f"{shown['different']} different"
     )
+    print("in the digest (at most max_related entries of related coverage a headline):")
+    in_digest(labels, replayed.together)
     if args.errors:
         for pair in labels:
             key = (str(pair["a"]), str(pair["b"]))
@@ -207,7 +256,7 @@ def main() -> None:
         report("  monitor, pairs read twice", twice, merged)
         report("  second reader, scored alike", twice, dict(read_twice))
     if args.reversed:
-        backwards, _, _ = decisions(args.mirror, labels, reverse=True)
+        backwards = decisions(args.mirror, labels, reverse=True).merged
         changed = sum(1 for pair, same in merged.items() if backwards.get(pair) != same)
         report("all, feeds reversed", labels, backwards)
         print(
