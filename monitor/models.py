@@ -85,6 +85,9 @@ class StoredItem:
     topics: tuple[str, ...]
     related_to: int | None = None
     """The story this item repeats under news of its own (`dedup.Decision.related`)."""
+    figures: str = ""
+    """Its text's figures as stored (`figures.figures_of` reads them): two reports
+    of a template series differ in them."""
 
 
 @dataclass(frozen=True)

@@ -194,7 +194,7 @@ def margins(docs: list[Doc], width: int) -> tuple[float, float, int]:
     """Lowest containment of a true pair, highest of a false one the figures do not veto,
     and how many true pairs the fingerprint alone (distance <= 3) catches."""
     from monitor.dedup.fingerprint import containment
-    from monitor.dedup.rules import figures_differ
+    from monitor.figures import figures_differ
 
     features = [Features.of(d.text, width) for d in docs]
     true_low, false_high, by_simhash = 1.0, 0.0, 0

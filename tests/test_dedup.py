@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 from postgres import database
 
 from monitor.dedup import Candidate, Features
-from monitor.dedup.rules import MIN_TEXT_CHARS, best_match, blocks, figures_differ, hamming
+from monitor.dedup.rules import MIN_TEXT_CHARS, best_match, blocks, hamming
+from monitor.figures import figures_differ
 from monitor.store import Storage
 from monitor.textnorm import normalize
 

@@ -12,6 +12,7 @@ import pytest
 from dedup_corpus import seed_texts
 
 from monitor.config import Config, TopicConfig, load_config
+from monitor.dedup import Features
 from monitor.digest import build_digest, compose, render_html
 from monitor.digest import related as related_module
 from monitor.digest.related import Rarity, RelatedHeads, lead_bigrams, related, title_bigrams
@@ -19,6 +20,7 @@ from monitor.digest.render import render_text
 from monitor.digest.summary import ELLIPSIS, sentences, summarize
 from monitor.digest.topics import Score, best_topic, topic_scores
 from monitor.errors import ConfigError
+from monitor.figures import figures_text
 from monitor.models import Digest, StoredItem, Story
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -430,3 +432,50 @@ def test_stories_dedup_found_related_are_grouped_whatever_their_headlines() -> N
     assert {head.title, *(r.title for r in head.related)} == {report.title, follow_up.title}
     without = build([Story(10, (report,)), Story(20, (replace(follow_up, related_to=None),))])
     assert sum(len(s.entries) for s in without.sections) == 2
+
+
+FIXING = (
+    "中国外汇交易中心{day}日公布，人民币对美元汇率中间价报{rate}，较前一交易日{move}{points}个基点。"
+    "交易员表示，美元指数隔夜走弱，市场预计人民币短期内将维持双向波动。"
+    "当日在岸人民币开盘报{open}，午盘报{noon}。"
+)
+
+
+def fixing(item_id: int, day: int, rate: str, move: str, points: int, figures: bool) -> Story:
+    """A day's report of the yuan's central parity: a template the next day repeats."""
+    text = FIXING.format(day=day, rate=rate, move=move, points=points, open=rate, noon=rate)
+    item = stored(
+        item_id, item_id, f"人民币中间价{move}{points}个基点 报{rate}", text,
+        published=datetime(2020, 8, day, 1, 30, tzinfo=UTC),
+    )  # fmt: skip
+    if figures:
+        item = replace(item, figures=figures_text(Features.of(text).figures))
+    return Story(item_id, (item,))
+
+
+@pytest.mark.parametrize("figures", [True, False])
+def test_two_days_of_a_template_series_are_not_related_coverage(figures: bool) -> None:
+    """The leads of two days' reports name the same rare things; the figures stored
+    with each tell that they are two reports (without them, they would be grouped)."""
+    stories = [
+        fixing(1, 12, "6.9448", "上调", 37, figures),
+        fixing(2, 13, "6.9292", "上调", 156, figures),
+    ]
+    entries = [e for s in build(stories).sections for e in s.entries]
+    assert len(entries) == (2 if figures else 1)
+
+
+def test_reports_of_one_event_whose_figures_agree_stay_related_coverage() -> None:
+    """Two outlets' reports of the same fixing: the same figures, grouped."""
+    first = fixing(1, 12, "6.9448", "上调", 37, figures=True)
+    text = (
+        "人民币对美元汇率中间价12日报6.9448，较前一交易日上调37个基点，创近三个月新高。"
+        "分析人士认为，人民币汇率短期内将维持双向波动，央行无意推动单边升值。"
+    )
+    other = stored(
+        2, 2, "人民币中间价上调37个基点 报6.9448", text, source="RFI 中文",
+        published=datetime(2020, 8, 12, 3, 0, tzinfo=UTC),
+    )  # fmt: skip
+    other = replace(other, figures=figures_text(Features.of(text).figures))
+    entries = [e for s in build([first, Story(2, (other,))]).sections for e in s.entries]
+    assert len(entries) == 1 and len(entries[0].related) == 1

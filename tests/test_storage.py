@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from monitor.dedup import Features
 from monitor.errors import StorageError
+from monitor.figures import figures_of
 from monitor.models import Article
 from monitor.store import SCHEMA_VERSION, Storage
 from monitor.store.encoding import json_list
@@ -137,6 +138,18 @@ def test_canonical_item_is_the_original_then_the_earliest(backend: Backend) -> N
         records = {r["url"]: r for r in storage.export_items()}
         assert records["https://cri.example/1"]["duplicate_of"] is None
         assert records["https://agg.example/1"]["duplicate_of"] == "https://cri.example/1"
+
+
+def test_an_item_s_figures_come_back_with_its_story(backend: Backend) -> None:
+    """The digest keeps two reports of a template series apart by them."""
+    text = "人民币对美元汇率中间价12日报6.9448，较前一交易日上调37个基点。" * 3
+    with backend.open() as storage:
+        feed = storage.feed_state("f", "u").id
+        with storage.transaction():
+            add(storage, feed, article("https://example.org/1", text))
+        (pending,) = storage.pending_stories()
+        stored = figures_of(pending.canonical.figures)
+        assert stored == Features.of(text).figures and stored
 
 
 def test_candidates_come_from_blocks_and_paragraphs(backend: Backend) -> None:

@@ -111,6 +111,7 @@ __all__ = [
     "SHINGLE_WIDTH", "Candidate", "Features", "Match", "Shingles", "best_match", "decide",
     "normalize", "shingles_of",
 ]  # fmt: skip
+from ..figures import figures_differ
 from ..textnorm import normalize
 from .fingerprint import common
 
@@ -127,8 +128,6 @@ MIN_HEADLINE_SHARE = 0.2
 # From it up, headlines sharing at least this much make a copy of a text the longer
 # one adds news to at the top: a condensed copy keeps its source's headline.
 MIN_COPY_HEADLINE_SHARE = 0.4
-FIGURES_MIN_CONFLICTS = 1
-FIGURES_MAX_CONFLICT = 0.3
 FINGERPRINT_BITS = 64
 # Candidates found by sentences that are confirmed by shingle containment: at most
 # this many, and only those sharing at least this share of the new text's sentences.
@@ -233,19 +232,6 @@ def overlap(a: Shingles, b: Shingles) -> tuple[float, float, float]:
     shared = common(smaller.every, larger.every)
     lead = common(larger.lead, smaller.every)
     return shared / len(smaller.every), shared / len(larger.every), lead / max(len(larger.lead), 1)
-
-
-def figures_differ(a: dict[int, int], b: dict[int, int]) -> bool:
-    """True when sentences of the same shape carry different numbers in two texts.
-
-    A template story (a daily exchange-rate fixing, a daily case count) repeats
-    its sentences with new figures; a repost keeps them, an update may change
-    one. So any such sentence, when it is more than `FIGURES_MAX_CONFLICT` of
-    the shared ones, make the texts different articles.
-    """
-    shared = a.keys() & b.keys()
-    conflicts = sum(1 for shape in shared if a[shape] != b[shape])
-    return conflicts >= FIGURES_MIN_CONFLICTS and conflicts > FIGURES_MAX_CONFLICT * len(shared)
 
 
 @dataclass(frozen=True, eq=False)

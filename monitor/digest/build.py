@@ -17,8 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 
 from ..config import Config, DigestConfig
+from ..figures import figures_differ, figures_of
 from ..models import Digest, DigestEntry, DigestSection, StoredItem, Story
 from ..urls import link_target
 from .related import Rarity, RelatedHeads, lead_bigrams, title_bigrams
@@ -69,12 +71,18 @@ def build_digest(
     linked = _linked([story for story, _ in scored])
     placed: dict[int, int] = {}
     """Story id → the position of its group."""
+    series = _Series()
     for (story, home), bigrams in zip(scored, leads, strict=True):
         canonical = story.canonical
         title = title_bigrams(canonical.title)
         found = next((placed[s] for s in linked.get(story.id, ()) if s in placed), None)
         if found is None:
-            found = heads.find(canonical.published, bigrams, title)
+            found = heads.find(
+                canonical.published,
+                bigrams,
+                title,
+                apart=partial(series.apart, story, groups),
+            )
         if found is None:
             heads.add(canonical.published, bigrams, title)
             groups.append(_Group(story, home))
@@ -130,6 +138,25 @@ def build_digest(
         story_ids=tuple(shown),
         left_out=tuple(left_out),
     )
+
+
+class _Series:
+    """Whether two stories are two reports of a template series: a day's exchange-rate
+    fixing and the next day's, two cities' case counts. Their leads name the same
+    rare things, so they look like one event to `related`; sentences of the same
+    shape with other figures tell them apart, as they do for dedup
+    (`figures`, as stored with each item)."""
+
+    def __init__(self) -> None:
+        self._story: tuple[int, dict[int, int]] | None = None
+        self._heads: dict[int, dict[int, int]] = {}
+
+    def apart(self, story: Story, groups: list[_Group], head: int) -> bool:
+        if self._story is None or self._story[0] != story.id:
+            self._story = (story.id, figures_of(story.canonical.figures))
+        if head not in self._heads:
+            self._heads[head] = figures_of(groups[head].head.canonical.figures)
+        return figures_differ(self._story[1], self._heads[head])
 
 
 def fair_share(groups: list[_Group], limit: int) -> tuple[list[_Group], list[_Group]]:

@@ -15,7 +15,7 @@ from typing import Any
 from ..models import StoredItem
 
 ITEM_COLUMNS = """i.id, f.name AS feed, i.guid, i.url, i.title, i.published, i.source,
-    i.original_source, i.text, i.story_id, i.topics, i.related_to"""
+    i.original_source, i.text, i.story_id, i.topics, i.related_to, i.figures"""
 
 
 def iso(moment: datetime) -> str:
@@ -47,15 +47,6 @@ def json_list(values: Sequence[str]) -> str:
     return "[" + ", ".join(map(encode_basestring, values)) + "]"
 
 
-def figures_text(figures: dict[int, int]) -> str:
-    return " ".join(f"{shape}:{digits}" for shape, digits in figures.items())
-
-
-def figures_of(text: str) -> dict[int, int]:
-    pairs = (part.split(":") for part in text.split())
-    return {int(shape): int(digits) for shape, digits in pairs}
-
-
 def stored_item(row: Any) -> StoredItem:
     return StoredItem(
         id=row["id"],
@@ -70,4 +61,5 @@ def stored_item(row: Any) -> StoredItem:
         story=row["story_id"],
         topics=tuple(json.loads(row["topics"])),
         related_to=row["related_to"],
+        figures=row["figures"],
     )

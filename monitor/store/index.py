@@ -13,8 +13,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..figures import figures_of, figures_text
 from .base import MIGRATE_LOCK, StorageBase
-from .encoding import figures_of, figures_text, iso, signed, unsigned
+from .encoding import iso, signed, unsigned
 
 # The dedup look-ups (NumPy and the index) are imported where they are used: a
 # run where every feed answers 304 never needs them.

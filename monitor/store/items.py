@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from ..figures import figures_text
 from ..models import Article
-from .encoding import figures_text, iso, json_list, signed
+from .encoding import iso, json_list, signed
 from .index import IndexStore
 
 if TYPE_CHECKING:

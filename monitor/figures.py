@@ -1,0 +1,38 @@
+"""Figures: the numbers of a text's sentences, by the sentence's shape.
+
+Template stories (a daily exchange-rate fixing, a daily case count, the
+weather) repeat their sentences with new numbers. `dedup` reads each text's
+figures (`dedup.Features.figures`: the hash of each sentence's shape, digits
+masked → the hash of its digits), keeps two texts whose figures differ apart
+however much they share, and stores the figures with the item; the digest
+keeps two such reports out of one group of related coverage. Here, what both
+need without the rest of dedup (and its NumPy): the rule and the spelling.
+"""
+
+from __future__ import annotations
+
+FIGURES_MIN_CONFLICTS = 1
+FIGURES_MAX_CONFLICT = 0.3
+
+
+def figures_differ(a: dict[int, int], b: dict[int, int]) -> bool:
+    """True when sentences of the same shape carry different numbers in two texts.
+
+    A template story repeats its sentences with new figures; a repost keeps
+    them, an update may change one. So any such sentence, when it is more than
+    `FIGURES_MAX_CONFLICT` of the shared ones, makes the texts different articles.
+    """
+    shared = a.keys() & b.keys()
+    conflicts = sum(1 for shape in shared if a[shape] != b[shape])
+    return conflicts >= FIGURES_MIN_CONFLICTS and conflicts > FIGURES_MAX_CONFLICT * len(shared)
+
+
+def figures_text(figures: dict[int, int]) -> str:
+    """`figures` as the database stores them: "shape:digits …"."""
+    return " ".join(f"{shape}:{digits}" for shape, digits in figures.items())
+
+
+def figures_of(stored: str) -> dict[int, int]:
+    """Figures as the database stores them (`figures_text`), read back."""
+    pairs = (part.split(":") for part in stored.split())
+    return {int(shape): int(digits) for shape, digits in pairs}
