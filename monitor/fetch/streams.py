@@ -47,6 +47,24 @@ QUIET = 0.05
 HAPPY_EYEBALLS = 0.25
 
 
+class Signal:
+    """What one waiter waits for: set by a protocol callback, awaited by a stream."""
+
+    def __init__(self) -> None:
+        self._future: asyncio.Future[None] | None = None
+
+    async def wait(self) -> None:
+        self._future = asyncio.get_running_loop().create_future()
+        try:
+            await self._future
+        finally:
+            self._future = None
+
+    def set(self) -> None:
+        if self._future is not None and not self._future.done():
+            self._future.set_result(None)
+
+
 class Receiver(asyncio.Protocol):
     """Buffers what the transport receives until the stream reads it."""
 
@@ -55,8 +73,8 @@ class Receiver(asyncio.Protocol):
         self.buffer = bytearray()
         self.eof = False
         self.error: BaseException | None = None
-        self._data: asyncio.Future[None] | None = None
-        self._drained: asyncio.Future[None] | None = None
+        self._data = Signal()
+        self._drained = Signal()
         self._paused_reading = self._paused_writing = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -67,35 +85,30 @@ class Receiver(asyncio.Protocol):
         if len(self.buffer) > HIGH_WATER and self.transport is not None:
             self.transport.pause_reading()
             self._paused_reading = True
-        self._wake()
+        self._data.set()
 
     def eof_received(self) -> bool:
         self.eof = True
-        self._wake()
+        self._data.set()
         return False  # the transport closes: a client writes nothing after the server ends
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.eof = True
         self.error = exc
-        self._wake()
-        self._wake_writer()
+        self._data.set()
+        self._drained.set()
 
     def pause_writing(self) -> None:
         self._paused_writing = True
 
     def resume_writing(self) -> None:
         self._paused_writing = False
-        self._wake_writer()
+        self._drained.set()
 
     async def received(self) -> None:
         """Until data or the end of the connection arrives."""
-        if self.buffer or self.eof:
-            return
-        self._data = asyncio.get_running_loop().create_future()
-        try:
-            await self._data
-        finally:
-            self._data = None
+        if not self.buffer and not self.eof:
+            await self._data.wait()
 
     def take(self, max_bytes: int) -> bytes:
         data = bytes(self.buffer[:max_bytes])
@@ -108,21 +121,8 @@ class Receiver(asyncio.Protocol):
 
     async def drained(self) -> None:
         """Until the transport takes more to write."""
-        if not self._paused_writing or self.eof:
-            return
-        self._drained = asyncio.get_running_loop().create_future()
-        try:
-            await self._drained
-        finally:
-            self._drained = None
-
-    def _wake(self) -> None:
-        if self._data is not None and not self._data.done():
-            self._data.set_result(None)
-
-    def _wake_writer(self) -> None:
-        if self._drained is not None and not self._drained.done():
-            self._drained.set_result(None)
+        if self._paused_writing and not self.eof:
+            await self._drained.wait()
 
 
 class AsyncioStream(httpcore.AsyncNetworkStream):
