@@ -106,9 +106,8 @@ class Receiver(asyncio.Protocol):
         self._drained.set()
 
     async def received(self) -> None:
-        """Until data or the end of the connection arrives."""
-        if not self.buffer and not self.eof:
-            await self._data.wait()
+        """Until data or the end of the connection arrives (nothing is buffered yet)."""
+        await self._data.wait()
 
     def take(self, max_bytes: int) -> bytes:
         data = bytes(self.buffer[:max_bytes])
@@ -209,7 +208,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         if info == "server_addr":
             return transport.get_extra_info("peername")
         if info == "socket":
-            return transport.get_extra_info("socket")
+            return self._socket
         if info == "is_readable":
             return self._readable()
         return None
@@ -281,6 +280,6 @@ def _set_options(
     transport: asyncio.BaseTransport, options: typing.Iterable[httpcore.SOCKET_OPTION] | None
 ) -> None:
     sock: socket.socket | None = transport.get_extra_info("socket")
-    for option in options or ():
-        if sock is not None:
+    if sock is not None:
+        for option in options or ():
             sock.setsockopt(*option)
