@@ -1,16 +1,25 @@
 """Near-duplicate detection: fingerprint speed, index latency and size.
 
-    python benchmarks/dedup.py [--sizes 10000,100000,1000000] [--folder DIR]
+    python benchmarks/dedup.py [--sizes 10000,100000,1000000] [--folder DIR] [--real MIRROR]
 
-Prints how many articles of ~3,000 Chinese characters get their features per
-second (folding, fingerprint, sentence hashes: everything dedup needs), on one
-core and on every core, and the simhash package's own speed on the same
-features; then, for each index size, the latency of finding an item's story and
-of storing an item (p50, p99), the time the first look-up takes to read the
-sentence index into memory, and the database size per million items, split
-into the article text and the dedup index. Synthetic articles are random
-sentences over the character frequencies of the seed articles, so sentences
-are as unique as real ones.
+Prints how many articles get their features per second (folding, fingerprint,
+sentence hashes: everything dedup needs), on one core and on every core, and
+the simhash package's own speed on the same features; then, for each index
+size, the latency of finding an item's story and of storing an item (p50,
+p99), the time the first look-up takes to read the sentence index into memory
+and the memory it takes, and the database size per million items, split into
+the article text and the dedup index.
+
+With --real, the articles are real: the texts of the development months of a
+clone of ``zhouxiang93123/waimei`` (`archive.py`), as the site adapters read
+them, in date order. An index larger than the archive holds its items again
+(the repeats are counted and printed: each repeat's clauses are in the index
+once more, which lengthens what a look-up reads). The probes are 200 items of
+the archive's last days held out of the index and 200 stored items cut to
+their first four fifths (a repost); real news repeats itself, so some of the
+held-out items find a story too. Without --real, synthetic articles of ~3,000
+(features) and 800 characters (index): random sentences over the character
+frequencies of the seed articles, so sentences are as unique as real ones.
 """
 
 from __future__ import annotations
@@ -18,17 +27,21 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import sqlite3
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from dedup_corpus import seed_texts  # noqa: E402
 
@@ -69,6 +82,44 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+@dataclass
+class Texts:
+    """What a benchmark stores and probes with."""
+
+    stored: Callable[[int], str]
+    """The text stored as item number N."""
+    fresh: list[str]
+    """Texts never stored (at least 201)."""
+    repeats: Callable[[int], int] = lambda count: 0
+    """How many of the first COUNT stored texts are earlier ones again."""
+
+
+def synthetic_texts(writer: Writer, chars: int) -> Texts:
+    return Texts(
+        stored=lambda _: writer.article(chars), fresh=[writer.article(chars) for _ in range(201)]
+    )
+
+
+def real_texts(mirror: Path) -> list[str]:
+    """The texts of the archive's development months, as the adapters read them,
+    in date order (those under 50 characters left out: no text to compare)."""
+    from archive import DEVELOPMENT_MONTHS
+    from pairs import texts
+
+    return [item["text"] for item in texts(mirror, DEVELOPMENT_MONTHS).values()]
+
+
+def archive_texts(texts: list[str]) -> Texts:
+    """The archive's texts, its last 201 held out as the new ones; the rest stored in
+    turn, again from the first where the index is larger."""
+    pool, fresh = texts[:-201], texts[-201:]
+    return Texts(
+        stored=lambda number: pool[number % len(pool)],
+        fresh=fresh,
+        repeats=lambda count: max(0, count - len(pool)),
+    )
+
+
 def _features_of_all(texts: list[str]) -> int:
     """As the pipeline computes them: a feed's 50 texts at a time."""
     for start in range(0, len(texts), 50):
@@ -76,8 +127,10 @@ def _features_of_all(texts: list[str]) -> int:
     return len(texts)
 
 
-def fingerprint_speed(writer: Writer, count: int = 4000) -> None:
-    articles = [writer.article(3000) for _ in range(count)]
+def fingerprint_speed(articles: list[str]) -> None:
+    count = len(articles)
+    mean = sum(map(len, articles)) / count
+    print(f"features of {count:,} articles of {mean:,.0f} characters on average:")
     Features.of(articles[0])  # build the lookup tables first
     started = time.perf_counter()
     for text in articles[:1000]:
@@ -111,45 +164,61 @@ def fingerprint_speed(writer: Writer, count: int = 4000) -> None:
           f"({1e6 / package:.0f} µs each)")  # fmt: skip
 
 
+def resident_mb() -> float:
+    """This process's resident memory now, in MB (Linux; 0 elsewhere)."""
+    try:
+        status = Path("/proc/self/status").read_text(encoding="ascii")
+    except OSError:
+        return 0.0
+    found = re.search(r"^VmRSS:\s*(\d+)", status, re.MULTILINE)
+    return int(found.group(1)) / 1024 if found else 0.0
+
+
 def add(storage: Storage, feed: int, number: int, text: str, features: Features) -> None:
     article = Article(f"t{number}", f"https://bench.example/{number}", NOW, (), text, "", (), "b")
     storage.insert_item(feed_id=feed, guid=str(number), article=article, features=features,
                         topics=(), story_id=storage.new_story(NOW), match_reason=None, now=NOW)  # fmt: skip
 
 
-def index_benchmark(writer: Writer, size: int, folder: Path) -> None:
+def index_benchmark(texts: Texts, size: int, folder: Path) -> None:
     path = folder / f"index-{size}.db"
     with Storage(path) as storage:
         feed = storage.feed_state("bench", "bench").id
         started = time.perf_counter()
+        characters = 0
         for start in range(0, size, 5000):
             with storage.transaction():
                 for number in range(start, min(size, start + 5000)):
-                    text = writer.article(800)
+                    text = texts.stored(number)
+                    characters += len(text)
                     add(storage, feed, number, text, Features.of(text))
         load = time.perf_counter() - started
         # Probes: half new articles, half reposts (a cut tail) of stored ones.
-        originals = [writer.article(800) for _ in range(200)]
+        originals = [texts.stored(size + offset) for offset in range(200)]
         with storage.transaction():
             for offset, text in enumerate(originals):
                 add(storage, feed, size + offset, text, Features.of(text))
-        probes = [writer.article(800) for _ in range(200)]
-        probes += [text[: len(text) * 4 // 5] for text in originals]
+        probes = texts.fresh[:200] + [text[: len(text) * 4 // 5] for text in originals]
         since = NOW - timedelta(days=14)
         # The first look-up reads every item's sentence hashes into memory.
+        before = resident_mb()
         started = time.perf_counter()
-        find_story(storage, Features.of(writer.article(800)), since, 3)
+        find_story(storage, Features.of(texts.fresh[200]), since, 3)
         first = time.perf_counter() - started
-        lookups, found = [], 0
-        for text in probes:
+        memory = resident_mb() - before
+        lookups, found_new, found_repost = [], 0, 0
+        for number, text in enumerate(probes):
             features = Features.of(text)
             started = time.perf_counter()
             story, _ = find_story(storage, features, since, 3)
             lookups.append(time.perf_counter() - started)
-            found += story is not None
+            if number < 200:
+                found_new += story is not None
+            else:
+                found_repost += story is not None
         inserts = []
         for offset in range(300):
-            text = writer.article(800)
+            text = texts.stored(size + 1000 + offset)
             features = Features.of(text)
             started = time.perf_counter()
             with storage.transaction():
@@ -160,9 +229,12 @@ def index_benchmark(writer: Writer, size: int, folder: Path) -> None:
     )
     total = sum(sizes.values()) / 1e9 * 1e6 / size
     index = sum(v for k, v in sizes.items() if k.startswith(INDEX_TABLES)) / 1e9 * 1e6 / size
-    print(f"{size:>9,} items (800 characters each, loaded in {load:.0f} s): "
+    repeats = texts.repeats(size + 1500)
+    print(f"{size:>9,} items ({characters / size:,.0f} characters on average"
+          f"{f', {repeats:,} of them repeats' if repeats else ''}; loaded in {load:.0f} s): "
           f"find story p50 {percentile(lookups, 0.5) * 1e3:.2f} ms, p99 {percentile(lookups, 0.99) * 1e3:.2f} ms "
-          f"({found}/400 probes matched, 200 are reposts; the first read the index in {first:.2f} s); "
+          f"(found a story for {found_repost}/200 reposts and {found_new}/200 new items; "
+          f"the first read the index in {first:.2f} s, +{memory:.0f} MB resident); "
           f"store p50 {percentile(inserts, 0.5) * 1e3:.2f} ms, p99 {percentile(inserts, 0.99) * 1e3:.2f} ms; "
           f"database {total:.2f} GB per million items, of which the dedup index {index:.2f} GB")  # fmt: skip
     for leftover in folder.glob(f"index-{size}.db*"):
@@ -173,12 +245,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Near-duplicate detection benchmark.")
     parser.add_argument("--sizes", default="10000,100000", help="index sizes, comma-separated")
     parser.add_argument("--folder", help="where to build the databases (default: a temporary one)")
+    parser.add_argument("--real", type=Path, metavar="MIRROR", help="real items of the archive")
     args = parser.parse_args()
-    writer = Writer()
-    fingerprint_speed(writer)
+    if args.real:
+        started = time.perf_counter()
+        real = real_texts(args.real)
+        print(f"{len(real):,} real texts of the development months read and adapted "
+              f"in {time.perf_counter() - started:.0f} s")  # fmt: skip
+        fingerprint_speed(real[:: max(1, len(real) // 4000)][:4000])
+        texts = archive_texts(real)
+    else:
+        writer = Writer()
+        fingerprint_speed([writer.article(3000) for _ in range(4000)])
+        texts = synthetic_texts(writer, 800)
     with tempfile.TemporaryDirectory(dir=args.folder) as folder:
         for size in (int(s) for s in args.sizes.split(",")):
-            index_benchmark(writer, size, Path(folder))
+            index_benchmark(texts, size, Path(folder))
 
 
 if __name__ == "__main__":
