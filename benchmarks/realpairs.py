@@ -25,7 +25,8 @@ figures two readers reach), beside monitor's on the same pairs. With
 --reversed the feeds are also listed in reverse order, and the pairs whose
 decision changes with the order are counted. With --errors, every pair decided
 against its label is listed: its label and reason, how it was found, and the
-rule that joined the two (for a merge).
+rule that joined the two (for a merge); then the ``different`` pairs the
+digest shows under one headline.
 """
 
 from __future__ import annotations
@@ -246,6 +247,13 @@ def main() -> None:
                 f"title {pair['title']}, {'+'.join(pair['sources'])}: {pair['reason']}\n"  # type: ignore[arg-type]
                 f"    {pair['a']}\n    {pair['b']}"
             )
+        for pair in labels:
+            key = (str(pair["a"]), str(pair["b"]))
+            if pair["label"] == "different" and replayed.together.get(key):
+                print(
+                    f"different shown under one headline; {pair['reason']}\n"
+                    f"    {pair['a']}\n    {pair['b']}"
+                )
     if SECOND.exists() and args.labels == LABELS:
         second = read_labels(SECOND)
         agreement(labels, second)

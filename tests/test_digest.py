@@ -15,7 +15,14 @@ from monitor.config import Config, TopicConfig, load_config
 from monitor.dedup import Features
 from monitor.digest import build_digest, compose, render_html
 from monitor.digest import related as related_module
-from monitor.digest.related import Rarity, RelatedHeads, lead_bigrams, related, title_bigrams
+from monitor.digest.related import (
+    Headline,
+    Rarity,
+    RelatedHeads,
+    lead_bigrams,
+    related,
+    title_bigrams,
+)
 from monitor.digest.render import render_text
 from monitor.digest.summary import ELLIPSIS, sentences, summarize
 from monitor.digest.topics import Score, best_topic, topic_scores
@@ -274,7 +281,7 @@ def test_related_heads_group_as_comparing_every_head_in_turn_does(
         found.append(position)
 
     expected: list[int | None] = []
-    seen: list[tuple[datetime, frozenset[str], frozenset[str]]] = []
+    seen: list[tuple[datetime, frozenset[str], Headline]] = []
     for published, bigrams, title in stories:
         match = next(
             (
@@ -479,3 +486,56 @@ def test_reports_of_one_event_whose_figures_agree_stay_related_coverage() -> Non
     other = replace(other, figures=figures_text(Features.of(text).figures))
     entries = [e for s in build([first, Story(2, (other,))]).sections for e in s.entries]
     assert len(entries) == 1 and len(entries[0].related) == 1
+
+
+EDITORIAL = "以下是一篇反映美国政府政策立场的社论。"
+
+
+def a_busy_day(generator: random.Random, count: int = 60) -> list[Story]:
+    """`count` stories of a day, each of its own event: enough stories for the
+    rarity of words to count (`related.MIN_STORIES_FOR_RARITY`)."""
+    pool = [c for text in seed_texts().values() for c in text if "\u4e00" <= c <= "\u9fff"]
+    day = []
+    for n in range(100, 100 + count):
+        title = "".join(generator.choices(pool, k=14))
+        text = "".join(generator.choices(pool, k=60)) + "。"
+        day.append(Story(n, (stored(n, n, title, text, source="BBC", feed="BBC"),)))
+    return day
+
+
+@pytest.mark.parametrize("labelled", [True, False])
+def test_two_columns_of_one_series_are_not_related_coverage(labelled: bool) -> None:
+    """Two editorials of one series share its label (``…社论：``) and its opening
+    sentence, both rare among the day's stories; what follows the label shares
+    nothing, so they are two headlines. Without the colon, the label is read as
+    part of the headline, and the two are grouped: the label is what tells."""
+    mark = "：" if labelled else " "
+    first = stored(
+        1, 1, f"美国政府政策立场社论{mark}纪念美越建交二十五周年",
+        EDITORIAL + "今年是美国与越南建立外交关系二十五周年，两国关系日益密切。", source="美国之音",
+    )  # fmt: skip
+    second = stored(
+        2, 2, f"美国政府政策立场社论{mark}美国的繁荣非洲倡议",
+        EDITORIAL + "繁荣非洲倡议旨在促进美国与非洲国家之间的贸易和投资。", source="美国之音",
+    )  # fmt: skip
+    stories = [Story(1, (first,)), Story(2, (second,)), *a_busy_day(random.Random(3))]
+    entries = [e for s in build(stories).sections for e in s.entries]
+    editorials = [e for e in entries if "社论" in e.title]
+    assert len(editorials) == (2 if labelled else 1)
+
+
+def test_two_reports_of_one_event_under_one_label_stay_related_coverage() -> None:
+    """A label both headlines start with is left out of what they share; what follows
+    it still names the one event."""
+    first = stored(
+        1, 1, "路透社：白宫封杀抖音海外版或使其在美国应用商店下架",
+        "白宫一份备忘录显示，美国政府封杀抖音海外版的行政令或迫使苹果和谷歌应用商店将其下架。",
+    )  # fmt: skip
+    second = stored(
+        2, 2, "路透社：美国为封杀抖音海外版或禁止应用商店与其合作",
+        "据路透社看到的白宫备忘录，美国政府封杀抖音海外版可能禁止应用商店与其合作。", source="RFI 中文",
+    )  # fmt: skip
+    stories = [Story(1, (first,)), Story(2, (second,)), *a_busy_day(random.Random(4))]
+    entries = [e for s in build(stories).sections for e in s.entries]
+    (head,) = [e for e in entries if "抖音" in e.title]
+    assert len(head.related) == 1
