@@ -7,9 +7,14 @@ masked → the hash of its digits), keeps two texts whose figures differ apart
 however much they share, and stores the figures with the item; the digest
 keeps two such reports out of one group of related coverage. Here, what both
 need without the rest of dedup (and its NumPy): the rule and the spelling.
+Headlines are read here too (`headline_figures`): the digest compares them,
+for series whose texts say their figures in other sentences each day.
 """
 
 from __future__ import annotations
+
+import re
+import unicodedata
 
 FIGURES_MIN_CONFLICTS = 1
 FIGURES_MAX_CONFLICT = 0.3
@@ -36,3 +41,31 @@ def figures_of(stored: str) -> dict[int, int]:
     """Figures as the database stores them (`figures_text`), read back."""
     pairs = (part.split(":") for part in stored.split())
     return {int(shape): int(digits) for shape, digits in pairs}
+
+
+# Where a headline is cut into clauses: spaces and punctuation.
+_HEADLINE_CLAUSES = re.compile(r"[\s，,。：:；;！!？?、（）()\[\]【】「」『』“”\"'—–\-/|·]+")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def headline_figures(title: str) -> dict[str, str]:
+    """The numbers of a headline's clauses by the clause's shape, digits masked:
+    ``香港新增24例確診`` → ``{"香港新增#例確診": "24"}``. A clause of numbers
+    alone (a date, an article's number) has no shape to tell a series by."""
+    found = {}
+    for clause in _HEADLINE_CLAUSES.split(unicodedata.normalize("NFKC", title)):
+        numbers = _NUMBER.findall(clause)
+        if not numbers:
+            continue
+        shape = _NUMBER.sub("#", clause)
+        if any(c.isalpha() for c in shape):
+            # 7.21 and 721 are one date written two ways.
+            found[shape] = ",".join(n.replace(".", "").replace(",", "") for n in numbers)
+    return found
+
+
+def headlines_differ(a: dict[str, str], b: dict[str, str]) -> bool:
+    """True when two headlines (`headline_figures`) have a clause of the same shape
+    with other numbers: two days' case counts, two earthquakes' magnitudes, two
+    episodes of a serial."""
+    return any(a[shape] != b[shape] for shape in a.keys() & b.keys())

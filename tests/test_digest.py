@@ -27,7 +27,7 @@ from monitor.digest.render import render_text
 from monitor.digest.summary import ELLIPSIS, sentences, summarize
 from monitor.digest.topics import Score, best_topic, topic_scores
 from monitor.errors import ConfigError
-from monitor.figures import figures_text
+from monitor.figures import figures_text, headline_figures, headlines_differ
 from monitor.models import Digest, StoredItem, Story
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -449,10 +449,11 @@ FIXING = (
 
 
 def fixing(item_id: int, day: int, rate: str, move: str, points: int, figures: bool) -> Story:
-    """A day's report of the yuan's central parity: a template the next day repeats."""
+    """A day's report of the yuan's central parity: a template the next day repeats
+    (its headline without the figures, which would tell the days apart too)."""
     text = FIXING.format(day=day, rate=rate, move=move, points=points, open=rate, noon=rate)
     item = stored(
-        item_id, item_id, f"人民币中间价{move}{points}个基点 报{rate}", text,
+        item_id, item_id, f"人民币中间价{move}", text,
         published=datetime(2020, 8, day, 1, 30, tzinfo=UTC),
     )  # fmt: skip
     if figures:
@@ -539,3 +540,39 @@ def test_two_reports_of_one_event_under_one_label_stay_related_coverage() -> Non
     entries = [e for s in build(stories).sections for e in s.entries]
     (head,) = [e for e in entries if "抖音" in e.title]
     assert len(head.related) == 1
+
+
+@pytest.mark.parametrize("same_count", [False, True])
+def test_two_days_of_a_count_whose_headlines_differ_are_not_related_coverage(
+    same_count: bool,
+) -> None:
+    """Two days' case counts whose texts give their figures in sentences of other
+    shapes: the headlines' clause of one shape with other numbers tells them
+    apart. With the same number in both headlines, they are grouped."""
+    text = "香港卫生防护中心下午公布，本地确诊个案中有多宗源头不明，当局呼吁市民减少聚集。"
+    first = stored(
+        1, 1, "香港新增24例确诊", text + "其中九宗为输入个案。",
+        published=datetime(2020, 8, 26, 9, 0, tzinfo=UTC),
+    )  # fmt: skip
+    second = stored(
+        2, 2, f"香港新增{24 if same_count else 21}例确诊 放宽部分防疫措施",
+        text + "政府宣布放宽部分防疫措施。", source="RFI 中文",
+        published=datetime(2020, 8, 27, 9, 0, tzinfo=UTC),
+    )  # fmt: skip
+    entries = [
+        e for s in build([Story(1, (first,)), Story(2, (second,))]).sections for e in s.entries
+    ]
+    assert len(entries) == (1 if same_count else 2)
+
+
+def test_headline_figures_are_read_by_clause_and_a_number_alone_is_no_clause() -> None:
+    assert headline_figures("台東近海地震規模4.8 最大震度4級") == {
+        "台東近海地震規模#": "48",
+        "最大震度#級": "4",
+    }
+    # An article's number after the headline, a date alone: nothing to compare.
+    assert headline_figures("別急著換現金！ 蘇揆鼓勵循環使用三倍券 - 200730-12") == {}
+    # One date written two ways is one figure.
+    assert not headlines_differ(
+        headline_figures("警方重新解读7.21事件"), headline_figures("警方重新解读721事件")
+    )

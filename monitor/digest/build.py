@@ -20,7 +20,7 @@ from datetime import datetime
 from functools import partial
 
 from ..config import Config, DigestConfig
-from ..figures import figures_differ, figures_of
+from ..figures import figures_differ, figures_of, headline_figures, headlines_differ
 from ..models import Digest, DigestEntry, DigestSection, StoredItem, Story
 from ..urls import link_target
 from .related import Rarity, RelatedHeads, lead_bigrams, title_bigrams
@@ -145,18 +145,26 @@ class _Series:
     fixing and the next day's, two cities' case counts. Their leads name the same
     rare things, so they look like one event to `related`; sentences of the same
     shape with other figures tell them apart, as they do for dedup
-    (`figures`, as stored with each item)."""
+    (`figures`, as stored with each item), and so do headlines of the same shape
+    with other numbers (香港新增24例確診, 香港新增21例確診)."""
 
     def __init__(self) -> None:
-        self._story: tuple[int, dict[int, int]] | None = None
-        self._heads: dict[int, dict[int, int]] = {}
+        self._story: tuple[int, dict[int, int], dict[str, str]] | None = None
+        self._heads: dict[int, tuple[dict[int, int], dict[str, str]]] = {}
 
     def apart(self, story: Story, groups: list[_Group], head: int) -> bool:
         if self._story is None or self._story[0] != story.id:
-            self._story = (story.id, figures_of(story.canonical.figures))
+            self._story = (story.id, *self._figures(story))
         if head not in self._heads:
-            self._heads[head] = figures_of(groups[head].head.canonical.figures)
-        return figures_differ(self._story[1], self._heads[head])
+            self._heads[head] = self._figures(groups[head].head)
+        _, text, title = self._story
+        head_text, head_title = self._heads[head]
+        return figures_differ(text, head_text) or headlines_differ(title, head_title)
+
+    @staticmethod
+    def _figures(story: Story) -> tuple[dict[int, int], dict[str, str]]:
+        canonical = story.canonical
+        return figures_of(canonical.figures), headline_figures(canonical.title)
 
 
 def fair_share(groups: list[_Group], limit: int) -> tuple[list[_Group], list[_Group]]:
