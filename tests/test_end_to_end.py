@@ -12,6 +12,8 @@ import sys
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
+from email import policy
+from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
@@ -179,9 +181,16 @@ def test_no_digest_only_fetches_and_digest_delivers_later(
     assert "对抗朝鲜：韩日追求军情合作 “正常化”" in {s["title"] for s in entries + related}
     assert all(s["url"].startswith("https://") and s["outlet"] for s in entries + related)
     assert data["left_out"] == [] and all(s["not_shown"] == 0 for s in data["sections"])
+    text_file = tmp_path / "preview.txt"
+    assert main(["digest", "--config", str(config), "--preview", str(text_file)]) == 0
+    text = text_file.read_text(encoding="utf-8")
+    assert "对抗朝鲜" in text and "<a " not in text and "<html" not in text
     assert main(["digest", "--config", str(config)]) == 0
     files = sorted(p.suffix for p in (tmp_path / "outbox").iterdir())
     assert files == [".eml", ".html"]
+    (sent,) = (tmp_path / "outbox").glob("*.eml")
+    message = BytesParser(policy=policy.default).parsebytes(sent.read_bytes())
+    assert text_part(message) == text  # type: ignore[arg-type]
     assert main(["digest", "--config", str(config)]) == 0
     assert len(list((tmp_path / "outbox").iterdir())) == 2
 

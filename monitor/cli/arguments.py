@@ -28,8 +28,9 @@ from .commands import (
 EPILOG_RUN = """example:
   monitor run --config config.example.toml
   monitor run --no-digest          # fetch only, keep the digest for later"""
-EPILOG_DIGEST = """example:
-  monitor digest --preview digest.html   # look at it in a browser, send nothing"""
+EPILOG_DIGEST = """examples:
+  monitor digest --preview digest.html   # look at it in a browser, send nothing
+  monitor digest --preview digest.txt    # as a mail reader showing text only shows it"""
 EPILOG_EXPORT = """example:
   monitor export --format jsonl > items.jsonl"""
 EPILOG_PRUNE = """examples:
@@ -104,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     digest.add_argument(
         "--preview",
         metavar="FILE",
-        help="write the digest as HTML to FILE (as JSON data to FILE.json); deliver nothing",
+        help="write the digest as HTML to FILE (its plain text to FILE.txt, its data to "
+        "FILE.json); deliver nothing",
     )
     digest.add_argument(
         "--name", metavar="DIGEST", action="append", help="only this digest (repeatable)"

@@ -131,12 +131,13 @@ def cmd_digest(args: argparse.Namespace) -> int:
             from ..service import preview_digest
 
             chosen = config.digest_named(args.name[0]) if args.name else config.digest
-            as_json = args.preview.lower().endswith(".json")
-            html = preview_digest(config, storage, chosen, as_json=as_json)
-            if html is None:
+            suffix = Path(args.preview).suffix.lower()
+            form = {".json": "json", ".txt": "text"}.get(suffix, "html")
+            written = preview_digest(config, storage, chosen, form=form)
+            if written is None:
                 log.info("no pending stories; nothing to preview")
                 return 0
-            write_output(Path(args.preview), html)
+            write_output(Path(args.preview), written)
             log.info("digest preview written to %s (nothing delivered)", args.preview)
             return 0
         for name in args.name or ():

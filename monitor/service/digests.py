@@ -244,10 +244,11 @@ def preview_digest(
     digest: DigestConfig,
     clock: Clock = utcnow,
     *,
-    as_json: bool = False,
+    form: str = "html",
 ) -> str | None:
-    """The pending digest of the first recipient as HTML (or, `as_json`, as the data
-    `digest_data` gives); nothing is delivered or marked."""
+    """The pending digest of the first recipient as the email's HTML, its plain
+    text (`form` "text": what a mail reader that shows text only shows) or the data
+    `digest_data` gives (`form` "json"); nothing is delivered or marked."""
     from ..digest import digest_data
 
     now = clock()
@@ -262,7 +263,11 @@ def preview_digest(
     fitted = _fitting(config, digest, stories, now, [recipient], expired, updated)
     if fitted is None:
         return None
-    built, _, html = fitted
-    if as_json:
+    built, message, html = fitted
+    if form == "json":
         return json.dumps(digest_data(built), ensure_ascii=False, indent=1) + "\n"
+    if form == "text":
+        text = message.get_body(preferencelist=("plain",))
+        assert text is not None  # `compose` always writes a plain-text part
+        return str(text.get_content())
     return html
