@@ -13,7 +13,9 @@ subscription appeal), unless it is listed in `LEGITIMATE` with the reason it
 belongs in the text. Also per outlet: the share of items whose text came out
 empty or under 50 characters, leaving out those whose item holds no more
 than that itself (a teaser, a title alone) and the video and picture items
-(an embedded video; pictures with under 200 characters of text around them).
+(an embedded video; pictures with under 200 characters of text around them),
+and the items the feed marked as cut short ("......more", "[…]": their page
+has the rest, see `Article.truncated`).
 
 Target: no unlisted recurring line in any outlet; under 0.5 % short texts.
 The exit status is 1 when an outlet misses it.
@@ -72,6 +74,7 @@ class Outlet:
     lines: Counter[str] = field(default_factory=Counter)
     short: list[str] = field(default_factory=list)
     without_text: int = 0
+    cut_short: int = 0
     unreadable: list[str] = field(default_factory=list)
 
 
@@ -103,6 +106,7 @@ def main() -> None:
         fetched = (item.published or LATEST) + timedelta(days=1)
         article = adapter.adapt(item, archived.outlet, fetched, with_html=False)
         outlet.lines.update(set(article.text.split("\n")) - {""})
+        outlet.cut_short += article.truncated
         if len(article.text) < SHORT:
             given = markup.text_of(markup.parse_fragment(item.html))
             given_chars = len("".join(given.replace(" ".join(item.title.split()), "").split()))
@@ -142,7 +146,7 @@ def report(outlets: dict[str, Outlet], show: int) -> list[str]:
         adapters = ", ".join(a for a, _ in outlet.adapters.most_common())
         rows.append(
             f"| {name} | {adapters} | {outlet.items} | {len(lines)} | {100 * short:.2f} % "
-            f"| {outlet.without_text} | {len(outlet.unreadable)} |"
+            f"| {outlet.without_text} | {outlet.cut_short} | {len(outlet.unreadable)} |"
         )
         if lines or short >= 0.005 or outlet.unreadable:
             failed.append(name)
@@ -154,9 +158,10 @@ def report(outlets: dict[str, Outlet], show: int) -> list[str]:
             for problem in outlet.unreadable[:show]:
                 print(f"  unreadable: {problem}")
     print(
-        "\n| outlet | adapter | items | recurring lines | text under 50 chars | no more text in the item | unreadable |"
+        "\n| outlet | adapter | items | recurring lines | text under 50 chars "
+        "| no more text in the item | cut short by the feed | unreadable |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
     print(f"\n{len(failed)} of {len(outlets)} outlets miss the target")
     return failed

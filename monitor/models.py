@@ -62,6 +62,9 @@ class Article:
     images: tuple[str, ...]
     source: str
     original_source: str | None = None
+    truncated: bool = False
+    """The feed cut the text short and said so ("……more", "[…]", "阅读全文"): its
+    page has the rest, however long the part the feed gave."""
 
     @property
     def is_repost(self) -> bool:

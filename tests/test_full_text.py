@@ -540,3 +540,40 @@ def test_a_page_is_read_in_the_charset_it_declares() -> None:
     assert decoded((text * 5).encode("gb18030")) == text * 5
     assert text in decoded(text.encode("gb18030"), "text/html; charset=GBK")
     assert decoded(text.encode()) == text  # nothing declared: UTF-8
+
+
+@pytest.mark.parametrize("full_text", ["auto", "never"])
+def test_an_excerpt_the_feed_marks_as_cut_short_is_completed_from_its_page(
+    tmp_path: Path, feed_server: FeedServer, full_text: str
+) -> None:
+    """Longer than a teaser, but ending with a "more" link: the page has the rest,
+    and is fetched unless the feed says never; either way the mark is not text."""
+    (article,) = [a for a in sample_articles() if a.feed == "cri"]
+    whole = page_article(
+        generic_page(article), "https://example.net/x.html", adapter_named("generic"), "x",
+        datetime.now(UTC),
+    ).text  # fmt: skip
+    excerpt = whole.replace("\n", "")[:240]
+    assert len(excerpt) >= 200  # no teaser by its length
+    page = feed_server.url("/cri/article.html")
+    feed_server.routes["/cri/article.html"] = Response(generic_page(article).encode(), headers=HTML)
+    feed_server.routes["/cri.xml"] = Response(
+        (
+            '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>cri</title>'
+            f"<item><title>{article.title}</title><link>{page}</link><guid>{article.guid}</guid>"
+            f"<description><![CDATA[<p>{excerpt}......<a href='{page}'>more</a></p>]]></description>"
+            "</item></channel></rss>"
+        ).encode(),
+        headers=RSS,
+    )
+    config = write(
+        tmp_path,
+        [f'name = "cri"\nurl = "{feed_server.url("/cri.xml")}"\nfull_text = "{full_text}"'],
+    )
+    assert main(["run", "--config", str(config), "--no-digest"]) == 0
+    (text,) = stored_texts(config).values()
+    fetched = [path for path, _ in feed_server.requests if path.endswith(".html")]
+    if full_text == "auto":
+        assert fetched == ["/cri/article.html"] and text == whole
+    else:
+        assert fetched == [] and text == excerpt

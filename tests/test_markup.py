@@ -230,3 +230,33 @@ def test_paragraphs_read_in_one_pass_equal_a_walk_of_the_tree(fragment: str) -> 
     assert markup.paragraphs(markup.parse_fragment(fragment)) == walked_paragraphs(
         markup.parse_fragment(fragment)
     )
+
+
+@pytest.mark.parametrize(
+    ("last", "kept"),
+    [
+        (
+            "目前狀況均正常。媒體引述軍事迷資訊報導，共機繼昨晚......more",
+            "目前狀況均正常。媒體引述軍事迷資訊報導，共機繼昨晚",
+        ),
+        ("The talks would resume next week […]", "The talks would resume next week"),
+        ("The talks would resume next week [...]", "The talks would resume next week"),
+        ("会谈将于下周恢复……阅读全文", "会谈将于下周恢复"),
+        ("Read more »", None),
+        ("The talks would resume. Continue reading →", "The talks would resume."),
+        ("分为前半场和后半场。<查看全文>", "分为前半场和后半场。"),
+    ],
+)
+def test_a_text_the_feed_cut_short_loses_its_mark_and_says_so(last: str, kept: str | None) -> None:
+    lines, truncated = B.cut_short(["第一段。", last])
+    assert truncated
+    assert lines == (["第一段。", kept] if kept else ["第一段。"])
+
+
+@pytest.mark.parametrize(
+    "last",
+    ["他说：“我们会继续努力……”", "会谈将于下周恢复。", "读者可以在网站上阅读全文的英文版。", ""],
+)
+def test_an_ellipsis_or_a_mention_of_reading_is_no_mark(last: str) -> None:
+    lines = ["第一段。", last] if last else []
+    assert B.cut_short(lines) == (lines, False)

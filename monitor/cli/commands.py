@@ -410,6 +410,7 @@ def article_record(article: Article) -> dict[str, Any]:
         "authors": list(article.authors),
         "source": article.source,
         "original_source": article.original_source,
+        "truncated": article.truncated,
         "images": list(article.images),
         "text": article.text,
         "html": article.html,

@@ -32,8 +32,8 @@ from .adapters.generic import main_content
 from .adapters.markup import Element, text_of
 
 TEASER_CHARS = 200
-"""A feed item whose text is shorter than this is a teaser: `full_text = "auto"`
-fetches its page."""
+"""A feed item whose text is shorter than this, or that its feed cut short
+(`Article.truncated`), is a teaser: `full_text = "auto"` fetches its page."""
 ARTICLE_TYPES = frozenset(
     {"NewsArticle", "Article", "ReportageNewsArticle", "AnalysisNewsArticle",
      "OpinionNewsArticle", "BlogPosting", "LiveBlogPosting", "Report"}
@@ -56,7 +56,7 @@ class PageFacts:
 
 
 def is_teaser(article: Article) -> bool:
-    return len(article.text) < TEASER_CHARS
+    return len(article.text) < TEASER_CHARS or article.truncated
 
 
 def decoded(content: bytes, content_type: str | None = None) -> str:
@@ -166,6 +166,7 @@ def completed(teaser: Article, page: Article, fetched: datetime) -> Article:
         html=page.html if teaser.html is not None else None,
         images=tuple(dict.fromkeys((*teaser.images, *page.images))),
         original_source=teaser.original_source or page.original_source,
+        truncated=page.truncated,
     )
 
 

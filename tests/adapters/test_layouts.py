@@ -121,3 +121,26 @@ def test_the_generic_adapter_leaves_plain_bodies_to_themselves(
     for page in (f"<nav><a href='/'>首页</a></nav>{body}", f"{body}<ul>{links}</ul>"):
         GENERIC.adapt(replace(item, html=page), "feed", FETCHED)
     assert len(extracted) == 2
+
+
+def test_rti_reporter_section_number_and_cut_short_text() -> None:
+    """RTI's feed: the day's item number after the headline, the reporter between
+    the lead and the body, and the text cut short with a "more" link."""
+    html = (
+        "文化部長李永得今天接受央廣專訪，談到藝FUN券抽籤結果。#央廣記者江昭倫報導#"
+        "文化部長李永得24日接受專訪，暢談上任兩個月來的施政......"
+        '<a target="_blank" href="https://www.rti.org.tw/news/view/id/2074676">more</a>'
+    )
+    name, article = adapt(
+        "https://www.rti.org.tw/news/view/id/2074676", html, "[生活] 李永得專訪 - 200724-17"
+    )
+    assert name == "rti"
+    assert article.title == "[生活] 李永得專訪"
+    assert article.authors == ("江昭倫",)
+    assert article.text.split("\n") == [
+        "文化部長李永得今天接受央廣專訪，談到藝FUN券抽籤結果。",
+        "文化部長李永得24日接受專訪，暢談上任兩個月來的施政",
+    ]
+    assert article.truncated and article.source == "RTI 中央廣播電臺"
+    _, cue = adapt("https://www.rti.org.tw/news/view/id/1", "導言。#請聽以下專題報導#正文。")
+    assert cue.authors == () and cue.text.split("\n") == ["導言。", "正文。"]

@@ -30,6 +30,7 @@ from .nytimes import NYTimesAdapter
 from .reuters import ReutersAdapter
 from .rfa import RFAAdapter
 from .rfi import RFIAdapter
+from .rti import RTIAdapter
 from .voa import VOAAdapter
 
 Adapter = SiteAdapter
@@ -53,6 +54,7 @@ ADAPTERS: tuple[Adapter, ...] = (
     BitterWinterAdapter(),
     CCTVAdapter(),
     FTChineseAdapter(),
+    RTIAdapter(),
     GENERIC,
 )
 _BY_NAME = {adapter.name: adapter for adapter in ADAPTERS}

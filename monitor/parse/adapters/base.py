@@ -104,6 +104,7 @@ class SiteAdapter:
             lines = [visible(line) for line in lines]
         if self.furniture is not None or self.cut_from is not None or self.signature is not None:
             lines = self.furniture_lines_dropped(lines, page)
+        lines, truncated = boilerplate.cut_short(lines)
         text = "\n".join(lines)
         original = (
             page.original_source or findings.original_source or boilerplate.original_from_text(text)
@@ -119,6 +120,7 @@ class SiteAdapter:
             images=found_images,
             source=self.outlet or item.source or source,
             original_source=original if original != self.outlet else None,
+            truncated=truncated,
         )
 
     def prepare(self, root: markup.Element, page: Page) -> None:

@@ -49,6 +49,18 @@ TAIL_HEADINGS = re.compile(
     r"延伸閱讀|相關閱讀|相關新聞|推薦閱讀)[:：]?$"
     r"|^获取更多\s*RSS"  # the footer feedx appends to every item it mirrors
 )
+# How a feed says it cut a text short, at its very end: "……more" (RTI), a
+# WordPress excerpt's "[…]", "阅读全文", "Continue reading →". An ellipsis
+# alone is not enough: a quotation can end in one.
+TRUNCATED = re.compile(
+    r"\s*(?:(?:\.{2,}|…+|⋯+)\s*(?:more|read more|更多|全文)"
+    r"|\[\s*(?:…|\.{3}|&hellip;)\s*\]"
+    r"|(?:(?:\.{2,}|…+)\s*)?[<＜《【\[(（]?\s*"
+    r"(?:read more|continue reading|阅读全文|閱讀全文|查看全文|繼續閱讀|继续阅读)"
+    r"\s*[>＞》】\])）]?(?:\s*[»›→>]+)?"
+    r")\s*$",
+    re.IGNORECASE,
+)
 UNNAMED_SOURCES = {"其他媒体", "网络", "互联网"}
 RULES = (TAIL_HEADINGS, READ_COUNTER, BYLINE, FURNITURE, RELATED_ENTRY, CREDIT)
 """Every rule that drops a whole line (`LICENCE_NUMBER` finds a part of one)."""
@@ -167,3 +179,13 @@ def original_from_text(text: str) -> str | None:
     if repost and "转载" in repost.group(0):
         return repost.group("outlet")
     return None
+
+
+def cut_short(lines: list[str]) -> tuple[list[str], bool]:
+    """`lines` without the mark a feed ends a text it cut short with (`TRUNCATED`),
+    and whether there was one."""
+    # Only a line's end can hold the mark: not searched from every character of it.
+    if not lines or not (found := TRUNCATED.search(lines[-1], max(0, len(lines[-1]) - 40))):
+        return lines, False
+    rest = lines[-1][: found.start()].rstrip()
+    return [*lines[:-1], rest] if rest else lines[:-1], True
