@@ -577,3 +577,29 @@ def test_an_excerpt_the_feed_marks_as_cut_short_is_completed_from_its_page(
         assert fetched == ["/cri/article.html"] and text == whole
     else:
         assert fetched == [] and text == excerpt
+
+
+def test_rti_pages_are_read_from_their_article_box() -> None:
+    """RTI's page: the headline, date and sources, then the article, in one box, with
+    the site's lists around it."""
+    page = (
+        "<html><head><title>標題 - Rti央廣</title></head><body>"
+        '<div class="menu"><ul><li><a href="/news/list">新聞</a></li></ul></div>'
+        '<div class="news-detail-box"><hgroup><h1>傳共機凌晨擾台 空軍未證實</h1></hgroup>'
+        '<ul class="date-source"><li class="date">時間：2020-07-24 09:07</li>'
+        '<li class="source">新聞來源：央廣</li></ul>'
+        "<article><p>媒體報導，中共戰機昨晚及今天凌晨闖入台灣西南空域，遭空軍強勢驅離。</p>"
+        "<p>#央廣記者蕭照平報導#空軍今天未證實相關訊息，僅表示對於台灣周邊海、空域狀況均能全程掌握。</p>"
+        "</article></div>"
+        '<div class="hot-news"><h3>熱門新聞</h3><ul><li><a href="/news/view/id/1">其他新聞</a></li></ul></div>'
+        "</body></html>"
+    )
+    read = page_article(
+        page, "https://www.rti.org.tw/news/view/id/2073312", adapter_named("rti"), "x",
+        datetime.now(UTC),
+    )  # fmt: skip
+    assert read.text.split("\n") == [
+        "媒體報導，中共戰機昨晚及今天凌晨闖入台灣西南空域，遭空軍強勢驅離。",
+        "空軍今天未證實相關訊息，僅表示對於台灣周邊海、空域狀況均能全程掌握。",
+    ]
+    assert read.authors == ("蕭照平",)
