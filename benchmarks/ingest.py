@@ -12,7 +12,9 @@ answers 304). With --real, the feeds hold real items instead: those of the
 development months of the public archive (`archive.py`), each feed one
 outlet's items in date order, repeated under new links where the archive runs
 short (the count is printed). With --peers it runs reader and rss2email on the same feeds in
-the same run when they are installed. Prints wall time, CPU time, peak RSS,
+the same run when they are installed (``pip install reader==3.26 rss2email==3.14
+sgmllib3k``: reader's own copy of feedparser imports ``sgmllib``, which Python 3
+no longer has). Prints wall time, CPU time, peak RSS,
 items per second and ratios. With --rounds N every tool runs N times, the
 tools taking turns, and each figure is the median of its N (a ratio, the
 median of the rounds' ratios, which are printed too), the wall times' spread
