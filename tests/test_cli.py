@@ -156,6 +156,16 @@ def test_parse_shows_each_item_of_a_folder_as_json(tmp_path: Path) -> None:
     assert all(r["text"] and r["published"] and "<p>" in r["html"] for r in records)
 
 
+def test_parse_says_when_the_feed_cut_an_item_short(tmp_path: Path) -> None:
+    rti = ROOT / "tests" / "adapters" / "archive" / "RTI中央廣播電臺-a.md"
+    done = monitor("parse", str(rti), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "adapter: rti" in done.stdout and "......more" not in done.stdout
+    assert "truncated: yes, by the feed (its page has the rest)" in done.stdout
+    seed = monitor("parse", str(ROOT / "tests" / "fixtures" / "seeds"), cwd=tmp_path)
+    assert "truncated:" not in seed.stdout
+
+
 def test_parse_a_feed_over_http_with_a_forced_adapter(
     tmp_path: Path, feed_server: FeedServer
 ) -> None:

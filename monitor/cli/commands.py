@@ -393,6 +393,8 @@ def cmd_parse(args: argparse.Namespace) -> int:
             shown = ", ".join(value) if isinstance(value, list) else value
             sys.stdout.write(f"{key}: {shown}\n")
         sys.stdout.write(f"original_source: {record['original_source'] or '-'}\n")
+        if article.truncated:
+            sys.stdout.write("truncated: yes, by the feed (its page has the rest)\n")
         for image in record["images"]:
             sys.stdout.write(f"image: {image}\n")
         sys.stdout.write(f"\n{article.text}\n\n")
