@@ -113,14 +113,16 @@ def write_folder_feeds(
 ) -> dict[str, int]:
     """The items of `months` (or days) as folder feeds under ``work/feeds``, one per
     outlet, each item a file in date order; each feed's name and item count, by
-    name (`reverse`: backwards), as ``[[feeds]]`` tables list them."""
+    name, as ``[[feeds]]`` tables list them. With `reverse`, the feeds backwards
+    and each feed's items newest first (files named in that order)."""
     counts: Counter[str] = Counter()
     for archived in items(mirror, months):
         name = archived.outlet.replace("/", "_")
         folder = work / "feeds" / name
         folder.mkdir(parents=True, exist_ok=True)
         counts[name] += 1
-        (folder / f"{counts[name]:05d}.md").write_text(archived.text, encoding="utf-8")
+        number = 100_000 - counts[name] if reverse else counts[name]
+        (folder / f"{number:06d}.md").write_text(archived.text, encoding="utf-8")
     return {name: counts[name] for name in sorted(counts, reverse=reverse)}
 
 

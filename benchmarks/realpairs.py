@@ -22,8 +22,9 @@ recall ≥ 0.95, related merged ≤ 1 %); and, where a second labeller read a
 subset (``story_pairs_second.jsonl``), how often the two agree, and the
 second's labels scored against the first's as monitor's decisions are (the
 figures two readers reach), beside monitor's on the same pairs. With
---reversed the feeds are also listed in reverse order, and the pairs whose
-decision changes with the order are counted. With --errors, every pair decided
+--reversed the window is replayed again, its feeds listed in reverse order
+and each feed's items newest first (as most feeds list them), and the pairs
+whose decision changes with the order are counted. With --errors, every pair decided
 against its label is listed: its label and reason, how it was found, and the
 rule that joined the two (for a merge); then the ``different`` pairs the
 digest shows under one headline.
@@ -204,7 +205,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("mirror", type=Path)
     parser.add_argument("--labels", type=Path, default=LABELS)
-    parser.add_argument("--reversed", action="store_true", help="also replay in reverse feed order")
+    parser.add_argument(
+        "--reversed", action="store_true", help="also replay with feeds and items in reverse order"
+    )
     parser.add_argument("--errors", action="store_true", help="list the pairs decided wrongly")
     args = parser.parse_args()
     labels = read_labels(args.labels)
@@ -266,9 +269,9 @@ def main() -> None:
     if args.reversed:
         backwards = decisions(args.mirror, labels, reverse=True).merged
         changed = sum(1 for pair, same in merged.items() if backwards.get(pair) != same)
-        report("all, feeds reversed", labels, backwards)
+        report("all, order reversed", labels, backwards)
         print(
-            f"feeds in reverse order: {changed} of {len(merged)} labelled pairs decided otherwise"
+            f"feeds and items in reverse order: {changed} of {len(merged)} labelled pairs decided otherwise"
         )
 
 

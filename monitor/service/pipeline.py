@@ -404,6 +404,10 @@ def store_feed(
                 continue
             known.add(item.guid, url, title, text)
             fresh.append(item)
+        # Decided oldest first, whatever order the feed lists them in (most list the
+        # newest first, some change their order between fetches): an item is compared
+        # with those before it, so the order is part of the decision.
+        fresh.sort(key=_publication_order)
         decisions = assign_stories(
             storage, [i.features for i in fresh], since, config.dedup.max_distance, state.id
         )
@@ -446,6 +450,10 @@ def store_feed(
             next_fetch_at=report.next_fetch_at,
             guids=_settled(prepared.settled, later, state),
         )
+
+
+def _publication_order(item: PreparedItem) -> tuple[datetime, str]:
+    return item.article.published, item.guid
 
 
 def _settled(
