@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -132,7 +132,9 @@ def cmd_digest(args: argparse.Namespace) -> int:
 
             chosen = config.digest_named(args.name[0]) if args.name else config.digest
             suffix = Path(args.preview).suffix.lower()
-            form = {".json": "json", ".txt": "text"}.get(suffix, "html")
+            form: Literal["html", "text", "json"] = (
+                "json" if suffix == ".json" else "text" if suffix == ".txt" else "html"
+            )
             written = preview_digest(config, storage, chosen, form=form)
             if written is None:
                 log.info("no pending stories; nothing to preview")

@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from typing import Literal
 
 from ..config import Config, DigestConfig
 from ..errors import DeliveryError, DeliveryUncertain, MonitorError
@@ -244,7 +245,7 @@ def preview_digest(
     digest: DigestConfig,
     clock: Clock = utcnow,
     *,
-    form: str = "html",
+    form: Literal["html", "text", "json"] = "html",
 ) -> str | None:
     """The pending digest of the first recipient as the email's HTML, its plain
     text (`form` "text": what a mail reader that shows text only shows) or the data
