@@ -46,14 +46,25 @@ def figures_of(stored: str) -> dict[int, int]:
 # Where a headline is cut into clauses: spaces and punctuation.
 _HEADLINE_CLAUSES = re.compile(r"[\s，,。：:；;！!？?、（）()\[\]【】「」『』“”\"'—–\-/|·]+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# An episode's or a part's number closing a headline: "(01)", "【3】"; up to
+# three digits, so that a year in brackets is not one.
+_EPISODE = re.compile(r"^(?P<headline>.*\S)\s*[(\[【]\s*(?P<number>\d{1,3})\s*[)\]】]\s*$")
 
 
 def headline_figures(title: str) -> dict[str, str]:
     """The numbers of a headline's clauses by the clause's shape, digits masked:
     ``香港新增24例確診`` → ``{"香港新增#例確診": "24"}``. A clause of numbers
-    alone (a date, an article's number) has no shape to tell a series by."""
+    alone (a date, an article's number) has no shape to tell a series by, but
+    a number in brackets closing the headline is an episode's or a part's, told
+    by the headline before it: ``巴奴的救赎(01)`` → ``{"巴奴的救赎(#)": "1"}``."""
     found = {}
-    for clause in _HEADLINE_CLAUSES.split(unicodedata.normalize("NFKC", title)):
+    title = unicodedata.normalize("NFKC", title)
+    if episode := _EPISODE.match(title):
+        title = episode["headline"]
+        shape = _NUMBER.sub("#", " ".join(_HEADLINE_CLAUSES.split(title)).strip())
+        if any(c.isalpha() for c in shape):
+            found[f"{shape}(#)"] = str(int(episode["number"]))
+    for clause in _HEADLINE_CLAUSES.split(title):
         numbers = _NUMBER.findall(clause)
         if not numbers:
             continue

@@ -576,3 +576,37 @@ def test_headline_figures_are_read_by_clause_and_a_number_alone_is_no_clause() -
     assert not headlines_differ(
         headline_figures("警方重新解读7.21事件"), headline_figures("警方重新解读721事件")
     )
+
+
+@pytest.mark.parametrize("episode", [1, 2])
+def test_two_episodes_of_a_serial_are_two_headlines(episode: int) -> None:
+    """A serial's episodes open with the same introduction, under one headline but
+    for the episode's number: each is a headline of its own. The same episode
+    twice (two outlets) is grouped."""
+    intro = "中国数字时代连载长篇纪实作品，讲述一名新疆青年在再教育营中的经历与此后的逃亡之路。"
+    first = stored(
+        1, 1, "【CDT连载】巴奴的救赎(01)", intro + "第一章写他被带走的那个夜晚。",
+        published=datetime(2020, 11, 18, 9, 0, tzinfo=UTC),
+    )  # fmt: skip
+    second = stored(
+        2, 2, f"【CDT连载】巴奴的救赎（0{episode}）", intro + "这一章写营中的日常与点名。",
+        source="RFI 中文", published=datetime(2020, 11, 19, 9, 0, tzinfo=UTC),
+    )  # fmt: skip
+    entries = [
+        e for s in build([Story(1, (first,)), Story(2, (second,))]).sections for e in s.entries
+    ]
+    assert len(entries) == (1 if episode == 1 else 2)
+
+
+def test_a_number_in_brackets_closing_a_headline_is_its_episode() -> None:
+    """Two episodes of a serial differ by the number closing their headlines; a year
+    in brackets, or an article's number after a dash, is no episode."""
+    first, second = (
+        headline_figures("【CDT连载】巴奴的救赎(01)"),
+        headline_figures("巴奴的救赎（02）"),
+    )
+    assert first == {"CDT连载 巴奴的救赎(#)": "1"}
+    assert headlines_differ(headline_figures("巴奴的救赎(01)"), second)
+    assert not headlines_differ(headline_figures("巴奴的救赎【2】"), second)
+    assert headline_figures("东京奥运会(2021)") == {}
+    assert headline_figures("蘇揆鼓勵循環使用三倍券 - 200730-12") == {}
