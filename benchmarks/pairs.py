@@ -1,10 +1,10 @@
 """Candidate pairs of real items for the story-identity labels, and batches to read.
 
     python benchmarks/pairs.py MIRROR [--windows 2020-07-29:2020-07-30,…]
-        [--out pairs.jsonl] [--read DIR] [--batch 135]
+        [--out pairs.jsonl] [--read DIR] [--batch 135] [--held-out]
 
 MIRROR is a clone of ``zhouxiang93123/waimei`` (`archive.py`; held-out months
-refused). For each window of days, every pair of its items is a candidate
+refused, unless --held-out: an evaluation's pairs). For each window of days, every pair of its items is a candidate
 when one of these finds it, and each candidate records which:
 
 - ``containment``: the share of the shorter text's character 5-grams (after
@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from archive import items  # noqa: E402
+from archive import allow_held_out, items  # noqa: E402
 
 from monitor.parse import adapter_for, archived_item_to_item, read_archived_item  # noqa: E402
 from monitor.textnorm import normalize  # noqa: E402
@@ -168,7 +168,13 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("pairs.jsonl"))
     parser.add_argument("--read", type=Path, help="write batches of pairs to read here")
     parser.add_argument("--batch", type=int, default=135)
+    parser.add_argument(
+        "--held-out", action="store_true",
+        help="allow the held-out months: to draw an evaluation's pairs, never to tune",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.held_out:
+        allow_held_out()
     rng = random.Random(24)
     pairs: list[dict[str, object]] = []
     everything: dict[str, dict[str, str]] = {}

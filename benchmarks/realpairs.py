@@ -1,11 +1,12 @@
 """Story identity on real news: the labelled pairs, replayed through `monitor run`.
 
     python benchmarks/realpairs.py MIRROR [--labels benchmarks/labels/story_pairs.jsonl]
-        [--reversed] [--errors]
+        [--reversed] [--errors] [--held-out]
 
 MIRROR is a clone of ``zhouxiang93123/waimei`` (`archive.py`; held-out months
-refused). The labels (`pairs.py` draws the pairs, ``labels/STORY_PAIRS.md``
-says how they are read) name two archive items each and say ``dup`` (the same
+refused, unless --held-out says the labels are an evaluation's, made there).
+The labels (`pairs.py` draws the pairs, ``labels/STORY_PAIRS.md`` says how
+they are read) name two archive items each and say ``dup`` (the same
 article again: they belong in one story), ``related`` (the same event written
 separately) or ``different``. Each window of days the labels come from is
 written as folder feeds, one per outlet, and replayed through ``monitor run
@@ -44,7 +45,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from archive import write_folder_feeds  # noqa: E402
+from archive import allow_held_out, write_folder_feeds  # noqa: E402
 from pairs import texts  # noqa: E402
 
 LABELS = HERE / "labels" / "story_pairs.jsonl"
@@ -209,7 +210,13 @@ def main() -> None:
         "--reversed", action="store_true", help="also replay with feeds and items in reverse order"
     )
     parser.add_argument("--errors", action="store_true", help="list the pairs decided wrongly")
+    parser.add_argument(
+        "--held-out", action="store_true",
+        help="allow the held-out months: to measure labels made there, never to tune",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.held_out:
+        allow_held_out()
     labels = read_labels(args.labels)
     counts = Counter(str(label["label"]) for label in labels)
     print(f"{len(labels)} labelled pairs: {dict(sorted(counts.items()))}")
