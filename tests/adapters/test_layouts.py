@@ -123,6 +123,27 @@ def test_the_generic_adapter_leaves_plain_bodies_to_themselves(
     assert len(extracted) == 2
 
 
+def test_cna_profile_pop_up_is_not_part_of_its_sentence() -> None:
+    """CNA's profile of a name (a pop-up) sits inside the sentence naming it."""
+    html = (
+        "<div class='paragraph'><div class='dictionary'><span>（中央社記者劉建邦台北16日電）"
+        "據指出，死者為藝人</span><span class='news-dic-inline' data-id='000871'>"
+        "<span>黃鴻升</span><span class='dic-icon'></span></span>"
+        "<div class='dictionary-box' data-box='000871'>"
+        "<p class='dictionary-title'>黃鴻升（小鬼）小檔案</p><div class='news-dic-text'>"
+        "<p><strong>生日：</strong>1983年11月28日</p><ul><li>電影：陣頭、角頭</li></ul></div>"
+        "<div class='news-dic-all seeArticlemore'>看更多</div>"
+        "<div class='news-dic-all closeBox'>關閉</div></div><span>（小鬼）。</span></div>"
+        "<p>北市警消上午11時許獲報，北投區附近有救護案，詳細死因仍待調查釐清。</p></div>"
+    )
+    name, article = adapt("https://www.cna.com.tw/news/firstnews/202009165005.aspx", html)
+    assert name == "cna"
+    assert article.text.splitlines()[0] == (
+        "（中央社記者劉建邦台北16日電）據指出，死者為藝人黃鴻升（小鬼）。"
+    )
+    assert "小檔案" not in article.text and "1983" not in article.text
+
+
 def test_rti_reporter_section_number_and_cut_short_text() -> None:
     """RTI's feed: the day's item number after the headline, the reporter between
     the lead and the body, and the text cut short with a "more" link."""
