@@ -4,8 +4,9 @@
         [--out pairs.jsonl] [--read DIR] [--batch 135] [--held-out]
 
 MIRROR is a clone of ``zhouxiang93123/waimei`` (`archive.py`; held-out months
-refused, unless --held-out: an evaluation's pairs). For each window of days, every pair of its items is a candidate
-when one of these finds it, and each candidate records which:
+refused, unless --held-out: an evaluation's pairs). For each window of days,
+every pair of its items is a candidate when one of these finds it, and each
+candidate records which:
 
 - ``containment``: the share of the shorter text's character 5-grams (after
   folding: NFKC, Traditional → Simplified, letters and digits only) found in

@@ -59,12 +59,13 @@ def headline_figures(title: str) -> dict[str, str]:
     by the headline before it: ``巴奴的救赎(01)`` → ``{"巴奴的救赎(#)": "1"}``."""
     found = {}
     title = unicodedata.normalize("NFKC", title)
-    if episode := _EPISODE.match(title):
-        title = episode["headline"]
-        shape = _NUMBER.sub("#", " ".join(_HEADLINE_CLAUSES.split(title)).strip())
+    episode = _EPISODE.match(title)
+    clauses = _HEADLINE_CLAUSES.split(episode["headline"] if episode else title)
+    if episode:
+        shape = _NUMBER.sub("#", " ".join(clauses).strip())
         if any(c.isalpha() for c in shape):
             found[f"{shape}(#)"] = str(int(episode["number"]))
-    for clause in _HEADLINE_CLAUSES.split(title):
+    for clause in clauses:
         numbers = _NUMBER.findall(clause)
         if not numbers:
             continue
