@@ -24,7 +24,8 @@ URL = "https://news.example.com/"
 
 
 def stored(backend: Backend, tmp_path: Path, feed_server: FeedServer) -> Path:
-    """A report, its flash and a follow-up, each from its own feed, stored."""
+    """A report, its flash an hour later and a follow-up an hour after that, each
+    from its own feed, stored."""
     article = seed_texts()["000"]
     feeds = {
         "report": article,
@@ -32,9 +33,10 @@ def stored(backend: Backend, tmp_path: Path, feed_server: FeedServer) -> Path:
         "follow-up": FOLLOW_UP_LEAD + article + "\n" + FOLLOW_UP_END,
         "other": seed_texts()["003"],
     }
+    hours = {"report": 8, "flash": 9, "follow-up": 10, "other": 7}
     for name, text in feeds.items():
         feed_server.routes[f"/{name}"] = Response(
-            rss([(name, text)]), headers={"Content-Type": "application/rss+xml"}
+            rss([(name, text)], hour=hours[name]), headers={"Content-Type": "application/rss+xml"}
         )
     config = write_config(
         tmp_path, [(name, feed_server.url(f"/{name}")) for name in feeds], storage=backend.storage
@@ -158,6 +160,32 @@ def test_redecide_leaves_an_item_split_by_hand_on_its_own(
     assert main(["redecide", "--config", str(config), "--since", "1"]) == 0
     assert stories(backend) == split
     assert split["flash"][0] != split["report"][0] and split["flash"][1] is None
+
+
+def test_redecide_takes_the_window_in_publication_order(
+    backend: Backend, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """The flash came in one run, the report it was cut from (published an hour
+    before it) in the next: each run decided what it had. Decided again, the
+    window is taken in publication order, as one run settles its items: the
+    report begins the story and the flash joins it."""
+    article = seed_texts()["000"]
+    texts = {"report": article, "flash": "\n".join(paragraphs(article)[:4])}
+    for hour, (name, text) in enumerate(texts.items(), start=8):
+        feed_server.routes[f"/{name}"] = Response(
+            rss([(name, text)], hour=hour), headers={"Content-Type": "application/rss+xml"}
+        )
+    for name in ("flash", "report"):
+        config = write_config(
+            tmp_path, [(name, feed_server.url(f"/{name}"))], storage=backend.storage
+        )
+        assert main(["run", "--config", str(config), "--no-digest", "--quiet"]) == 0
+    live = stories(backend)
+    assert live["flash"][1] is None  # it began a story: nothing was stored before it
+    assert main(["redecide", "--config", str(config), "--since", "1"]) == 0
+    after = stories(backend)
+    assert after["report"][0] == after["flash"][0]
+    assert after["report"][1] is None and after["flash"][1] is not None
 
 
 def test_redecide_needs_a_positive_number_of_days(

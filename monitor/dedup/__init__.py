@@ -12,10 +12,11 @@ items are read through the small `StoredItems` interface.
 from .boilerplate import RECENT, learned, without_boilerplate
 from .features import Features, Shingles, shingles_of, warm_up
 from .index import DedupIndex
-from .rules import Candidate, confirmable
+from .rules import MIN_SHARED_SENTENCE_SHARE, Candidate, confirmable
 from .stories import Decision, StoredItems, assign_stories
 
 __all__ = [
+    "MIN_SHARED_SENTENCE_SHARE",
     "RECENT",
     "Candidate",
     "Decision",

@@ -65,11 +65,13 @@ def assign_stories(
     since: datetime,
     max_distance: int,
     feed_id: int | None = None,
+    boilerplates: Sequence[frozenset[int]] | None = None,
 ) -> list[Decision]:
     """The story of each of `batch`, in order; stored items count if fetched since `since`.
 
     With `feed_id`, the batch's feed: its boilerplate (`boilerplate`), learned from
-    its stored items and this batch, is left out of the texts compared.
+    its stored items and this batch, is left out of the texts compared. A batch of
+    several feeds' items gives each item's feed's boilerplate in `boilerplates`.
     """
     exact = storage.stories_with_texts(sorted({f.text_hash for f in batch}))
     # Verbatim copies (of a stored item or of one earlier in the batch) are decided
@@ -146,7 +148,7 @@ def assign_stories(
         return best_match(features, [founder], max_distance) is not None
 
     boilerplate: frozenset[int] = frozenset()
-    if feed_id is not None and similar:
+    if feed_id is not None and similar and boilerplates is None:
         # Each of the batch's texts a story of its own, but for verbatim copies.
         own = {f.text_hash: -n - 1 for n, f in reversed(list(enumerate(batch)))}
         boilerplate = storage.boilerplate(
@@ -158,7 +160,8 @@ def assign_stories(
         """The batch's item as containment compares it: without the boilerplate,
         worked out once, however many later items compare with it."""
         if index not in without:
-            without[index] = compared(batch[index], boilerplate)
+            left_out = boilerplate if boilerplates is None else boilerplates[index]
+            without[index] = compared(batch[index], left_out)
         return without[index]
 
     first_with_text: dict[str, Decision] = {}

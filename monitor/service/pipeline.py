@@ -29,6 +29,7 @@ from .clock import Clock, utcnow
 from .dbthread import DatabaseThread
 from .known import KnownItems
 from .schedule import ServerHints, next_fetch
+from .settle import RunLog, Settled, publication_order, settle_run
 from .workers import POOL_MIN_FEEDS, BrokenPool, LazyPool
 
 # Parsing, adapting, deciding stories and rendering are imported where they are
@@ -73,6 +74,8 @@ class FeedReport:
 @dataclass
 class RunReport:
     feeds: list[FeedReport]
+    settled: Settled = Settled(0, 0)
+    """What settling the run's stories in publication order changed (`settle_run`)."""
 
     @property
     def failed(self) -> list[FeedReport]:
@@ -84,7 +87,7 @@ class RunReport:
 
     @property
     def reposts(self) -> int:
-        return sum(f.reposts for f in self.feeds)
+        return sum(f.reposts for f in self.feeds) + self.settled.reposts
 
     @property
     def edited(self) -> int:
@@ -120,6 +123,7 @@ async def _ingest(
     # changes them during a run: `monitor run` refuses to start while a daemon
     # works on the database.
     states = storage.feed_states([(feed.name, feed.url) for feed in feeds])
+    run = RunLog(storage.last_item_id(), clock())
     pool = LazyPool(config.fetch.workers) if len(feeds) >= POOL_MIN_FEEDS else None
     unvalidated = sum(1 for state in states.values() if not state.validated)
     if pool is not None and unvalidated >= POOL_MIN_FEEDS:
@@ -146,7 +150,7 @@ async def _ingest(
                     async with in_flight:
                         report = await fetch_feed(
                             config, storage, fetcher, feed, clock, pool, db, states[feed.name],
-                            after=before, queued=queued[index],
+                            after=before, queued=queued[index], run=run,
                         )  # fmt: skip
                 finally:
                     # Not stored (it failed, or was interrupted): the order holds still.
@@ -158,6 +162,7 @@ async def _ingest(
                 return report
 
             reports = await asyncio.gather(*(one(i, feed) for i, feed in enumerate(feeds)))
+        settled = await db(settle_run, config, storage, run, clock())
         await db(prune_daily, config, storage, clock())
     finally:
         db.close()
@@ -165,7 +170,7 @@ async def _ingest(
             # Interrupted, feeds not yet sent to a worker never are: they are fetched
             # again next time, as their fetch was not recorded.
             pool.shutdown(cancel_futures=True)
-    return RunReport(list(reports))
+    return RunReport(list(reports), settled)
 
 
 async def _prepare(pool: LazyPool | None, job: tuple[Any, ...]) -> PreparedFeed:
@@ -259,13 +264,15 @@ async def fetch_feed(
     state: FeedState | None = None,
     after: asyncio.Event | None = None,
     queued: asyncio.Event | None = None,
+    run: RunLog | None = None,
 ) -> FeedReport:
     """Fetch one feed and store what is new; record the outcome and the next fetch time.
 
     With `db`, every database call runs on that thread, never on the event loop.
     `state` is the feed's stored state when the caller read it already. With
     `after`, the feed is queued for storing once that is set, and then sets
-    `queued`.
+    `queued`. With `run`, its items are noted there for settling the run's stories
+    (`settle_run`).
     """
     call = db or _here
     started = time.monotonic()
@@ -310,7 +317,7 @@ async def fetch_feed(
             )
         if after is not None:
             await after.wait()
-        stored = (config, storage, feed, state, result, report, clock(), prepared, retried)
+        stored = (config, storage, feed, state, result, report, clock(), prepared, retried, run)
         if db is None:
             store_feed(*stored)
         else:
@@ -354,9 +361,11 @@ def store_feed(
     now: datetime,
     prepared: PreparedFeed | None,
     retried: Sequence[PreparedItem] = (),
+    run: RunLog | None = None,
 ) -> None:
     """Dedup and store one feed's prepared items in one transaction, with the full
-    texts of stored teasers whose pages came at last (`retried`)."""
+    texts of stored teasers whose pages came at last (`retried`); the new items are
+    noted in `run` for settling its stories (`settle_run`)."""
     interval = feed.interval or config.fetch.interval
     hints = ServerHints(None, result.cache_control, result.expires, result.date)
     since = now - timedelta(days=config.dedup.window_days)
@@ -407,9 +416,14 @@ def store_feed(
         # Decided oldest first, whatever order the feed lists them in (most list the
         # newest first, some change their order between fetches): an item is compared
         # with those before it, so the order is part of the decision.
-        fresh.sort(key=_publication_order)
+        fresh.sort(key=publication_order)
+        watched = run.watch(storage) if run is not None else None
         decisions = assign_stories(
-            storage, [i.features for i in fresh], since, config.dedup.max_distance, state.id
+            watched or storage,
+            [i.features for i in fresh],
+            since,
+            config.dedup.max_distance,
+            state.id,
         )
         ids = storage.insert_items(
             state.id,
@@ -428,6 +442,8 @@ def store_feed(
             ],
             now,
         )
+        if run is not None and watched is not None:
+            run.record(state.id, ids, fresh, watched)
         by_guid = {item.guid: item_id for item, item_id in zip(fresh, ids, strict=True)}
         storage.record_page_failures(failures(fresh, by_guid, now))
         later, replaced = _store_edits(
@@ -450,10 +466,6 @@ def store_feed(
             next_fetch_at=report.next_fetch_at,
             guids=_settled(prepared.settled, later, state),
         )
-
-
-def _publication_order(item: PreparedItem) -> tuple[datetime, str]:
-    return item.article.published, item.guid
 
 
 def _settled(

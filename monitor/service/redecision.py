@@ -3,9 +3,9 @@
 Stories are decided once, as items arrive, and stay decided: a digest may
 have shown them. When the rules change (an upgrade), `monitor redecide
 --since DAYS` takes the items fetched in the last DAYS days and decides each
-one's story again, in the order they were stored and as they were stored (a
-feed's items of one fetch together, each compared with what was stored
-before it), exactly as `monitor run` would have with today's rules.
+one's story again, in publication order, each compared with the items
+published before it and those stored before the window: as `monitor run`
+settles a run's items (`settle`), the window taken as one run.
 
 What digests recorded stays true: an item that moves leaves its deliveries
 with the story that was shown. A story keeps its id as long as the item that
@@ -17,17 +17,20 @@ only as "also carried by") gets a new story, pending for the digests, as
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
 from ..config import Config
 from ..store import Storage, WindowItem
 
 if TYPE_CHECKING:
-    from ..dedup import Candidate, Features
+    from ..dedup import Candidate, Decision, Features
+
+CHUNK = 2000
+"""Items decided again at a time: their features are held in memory together."""
 
 
 @dataclass(frozen=True)
@@ -40,92 +43,128 @@ class Redecided:
     """Stories begun by an item that had been merged into another."""
 
 
-class _StoredBefore:
-    """The stored items as `assign_stories` sees them while a window is decided
-    again: only those before the batch, as if the batch were being stored now."""
+class StoredView:
+    """The stored items as `assign_stories` sees them while items already stored are
+    decided again: as if those `excluding` were about to be stored now."""
 
-    def __init__(self, storage: Storage, first: int) -> None:
-        self._storage, self._first = storage, first
+    def __init__(self, storage: Storage, excluding: AbstractSet[int]) -> None:
+        self._storage, self._excluding = storage, excluding
 
     def stories_with_texts(self, text_hashes: Sequence[str]) -> dict[str, int]:
-        return self._storage.stories_with_texts(text_hashes, before=self._first)
+        return self._storage.stories_with_texts(text_hashes, excluding=self._excluding)
 
     def index_hits(
         self, batch: Sequence[Features], max_distance: int, since: datetime | None = None
     ) -> list[tuple[dict[int, int], dict[int, int]]]:
-        return self._storage.index_hits(batch, max_distance, since)
+        left = self._excluding
+        return [
+            ({k: v for k, v in near.items() if k not in left},
+             {k: v for k, v in overlap.items() if k not in left})
+            for near, overlap in self._storage.index_hits(batch, max_distance, since)
+        ]  # fmt: skip
 
     def candidate_rows(self, ids: list[int], since: datetime) -> dict[int, Any]:
-        return self._storage.candidate_rows([i for i in ids if i < self._first], since)
+        return self._storage.candidate_rows([i for i in ids if i not in self._excluding], since)
 
     def candidate(self, row: Any, confirm: bool) -> Candidate:
         return self._storage.candidate(row, confirm)
 
     def story_founders(self, story_ids: list[int]) -> dict[int, int]:
-        return self._storage.story_founders(story_ids)
+        return self._storage.story_founders(story_ids, self._excluding)
 
     def boilerplate(self, feed_id: int, batch: Sequence[tuple[int, bytes]] = ()) -> frozenset[int]:
         return self._storage.boilerplate(feed_id, batch)
 
 
+class Placement:
+    """Moves items already stored to the stories their new decisions give them.
+
+    A story keeps its id as long as the item that began it begins it still; an
+    item that now begins a story it did not gets a new one, pending for the
+    digests; an item split by hand stays on its own.
+    """
+
+    def __init__(self, storage: Storage, items: Sequence[WindowItem], now: datetime) -> None:
+        self._storage, self._now = storage, now
+        self._founders = storage.story_founders(sorted({item.story_id for item in items}))
+        self._kept: set[int] = set()
+        """Old stories still begun by the item that began them."""
+        self.touched: set[int] = set()
+        self.moved = self.new_stories = 0
+
+    def place(self, batch: Sequence[WindowItem], decisions: Sequence[Decision]) -> None:
+        """Put `batch` where `decisions` (`assign_stories`, for that batch) say."""
+        started: dict[int, int] = {}  # the batch's new stories: -n → story id
+        moves = []
+        for item, decision in zip(batch, decisions, strict=True):
+            story, reason = _placed(item, decision.story, decision.reason, started)
+            if story is None:
+                began = self._founders.get(item.story_id) == item.item_id
+                if began and item.story_id not in self._kept:
+                    story = item.story_id
+                else:
+                    story = self._storage.new_story(self._now)
+                    self.new_stories += 1
+                started[decision.story] = story
+                self._kept.add(story)
+            related = decision.related
+            if related is not None and related < 0:
+                related = started.get(related)
+            why = decision.related_reason if related is not None else None
+            now_at = (story, reason, related, why)
+            if now_at != (item.story_id, item.reason, item.related_to, item.related_reason):
+                moves.append((item.item_id, *now_at))
+                self.moved += story != item.story_id
+                self.touched |= {story, item.story_id}
+        self._storage.move_items(moves)
+
+
 def redecide(config: Config, storage: Storage, days: float, now: datetime) -> Redecided:
     """Decide again the stories of the items fetched in the last `days` days."""
-    from ..dedup import Features, assign_stories
-
-    window = timedelta(days=config.dedup.window_days)
-    moved = new_stories = 0
     with storage.dedup_transaction():
         items = storage.window_items(now - timedelta(days=days))
         if not items:
             return Redecided(0, 0, 0)
-        try:
-            storage.index_from_scratch(items[0].item_id, now - window - timedelta(days=days))
-            founders = storage.story_founders(sorted({item.story_id for item in items}))
-            kept: set[int] = set()
-            """Old stories still begun by the item that began them."""
-            touched: set[int] = set()
-            for _, group in groupby(items, key=lambda item: (item.feed_id, item.fetched_at)):
-                batch = list(group)
-                features = Features.of_many(
-                    [item.text for item in batch], titles=[item.title for item in batch]
-                )
-                since = datetime.fromisoformat(batch[0].fetched_at) - window
-                decisions = assign_stories(
-                    _StoredBefore(storage, batch[0].item_id),
-                    features,
-                    since,
-                    config.dedup.max_distance,
-                    batch[0].feed_id,
-                )
-                started: dict[int, int] = {}  # the batch's new stories: -n → story id
-                moves = []
-                for item, decision in zip(batch, decisions, strict=True):
-                    story, reason = _placed(item, decision.story, decision.reason, started)
-                    if story is None:
-                        began = founders.get(item.story_id) == item.item_id
-                        if began and item.story_id not in kept:
-                            story = item.story_id
-                        else:
-                            story = storage.new_story(now)
-                            new_stories += 1
-                        started[decision.story] = story
-                        kept.add(story)
-                    related = decision.related
-                    if related is not None and related < 0:
-                        related = started.get(related)
-                    why = decision.related_reason if related is not None else None
-                    now_at = (story, reason, related, why)
-                    if now_at != (item.story_id, item.reason, item.related_to, item.related_reason):
-                        moves.append((item.item_id, *now_at))
-                        moved += story != item.story_id
-                        touched |= {story, item.story_id}
-                # Written before the next batch looks its candidates' stories up.
-                storage.move_items(moves)
-                storage.index_again([(i.item_id, f) for i, f in zip(batch, features, strict=True)])
-            storage.update_canonical(sorted(touched))
-        finally:
-            storage.forget_index()
-    return Redecided(len(items), moved, new_stories)
+        items.sort(key=lambda item: (item.published, item.guid, item.item_id))
+        placement = Placement(storage, items, now)
+        boilerplates = {feed: storage.boilerplate(feed) for feed in {i.feed_id for i in items}}
+        since = now - timedelta(days=config.dedup.window_days + days)
+        decide_again(config, storage, items, boilerplates, placement, since)
+        storage.update_canonical(sorted(placement.touched))
+    return Redecided(len(items), placement.moved, placement.new_stories)
+
+
+def decide_again(
+    config: Config,
+    storage: Storage,
+    items: Sequence[WindowItem],
+    boilerplates: Mapping[int, frozenset[int]],
+    placement: Placement,
+    since: datetime,
+) -> int:
+    """Decide stored `items` again, in the order given, each as if it were stored now
+    after those before it: compared with every other stored item fetched since
+    `since` but those still to be decided again, with its feed's boilerplate
+    (`boilerplates`) left out; how many are now reposts."""
+    from ..dedup import Features, assign_stories
+
+    pending = {item.item_id for item in items}
+    reposts = 0
+    for start in range(0, len(items), CHUNK):
+        batch = items[start : start + CHUNK]
+        features = Features.of_many([i.text for i in batch], titles=[i.title for i in batch])
+        decisions = assign_stories(
+            StoredView(storage, frozenset(pending)),
+            features,
+            since,
+            config.dedup.max_distance,
+            boilerplates=[boilerplates.get(item.feed_id, frozenset()) for item in batch],
+        )
+        # Written before the next batch looks its candidates' stories up.
+        placement.place(batch, decisions)
+        pending.difference_update(item.item_id for item in batch)
+        reposts += sum(1 for decision in decisions if decision.reason)
+    return reposts
 
 
 def _placed(

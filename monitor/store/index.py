@@ -199,23 +199,6 @@ class IndexStore(StorageBase):
             self._index.add((item_id, simhash, bytes(blob)) for item_id, simhash, blob in rows)
             self._index_through = rows[-1][0]
 
-    def index_from_scratch(self, first: int, since: datetime) -> None:
-        """Hold in memory the index of the items fetched since `since` up to `first`
-        only: those from `first` on are about to be decided again, in order, and go
-        back in one batch at a time (`index_again`)."""
-        index = self._read_index(since)
-        index.drop_from(first)
-
-    def index_again(self, items: Sequence[tuple[int, Features]]) -> None:
-        """Put items (id, features) back in the memory index, in id order, after
-        `index_from_scratch`."""
-        assert self._index is not None
-        self._index.add((i, signed(f.simhash), f.sentence_hashes) for i, f in items)
-
-    def forget_index(self) -> None:
-        """Read the index from the database again when next needed."""
-        self._index = None
-
     def boilerplate(self, feed_id: int, batch: Sequence[tuple[int, bytes]] = ()) -> frozenset[int]:
         """The clauses that recur in the stories of the feed's last items
         (`dedup.boilerplate`), and of `batch` (story, clause hashes) about to be

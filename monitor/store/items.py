@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -82,18 +83,18 @@ class ItemStore(IndexStore):
         return known_guids, links
 
     def stories_with_texts(
-        self, text_hashes: Sequence[str], before: int | None = None
+        self, text_hashes: Sequence[str], excluding: AbstractSet[int] = frozenset()
     ) -> dict[str, int]:
         """Story of the earliest item with each of these normalised texts, by text hash;
-        with `before`, of items stored before that id only."""
+        never of those `excluding`."""
         if not text_hashes:
             return {}
         member, value = self._db.member("text_hash", text_hashes)
         rows = self._db.execute(
-            f"SELECT text_hash, story_id FROM items WHERE {member} AND id < ? ORDER BY id DESC",
-            (value, before if before is not None else 1 << 62),
+            f"SELECT text_hash, story_id, id FROM items WHERE {member} ORDER BY id DESC", (value,)
         ).fetchall()
-        return {row[0]: row[1] for row in rows}  # the earliest written last, so it wins
+        # The earliest written last, so it wins.
+        return {row[0]: row[1] for row in rows if row[2] not in excluding}
 
     def new_story(self, now: datetime) -> int:
         cursor = self._db.execute(

@@ -9,8 +9,11 @@ window's stories again (`service.redecide`), moving items with `move_items`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from .encoding import iso
 from .items import ItemStore
@@ -50,16 +53,38 @@ class WindowItem:
     related_to: int | None
     related_reason: str | None
     title: str = ""
+    published: str = ""
+    guid: str = ""
 
 
 class StoryStore(ItemStore):
     def window_items(self, since: datetime) -> list[WindowItem]:
         """The items fetched since `since`, in the order they were stored."""
+        return self._window_items("fetched_at >= ?", iso(since))
+
+    def drop_empty_stories(self, story_ids: Sequence[int], since: datetime, after: int) -> None:
+        """Delete those of these stories created since `since` that no item is in any
+        more, nor one stored after the id `after` related to: made and left within
+        one run, no digest had them."""
+        member, value = self._db.member("id", story_ids)
+        self._db.execute(
+            f"""DELETE FROM stories WHERE {member} AND created_at >= ?
+                AND NOT EXISTS (SELECT 1 FROM items WHERE story_id = stories.id)
+                AND NOT EXISTS (SELECT 1 FROM items WHERE id > ? AND related_to = stories.id)""",
+            (value, iso(since), after),
+        )
+
+    def items_by_id(self, ids: Sequence[int]) -> list[WindowItem]:
+        """These items, as `window_items` gives them, in the order they were stored."""
+        member, value = self._db.member("id", ids)
+        return self._window_items(member, value)
+
+    def _window_items(self, where: str, value: Any) -> list[WindowItem]:
         rows = self._db.execute(
-            """SELECT id, feed_id, fetched_at, text, title, story_id, match_reason, split_at,
-                      related_to, related_reason
-               FROM items WHERE fetched_at >= ? ORDER BY id""",
-            (iso(since),),
+            f"""SELECT id, feed_id, fetched_at, text, title, story_id, match_reason, split_at,
+                       related_to, related_reason, published, guid
+                FROM items WHERE {where} ORDER BY id""",
+            (value,),
         ).fetchall()
         return [
             WindowItem(
@@ -73,19 +98,49 @@ class StoryStore(ItemStore):
                 r[8],
                 r[9],
                 r[4] or "",
+                r[10],
+                r[11],
             )
             for r in rows
         ]
 
-    def story_founders(self, story_ids: list[int]) -> dict[int, int]:
-        """The first item stored in each of these stories."""
+    def story_founders(
+        self, story_ids: list[int], excluding: AbstractSet[int] = frozenset()
+    ) -> dict[int, int]:
+        """The item that began each of these stories, of those not `excluding`: the
+        first stored that joined no other (a run settles its stories in publication
+        order, `service.settle`, so it may have been stored after a copy of it),
+        else the first stored."""
         if not story_ids:
             return {}
         member, value = self._db.member("story_id", story_ids)
+        query = f"SELECT story_id, id, match_reason IS NULL FROM items WHERE {member}"
+        if not excluding:
+            query = f"""SELECT story_id, MIN(id), match_reason IS NULL FROM items
+                        WHERE {member} GROUP BY story_id, match_reason IS NULL"""
+        founders: dict[int, tuple[bool, int]] = {}
+        for story, item, began in self._db.execute(query, (value,)):
+            if int(item) in excluding:
+                continue
+            rank = (not began, int(item))
+            if int(story) not in founders or rank < founders[int(story)]:
+                founders[int(story)] = rank
+        return {story: rank[1] for story, rank in founders.items()}
+
+    def last_item_id(self) -> int:
+        """The id of the last item stored (0 for none): a run's items come after it."""
+        row = self._db.execute("SELECT MAX(id) FROM items").fetchone()
+        return int(row[0] or 0)
+
+    def items_after_in_stories(self, after: int, story_ids: Sequence[int]) -> set[int]:
+        """The items stored after the id `after` that are in, or related to, these
+        stories."""
+        member, value = self._db.member("story_id", story_ids)
+        related, also = self._db.member("related_to", story_ids)
         rows = self._db.execute(
-            f"SELECT story_id, MIN(id) FROM items WHERE {member} GROUP BY story_id", (value,)
-        ).fetchall()
-        return {int(r[0]): int(r[1]) for r in rows}
+            f"SELECT id FROM items WHERE id > ? AND ({member} OR {related})", (after, value, also)
+        )
+        return {int(row[0]) for row in rows}
 
     def move_items(self, moves: list[tuple[int, int, str | None, int | None, str | None]]) -> None:
         """Put items (id, story, reason, related story, why) in other stories, or
@@ -114,14 +169,15 @@ class StoryStore(ItemStore):
         return [(int(r[0]), int(r[1]), r[2], r[3]) for r in rows]
 
     def story_members(self, story_id: int) -> list[Member]:
-        """The story's items in the order they were stored."""
+        """The story's items: the one that began it, then the others in the order
+        they were stored."""
         rows = self._db.execute(
             """SELECT i.id, f.name, i.url, i.title, i.source, i.published, i.fetched_at,
                       i.match_reason, i.split_at, s.canonical_item_id = i.id,
                       i.related_to, i.related_reason
                FROM items i JOIN feeds f ON f.id = i.feed_id
                JOIN stories s ON s.id = i.story_id
-               WHERE i.story_id = ? ORDER BY i.id""",
+               WHERE i.story_id = ? ORDER BY i.match_reason IS NOT NULL, i.id""",
             (story_id,),
         ).fetchall()
         return [

@@ -1,0 +1,169 @@
+"""A run's stories settled in publication order, whatever order its feeds came in.
+
+`monitor run` stores each feed as it comes and decides its new items against
+what was stored before them (`pipeline.store_feed`). Which of two feeds was
+stored first then decides a triangle: a wire report, a second outlet's copy
+of it and a third outlet's update that repeats its lead make one story or
+two, and which, depending on the feeds' order. So a run notes, as it stores,
+which of its items were compared with other feeds' items of the same run
+(`RunLog`); at its end those items, and the run's items whose stories hang on
+theirs, are decided again as one batch, oldest first, against everything
+else stored (`settle_run`). The same items fetched in any order give the same
+stories. Items of earlier runs are never moved: what was decided stays decided.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from ..config import Config
+from ..store import Storage
+from .redecision import Placement, decide_again
+
+if TYPE_CHECKING:
+    from ..dedup import Candidate, Features
+    from .preparation import PreparedItem
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """What the settling needs of an item stored in the run."""
+
+    feed_id: int
+    order: tuple[datetime, str, str]
+    """Its place in publication order (`publication_order`), then its text hash."""
+    length: int
+    """The least of its text's normalised length and its sentences' characters."""
+
+
+@dataclass
+class RunLog:
+    """The items a run stores, and which of them met another feed's (`settle_run`)."""
+
+    after: int
+    """The id of the last item stored before the run."""
+    started: datetime
+    """When the run began: an item dated later carries the time it was fetched."""
+    entries: dict[int, _Entry] = field(default_factory=dict)
+    entangled: set[int] = field(default_factory=set)
+    """Items compared with another feed's item of the run, and those they met."""
+    boilerplates: dict[int, frozenset[int]] = field(default_factory=dict)
+    """Each feed's boilerplate as its items were decided (`dedup.boilerplate`)."""
+
+    def watch(self, storage: Storage) -> Watched:
+        """`storage` as `assign_stories` looks items up in it, noting what it finds."""
+        return Watched(storage, self)
+
+    def record(
+        self, feed_id: int, ids: Sequence[int], items: Sequence[PreparedItem], watched: Watched
+    ) -> None:
+        """Note a feed's new items (stored as `ids`) and the run's items they met."""
+        from ..dedup import MIN_SHARED_SENTENCE_SHARE
+
+        for item_id, item in zip(ids, items, strict=True):
+            features = item.features
+            length = min(features.normalized_length, features.sentence_chars)
+            # Undated items are dated when fetched: the same time for all of them.
+            published = min(item.article.published, self.started)
+            order = (*publication_order(item, published), features.text_hash)
+            self.entries[item_id] = _Entry(feed_id, order, length)
+            near, overlap = watched.hits.get(id(features), ({}, {}))
+            met = {other for other in near if other > self.after}
+            for other, shared in overlap.items():
+                entry = self.entries.get(other)
+                # Both ways: either would have been confirmed as the other's copy.
+                if entry is not None and shared >= MIN_SHARED_SENTENCE_SHARE * min(
+                    length, entry.length
+                ):
+                    met.add(other)
+            if met:
+                self.entangled |= met | {item_id}
+
+    def verbatim(self) -> set[int]:
+        """The run's items whose text another feed's item of the run has verbatim."""
+        feeds: dict[str, set[int]] = {}
+        for entry in self.entries.values():
+            feeds.setdefault(entry.order[2], set()).add(entry.feed_id)
+        shared = {text for text, ids in feeds.items() if len(ids) > 1}
+        return {item for item, entry in self.entries.items() if entry.order[2] in shared}
+
+
+def publication_order(
+    item: PreparedItem, published: datetime | None = None
+) -> tuple[datetime, str]:
+    """The order items are decided in: oldest first, then by GUID."""
+    return published or item.article.published, item.guid
+
+
+class Watched:
+    """Stored items looked up through `storage`, the finds noted for `RunLog.record`."""
+
+    def __init__(self, storage: Storage, log: RunLog) -> None:
+        self._storage, self._log = storage, log
+        self.hits: dict[int, tuple[dict[int, int], dict[int, int]]] = {}
+        """Per `Features` object (by `id`): the stored items it met."""
+
+    def stories_with_texts(self, text_hashes: Sequence[str]) -> dict[str, int]:
+        return self._storage.stories_with_texts(text_hashes)
+
+    def index_hits(
+        self, batch: Sequence[Features], max_distance: int, since: datetime | None = None
+    ) -> list[tuple[dict[int, int], dict[int, int]]]:
+        hits = self._storage.index_hits(batch, max_distance, since)
+        self.hits.update((id(item), found) for item, found in zip(batch, hits, strict=True))
+        return hits
+
+    def candidate_rows(self, ids: list[int], since: datetime) -> dict[int, Any]:
+        return self._storage.candidate_rows(ids, since)
+
+    def candidate(self, row: Any, confirm: bool) -> Candidate:
+        return self._storage.candidate(row, confirm)
+
+    def story_founders(self, story_ids: list[int]) -> dict[int, int]:
+        return self._storage.story_founders(story_ids)
+
+    def boilerplate(self, feed_id: int, batch: Sequence[tuple[int, bytes]] = ()) -> frozenset[int]:
+        learned = self._storage.boilerplate(feed_id, batch)
+        self._log.boilerplates[feed_id] = learned
+        return learned
+
+
+@dataclass(frozen=True)
+class Settled:
+    items: int
+    """Items decided again."""
+    moved: int
+    """Of them, those now in another story."""
+    reposts: int = 0
+    """How many more of them are reposts than before (fewer when negative)."""
+
+
+def settle_run(config: Config, storage: Storage, log: RunLog, now: datetime) -> Settled:
+    """Decide again, oldest first, the run's items that met other feeds' items of the
+    run, with those whose stories hang on theirs."""
+    chosen = (log.entangled | log.verbatim()) & log.entries.keys()
+    if not chosen:
+        return Settled(0, 0)
+    with storage.dedup_transaction():
+        # An item of the run that joined, or is related to, one of their stories
+        # follows where that story goes.
+        while True:
+            items = storage.items_by_id(sorted(chosen))
+            stories = {item.story_id for item in items}
+            stories |= {item.related_to for item in items if item.related_to is not None}
+            more = storage.items_after_in_stories(log.after, sorted(stories))
+            more = (more & log.entries.keys()) - chosen
+            if not more:
+                break
+            chosen |= more
+        items.sort(key=lambda item: (log.entries[item.item_id].order, item.item_id))
+        placement = Placement(storage, items, now)
+        since = now - timedelta(days=config.dedup.window_days)
+        reposts = decide_again(config, storage, items, log.boilerplates, placement, since)
+        storage.update_canonical(sorted(placement.touched))
+        storage.drop_empty_stories(sorted(placement.touched), log.started, log.after)
+    reposts -= sum(1 for item in items if item.reason)
+    return Settled(len(items), placement.moved, reposts)
