@@ -48,8 +48,9 @@ class RunLog:
     started: datetime
     """When the run began: an item dated later carries the time it was fetched."""
     entries: dict[int, _Entry] = field(default_factory=dict)
-    entangled: set[int] = field(default_factory=set)
-    """Items compared with another feed's item of the run, and those they met."""
+    met: dict[int, set[int]] = field(default_factory=dict)
+    """For each item compared with another feed's items of the run, those items (and
+    the other way round)."""
     boilerplates: dict[int, frozenset[int]] = field(default_factory=dict)
     """Each feed's boilerplate as its items were decided (`dedup.boilerplate`)."""
 
@@ -79,16 +80,31 @@ class RunLog:
                     length, entry.length
                 ):
                     met.add(other)
-            if met:
-                self.entangled |= met | {item_id}
+            for other in met & self.entries.keys():
+                self.met.setdefault(item_id, set()).add(other)
+                self.met.setdefault(other, set()).add(item_id)
 
-    def verbatim(self) -> set[int]:
-        """The run's items whose text another feed's item of the run has verbatim."""
-        feeds: dict[str, set[int]] = {}
-        for entry in self.entries.values():
-            feeds.setdefault(entry.order[2], set()).add(entry.feed_id)
-        shared = {text for text, ids in feeds.items() if len(ids) > 1}
-        return {item for item, entry in self.entries.items() if entry.order[2] in shared}
+    def unsettled(self) -> set[int]:
+        """The items whose stories may not be those publication order gives: those
+        stored before an item of another feed they met that was published after
+        them, or after one published before them; and those that met an earlier
+        published one of these (its story may change)."""
+        met = {item: set(others) for item, others in self.met.items()}
+        by_text: dict[str, list[int]] = {}
+        for item, entry in self.entries.items():
+            by_text.setdefault(entry.order[2], []).append(item)
+        for same in by_text.values():  # verbatim copies are not looked up: they meet here
+            if len({self.entries[item].feed_id for item in same}) > 1:
+                for item in same:
+                    met.setdefault(item, set()).update(other for other in same if other != item)
+        unsettled: set[int] = set()
+        order = {item: self.entries[item].order for item in met}
+        for item in sorted(met, key=lambda i: (order[i], i)):
+            before = {other for other in met[item] if (order[other], other) < (order[item], item)}
+            stored_before = {other for other in met[item] if other < item}
+            if before != stored_before or not before.isdisjoint(unsettled):
+                unsettled.add(item)
+        return unsettled
 
 
 def publication_order(
@@ -144,21 +160,20 @@ class Settled:
 def settle_run(config: Config, storage: Storage, log: RunLog, now: datetime) -> Settled:
     """Decide again, oldest first, the run's items that met other feeds' items of the
     run, with those whose stories hang on theirs."""
-    chosen = (log.entangled | log.verbatim()) & log.entries.keys()
+    chosen = log.unsettled()
     if not chosen:
         return Settled(0, 0)
     with storage.dedup_transaction():
         # An item of the run that joined, or is related to, one of their stories
         # follows where that story goes.
-        while True:
-            items = storage.items_by_id(sorted(chosen))
-            stories = {item.story_id for item in items}
-            stories |= {item.related_to for item in items if item.related_to is not None}
-            more = storage.items_after_in_stories(log.after, sorted(stories))
-            more = (more & log.entries.keys()) - chosen
-            if not more:
-                break
-            chosen |= more
+        added, stories = chosen, set[int]()
+        while added:
+            for story, related in storage.run_stories(sorted(added)):
+                stories.update((story,) if related is None else (story, related))
+            added = storage.items_after_in_stories(log.after, sorted(stories))
+            added = (added & log.entries.keys()) - chosen
+            chosen |= added
+        items = storage.items_by_id(sorted(chosen))
         items.sort(key=lambda item: (log.entries[item.item_id].order, item.item_id))
         placement = Placement(storage, items, now)
         since = now - timedelta(days=config.dedup.window_days)

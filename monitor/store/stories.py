@@ -66,13 +66,26 @@ class StoryStore(ItemStore):
         """Delete those of these stories created since `since` that no item is in any
         more, nor one stored after the id `after` related to: made and left within
         one run, no digest had them."""
-        member, value = self._db.member("id", story_ids)
-        self._db.execute(
-            f"""DELETE FROM stories WHERE {member} AND created_at >= ?
-                AND NOT EXISTS (SELECT 1 FROM items WHERE story_id = stories.id)
-                AND NOT EXISTS (SELECT 1 FROM items WHERE id > ? AND related_to = stories.id)""",
-            (value, iso(since), after),
-        )
+        member, value = self._db.member("story_id", story_ids)
+        used = {row[0] for row in self._db.execute(
+            f"SELECT DISTINCT story_id FROM items WHERE {member}", (value,)
+        )}  # fmt: skip
+        related, also = self._db.member("related_to", story_ids)
+        used.update(row[0] for row in self._db.execute(
+            f"SELECT DISTINCT related_to FROM items WHERE id > ? AND {related}", (after, also)
+        ))  # fmt: skip
+        empty = [story for story in story_ids if story not in used]
+        if empty:
+            member, value = self._db.member("id", empty)
+            self._db.execute(
+                f"DELETE FROM stories WHERE {member} AND created_at >= ?", (value, iso(since))
+            )
+
+    def run_stories(self, ids: Sequence[int]) -> list[tuple[int, int | None]]:
+        """The story of each of these items, and the story it is related to."""
+        member, value = self._db.member("id", ids)
+        rows = self._db.execute(f"SELECT story_id, related_to FROM items WHERE {member}", (value,))
+        return [(int(row[0]), row[1]) for row in rows]
 
     def items_by_id(self, ids: Sequence[int]) -> list[WindowItem]:
         """These items, as `window_items` gives them, in the order they were stored."""
