@@ -141,18 +141,26 @@ def decide_again(
     boilerplates: Mapping[int, frozenset[int]],
     placement: Placement,
     since: datetime,
+    known: Mapping[int, Features] | None = None,
 ) -> int:
     """Decide stored `items` again, in the order given, each as if it were stored now
     after those before it: compared with every other stored item fetched since
     `since` but those still to be decided again, with its feed's boilerplate
-    (`boilerplates`) left out; how many are now reposts."""
+    (`boilerplates`) left out; how many are now reposts. The features of those
+    `known` (by id) are not worked out again."""
     from ..dedup import Features, assign_stories
 
+    known = known or {}
     pending = {item.item_id for item in items}
     reposts = 0
     for start in range(0, len(items), CHUNK):
         batch = items[start : start + CHUNK]
-        features = Features.of_many([i.text for i in batch], titles=[i.title for i in batch])
+        unknown = [item for item in batch if item.item_id not in known]
+        computed = Features.of_many(
+            [i.text for i in unknown], titles=[i.title for i in unknown]
+        )  # fmt: skip
+        found = dict(zip((item.item_id for item in unknown), computed, strict=True))
+        features = [known.get(item.item_id) or found[item.item_id] for item in batch]
         decisions = assign_stories(
             StoredView(storage, frozenset(pending)),
             features,

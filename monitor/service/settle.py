@@ -53,6 +53,9 @@ class RunLog:
     the other way round)."""
     boilerplates: dict[int, frozenset[int]] = field(default_factory=dict)
     """Each feed's boilerplate as its items were decided (`dedup.boilerplate`)."""
+    features: dict[int, Features] = field(default_factory=dict)
+    """The features of the items that met one stored before them: most of them are
+    decided again, and need not be worked out again."""
 
     def watch(self, storage: Storage) -> Watched:
         """`storage` as `assign_stories` looks items up in it, noting what it finds."""
@@ -83,6 +86,7 @@ class RunLog:
             for other in met & self.entries.keys():
                 self.met.setdefault(item_id, set()).add(other)
                 self.met.setdefault(other, set()).add(item_id)
+                self.features[item_id] = features
 
     def unsettled(self) -> set[int]:
         """The items whose stories may not be those publication order gives: those
@@ -158,8 +162,8 @@ class Settled:
 
 
 def settle_run(config: Config, storage: Storage, log: RunLog, now: datetime) -> Settled:
-    """Decide again, oldest first, the run's items that met other feeds' items of the
-    run, with those whose stories hang on theirs."""
+    """Decide again, oldest first, the run's items whose stories publication order
+    may change (`RunLog.unsettled`), with those whose stories hang on theirs."""
     chosen = log.unsettled()
     if not chosen:
         return Settled(0, 0)
@@ -177,7 +181,9 @@ def settle_run(config: Config, storage: Storage, log: RunLog, now: datetime) -> 
         items.sort(key=lambda item: (log.entries[item.item_id].order, item.item_id))
         placement = Placement(storage, items, now)
         since = now - timedelta(days=config.dedup.window_days)
-        reposts = decide_again(config, storage, items, log.boilerplates, placement, since)
+        reposts = decide_again(
+            config, storage, items, log.boilerplates, placement, since, log.features
+        )
         storage.update_canonical(sorted(placement.touched))
         storage.drop_empty_stories(sorted(placement.touched), log.started, log.after)
     reposts -= sum(1 for item in items if item.reason)
