@@ -279,6 +279,55 @@ def test_stories_do_not_depend_on_the_feeds_order_or_which_answers_first(
     assert records[url + "round-up"]["related_to"] == records[url + "report"]["story"]
 
 
+def test_a_verbatim_copy_listed_first_does_not_begin_the_story(
+    article: str, tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two outlets carry one text word for word; the config lists first the one
+    that published it an hour later. A verbatim copy is found by its text's hash,
+    not looked up, and still the earlier publication begins the story."""
+    config = run_feeds(
+        feed_server,
+        tmp_path,
+        {"later": article, "earlier": article},
+        hours={"earlier": 8, "later": 9},
+    )
+    records = {str(r["url"]).rsplit("/", 1)[1]: r for r in export(config, capsys)}
+    assert records["earlier"]["story"] == records["later"]["story"]
+    assert records["earlier"]["match"] is None and records["later"]["match"] == "same text"
+
+
+def test_a_run_whose_settling_fails_keeps_the_stories_it_stored(
+    article: str, tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """Settling moves items in one transaction: when it fails half way, the run says
+    so in one line and the stories stay as the feeds were stored, none lost."""
+    import monitor.service.settle as settle
+    from monitor.errors import StorageError
+
+    flash = "\n".join(paragraphs(article)[:4])
+    feeds = {"round-up": flash + "\n" + seed_texts()["003"], "flash": flash, "report": article}
+    hours = {"report": 8, "flash": 9, "round-up": 10}
+    real = settle.decide_again
+
+    def failing(*args: object, **kwargs: object) -> int:
+        real(*args, **kwargs)  # type: ignore[arg-type]
+        raise StorageError("database: disk I/O error")
+
+    monkeypatch.setattr("monitor.service.pipeline.settle_run", lambda *args: settle.Settled(0, 0))
+    (tmp_path / "as-stored").mkdir()
+    as_stored = stories(run_feeds(feed_server, tmp_path / "as-stored", feeds, hours=hours), capsys)
+    monkeypatch.undo()
+    monkeypatch.setattr(settle, "decide_again", failing)
+    config = write_config(tmp_path, [(name, feed_server.url(f"/{name}")) for name in feeds])
+    assert main(["run", "--config", str(config), "--no-digest", "--quiet"]) != 0
+    assert capsys.readouterr().err.splitlines()[-1].endswith("database: disk I/O error")
+    assert stories(config, capsys) == as_stored
+    # As the feeds were stored: the round-up took the flash (settled, the report has it).
+    url = "https://news.example.com/"
+    assert frozenset({url + "flash", url + "round-up"}) in as_stored
+
+
 def test_settling_a_run_never_moves_an_earlier_runs_item(
     article: str, tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
