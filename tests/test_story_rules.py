@@ -302,23 +302,23 @@ def test_a_run_whose_settling_fails_keeps_the_stories_it_stored(
 ) -> None:  # fmt: skip
     """Settling moves items in one transaction: when it fails half way, the run says
     so in one line and the stories stay as the feeds were stored, none lost."""
-    import monitor.service.settle as settle
     from monitor.errors import StorageError
+    from monitor.service.redecision import decide_again
+    from monitor.service.settle import Settled
 
     flash = "\n".join(paragraphs(article)[:4])
     feeds = {"round-up": flash + "\n" + seed_texts()["003"], "flash": flash, "report": article}
     hours = {"report": 8, "flash": 9, "round-up": 10}
-    real = settle.decide_again
 
     def failing(*args: object, **kwargs: object) -> int:
-        real(*args, **kwargs)  # type: ignore[arg-type]
+        decide_again(*args, **kwargs)  # type: ignore[arg-type]
         raise StorageError("database: disk I/O error")
 
-    monkeypatch.setattr("monitor.service.pipeline.settle_run", lambda *args: settle.Settled(0, 0))
+    monkeypatch.setattr("monitor.service.pipeline.settle_run", lambda *args: Settled(0, 0))
     (tmp_path / "as-stored").mkdir()
     as_stored = stories(run_feeds(feed_server, tmp_path / "as-stored", feeds, hours=hours), capsys)
     monkeypatch.undo()
-    monkeypatch.setattr(settle, "decide_again", failing)
+    monkeypatch.setattr("monitor.service.settle.decide_again", failing)
     config = write_config(tmp_path, [(name, feed_server.url(f"/{name}")) for name in feeds])
     assert main(["run", "--config", str(config), "--no-digest", "--quiet"]) != 0
     assert capsys.readouterr().err.splitlines()[-1].endswith("database: disk I/O error")
