@@ -17,7 +17,7 @@ only as "also carried by") gets a new story, pending for the digests, as
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,8 +29,8 @@ from ..store import Storage, WindowItem
 if TYPE_CHECKING:
     from ..dedup import Candidate, Decision, Features
 
-CHUNK = 2000
-"""Items decided again at a time: their features are held in memory together."""
+CHUNK = 500
+"""Items decided again at a time: their texts and features are held in memory together."""
 
 
 @dataclass(frozen=True)
@@ -84,9 +84,10 @@ class Placement:
     digests; an item split by hand stays on its own.
     """
 
-    def __init__(self, storage: Storage, items: Sequence[WindowItem], now: datetime) -> None:
+    def __init__(self, storage: Storage, stories: Iterable[int], now: datetime) -> None:
+        """For items now in `stories`."""
         self._storage, self._now = storage, now
-        self._founders = storage.story_founders(sorted({item.story_id for item in items}))
+        self._founders = storage.story_founders(sorted(set(stories)))
         self._kept: set[int] = set()
         """Old stories still begun by the item that began them."""
         self.touched: set[int] = set()
@@ -122,45 +123,39 @@ class Placement:
 def redecide(config: Config, storage: Storage, days: float, now: datetime) -> Redecided:
     """Decide again the stories of the items fetched in the last `days` days."""
     with storage.dedup_transaction():
-        items = storage.window_items(now - timedelta(days=days))
-        if not items:
+        window = storage.window_order(now - timedelta(days=days))
+        if not window:
             return Redecided(0, 0, 0)
-        items.sort(key=lambda item: (item.published, item.guid, item.item_id))
-        placement = Placement(storage, items, now)
-        boilerplates = {feed: storage.boilerplate(feed) for feed in {i.feed_id for i in items}}
+        placement = Placement(storage, (story for _, story, _ in window), now)
+        boilerplates = {feed: storage.boilerplate(feed) for feed in {f for _, _, f in window}}
         since = now - timedelta(days=config.dedup.window_days + days)
-        decide_again(config, storage, items, boilerplates, placement, since)
+        decide_again(config, storage, [i for i, _, _ in window], boilerplates, placement, since)
         storage.update_canonical(sorted(placement.touched))
-    return Redecided(len(items), placement.moved, placement.new_stories)
+    return Redecided(len(window), placement.moved, placement.new_stories)
 
 
 def decide_again(
     config: Config,
     storage: Storage,
-    items: Sequence[WindowItem],
+    ids: Sequence[int],
     boilerplates: Mapping[int, frozenset[int]],
     placement: Placement,
     since: datetime,
-    known: Mapping[int, Features] | None = None,
 ) -> int:
-    """Decide stored `items` again, in the order given, each as if it were stored now
-    after those before it: compared with every other stored item fetched since
-    `since` but those still to be decided again, with its feed's boilerplate
-    (`boilerplates`) left out; how many are now reposts. The features of those
-    `known` (by id) are not worked out again."""
+    """Decide the stored items `ids` again, in the order given, each as if it were
+    stored now after those before it: compared with every other stored item fetched
+    since `since` but those still to be decided again, with its feed's boilerplate
+    (`boilerplates`) left out; how many more are reposts. Their texts are read a
+    `CHUNK` at a time."""
     from ..dedup import Features, assign_stories
 
-    known = known or {}
-    pending = {item.item_id for item in items}
+    pending = set(ids)
     reposts = 0
-    for start in range(0, len(items), CHUNK):
-        batch = items[start : start + CHUNK]
-        unknown = [item for item in batch if item.item_id not in known]
-        computed = Features.of_many(
-            [i.text for i in unknown], titles=[i.title for i in unknown]
-        )  # fmt: skip
-        found = dict(zip((item.item_id for item in unknown), computed, strict=True))
-        features = [known.get(item.item_id) or found[item.item_id] for item in batch]
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        read = {item.item_id: item for item in storage.items_by_id(chunk)}
+        batch = [read[item_id] for item_id in chunk if item_id in read]
+        features = Features.of_many([i.text for i in batch], titles=[i.title for i in batch])
         decisions = assign_stories(
             StoredView(storage, frozenset(pending)),
             features,
@@ -170,8 +165,10 @@ def decide_again(
         )
         # Written before the next batch looks its candidates' stories up.
         placement.place(batch, decisions)
-        pending.difference_update(item.item_id for item in batch)
-        reposts += sum(1 for decision in decisions if decision.reason)
+        pending.difference_update(chunk)
+        reposts += sum(
+            bool(d.reason) - bool(i.reason) for i, d in zip(batch, decisions, strict=True)
+        )
     return reposts
 
 

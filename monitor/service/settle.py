@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from .preparation import PreparedItem
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Entry:
     """What the settling needs of an item stored in the run."""
 
@@ -53,9 +53,6 @@ class RunLog:
     the other way round)."""
     boilerplates: dict[int, frozenset[int]] = field(default_factory=dict)
     """Each feed's boilerplate as its items were decided (`dedup.boilerplate`)."""
-    features: dict[int, Features] = field(default_factory=dict)
-    """The features of the items that met one stored before them: most of them are
-    decided again, and need not be worked out again."""
 
     def watch(self, storage: Storage) -> Watched:
         """`storage` as `assign_stories` looks items up in it, noting what it finds."""
@@ -86,7 +83,6 @@ class RunLog:
             for other in met & self.entries.keys():
                 self.met.setdefault(item_id, set()).add(other)
                 self.met.setdefault(other, set()).add(item_id)
-                self.features[item_id] = features
 
     def unsettled(self) -> set[int]:
         """The items whose stories may not be those publication order gives: those
@@ -177,14 +173,10 @@ def settle_run(config: Config, storage: Storage, log: RunLog, now: datetime) -> 
             added = storage.items_after_in_stories(log.after, sorted(stories))
             added = (added & log.entries.keys()) - chosen
             chosen |= added
-        items = storage.items_by_id(sorted(chosen))
-        items.sort(key=lambda item: (log.entries[item.item_id].order, item.item_id))
-        placement = Placement(storage, items, now)
+        order = sorted(chosen, key=lambda item: (log.entries[item].order, item))
+        placement = Placement(storage, storage.item_stories(order).values(), now)
         since = now - timedelta(days=config.dedup.window_days)
-        reposts = decide_again(
-            config, storage, items, log.boilerplates, placement, since, log.features
-        )
+        reposts = decide_again(config, storage, order, log.boilerplates, placement, since)
         storage.update_canonical(sorted(placement.touched))
         storage.drop_empty_stories(sorted(placement.touched), log.started, log.after)
-    reposts -= sum(1 for item in items if item.reason)
-    return Settled(len(items), placement.moved, reposts)
+    return Settled(len(order), placement.moved, reposts)

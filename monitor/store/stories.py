@@ -53,15 +53,9 @@ class WindowItem:
     related_to: int | None
     related_reason: str | None
     title: str = ""
-    published: str = ""
-    guid: str = ""
 
 
 class StoryStore(ItemStore):
-    def window_items(self, since: datetime) -> list[WindowItem]:
-        """The items fetched since `since`, in the order they were stored."""
-        return self._window_items("fetched_at >= ?", iso(since))
-
     def drop_empty_stories(self, story_ids: Sequence[int], since: datetime, after: int) -> None:
         """Delete those of these stories created since `since` that no item is in any
         more, nor one stored after the id `after` related to: made and left within
@@ -87,15 +81,31 @@ class StoryStore(ItemStore):
         rows = self._db.execute(f"SELECT story_id, related_to FROM items WHERE {member}", (value,))
         return [(int(row[0]), row[1]) for row in rows]
 
+    def window_order(self, since: datetime) -> list[tuple[int, int, int]]:
+        """The items fetched since `since` in publication order (then GUID): id,
+        story and feed of each, what `monitor redecide` needs before their texts."""
+        rows = self._db.execute(
+            """SELECT id, story_id, feed_id FROM items WHERE fetched_at >= ?
+               ORDER BY published, guid, id""",
+            (iso(since),),
+        ).fetchall()
+        return [(int(r[0]), int(r[1]), int(r[2])) for r in rows]
+
+    def item_stories(self, ids: Sequence[int]) -> dict[int, int]:
+        """The story of each of these items, by id."""
+        member, value = self._db.member("id", ids)
+        rows = self._db.execute(f"SELECT id, story_id FROM items WHERE {member}", (value,))
+        return {int(row[0]): int(row[1]) for row in rows}
+
     def items_by_id(self, ids: Sequence[int]) -> list[WindowItem]:
-        """These items, as `window_items` gives them, in the order they were stored."""
+        """These items, in the order they were stored."""
         member, value = self._db.member("id", ids)
         return self._window_items(member, value)
 
     def _window_items(self, where: str, value: Any) -> list[WindowItem]:
         rows = self._db.execute(
             f"""SELECT id, feed_id, fetched_at, text, title, story_id, match_reason, split_at,
-                       related_to, related_reason, published, guid
+                       related_to, related_reason
                 FROM items WHERE {where} ORDER BY id""",
             (value,),
         ).fetchall()
@@ -111,8 +121,6 @@ class StoryStore(ItemStore):
                 r[8],
                 r[9],
                 r[4] or "",
-                r[10],
-                r[11],
             )
             for r in rows
         ]
