@@ -14,7 +14,7 @@ stories. Items of earlier runs are never moved: what was decided stays decided.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -84,27 +84,42 @@ class RunLog:
                 self.met.setdefault(item_id, set()).add(other)
                 self.met.setdefault(other, set()).add(item_id)
 
-    def unsettled(self) -> set[int]:
-        """The items whose stories may not be those publication order gives: those
-        stored before an item of another feed they met that was published after
-        them, or after one published before them; and those that met an earlier
+    def unsettled(
+        self, met: Mapping[int, set[int]], places: Mapping[int, tuple[int, int | None]]
+    ) -> set[int]:
+        """Of the items that `met` others (`meetings`), those whose stories may not be
+        those publication order gives, from the stories they are in and related to
+        (`places`, by id): those stored before
+        an item of another feed they met that was published before them (they did
+        not see it), or after one published after them that they joined or are
+        related to (they should not have seen it); and those that met an earlier
         published one of these (its story may change)."""
+        unsettled: set[int] = set()
+        order = {item: (self.entries[item].order, item) for item in met if item in places}
+        for item in sorted(order, key=order.__getitem__):
+            others = met[item] & order.keys()  # not replaced meanwhile
+            before = {other for other in others if order[other] < order[item]}
+            unseen = any(other > item for other in before)
+            story, related = places[item]
+            used = any(
+                places[other][0] in (story, related) for other in others - before if other < item
+            )
+            if unseen or used or not before.isdisjoint(unsettled):
+                unsettled.add(item)
+        return unsettled
+
+    def meetings(self) -> dict[int, set[int]]:
+        """`met`, and the items another feed's item of the run has word for word:
+        verbatim copies are not looked up, they meet here."""
         met = {item: set(others) for item, others in self.met.items()}
         by_text: dict[str, list[int]] = {}
         for item, entry in self.entries.items():
             by_text.setdefault(entry.order[2], []).append(item)
-        for same in by_text.values():  # verbatim copies are not looked up: they meet here
+        for same in by_text.values():
             if len({self.entries[item].feed_id for item in same}) > 1:
                 for item in same:
                     met.setdefault(item, set()).update(other for other in same if other != item)
-        unsettled: set[int] = set()
-        order = {item: self.entries[item].order for item in met}
-        for item in sorted(met, key=lambda i: (order[i], i)):
-            before = {other for other in met[item] if (order[other], other) < (order[item], item)}
-            stored_before = {other for other in met[item] if other < item}
-            if before != stored_before or not before.isdisjoint(unsettled):
-                unsettled.add(item)
-        return unsettled
+        return met
 
 
 def publication_order(
@@ -160,15 +175,18 @@ class Settled:
 def settle_run(config: Config, storage: Storage, log: RunLog, now: datetime) -> Settled:
     """Decide again, oldest first, the run's items whose stories publication order
     may change (`RunLog.unsettled`), with those whose stories hang on theirs."""
-    chosen = log.unsettled()
-    if not chosen:
+    met = log.meetings()
+    if not met:
         return Settled(0, 0)
     with storage.dedup_transaction():
+        chosen = log.unsettled(met, storage.run_stories(sorted(met)))
+        if not chosen:
+            return Settled(0, 0)
         # An item of the run that joined, or is related to, one of their stories
         # follows where that story goes.
         added, stories = chosen, set[int]()
         while added:
-            for story, related in storage.run_stories(sorted(added)):
+            for story, related in storage.run_stories(sorted(added)).values():
                 stories.update((story,) if related is None else (story, related))
             added = storage.items_after_in_stories(log.after, sorted(stories))
             added = (added & log.entries.keys()) - chosen

@@ -75,11 +75,13 @@ class StoryStore(ItemStore):
                 f"DELETE FROM stories WHERE {member} AND created_at >= ?", (value, iso(since))
             )
 
-    def run_stories(self, ids: Sequence[int]) -> list[tuple[int, int | None]]:
-        """The story of each of these items, and the story it is related to."""
+    def run_stories(self, ids: Sequence[int]) -> dict[int, tuple[int, int | None]]:
+        """The story of each of these items, and the story it is related to, by id."""
         member, value = self._db.member("id", ids)
-        rows = self._db.execute(f"SELECT story_id, related_to FROM items WHERE {member}", (value,))
-        return [(int(row[0]), row[1]) for row in rows]
+        rows = self._db.execute(
+            f"SELECT id, story_id, related_to FROM items WHERE {member}", (value,)
+        )
+        return {int(row[0]): (int(row[1]), row[2]) for row in rows}
 
     def window_order(self, since: datetime) -> list[tuple[int, int, int]]:
         """The items fetched since `since` in publication order (then GUID): id,
