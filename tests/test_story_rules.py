@@ -193,13 +193,7 @@ def test_headlines_are_compared_on_stored_items_too(
     feeds["write-up"] = feeds["write-up"].replace("当天", "周日")  # not a verbatim copy
     hours = {"report": 8, "copy": 9, "write-up": 10}
     config = run_feeds(feed_server, tmp_path, feeds, titles, hours)
-    url = "https://news.example.com/"
-    assert stories(config, capsys) == {
-        frozenset({url + "report", url + "copy"}),
-        frozenset({url + "write-up"}),
-    }
-    records = {str(r["url"]): r for r in export(config, capsys)}
-    assert records[url + "write-up"]["related_to"] == records[url + "report"]["story"]
+    assert_related_apart(config, capsys, ("report", "copy"), "write-up")
 
 
 def rss(items: list[tuple[str, str]], titles: dict[str, str] | None = None, hour: int = 8) -> bytes:
@@ -229,6 +223,19 @@ def run_feeds(
     config = write_config(folder, [(name, feed_server.url(f"/{name}")) for name in feeds])
     assert main(["run", "--config", str(config), "--no-digest", "--quiet"]) == 0
     return config
+
+
+def assert_related_apart(
+    config: Path, capsys: pytest.CaptureFixture[str], together: tuple[str, str], apart: str
+) -> None:
+    """The stored items are two stories: `together`, and `apart` related to theirs."""
+    url = "https://news.example.com/"
+    assert stories(config, capsys) == {
+        frozenset(url + name for name in together),
+        frozenset({url + apart}),
+    }
+    records = {str(r["url"]): r for r in export(config, capsys)}
+    assert records[url + apart]["related_to"] == records[url + together[0]]["story"]
 
 
 def export(config: Path, capsys: pytest.CaptureFixture[str]) -> list[dict[str, object]]:
@@ -270,13 +277,7 @@ def test_stories_do_not_depend_on_the_feeds_order_or_which_answers_first(
         )
     config = write_config(tmp_path, [(name, feed_server.url(f"/{name}")) for name in listed])
     assert main(["run", "--config", str(config), "--no-digest", "--quiet"]) == 0
-    url = "https://news.example.com/"
-    assert stories(config, capsys) == {
-        frozenset({url + "report", url + "flash"}),
-        frozenset({url + "round-up"}),
-    }
-    records = {str(r["url"]): r for r in export(config, capsys)}
-    assert records[url + "round-up"]["related_to"] == records[url + "report"]["story"]
+    assert_related_apart(config, capsys, ("report", "flash"), "round-up")
 
 
 def test_a_verbatim_copy_listed_first_does_not_begin_the_story(

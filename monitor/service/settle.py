@@ -5,11 +5,12 @@ what was stored before them (`pipeline.store_feed`). Which of two feeds was
 stored first then decides a triangle: a wire report, a second outlet's copy
 of it and a third outlet's update that repeats its lead make one story or
 two, and which, depending on the feeds' order. So a run notes, as it stores,
-which of its items were compared with other feeds' items of the same run
-(`RunLog`); at its end those items, and the run's items whose stories hang on
-theirs, are decided again as one batch, oldest first, against everything
-else stored (`settle_run`). The same items fetched in any order give the same
-stories. Items of earlier runs are never moved: what was decided stays decided.
+which of its items met other feeds' items of the same run (`RunLog`); at its
+end those of them that did not see what publication order shows them, and
+the run's items whose stories hang on theirs, are decided again as one batch,
+oldest first, against everything else stored (`settle_run`). The same items
+fetched in any order give the same stories. Items of earlier runs are never
+moved: what was decided stays decided.
 """
 
 from __future__ import annotations
@@ -192,7 +193,7 @@ def settle_run(config: Config, storage: Storage, log: RunLog, now: datetime) -> 
             added = (added & log.entries.keys()) - chosen
             chosen |= added
         order = sorted(chosen, key=lambda item: (log.entries[item].order, item))
-        placement = Placement(storage, storage.item_stories(order).values(), now)
+        placement = Placement(storage, [s for s, _ in storage.run_stories(order).values()], now)
         since = now - timedelta(days=config.dedup.window_days)
         reposts = decide_again(config, storage, order, log.boilerplates, placement, since)
         storage.update_canonical(sorted(placement.touched))

@@ -93,12 +93,6 @@ class StoryStore(ItemStore):
         ).fetchall()
         return [(int(r[0]), int(r[1]), int(r[2])) for r in rows]
 
-    def item_stories(self, ids: Sequence[int]) -> dict[int, int]:
-        """The story of each of these items, by id."""
-        member, value = self._db.member("id", ids)
-        rows = self._db.execute(f"SELECT id, story_id FROM items WHERE {member}", (value,))
-        return {int(row[0]): int(row[1]) for row in rows}
-
     def items_by_id(self, ids: Sequence[int]) -> list[WindowItem]:
         """These items, in the order they were stored."""
         member, value = self._db.member("id", ids)
