@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from .encoding import iso
 from .items import ItemStore
@@ -40,11 +39,10 @@ class Member:
 
 @dataclass(frozen=True)
 class WindowItem:
-    """A stored item as `monitor redecide` needs it."""
+    """A stored item as it is decided again (`monitor redecide`, a run's settling)."""
 
     item_id: int
     feed_id: int
-    fetched_at: str
     text: str
     """Its text, or its title when it has none (what its features are made of)."""
     story_id: int
@@ -96,28 +94,24 @@ class StoryStore(ItemStore):
     def items_by_id(self, ids: Sequence[int]) -> list[WindowItem]:
         """These items, in the order they were stored."""
         member, value = self._db.member("id", ids)
-        return self._window_items(member, value)
-
-    def _window_items(self, where: str, value: Any) -> list[WindowItem]:
         rows = self._db.execute(
-            f"""SELECT id, feed_id, fetched_at, text, title, story_id, match_reason, split_at,
+            f"""SELECT id, feed_id, text, title, story_id, match_reason, split_at,
                        related_to, related_reason
-                FROM items WHERE {where} ORDER BY id""",
+                FROM items WHERE {member} ORDER BY id""",
             (value,),
         ).fetchall()
         return [
             WindowItem(
                 int(r[0]),
                 int(r[1]),
-                r[2],
-                r[3] or r[4] or "",
-                int(r[5]),
+                r[2] or r[3] or "",
+                int(r[4]),
+                r[5],
                 r[6],
                 r[7],
                 r[8],
-                r[9],
-                r[4] or "",
-            )
+                r[3] or "",
+            )  # fmt: skip
             for r in rows
         ]
 
