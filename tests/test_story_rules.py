@@ -280,6 +280,46 @@ def test_stories_do_not_depend_on_the_feeds_order_or_which_answers_first(
     assert_related_apart(config, capsys, ("report", "flash"), "round-up")
 
 
+@pytest.mark.parametrize("kind", ["copy", "background"])
+def test_settling_decides_again_only_items_the_rules_could_join(
+    kind: str, article: str, tmp_path: Path, feed_server: FeedServer,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """The config lists first an outlet's item published two hours after the other
+    outlet's, and the two share clauses. A copy is decided again at the end of the
+    run (it had not seen the earlier report); another story that repeats a
+    paragraph of the report as background is not: the rules keep the two apart in
+    either order, so publication order cannot change its story."""
+    from monitor.service.redecision import decide_again
+
+    decided_again: list[int] = []
+
+    def spy(config: object, storage: object, ids: list[int], *args: object) -> int:
+        decided_again.extend(ids)
+        return decide_again(config, storage, ids, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("monitor.service.settle.decide_again", spy)
+    parts = paragraphs(article)
+    later = {
+        "copy": "（法新社首尔讯）\n" + "\n".join(parts[: len(parts) * 3 // 4]),
+        "background": seed_texts()["003"] + "\n" + parts[2],
+    }[kind]
+    config = run_feeds(
+        feed_server,
+        tmp_path,
+        {"later": later, "earlier": article},
+        hours={"earlier": 8, "later": 10},
+    )
+    url = "https://news.example.com/"
+    if kind == "copy":
+        assert stories(config, capsys) == {frozenset({url + "earlier", url + "later"})}
+        assert len(decided_again) == 2
+    else:
+        assert stories(config, capsys) == {frozenset({url + "earlier"}), frozenset({url + "later"})}
+        assert all(record["related_to"] is None for record in export(config, capsys))
+        assert decided_again == []
+
+
 def test_a_verbatim_copy_listed_first_does_not_begin_the_story(
     article: str, tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -261,26 +261,43 @@ def best_match(new: Features, candidates: list[Candidate], max_distance: int) ->
 
 
 def decide(
-    new: Features, candidates: list[Candidate], max_distance: int
+    new: Features,
+    candidates: list[Candidate],
+    max_distance: int,
+    verdicts: dict[int, bool | None] | None = None,
 ) -> tuple[Match | None, Match | None]:
     """The stored item `new` is a repost of (`best_match`), and, when none, the one
     it is related to: a text it contains or is contained in (`MIN_CONTAINMENT`)
     that brings news of its own at the top, such as the report a follow-up
-    repeats (`overlap`). The digest shows the two together."""
+    repeats (`overlap`). The digest shows the two together.
+
+    `verdicts`, when given, is told for each candidate (by item id) whether the
+    rules would join or relate the two whichever came first: True when one
+    of them holds (the best match is chosen among those), False when the texts
+    were compared and none holds, None when only the fingerprints were compared
+    (the candidate shared too little to be confirmed). Every rule is symmetric
+    but the choice among several, so a pair found apart here stays apart in
+    the other order (`settle`)."""
     if new.normalized_length < MIN_TEXT_CHARS:
         return None, None
     best: tuple[float, Candidate, str] | None = None
     related: tuple[float, Candidate, str] | None = None
     for cand in candidates:
         if cand.normalized_length < MIN_TEXT_CHARS or figures_differ(new.figures, cand.figures):
+            if verdicts is not None:
+                verdicts[cand.item_id] = False
             continue
         distance = hamming(new.simhash, cand.simhash)
         score, reason = 0.0, ""
         if distance <= max_distance:
             score, reason = 2.0 - distance / FINGERPRINT_BITS, f"simhash distance {distance}"
+        if verdicts is not None:
+            verdicts[cand.item_id] = True if reason else None
         if cand.shingles is not None:
             contained, whole, lead = overlap(new.shingles, cand.shingles)
             evidence = f"containment {contained:.2f}, lead {lead:.2f}"
+            if verdicts is not None:
+                verdicts[cand.item_id] = bool(reason) or contained >= MIN_CONTAINMENT
             if contained >= MIN_CONTAINMENT:
                 apart = whole < MIN_LONGER_SHARED and lead < MIN_LONGER_LEAD
                 share = headlines_overrule(apart, contained, new.title, cand.title)

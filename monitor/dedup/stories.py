@@ -66,12 +66,15 @@ def assign_stories(
     max_distance: int,
     feed_id: int | None = None,
     boilerplates: Sequence[frozenset[int]] | None = None,
+    findings: list[dict[int, bool | None]] | None = None,
 ) -> list[Decision]:
     """The story of each of `batch`, in order; stored items count if fetched since `since`.
 
     With `feed_id`, the batch's feed: its boilerplate (`boilerplate`), learned from
     its stored items and this batch, is left out of the texts compared. A batch of
     several feeds' items gives each item's feed's boilerplate in `boilerplates`.
+    With `findings`, one entry is added to it for each item of the batch: the items
+    it was compared with, and what the rules found (`rules.decide`'s verdicts).
     """
     exact = storage.stories_with_texts(sorted({f.text_hash for f in batch}))
     # Verbatim copies (of a stored item or of one earlier in the batch) are decided
@@ -168,6 +171,9 @@ def assign_stories(
     for index, features in enumerate(batch):
         decision = None
         related: Match | None = None
+        verdicts: dict[int, bool | None] = {}
+        if findings is not None:
+            findings.append(verdicts)
         if features.normalized_length >= MIN_EXACT_CHARS:
             if features.text_hash in exact:
                 decision = Decision(exact[features.text_hash], "same text")
@@ -213,7 +219,7 @@ def assign_stories(
                             title=other.title,
                         )
                     )
-            match, related = decide(comparable(index), candidates, max_distance)
+            match, related = decide(comparable(index), candidates, max_distance, verdicts)
             if match is not None and not founder_agrees(comparable(index), match):
                 related = Match(match.item_id, match.story_id, f"{match.reason}, not of its first")
                 match = None

@@ -60,12 +60,23 @@ class RunLog:
         return Watched(storage, self)
 
     def record(
-        self, feed_id: int, ids: Sequence[int], items: Sequence[PreparedItem], watched: Watched
+        self,
+        feed_id: int,
+        ids: Sequence[int],
+        items: Sequence[PreparedItem],
+        watched: Watched,
+        compared: Sequence[Mapping[int, bool | None]],
     ) -> None:
-        """Note a feed's new items (stored as `ids`) and the run's items they met."""
+        """Note a feed's new items (stored as `ids`) and the run's items they met:
+        those the rules joined them to or related them with, or might have in the
+        other order (`compared`: what `assign_stories` found of each).
+
+        A pair the rules found apart stays apart in either order (`rules.decide`),
+        so neither item's story can hang on the other's: most items that share a
+        fingerprint block or a few clauses are such pairs."""
         from ..dedup import MIN_SHARED_SENTENCE_SHARE
 
-        for item_id, item in zip(ids, items, strict=True):
+        for item_id, item, verdicts in zip(ids, items, compared, strict=True):
             features = item.features
             length = min(features.normalized_length, features.sentence_chars)
             # Undated items are dated when fetched: the same time for all of them.
@@ -73,15 +84,22 @@ class RunLog:
             order = (*publication_order(item, published), features.text_hash)
             self.entries[item_id] = _Entry(feed_id, order, length)
             near, overlap = watched.hits.get(id(features), ({}, {}))
-            met = {other for other in near if other > self.after}
-            for other, shared in overlap.items():
+            met = set()
+            for other in near.keys() | overlap.keys():
                 entry = self.entries.get(other)
-                # Both ways: either would have been confirmed as the other's copy.
-                if entry is not None and shared >= MIN_SHARED_SENTENCE_SHARE * min(
-                    length, entry.length
+                if entry is None:  # stored before the run
+                    continue
+                verdict = verdicts.get(other)
+                # Compared by fingerprint alone, or not at all, their texts may be
+                # compared in the other order: when either would be confirmed as the
+                # other's copy, by sharing a tenth of the smaller of the two.
+                if verdict or (
+                    verdict is None
+                    and overlap.get(other, 0)
+                    >= MIN_SHARED_SENTENCE_SHARE * min(length, entry.length)
                 ):
                     met.add(other)
-            for other in met & self.entries.keys():
+            for other in met:
                 self.met.setdefault(item_id, set()).add(other)
                 self.met.setdefault(other, set()).add(item_id)
 
