@@ -152,11 +152,26 @@ async def _ingest(
                             config, storage, fetcher, feed, clock, pool, db, states[feed.name],
                             after=before, queued=queued[index], run=run,
                         )  # fmt: skip
+                except MonitorError:
+                    raise  # the database's, not the feed's: the run cannot go on
+                except Exception as e:
+                    # A bug met on this feed's items: the other feeds are stored still.
+                    # Its fetch is not recorded, so it is fetched again next time.
+                    log.debug("feed %r", feed.name, exc_info=True)
+                    report = FeedReport(feed.name, status="failed")
+                    report.error = (
+                        f"feed {feed.name!r}: unexpected {type(e).__name__}: "
+                        f"{e} (a bug in monitor; --debug shows where)"
+                    )
                 finally:
-                    # Not stored (it failed, or was interrupted): the order holds still.
-                    if before is not None and not queued[index].is_set():
-                        await before.wait()
-                    queued[index].set()
+                    try:
+                        # Not stored (it failed, or was interrupted): the order holds still.
+                        if before is not None and not queued[index].is_set():
+                            await before.wait()
+                    finally:
+                        # Even when cancelled while waiting (the run is ending): the
+                        # feeds after it would wait for it for ever.
+                        queued[index].set()
                 if on_feed is not None:
                     on_feed(report)
                 return report
