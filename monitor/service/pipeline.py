@@ -433,14 +433,13 @@ def store_feed(
         # with those before it, so the order is part of the decision.
         fresh.sort(key=publication_order)
         watched = run.watch(storage) if run is not None else None
-        compared: list[dict[int, bool | None]] = []
         decisions = assign_stories(
             watched or storage,
             [i.features for i in fresh],
             since,
             config.dedup.max_distance,
             state.id,
-            findings=compared if run is not None else None,
+            findings=watched.findings if watched is not None else None,
         )
         ids = storage.insert_items(
             state.id,
@@ -460,7 +459,7 @@ def store_feed(
             now,
         )
         if run is not None and watched is not None:
-            run.record(state.id, ids, fresh, watched, compared)
+            run.record(state.id, ids, fresh, watched)
         by_guid = {item.guid: item_id for item, item_id in zip(fresh, ids, strict=True)}
         storage.record_page_failures(failures(fresh, by_guid, now))
         later, replaced = _store_edits(

@@ -60,23 +60,18 @@ class RunLog:
         return Watched(storage, self)
 
     def record(
-        self,
-        feed_id: int,
-        ids: Sequence[int],
-        items: Sequence[PreparedItem],
-        watched: Watched,
-        compared: Sequence[Mapping[int, bool | None]],
+        self, feed_id: int, ids: Sequence[int], items: Sequence[PreparedItem], watched: Watched
     ) -> None:
         """Note a feed's new items (stored as `ids`) and the run's items they met:
         those the rules joined them to or related them with, or might have in the
-        other order (`compared`: what `assign_stories` found of each).
+        other order (`Watched.findings`).
 
         A pair the rules found apart stays apart in either order (`rules.decide`),
         so neither item's story can hang on the other's: most items that share a
         fingerprint block or a few clauses are such pairs."""
         from ..dedup import MIN_SHARED_SENTENCE_SHARE
 
-        for item_id, item, verdicts in zip(ids, items, compared, strict=True):
+        for item_id, item, verdicts in zip(ids, items, watched.findings, strict=True):
             features = item.features
             length = min(features.normalized_length, features.sentence_chars)
             # Undated items are dated when fetched: the same time for all of them.
@@ -155,6 +150,9 @@ class Watched:
         self._storage, self._log = storage, log
         self.hits: dict[int, tuple[dict[int, int], dict[int, int]]] = {}
         """Per `Features` object (by `id`): the stored items it met."""
+        self.findings: list[dict[int, bool | None]] = []
+        """Per item decided, what the rules found of those it was compared with
+        (`assign_stories`' findings)."""
 
     def stories_with_texts(self, text_hashes: Sequence[str]) -> dict[str, int]:
         return self._storage.stories_with_texts(text_hashes)
