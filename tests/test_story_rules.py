@@ -15,12 +15,13 @@ import random
 from itertools import permutations
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import FeedServer, Response, write_config
 from dedup_corpus import seed_texts
 
 from monitor.cli import main
-from monitor.dedup import Candidate, Features, learned
+from monitor.dedup import Candidate, Features, Shingles, learned
 from monitor.dedup.features import arabic
 from monitor.dedup.rules import (
     HEADLINES_CHECKED_BELOW,
@@ -32,6 +33,7 @@ from monitor.dedup.rules import (
     headline_share,
     overlap,
 )
+from monitor.store import WindowItem
 
 FOLLOW_UP_LEAD = (
     "韩国国防部周一宣布，韩日两国已正式签署换文，军事情报保护协定即日起完全恢复效力，"
@@ -290,15 +292,15 @@ def test_settling_decides_again_only_items_the_rules_could_join(
     run (it had not seen the earlier report); another story that repeats a
     paragraph of the report as background is not: the rules keep the two apart in
     either order, so publication order cannot change its story."""
-    from monitor.service.redecision import decide_again
+    from monitor.service.redecision import decide_batch
 
     decided_again: list[int] = []
 
-    def spy(config: object, storage: object, ids: list[int], *args: object) -> int:
-        decided_again.extend(ids)
-        return decide_again(config, storage, ids, *args)  # type: ignore[arg-type]
+    def spy(config: object, storage: object, batch: list[WindowItem], *args: object) -> int:
+        decided_again.extend(item.item_id for item in batch)
+        return decide_batch(config, storage, batch, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr("monitor.service.settle.decide_again", spy)
+    monkeypatch.setattr("monitor.service.settle.decide_batch", spy)
     parts = paragraphs(article)
     later = {
         "copy": "（法新社首尔讯）\n" + "\n".join(parts[: len(parts) * 3 // 4]),
@@ -318,6 +320,110 @@ def test_settling_decides_again_only_items_the_rules_could_join(
         assert stories(config, capsys) == {frozenset({url + "earlier"}), frozenset({url + "later"})}
         assert all(record["related_to"] is None for record in export(config, capsys))
         assert decided_again == []
+
+
+def test_worker_processes_prepare_what_a_run_settles_with_its_stories_unchanged(
+    article: str, tmp_path: Path, feed_server: FeedServer,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """With worker processes (a run of eight feeds or more), the items decided again
+    at the end of the run get their features, shingles included, from the workers,
+    while the database thread decides those before them. The stories are those
+    of the run's own process: the flash joins the report, the round-up is related."""
+    flash = "\n".join(paragraphs(article)[:4])
+    texts = {"round-up": flash + "\n" + seed_texts()["003"], "flash": flash, "report": article}
+    hours = {"report": 8, "flash": 9, "round-up": 10}
+    rng = random.Random(7)
+    for number in range(6):  # other outlets' news of the day
+        texts[f"other-{number}"] = "".join(chr(rng.randint(0x4E00, 0x9FA5)) for _ in range(300))
+    carried = []
+    knowing = Features.knowing
+
+    def spy(self: Features, shingles: Shingles) -> Features:
+        carried.append(self.title)
+        return knowing(self, shingles)
+
+    monkeypatch.setattr(Features, "knowing", spy)
+    for name, text in texts.items():
+        feed_server.routes[f"/{name}"] = Response(
+            rss([(name, text)], hour=hours.get(name, 8)),
+            headers={"Content-Type": "application/rss+xml"},
+        )
+    found = []
+    for workers in (2, 1):
+        folder = tmp_path / str(workers)
+        folder.mkdir()
+        config = write_config(folder, [(name, feed_server.url(f"/{name}")) for name in texts])
+        setting = f"timeout = 5\nworkers = {workers}"
+        config.write_text(config.read_text().replace("timeout = 5", setting))
+        assert main(["run", "--config", str(config), "--no-digest", "--quiet"]) == 0
+        if workers == 2:
+            assert sorted(carried) == ["flash", "report", "round-up"]
+        found.append(stories(config, capsys))
+        url = "https://news.example.com/"
+        assert {s for s in found[-1] if "other" not in min(s)} == {
+            frozenset({url + "report", url + "flash"}),
+            frozenset({url + "round-up"}),
+        }
+        records = {str(r["url"]): r for r in export(config, capsys)}
+        assert records[url + "round-up"]["related_to"] == records[url + "report"]["story"]
+    assert found[0] == found[1]
+    assert len(carried) == 3  # none with one process: shingles are computed when compared
+
+
+def test_features_made_elsewhere_carry_their_shingles(article: str) -> None:
+    """`compared_many` computes shingles with the features; pickled across to another
+    process, the two travel side by side and are put together again."""
+    import pickle
+
+    from monitor.dedup.features import compared_many
+
+    texts = [article, "\n".join(paragraphs(article)[:3])]
+    made = pickle.loads(pickle.dumps(compared_many(texts, ["a", "b"])))
+    for (features, shingles), text in zip(made, texts, strict=True):
+        assert "shingles" not in features.__dict__  # not pickled with the features
+        assert features.knowing(shingles).shingles is shingles
+        expected = Features.of(text).shingles
+        assert np.array_equal(shingles.every, expected.every)
+        assert np.array_equal(shingles.lead, expected.lead)
+
+
+def test_moving_items_relearns_their_feeds_boilerplate(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """A feed's boilerplate is what recurs in three of its stories (and a fifth of its
+    items): once two of the three are one story, it is learnt again, from the
+    stories as they are now; another feed's is kept."""
+    from monitor.config import load_config
+    from monitor.store import Storage
+
+    episodes = [(f"episode-{n}", PODCAST_OPENING + text + PODCAST_CLOSING)
+                for n, text in enumerate(EPISODES[:3])]  # fmt: skip
+    for name in ("podcast", "other"):
+        feed_server.routes[f"/{name}"] = Response(  # the other's its own, backwards
+            rss(
+                [
+                    (f"{name}-{link}", text if name == "podcast" else text[::-1])
+                    for link, text in episodes
+                ]
+            ),  # fmt: skip
+            headers={"Content-Type": "application/rss+xml"},
+        )
+    path = write_config(
+        tmp_path, [(name, feed_server.url(f"/{name}")) for name in ("podcast", "other")]
+    )
+    assert main(["run", "--config", str(path), "--no-digest", "--quiet"]) == 0
+    with Storage(load_config(path).storage.target) as storage:
+        places = storage.stories_after(0)
+        items = storage.items_by_id(sorted(places))
+        feeds = sorted({item.feed_id for item in items})
+        learnt = {feed: storage.boilerplate(feed) for feed in feeds}
+        assert all(learnt.values())
+        first, second = [item.item_id for item in items if item.feed_id == feeds[0]][:2]
+        with storage.dedup_transaction():
+            storage.move_items([(second, places[first][0], "same text", None, None)])
+            assert storage.boilerplate(feeds[0]) == frozenset()
+            assert storage.boilerplate(feeds[1]) is learnt[feeds[1]]  # not learnt again
 
 
 def test_a_verbatim_copy_listed_first_does_not_begin_the_story(
@@ -344,7 +450,7 @@ def test_a_run_whose_settling_fails_keeps_the_stories_it_stored(
     """Settling moves items in one transaction: when it fails half way, the run says
     so in one line and the stories stay as the feeds were stored, none lost."""
     from monitor.errors import StorageError
-    from monitor.service.redecision import decide_again
+    from monitor.service.redecision import decide_batch
     from monitor.service.settle import Settled
 
     flash = "\n".join(paragraphs(article)[:4])
@@ -352,14 +458,17 @@ def test_a_run_whose_settling_fails_keeps_the_stories_it_stored(
     hours = {"report": 8, "flash": 9, "round-up": 10}
 
     def failing(*args: object, **kwargs: object) -> int:
-        decide_again(*args, **kwargs)  # type: ignore[arg-type]
+        decide_batch(*args, **kwargs)  # type: ignore[arg-type]
         raise StorageError("database: disk I/O error")
 
-    monkeypatch.setattr("monitor.service.pipeline.settle_run", lambda *args: Settled(0, 0))
+    async def unsettled(*args: object) -> Settled:
+        return Settled(0, 0)
+
+    monkeypatch.setattr("monitor.service.pipeline.settle_run", unsettled)
     (tmp_path / "as-stored").mkdir()
     as_stored = stories(run_feeds(feed_server, tmp_path / "as-stored", feeds, hours=hours), capsys)
     monkeypatch.undo()
-    monkeypatch.setattr("monitor.service.settle.decide_again", failing)
+    monkeypatch.setattr("monitor.service.settle.decide_batch", failing)
     config = write_config(tmp_path, [(name, feed_server.url(f"/{name}")) for name in feeds])
     assert main(["run", "--config", str(config), "--no-digest", "--quiet"]) != 0
     assert capsys.readouterr().err.splitlines()[-1].endswith("database: disk I/O error")

@@ -10,7 +10,7 @@ items are read through the small `StoredItems` interface.
 """
 
 from .boilerplate import RECENT, learned, without_boilerplate
-from .features import Features, Shingles, shingles_of, warm_up
+from .features import Features, Shingles, compared_many, shingles_of, warm_up
 from .index import DedupIndex
 from .rules import MIN_SHARED_SENTENCE_SHARE, Candidate, confirmable
 from .stories import Decision, StoredItems, assign_stories
@@ -25,6 +25,7 @@ __all__ = [
     "Shingles",
     "StoredItems",
     "assign_stories",
+    "compared_many",
     "confirmable",
     "learned",
     "shingles_of",

@@ -194,6 +194,11 @@ class Features:
         # `text` is the article's own string object: pickled once, for both.
         return {name: value for name, value in self.__dict__.items() if name != "shingles"}
 
+    def knowing(self, shingles: Shingles) -> Features:
+        """These features, their shingles already computed elsewhere (`compared_many`)."""
+        self.__dict__["shingles"] = shingles
+        return self
+
     @classmethod
     def of(cls, text: str, width: int = SHINGLE_WIDTH, title: str = "") -> Features:
         return cls.of_many([text], width, [title])[0]
@@ -221,6 +226,19 @@ class Features:
         if start < len(texts):
             found += _features_of(cls, texts[start:], width, titles[start:])
         return found
+
+
+def compared_many(
+    texts: Sequence[str], titles: Sequence[str], width: int = SHINGLE_WIDTH
+) -> list[tuple[Features, Shingles]]:
+    """The features of texts that will all be compared, each with its shingles.
+
+    Items decided again when a run settles (`service.settle`) have met others'
+    texts: nearly all of them are compared. Their shingles are computed with
+    their features, in a worker process while the run's own process decides
+    the items before them, and carried back beside them (`Features.knowing`).
+    """
+    return [(found, found.shingles) for found in Features.of_many(texts, width, titles)]
 
 
 @dataclass(frozen=True, eq=False)

@@ -29,7 +29,7 @@ from .clock import Clock, utcnow
 from .dbthread import DatabaseThread
 from .known import KnownItems
 from .schedule import ServerHints, next_fetch
-from .settle import RunLog, Settled, publication_order, settle_run
+from .settle import Prepare, RunLog, Settled, publication_order, settle_run
 from .workers import POOL_MIN_FEEDS, BrokenPool, LazyPool
 
 # Parsing, adapting, deciding stories and rendering are imported where they are
@@ -177,7 +177,7 @@ async def _ingest(
                 return report
 
             reports = await asyncio.gather(*(one(i, feed) for i, feed in enumerate(feeds)))
-        settled = await db(settle_run, config, storage, run, clock())
+        settled = await settle_run(config, storage, run, clock(), db, _preparing(pool))
         await db(prune_daily, config, storage, clock())
     finally:
         db.close()
@@ -194,6 +194,28 @@ async def _prepare(pool: LazyPool | None, job: tuple[Any, ...]) -> PreparedFeed:
     from .preparation import prepare_feed
 
     return await _in_pool(pool, prepare_feed, *job)
+
+
+def _preparing(pool: LazyPool | None) -> Prepare:
+    """How a run's settling gets the features of the items it decides again
+    (`settle_run`): with their shingles, split among the worker processes, when
+    they run; else in this process, the shingles when first compared."""
+
+    async def prepare(texts: list[str], titles: list[str]) -> list[Features]:
+        from ..dedup import Features, compared_many
+
+        if pool is None or not pool.started or not pool.usable or len(texts) < pool.workers:
+            return Features.of_many(texts, titles=titles)
+        share = -(-len(texts) // pool.workers)
+        parts = await asyncio.gather(
+            *(
+                _in_pool(pool, compared_many, texts[at : at + share], titles[at : at + share])
+                for at in range(0, len(texts), share)
+            )
+        )
+        return [found.knowing(shingles) for part in parts for found, shingles in part]
+
+    return prepare
 
 
 async def _in_pool(pool: LazyPool | None, fn: Callable[..., T], *args: Any) -> T:

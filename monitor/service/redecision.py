@@ -143,33 +143,55 @@ def decide_again(
     since: datetime,
 ) -> int:
     """Decide the stored items `ids` again, in the order given, each as if it were
-    stored now after those before it: compared with every other stored item fetched
-    since `since` but those still to be decided again, with its feed's boilerplate
-    (`boilerplates`) left out; how many more are reposts. Their texts are read a
-    `CHUNK` at a time."""
-    from ..dedup import Features, assign_stories
+    stored now after those before it (`decide_batch`); how many more are
+    reposts. Their texts are read a `CHUNK` at a time."""
+    from ..dedup import Features
 
     pending = set(ids)
     reposts = 0
     for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        read = {item.item_id: item for item in storage.items_by_id(chunk)}
-        batch = [read[item_id] for item_id in chunk if item_id in read]
+        batch = read_in_order(storage, ids[start : start + CHUNK])
         features = Features.of_many([i.text for i in batch], titles=[i.title for i in batch])
-        decisions = assign_stories(
-            StoredView(storage, frozenset(pending)),
-            features,
-            since,
-            config.dedup.max_distance,
-            boilerplates=[boilerplates.get(item.feed_id, frozenset()) for item in batch],
-        )
-        # Written before the next batch looks its candidates' stories up.
-        placement.place(batch, decisions)
-        pending.difference_update(chunk)
-        reposts += sum(
-            bool(d.reason) - bool(i.reason) for i, d in zip(batch, decisions, strict=True)
+        reposts += decide_batch(
+            config, storage, batch, features, pending, boilerplates, placement, since
         )
     return reposts
+
+
+def read_in_order(storage: Storage, ids: Sequence[int]) -> list[WindowItem]:
+    """The stored items `ids`, in the order given (those still stored)."""
+    read = {item.item_id: item for item in storage.items_by_id(ids)}
+    return [read[item_id] for item_id in ids if item_id in read]
+
+
+def decide_batch(
+    config: Config,
+    storage: Storage,
+    batch: Sequence[WindowItem],
+    features: Sequence[Features],
+    pending: set[int],
+    boilerplates: Mapping[int, frozenset[int]],
+    placement: Placement,
+    since: datetime,
+) -> int:
+    """Decide the stored items of `batch` (their `features`) again, in order, each
+    compared with every other stored item fetched since `since` but those still
+    to be decided again (`pending`, from which the batch is then taken), with
+    its feed's boilerplate (`boilerplates`) left out, and place them; how many
+    more of them are reposts."""
+    from ..dedup import assign_stories
+
+    decisions = assign_stories(
+        StoredView(storage, frozenset(pending)),
+        features,
+        since,
+        config.dedup.max_distance,
+        boilerplates=[boilerplates.get(item.feed_id, frozenset()) for item in batch],
+    )
+    # Written before the next batch looks its candidates' stories up.
+    placement.place(batch, decisions)
+    pending.difference_update(item.item_id for item in batch)
+    return sum(bool(d.reason) - bool(i.reason) for i, d in zip(batch, decisions, strict=True))
 
 
 def _placed(

@@ -15,14 +15,16 @@ moved: what was decided stays decided.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..config import Config
-from ..store import Storage
-from .redecision import Placement, decide_again
+from ..store import Storage, WindowItem
+from .redecision import Placement, decide_batch, read_in_order
 
 if TYPE_CHECKING:
     from ..dedup import Candidate, Features
@@ -189,29 +191,110 @@ class Settled:
     """How many more of them are reposts than before (fewer when negative)."""
 
 
-def settle_run(config: Config, storage: Storage, log: RunLog, now: datetime) -> Settled:
+SETTLE_CHUNK = 256
+"""Items decided again at a time. The next chunk's features are computed (in the
+worker processes) while the database thread decides this one."""
+
+Prepare = Callable[[list[str], list[str]], Awaitable[list["Features"]]]
+"""Computes the features of texts, with their titles (`settle_run`)."""
+
+
+async def settle_run(
+    config: Config,
+    storage: Storage,
+    log: RunLog,
+    now: datetime,
+    db: Callable[..., Awaitable[Any]],
+    prepare: Prepare,
+) -> Settled:
     """Decide again, oldest first, the run's items whose stories publication order
-    may change (`RunLog.unsettled`), with those whose stories hang on theirs."""
+    may change (`RunLog.unsettled`), with those whose stories hang on theirs.
+
+    In one transaction, each step a call on the run's database thread (`db`);
+    the features of each `SETTLE_CHUNK` of items come from `prepare` while the
+    chunk before is decided: the worker processes sit idle otherwise, as the
+    database thread works through the items alone."""
     met = log.meetings()
     if not met:
         return Settled(0, 0)
-    with storage.dedup_transaction():
-        chosen = log.unsettled(met, storage.run_stories(sorted(met)))
-        if not chosen:
-            return Settled(0, 0)
-        # An item of the run that joined, or is related to, one of their stories
-        # follows where that story goes.
-        added, stories = chosen, set[int]()
-        while added:
-            for story, related in storage.run_stories(sorted(added)).values():
-                stories.update((story,) if related is None else (story, related))
-            added = storage.items_after_in_stories(log.after, sorted(stories))
-            added = (added & log.entries.keys()) - chosen
-            chosen |= added
-        order = sorted(chosen, key=lambda item: (log.entries[item].order, item))
-        placement = Placement(storage, [s for s, _ in storage.run_stories(order).values()], now)
-        since = now - timedelta(days=config.dedup.window_days)
-        reposts = decide_again(config, storage, order, log.boilerplates, placement, since)
-        storage.update_canonical(sorted(placement.touched))
-        storage.drop_empty_stories(sorted(placement.touched), log.started, log.after)
+    transaction = ExitStack()
+    await db(transaction.enter_context, storage.dedup_transaction())
+    try:
+        settled = await _settle(config, storage, log, now, met, db, prepare)
+    except BaseException as e:
+        # Undone on the database thread, which runs the calls asked of it in order
+        # (and to their end, even those whose caller was cancelled).
+        await db(transaction.__exit__, type(e), e, e.__traceback__)
+        raise
+    await db(transaction.__exit__, None, None, None)
+    return settled
+
+
+async def _settle(
+    config: Config,
+    storage: Storage,
+    log: RunLog,
+    now: datetime,
+    met: dict[int, set[int]],
+    db: Callable[..., Awaitable[Any]],
+    prepare: Prepare,
+) -> Settled:
+    planned: tuple[list[int], Placement] | None = await db(_plan, storage, log, met, now)
+    if planned is None:
+        return Settled(0, 0)
+    order, placement = planned
+    since = now - timedelta(days=config.dedup.window_days)
+    pending = set(order)
+    chunks = [order[start : start + SETTLE_CHUNK] for start in range(0, len(order), SETTLE_CHUNK)]
+
+    async def features(batch: list[WindowItem]) -> list[Features]:
+        return await prepare([i.text for i in batch], [i.title for i in batch])
+
+    reposts = 0
+    batch: list[WindowItem] = await db(read_in_order, storage, chunks[0])
+    ahead = asyncio.ensure_future(features(batch))
+    try:
+        for number in range(len(chunks)):
+            found = await ahead
+            deciding = batch
+            if number + 1 < len(chunks):
+                # Read before this chunk is decided, so that its features are made
+                # meanwhile.
+                batch = await db(read_in_order, storage, chunks[number + 1])
+                ahead = asyncio.ensure_future(features(batch))
+            reposts += await db(
+                decide_batch, config, storage, deciding, found, pending, log.boilerplates,
+                placement, since,
+            )  # fmt: skip
+    finally:
+        ahead.cancel()
+    touched = sorted(placement.touched)
+    await db(storage.update_canonical, touched)
+    await db(storage.drop_empty_stories, touched, log.started, log.after)
     return Settled(len(order), placement.moved, reposts)
+
+
+def _plan(
+    storage: Storage, log: RunLog, met: dict[int, set[int]], now: datetime
+) -> tuple[list[int], Placement] | None:
+    """The items to decide again, in publication order, and where they are now."""
+    places = storage.stories_after(log.after)
+    chosen = log.unsettled(met, places)
+    if not chosen:
+        return None
+    # An item of the run that joined, or is related to, one of their stories
+    # follows where that story goes.
+    added, stories = chosen, set[int]()
+    while added:
+        for item in added:
+            story, related = places[item]
+            stories.update((story,) if related is None else (story, related))
+        added = {
+            item
+            for item, (story, related) in places.items()
+            if (story in stories or related in stories) and item in log.entries
+        } - chosen
+        chosen |= added
+    order = sorted(chosen, key=lambda item: (log.entries[item].order, item))
+    placement = Placement(storage, [places[item][0] for item in order], now)
+    return order, placement

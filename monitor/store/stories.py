@@ -73,12 +73,12 @@ class StoryStore(ItemStore):
                 f"DELETE FROM stories WHERE {member} AND created_at >= ?", (value, iso(since))
             )
 
-    def run_stories(self, ids: Sequence[int]) -> dict[int, tuple[int, int | None]]:
-        """The story of each of these items, and the story it is related to, by id."""
-        member, value = self._db.member("id", ids)
+    def stories_after(self, after: int) -> dict[int, tuple[int, int | None]]:
+        """The story of each item stored after the id `after`, and the story it is
+        related to, by id: a run's items, read at once (`service.settle`)."""
         rows = self._db.execute(
-            f"SELECT id, story_id, related_to FROM items WHERE {member}", (value,)
-        )
+            "SELECT id, story_id, related_to FROM items WHERE id > ?", (after,)
+        ).fetchall()
         return {int(row[0]): (int(row[1]), row[2]) for row in rows}
 
     def window_order(self, since: datetime) -> list[tuple[int, int, int]]:
@@ -143,22 +143,16 @@ class StoryStore(ItemStore):
         row = self._db.execute("SELECT MAX(id) FROM items").fetchone()
         return int(row[0] or 0)
 
-    def items_after_in_stories(self, after: int, story_ids: Sequence[int]) -> set[int]:
-        """The items stored after the id `after` that are in, or related to, these
-        stories."""
-        member, value = self._db.member("story_id", story_ids)
-        related, also = self._db.member("related_to", story_ids)
-        rows = self._db.execute(
-            f"SELECT id FROM items WHERE id > ? AND ({member} OR {related})", (after, value, also)
-        )
-        return {int(row[0]) for row in rows}
-
     def move_items(self, moves: list[tuple[int, int, str | None, int | None, str | None]]) -> None:
         """Put items (id, story, reason, related story, why) in other stories, or
         relate them to others; their stories' canonical items are then chosen again
         (`update_canonical`)."""
         if moves:
-            self._recent_clauses.clear()  # learnt with their stories as they were
+            # Their feeds' boilerplate was learnt with their stories as they were.
+            member, value = self._db.member("id", [move[0] for move in moves])
+            feeds = self._db.execute(f"SELECT DISTINCT feed_id FROM items WHERE {member}", (value,))
+            for (feed_id,) in feeds.fetchall():
+                self._recent_clauses.pop(int(feed_id), None)
             self._db.executemany(
                 """UPDATE items SET story_id = ?, match_reason = ?, related_to = ?,
                        related_reason = ? WHERE id = ?""",
