@@ -48,6 +48,7 @@ def test_lookups_equal_dictionaries(
 ) -> None:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(dedupindex, "SMALL_RUN", 3)  # merge into the main run often
+        patch.setattr(dedupindex, "MAX_ITEMS_PER_SENTENCE", limit)
         check_against_dictionaries(steps, limit, block_count)
 
 
@@ -84,6 +85,33 @@ def check_against_dictionaries(
         }
         assert lookup([index.blocks], keys) == expected_blocks
         assert len(index.sentences) == sum(len(ids) for ids in by_sentence.values())
+        # What each of a batch shares with the stored items, summed in the order the
+        # batch's sentences meet them (one sentence at a time, as it was done).
+        batch = [
+            [(h, 1 + (h % 7 if h >= 0 else 3)) for h in dict.fromkeys(hashes)]
+            for _, hashes in [*added, (0, probes)]
+        ]
+        expected_overlaps = []
+        for sentences in batch:
+            shared: dict[int, int] = {}
+            for h, length in sentences:
+                ids = by_sentence.get(h, [])
+                for item_id in ids if len(ids) <= limit else []:
+                    shared[item_id] = shared.get(item_id, 0) + length
+            expected_overlaps.append(list(shared.items()))
+        features = [clauses(sentences) for sentences in batch]
+        assert [list(found.items()) for _, found in index.hits(features, 0)] == expected_overlaps
+
+
+def clauses(sentences: list[tuple[int, int]]) -> Features:
+    """Features that are only these (hash, length) clauses."""
+    lengths = [length for _, length in sentences]
+    return Features(
+        normalized_length=sum(lengths), text_hash="", simhash=0,
+        sentence_hashes=pack(h for h, _ in sentences),
+        sentence_lengths=np.array(lengths, dtype="<i4").tobytes(),
+        sentence_chars=sum(lengths), figures={}, text="",
+    )  # fmt: skip
 
 
 @settings(max_examples=300)

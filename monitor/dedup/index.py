@@ -140,19 +140,47 @@ class DedupIndex:
                     simhash = stored + (1 << 64) if stored < 0 else stored  # stored signed
                     if hamming(features.simhash, simhash) <= max_distance:
                         near[index][item_id] = simhash
+        return list(zip(near, self._overlaps(batch), strict=True))
+
+    def _overlaps(self, batch: Sequence[Features]) -> list[dict[int, int]]:
+        """For each of `batch`, the stored items sharing its sentences: id → the
+        characters shared, the items in the order the batch's sentences first
+        meet them (which ranks ties, `rules.confirmable`).
+
+        Summed over arrays of every (item of the batch, stored item, sentence)
+        met: items decided again when a run settles meet hundreds each (their
+        copies, and the copies' copies), and adding them up one at a time was
+        most of looking them up.
+        """
         hashes, owners, lengths = sentence_table(batch)
-        sentences = lookup([self.sentences], distinct(hashes), MAX_ITEMS_PER_SENTENCE)
+        keys = np.sort(distinct(hashes))
+        key_of, item_of = entries([self.sentences], keys, MAX_ITEMS_PER_SENTENCE)
         overlaps: list[dict[int, int]] = [{} for _ in batch]
-        if sentences:
-            # Only the batch's sentences found stored are visited, in the batch's order.
-            found = np.sort(np.fromiter(sentences, dtype=np.int64, count=len(sentences)))
-            at = np.minimum(np.searchsorted(found, hashes), len(found) - 1)
-            for position in np.flatnonzero(found[at] == hashes).tolist():
-                overlap = overlaps[int(owners[position])]
-                length = int(lengths[position])
-                for item_id in sentences[int(hashes[position])][0]:
-                    overlap[item_id] = overlap.get(item_id, 0) + length
-        return list(zip(near, overlaps, strict=True))
+        if not len(item_of):
+            return overlaps
+        # Each sentence of the batch, with the stored entries of its key.
+        counts = np.bincount(key_of, minlength=len(keys))
+        starts = np.cumsum(counts) - counts
+        key = np.searchsorted(keys, hashes)
+        met = np.flatnonzero(counts[key])
+        times = counts[key[met]]
+        ends = np.cumsum(times)
+        entry = np.repeat(starts[key[met]] - (ends - times), times) + np.arange(ends[-1])
+        owner = np.repeat(owners[met], times)
+        item = item_of[entry]
+        length = np.repeat(lengths[met], times)
+        # One sum per (batch item, stored item); a stable sort keeps the first
+        # meeting of each pair at the head of its run.
+        pair = owner << 40 | item
+        order = np.argsort(pair, kind="stable")
+        ordered = pair[order]
+        heads = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+        totals = np.add.reduceat(length[order], heads)
+        first = order[heads]
+        met_order = np.argsort(first)
+        for at, total in zip(first[met_order].tolist(), totals[met_order].tolist(), strict=True):
+            overlaps[int(owner[at])][int(item[at])] = total
+        return overlaps
 
 
 def block_keys(fingerprints: np.ndarray, count: int) -> np.ndarray:
@@ -237,6 +265,41 @@ def lookup(
                     column += values[a:b].tolist()
         found[int(keys[position])] = columns
     return found
+
+
+def entries(
+    runs: Sequence[SortedRuns], keys: np.ndarray, limit: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The entries of `keys` (sorted, distinct) found in `runs`, for each key found
+    in at most `limit` of them: the key's position in `keys` and the item id of
+    each entry, grouped by key in the order of `keys`, older items first (as
+    `lookup` lists them)."""
+    found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    total = np.zeros(len(keys), dtype=np.int64)
+    for sorted_runs in runs:
+        for run in sorted_runs._runs:  # the main run holds the older items
+            if not len(run[0]):
+                continue
+            left = np.searchsorted(run[0], keys)
+            right = np.searchsorted(run[0], keys, side="right")
+            found.append((run[1], left, right))
+            total += right - left
+    wanted = (total > 0) & (total <= limit)
+    key_of, item_of = [], []
+    for ids, left, right in found:
+        spans = right - left
+        at = np.flatnonzero(wanted & (spans > 0))
+        times = spans[at]
+        if not len(at):
+            continue
+        ends = np.cumsum(times)
+        key_of.append(np.repeat(at, times))
+        item_of.append(ids[np.repeat(left[at] - (ends - times), times) + np.arange(ends[-1])])
+    if not key_of:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    keys_found, items = np.concatenate(key_of), np.concatenate(item_of)
+    order = np.argsort(keys_found, kind="stable")  # runs in order within a key
+    return keys_found[order], items[order]
 
 
 def _sorted(run: Run) -> Run:
