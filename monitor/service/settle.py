@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import Config
 from ..store import Storage, WindowItem
-from .redecision import Placement, decide_batch, read_in_order
+from .redecision import CHUNK, Placement, decide_batch, read_in_order
 
 if TYPE_CHECKING:
     from ..dedup import Candidate, Features
@@ -191,10 +191,6 @@ class Settled:
     """How many more of them are reposts than before (fewer when negative)."""
 
 
-SETTLE_CHUNK = 256
-"""Items decided again at a time. The next chunk's features are computed (in the
-worker processes) while the database thread decides this one."""
-
 Prepare = Callable[[list[str], list[str]], Awaitable[list["Features"]]]
 """Computes the features of texts, with their titles (`settle_run`)."""
 
@@ -210,10 +206,13 @@ async def settle_run(
     """Decide again, oldest first, the run's items whose stories publication order
     may change (`RunLog.unsettled`), with those whose stories hang on theirs.
 
-    In one transaction, each step a call on the run's database thread (`db`);
-    the features of each `SETTLE_CHUNK` of items come from `prepare` while the
-    chunk before is decided: the worker processes sit idle otherwise, as the
-    database thread works through the items alone."""
+    In one transaction, each step a call on the run's database thread (`db`).
+    The items are decided a `CHUNK` at a time, as `monitor redecide` decides
+    them: where the chunks end changes what an item is compared with (an item
+    of a chunk before is a stored one, of its own chunk one of the batch), so
+    the same chunks give the same stories. The features of each chunk come
+    from `prepare` while the chunk before is decided: the worker processes sit
+    idle otherwise, as the database thread works through the items alone."""
     met = log.meetings()
     if not met:
         return Settled(0, 0)
@@ -245,7 +244,7 @@ async def _settle(
     order, placement = planned
     since = now - timedelta(days=config.dedup.window_days)
     pending = set(order)
-    chunks = [order[start : start + SETTLE_CHUNK] for start in range(0, len(order), SETTLE_CHUNK)]
+    chunks = [order[start : start + CHUNK] for start in range(0, len(order), CHUNK)]
 
     async def features(batch: list[WindowItem]) -> list[Features]:
         return await prepare([i.text for i in batch], [i.title for i in batch])
