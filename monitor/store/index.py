@@ -22,7 +22,7 @@ from .encoding import iso, signed, unsigned
 if TYPE_CHECKING:
     from ..dedup import Candidate, DedupIndex, Features, Shingles
 
-FEATURES_VERSION = 6
+FEATURES_VERSION = 7
 """Raised whenever `features.Features.of` computes something else: on opening,
 the stored features and index are then computed again."""
 # Items whose features are recomputed at a time, when `Features.of` changed.
