@@ -30,8 +30,7 @@ if TYPE_CHECKING:
     from ..dedup import Candidate, Decision, Features
 
 CHUNK = 500
-"""Items decided again at a time: their texts and features are held in memory together
-(a run settles its stories in the same chunks, `settle.settle_run`)."""
+"""Items decided again at a time: their texts and features are held in memory together."""
 
 
 @dataclass(frozen=True)
