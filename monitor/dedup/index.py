@@ -164,8 +164,7 @@ class DedupIndex:
         key = np.searchsorted(keys, hashes)
         met = np.flatnonzero(counts[key])
         times = counts[key[met]]
-        ends = np.cumsum(times)
-        entry = np.repeat(starts[key[met]] - (ends - times), times) + np.arange(ends[-1])
+        entry = ranges(starts[key[met]], times)
         owner = np.repeat(owners[met], times)
         item = item_of[entry]
         length = np.repeat(lengths[met], times)
@@ -239,19 +238,7 @@ def lookup(
     after the key ([ids, …]), older items first; only for keys found in at most
     `limit` entries."""
     keys = np.sort(np.asarray(keys, dtype=np.int64))  # sorted probes: fewer cache misses
-    spans = []
-    total = np.zeros(len(keys), dtype=np.int64)
-    for sorted_runs in runs:
-        for run in sorted_runs._runs:  # the main run holds the older items
-            if not len(run[0]):
-                continue
-            left = np.searchsorted(run[0], keys)
-            present = run[0][np.minimum(left, len(run[0]) - 1)] == keys
-            right = left.copy()
-            # Most probes find nothing: only the others need the end of their span.
-            right[present] = np.searchsorted(run[0], keys[present], side="right")
-            spans.append((run, left, right))
-            total += right - left
+    spans, total = _spans(runs, keys)
     wanted = total > 0 if limit is None else (total > 0) & (total <= limit)
     found: dict[int, list[list[int]]] = {}
     for position in np.flatnonzero(wanted).tolist():
@@ -267,6 +254,34 @@ def lookup(
     return found
 
 
+def _spans(
+    runs: Sequence[SortedRuns], keys: np.ndarray
+) -> tuple[list[tuple[Run, np.ndarray, np.ndarray]], np.ndarray]:
+    """Where each of `keys` (sorted) lies in each run of `runs`, older runs first:
+    the run, the first entry of each key and the one after its last; and how many
+    entries each key has in all."""
+    spans = []
+    total = np.zeros(len(keys), dtype=np.int64)
+    for sorted_runs in runs:
+        for run in sorted_runs._runs:  # the main run holds the older items
+            if not len(run[0]):
+                continue
+            left = np.searchsorted(run[0], keys)
+            present = run[0][np.minimum(left, len(run[0]) - 1)] == keys
+            right = left.copy()
+            # Most probes find nothing: only the others need the end of their span.
+            right[present] = np.searchsorted(run[0], keys[present], side="right")
+            spans.append((run, left, right))
+            total += right - left
+    return spans, total
+
+
+def ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """The positions starts[i], …, starts[i] + sizes[i] - 1, for each i in turn."""
+    ends = np.cumsum(sizes)
+    return np.repeat(starts - (ends - sizes), sizes) + np.arange(ends[-1] if len(ends) else 0)
+
+
 def entries(
     runs: Sequence[SortedRuns], keys: np.ndarray, limit: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -274,27 +289,14 @@ def entries(
     in at most `limit` of them: the key's position in `keys` and the item id of
     each entry, grouped by key in the order of `keys`, older items first (as
     `lookup` lists them)."""
-    found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    total = np.zeros(len(keys), dtype=np.int64)
-    for sorted_runs in runs:
-        for run in sorted_runs._runs:  # the main run holds the older items
-            if not len(run[0]):
-                continue
-            left = np.searchsorted(run[0], keys)
-            right = np.searchsorted(run[0], keys, side="right")
-            found.append((run[1], left, right))
-            total += right - left
+    spans, total = _spans(runs, keys)
     wanted = (total > 0) & (total <= limit)
     key_of, item_of = [], []
-    for ids, left, right in found:
-        spans = right - left
-        at = np.flatnonzero(wanted & (spans > 0))
-        times = spans[at]
-        if not len(at):
-            continue
-        ends = np.cumsum(times)
-        key_of.append(np.repeat(at, times))
-        item_of.append(ids[np.repeat(left[at] - (ends - times), times) + np.arange(ends[-1])])
+    for run, left, right in spans:
+        sizes = right - left
+        at = np.flatnonzero(wanted & (sizes > 0))
+        key_of.append(np.repeat(at, sizes[at]))
+        item_of.append(run[1][ranges(left[at], sizes[at])])
     if not key_of:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     keys_found, items = np.concatenate(key_of), np.concatenate(item_of)
