@@ -6,6 +6,8 @@ had it, else decided anew like a teaser's full text); only the items
 whose entry changed are adapted again; a change of markup alone replaces
 nothing; a story a digest had comes again, marked updated, when the edit
 changed its headline or grew its text by a fifth, and not for a corrected word.
+A new version that is no copy of the stored one is another article under the
+old GUID: it is stored beside it, and neither is lost.
 """
 
 from __future__ import annotations
@@ -174,28 +176,32 @@ def test_an_edit_stays_in_a_story_of_others_only_while_it_is_a_copy_of_them(
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
     """Another outlet carries the flash; the first outlet then expands it (the
-    same story still) or puts another article under its old GUID (a story of its
-    own: the copy is not left under an unrelated headline)."""
+    same story still) or puts another article under its old GUID: that is
+    stored beside the flash, a story of its own, and the flash stays with its
+    copy (`dedup.same_article`)."""
     feed = Feed(feed_server, tmp_path, backend)
-    feed_server.routes["/copy.xml"] = Response(
-        rss({"copy": FLASH}).replace(b"news.example", b"copies.example")
-    )
-    config = write_config(
-        tmp_path,
-        [("news", feed_server.url("/feed.xml")), ("copies", feed_server.url("/copy.xml"))],
-        storage=backend.storage,
-    )
+    config = two_outlets(feed, feed_server, tmp_path, backend)
     feed.serve({"a": FLASH})
     run(config, capsys)
-    with backend.open() as storage:
-        before = {str(i["feed"]): i["story"] for i in storage.export_items()}
+    before = stories_by_feed(backend)
     assert before["news"] == before["copies"]
     feed.serve({"a": REPORT if edit == "expanded" else OTHER})
-    assert "1 item edited" in run(config, capsys)
+    said = run(config, capsys)
     with backend.open() as storage:
-        after = {str(i["feed"]): i["story"] for i in storage.export_items()}
-    assert after["copies"] == before["copies"]
-    assert (after["news"] == after["copies"]) == (edit == "expanded")
+        after = [(str(i["feed"]), i["title"], i["story"]) for i in storage.export_items()]
+    if edit == "expanded":
+        assert "1 item edited" in said and "0 new items" in said
+        assert {feed for feed, _, _ in after} == {"news", "copies"} and len(after) == 2
+        assert len({story for _, _, story in after}) == 1
+    else:
+        assert "1 new item" in said and "edited" not in said
+        stories = {(feed, title): story for feed, title, story in after}
+        assert stories == {
+            ("copies", FLASH[0]): before["copies"],
+            ("news", FLASH[0]): before["copies"],
+            ("news", OTHER[0]): stories[("news", OTHER[0])],
+        }
+        assert stories[("news", OTHER[0])] != before["copies"]
 
 
 def two_outlets(
@@ -254,7 +260,7 @@ def test_an_edit_stays_in_a_story_whose_others_are_too_old_to_compare(
             "UPDATE items SET fetched_at = '2020-01-01T00:00:00+00:00' WHERE guid = ?",
             (LINK.format("copy").replace("news.example", "copies.example"),),
         )
-    feed.serve({"a": OTHER})
+    feed.serve({"a": (FLASH[0], FLASH[1].replace("周六", "周五"))})
     assert "1 item edited" in run(config, capsys)
     assert stories_by_feed(backend) == before
 
@@ -314,3 +320,108 @@ def test_a_guid_with_a_nul_is_found_stored_and_edited_as_stored() -> None:
     edited.offer(replace(item, html="<p>y</p>"))
     assert (unchanged.known, unchanged.items()) == (["ab"], [])
     assert edited.edited == {"ab"} and len(edited.items()) == 1
+
+
+def test_another_article_under_an_old_guid_is_stored_beside_it_and_once(
+    backend: Backend, tmp_path: Path, feed_server: FeedServer,
+    smtp_server: MailServer, capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """An outlet that reuses a link for another article loses neither: the stored
+    one keeps its story and its place in the digest that had it, the new one is
+    a new story the next digest shows; neither is stored again when the feed
+    gives either of them under that GUID later."""
+    feed = Feed(feed_server, tmp_path, backend, smtp=smtp_table(smtp_server.port))
+    feed.serve({"a": REPORT})
+    run(feed.config, capsys, digest=True)
+    with backend.open() as storage:
+        (first,) = storage.export_items()
+    feed.serve({"a": OTHER})
+    said = run(feed.config, capsys, digest=True)
+    assert "1 new item" in said and "edited" not in said, said
+    with backend.open() as storage:
+        stored = {str(i["title"]): i for i in storage.export_items()}
+        guids = dict(storage._db.execute("SELECT title, guid FROM items").fetchall())
+    assert set(stored) == {REPORT[0], OTHER[0]}
+    assert stored[REPORT[0]]["story"] == first["story"]
+    assert stored[OTHER[0]]["story"] != first["story"]
+    assert guids[OTHER[0]] == LINK.format("a") != guids[REPORT[0]]
+    assert len(smtp_server.messages) == 2
+    second = smtp_server.messages[1].get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert OTHER[0] in second and REPORT[0] not in second
+    for entries in ({"a": OTHER}, {"a": REPORT}, {"a": OTHER}):
+        feed.serve(entries)
+        said = run(feed.config, capsys, digest=True)
+        assert "0 new items" in said and "edited" not in said, (entries, said)
+    with backend.open() as storage:
+        assert len(list(storage.export_items())) == 2
+    assert len(smtp_server.messages) == 2
+
+
+def test_a_corrected_figure_is_an_edit_of_the_same_article(
+    feed: Feed, backend: Backend, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A template series is kept apart by its figures; a page whose figure the
+    outlet corrects is the same article, replaced by its new version."""
+    feed.serve({"a": REPORT})
+    run(feed.config, capsys)
+    assert "12年来首次峰会" in REPORT[1]
+    corrected = (REPORT[0], REPORT[1].replace("3月初", "4月初").replace("12年来", "13年来"))
+    feed.serve({"a": corrected})
+    assert "0 new items · 1 item edited" in run(feed.config, capsys)
+    with backend.open() as storage:
+        (item,) = storage.export_items()
+        (text,) = storage._db.execute("SELECT text FROM items").fetchone()
+    assert "13年来" in text
+
+
+def document(*entries: tuple[str, tuple[str, str], int]) -> bytes:
+    """A feed of (key, (headline, markup), day of November) items: keys may repeat."""
+    items = "".join(
+        f"<item><title>{title}</title><link>{LINK.format(key)}</link><guid>{LINK.format(key)}"
+        f"</guid><pubDate>{day} Nov 2026 08:00:00 +0000</pubDate>"
+        f"<description><![CDATA[{markup}]]></description></item>"
+        for key, (title, markup), day in entries
+    )
+    return (
+        "<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>t</title>"
+        f"{items}</channel></rss>"
+    ).encode()
+
+
+def test_a_guid_given_twice_in_one_document_is_stored_as_its_versions(
+    feed: Feed, backend: Backend, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Versions of one page listed together (a flash and its expansion) make one
+    item, the newest; articles a feed gives one GUID make an item each. A
+    second fetch of the same document stores nothing."""
+    newest_first = document(
+        ("a", REPORT, 21), ("b", OTHER, 22), ("a", FLASH, 20), ("b", REPORT, 20)
+    )
+    for fetch in range(2):
+        feed.server.routes["/feed.xml"] = Response(newest_first, etag=f'"{fetch}"')
+        said = run(feed.config, capsys)
+        if fetch == 0:
+            assert "3 new items · 1 item edited" in said, said
+        else:
+            assert "0 new items" in said and "edited" not in said, said
+    with backend.open() as storage:
+        stored = sorted((str(i["title"]), str(i["url"])) for i in storage.export_items())
+    assert stored == sorted(
+        [(REPORT[0], LINK.format("a")), (REPORT[0], LINK.format("b")), (OTHER[0], LINK.format("b"))]
+    )
+
+
+@pytest.mark.parametrize("order", ["flash first", "report first"])
+def test_versions_of_one_time_are_taken_shorter_first_in_any_order(
+    order: str, feed: Feed, backend: Backend, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Versions under one GUID and one date give no order of their own: the
+    shorter is taken first, so the expansion holds the GUID whichever the feed
+    lists first."""
+    versions = [("a", FLASH, 20), ("a", REPORT, 20)]
+    if order == "report first":
+        versions.reverse()
+    feed.server.routes["/feed.xml"] = Response(document(*versions))
+    assert "1 new item · 1 item edited" in run(feed.config, capsys)
+    with backend.open() as storage:
+        assert [i["title"] for i in storage.export_items()] == [REPORT[0]]

@@ -13,7 +13,7 @@ from .boilerplate import RECENT, learned, without_boilerplate
 from .features import Features, Shingles, compared_many, shingles_of, warm_up
 from .index import DedupIndex
 from .rules import MIN_SHARED_SENTENCE_SHARE, Candidate, confirmable
-from .stories import Decision, StoredItems, assign_stories
+from .stories import Decision, StoredItems, assign_stories, same_article
 
 __all__ = [
     "MIN_SHARED_SENTENCE_SHARE",
@@ -28,6 +28,7 @@ __all__ = [
     "compared_many",
     "confirmable",
     "learned",
+    "same_article",
     "shingles_of",
     "without_boilerplate",
     "warm_up",

@@ -12,7 +12,9 @@ big edits without merging distinct articles, and the rules are:
 
 1. Same GUID in the same feed, or the same canonical URL: the very same page.
    It is not stored again (the pipeline checks this before adapting), unless
-   the feed edited it: then its new version replaces the stored one. A link a
+   the feed edited it: then its new version replaces the stored one, if it is
+   a copy of it by the rules below, figures aside (`stories.same_article`);
+   else it is another article under an old link, stored beside it. A link a
    feed gives several items under headlines of their own (a podcast's page) is
    none of theirs: a new GUID under it is the stored page only under a stored
    headline, and in its own feed with a stored text (`service.known`).

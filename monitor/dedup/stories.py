@@ -11,8 +11,8 @@ earlier in the same feed still joins its story.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import numpy as np
@@ -236,3 +236,24 @@ def assign_stories(
         decisions.append(decision)
         first_with_text.setdefault(features.text_hash, decision)
     return decisions
+
+
+def same_article(
+    storage: StoredItems, features: Features, stored_id: int, max_distance: int, feed_id: int
+) -> bool:
+    """Whether `features`, a feed's new version of its stored item `stored_id` (the
+    same GUID), is still that article: a flash expanded, a headline rewritten, a
+    figure corrected. Outlets also put another article under an old link, or an
+    update with news of its own at the top; replacing the stored version would
+    lose an article no digest may have shown, so that takes the rules' evidence
+    of a copy (`rules.decide`) between the two versions, whenever fetched. Their
+    figures do not keep them apart (a corrected count is the same article), and
+    texts too short to compare are taken for the same page."""
+    rows = storage.candidate_rows([stored_id], datetime.min.replace(tzinfo=UTC))
+    if stored_id not in rows:
+        return True
+    stored = replace(storage.candidate(rows[stored_id], True), figures={})
+    if min(features.normalized_length, stored.normalized_length) < MIN_TEXT_CHARS:
+        return True
+    new = compared(features, storage.boilerplate(feed_id))
+    return best_match(new, [stored], max_distance) is not None

@@ -55,7 +55,8 @@ class Newest:
         """The GUIDs stored before that the feed now says something else of: taken
         again, as new items are."""
         self.repeats = 0
-        """Items whose GUID came earlier in the same document."""
+        """Items whose GUID came earlier in the same document, saying the same."""
+        self._versions: set[tuple[str, str]] = set()
         self.over: list[str] = []
         """The GUIDs of new items left over the limit."""
         self._kept: list[tuple[tuple[datetime, int], int, Item]] = []
@@ -63,11 +64,19 @@ class Newest:
 
     def offer(self, item: Item) -> None:
         guid = stored_guid(item.guid)
+        mark = signature(item)
         if guid in self.signatures:
-            self.repeats += 1
-            return
-        mark = self.signatures[guid] = signature(item)
-        if guid in self.known_guids:
+            # The GUID again, saying something else: another version of the item, or
+            # another article a feed put under it. Taken: storing tells them apart.
+            if mark == self.signatures[guid] or (guid, mark) in self._versions:
+                self.repeats += 1
+                return
+            self._versions.add((guid, mark))
+            if guid in self.known_guids:  # stored before: the store compares it with that
+                self.edited.add(guid)
+        else:
+            self.signatures[guid] = mark
+        if guid in self.known_guids and (guid, mark) not in self._versions:
             stored = self.known_guids[guid]
             if stored is None or stored == mark:
                 self.known.append(guid)

@@ -23,7 +23,7 @@ from ..config import Config, FeedConfig
 from ..errors import FetchError, MonitorError
 from ..fetch import Fetcher, Validators
 from ..models import FetchResult
-from ..store import FeedState, NewItem, Storage
+from ..store import FeedState, NewItem, Storage, StoredVersion
 from ..words import counted
 from .clock import Clock, utcnow
 from .dbthread import DatabaseThread
@@ -439,21 +439,28 @@ def store_feed(
                 state.id, [i.guid for i in items], [i.article.url for i in items if i.article.url]
             ),
         )
-        fresh = []
+        fresh, versions = [], []
         edits = storage.stored_versions(state.id, [i.guid for i in items if i.edited])
-        for item in items:
+        texts: dict[str, set[str]] = {}
+        # Decided oldest first, whatever order the feed lists them in (most list the
+        # newest first, some change their order between fetches): an item is compared
+        # with those before it, so the order is part of the decision.
+        for item in sorted(items, key=publication_order):
             if item.guid in edits:
                 continue  # stored again below, in place of its stored version
             url, title, text = item.article.url, item.article.title, item.features.text_hash
+            if text not in texts.get(item.guid, (text,)):
+                # The feed gives its GUID twice, with another text: a later version
+                # (or another article), stored below as an edit of the first.
+                texts[item.guid].add(text)
+                versions.append(item)
+                continue
             if known.stored(item.guid, url, title, text):
                 report.repeats += 1
                 continue
             known.add(item.guid, url, title, text)
+            texts[item.guid] = {text}
             fresh.append(item)
-        # Decided oldest first, whatever order the feed lists them in (most list the
-        # newest first, some change their order between fetches): an item is compared
-        # with those before it, so the order is part of the decision.
-        fresh.sort(key=publication_order)
         watched = run.watch(storage) if run is not None else None
         decisions = assign_stories(
             watched or storage,
@@ -484,10 +491,11 @@ def store_feed(
             run.record(state.id, ids, fresh, watched)
         by_guid = {item.guid: item_id for item, item_id in zip(fresh, ids, strict=True)}
         storage.record_page_failures(failures(fresh, by_guid, now))
+        edited = sorted((i for i in items if i.guid in edits), key=publication_order)
+        edits.update(storage.stored_versions(state.id, [i.guid for i in versions]))
         later, replaced = _store_edits(
-            config, storage, state, [i for i in items if i.guid in edits], edits, now, since,
-            report,
-        )  # fmt: skip
+            config, storage, state, [*edited, *versions], edits, now, since, report
+        )
         # A teaser edited and completed from its page in this fetch needs no older try.
         _store_retried(
             config, storage, state, [i for i in retried if i.replaces not in replaced], now, since
@@ -548,7 +556,7 @@ def _store_edits(
     storage: Storage,
     state: FeedState,
     edited: Sequence[PreparedItem],
-    stored: dict[str, tuple[int, str, str, int]],
+    stored: dict[str, StoredVersion],
     now: datetime,
     since: datetime,
     report: FeedReport,
@@ -557,23 +565,74 @@ def _store_edits(
     their stored versions: where only the feed's markup changed, not what monitor
     keeps of them (the text and the headline), the stored version stays. A new
     headline or a text a fifth longer is news (`_replace_item`); a corrected word
-    is not. The GUIDs of those left for the next fetch (teasers whose page failed:
-    their stored full text stays meanwhile), and the stored items replaced."""
+    is not. A new version that is not a copy of the stored one is another article
+    under the old GUID (`dedup.same_article`): it is stored beside it, as a new
+    item, unless the feed stored its text already. The GUIDs of those left for
+    the next fetch (teasers whose page failed: their stored full text stays
+    meanwhile), and the stored items replaced."""
+    from ..dedup import same_article
+
     later: list[str] = []
     replaced: set[int] = set()
     for item in edited:
-        item_id, text_hash, title, length = stored[item.guid]
+        version = stored[item.guid]
+        item_id, title = version.id, version.title
         if item.page is not None and item.page.error:
             later.append(item.guid)
             continue
-        if text_hash == item.features.text_hash and title == item.article.title:
+        same = version.text_hash == item.features.text_hash and title == item.article.title
+        if same or item.article.published < version.published:
+            # An older version the feed lists with the newer one is no edit.
             report.repeats += 1
             continue
-        news = title != item.article.title or item.features.normalized_length >= 1.2 * length
-        if _replace_item(config, storage, state, item, item_id, now, since, edited=True, news=news):
+        if not same_article(storage, item.features, item_id, config.dedup.max_distance, state.id):
+            if storage.feed_has_text(state.id, item.features.text_hash):
+                report.repeats += 1
+                continue
+            storage.set_aside(item_id, item.guid)
+            stored_id = _store_beside(config, storage, state, item, now, since, report)
+        else:
+            longer = item.features.normalized_length >= 1.2 * version.length
+            news = title != item.article.title or longer
+            found = _replace_item(
+                config, storage, state, item, item_id, now, since, edited=True, news=news
+            )
+            if found is None:
+                continue
+            stored_id = found
             report.edited += 1
             replaced.add(item_id)
+        stored[item.guid] = StoredVersion(
+            stored_id, item.features.text_hash, item.article.title,
+            item.features.normalized_length, item.article.published,
+        )  # fmt: skip
     return later, replaced
+
+
+def _store_beside(
+    config: Config,
+    storage: Storage,
+    state: FeedState,
+    item: PreparedItem,
+    now: datetime,
+    since: datetime,
+    report: FeedReport,
+) -> int:
+    """Store `item` as a new item of its feed, its story decided by the rules; its id."""
+    from ..dedup import assign_stories
+
+    (decision,) = assign_stories(
+        storage, [item.features], since, config.dedup.max_distance, state.id
+    )
+    (item_id,) = storage.insert_items(
+        state.id,
+        [NewItem(item.guid, item.article, item.features, item.topics, decision.story,
+                 decision.reason, decision.related, decision.related_reason)],
+        now,
+    )  # fmt: skip
+    report.new += 1
+    report.reposts += 1 if decision.reason else 0
+    return item_id
 
 
 def _replace_item(
@@ -587,9 +646,10 @@ def _replace_item(
     *,
     edited: bool = False,
     news: bool = False,
-) -> bool:
+) -> int | None:
     """Store `item` in place of the stored item `stored_id`: a teaser whose page came
-    at last, or (`edited`) an item the feed edited; whether it was still stored.
+    at last, or (`edited`) an item the feed edited; its new id, None when the
+    stored item was no longer stored.
 
     Its story is decided anew when it was the stored item's alone, no digest has
     had it and no hand split it there (`ItemPlace.free`); the stories related to
@@ -604,7 +664,7 @@ def _replace_item(
 
     place = storage.item_place(stored_id, since)
     if place is None:  # removed meanwhile (`prune`)
-        return False
+        return None
     storage.remove_item(stored_id, with_story=place.free)
     story, reason = place.story, place.reason
     related, why = None, None
@@ -630,7 +690,7 @@ def _replace_item(
         storage.keep_place(item_id, place.split_at, kept)
     if news and not place.free:
         storage.mark_updated([story], now)
-    return True
+    return item_id
 
 
 def prune_daily(config: Config, storage: Storage, now: datetime) -> int:

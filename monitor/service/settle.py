@@ -36,8 +36,8 @@ class _Entry:
     """What the settling needs of an item stored in the run."""
 
     feed_id: int
-    order: tuple[datetime, str, str]
-    """Its place in publication order (`publication_order`), then its text hash."""
+    order: tuple[datetime, str, int, str]
+    """Its place in publication order (`publication_order`), its text hash last."""
     length: int
     """The least of its text's normalised length and its sentences' characters."""
 
@@ -78,7 +78,7 @@ class RunLog:
             length = min(features.normalized_length, features.sentence_chars)
             # Undated items are dated when fetched: the same time for all of them.
             published = min(item.article.published, self.started)
-            order = (*publication_order(item, published), features.text_hash)
+            order = publication_order(item, published)
             self.entries[item_id] = _Entry(feed_id, order, length)
             near, overlap = watched.hits.get(id(features), ({}, {}))
             met = set()
@@ -130,7 +130,7 @@ class RunLog:
         met = {item: set(others) for item, others in self.met.items()}
         by_text: dict[str, list[int]] = {}
         for item, entry in self.entries.items():
-            by_text.setdefault(entry.order[2], []).append(item)
+            by_text.setdefault(entry.order[-1], []).append(item)
         for same in by_text.values():
             if len({self.entries[item].feed_id for item in same}) > 1:
                 for item in same:
@@ -140,9 +140,13 @@ class RunLog:
 
 def publication_order(
     item: PreparedItem, published: datetime | None = None
-) -> tuple[datetime, str]:
-    """The order items are decided in: oldest first, then by GUID."""
-    return published or item.article.published, item.guid
+) -> tuple[datetime, str, int, str]:
+    """The order items are decided in: oldest first, then by GUID; versions of one
+    GUID given one time, shorter texts first (a flash before its expansion), so
+    that the feed's order of them decides nothing."""
+    features = item.features
+    return (published or item.article.published, item.guid, features.normalized_length,
+            features.text_hash)  # fmt: skip
 
 
 class Watched:

@@ -12,7 +12,7 @@ is a `StorageError` naming the database.
 """
 
 from .feeds import FeedState
-from .items import NewItem
+from .items import NewItem, StoredVersion
 from .leases import DAEMON_LEASE, HOLDER, daemon_holder
 from .pages import DuePage, PageFailure
 from .retention import Pruned
@@ -28,6 +28,7 @@ __all__ = [
     "FeedState",
     "Member",
     "NewItem",
+    "StoredVersion",
     "PageFailure",
     "Pruned",
     "Storage",

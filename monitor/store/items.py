@@ -25,6 +25,18 @@ ITEM_INSERT_COLUMNS = (
 
 
 @dataclass(frozen=True)
+class StoredVersion:
+    """What an edit of a stored item is compared with (`service.pipeline`)."""
+
+    id: int
+    text_hash: str
+    title: str
+    length: int
+    """Of the folded text."""
+    published: datetime
+
+
+@dataclass(frozen=True)
 class NewItem:
     """An item to store: `story` is a stored story's id, or -n for a batch's n-th new one."""
 
@@ -49,20 +61,38 @@ class ItemStore(IndexStore):
             for row in self._db.execute("SELECT guid FROM items WHERE feed_id = ?", (feed_id,))
         ]
 
-    def stored_versions(
-        self, feed_id: int, guids: Sequence[str]
-    ) -> dict[str, tuple[int, str, str, int]]:
-        """The feed's stored items under these GUIDs: id, text hash, headline and
-        length of the folded text."""
+    def stored_versions(self, feed_id: int, guids: Sequence[str]) -> dict[str, StoredVersion]:
+        """The feed's stored items under these GUIDs, by GUID."""
         if not guids:
             return {}
         member, value = self._db.member("guid", guids)
         rows = self._db.execute(
-            f"""SELECT guid, id, text_hash, title, text_length FROM items
+            f"""SELECT guid, id, text_hash, title, text_length, published FROM items
                 WHERE feed_id = ? AND {member}""",
             (feed_id, value),
         ).fetchall()
-        return {row[0]: (int(row[1]), row[2], row[3], int(row[4])) for row in rows}
+        return {
+            row[0]: StoredVersion(
+                int(row[1]), row[2], row[3], int(row[4]), datetime.fromisoformat(row[5])
+            )
+            for row in rows
+        }
+
+    def set_aside(self, item_id: int, guid: str) -> str:
+        """Keep a stored item under a GUID of its own, its feed's `guid` freed for the
+        other article the feed now gives under it (`dedup.same_article`); the GUID
+        it keeps, which no feed gives."""
+        aside = f"{guid}#earlier-{item_id}"
+        self._db.execute("UPDATE items SET guid = ? WHERE id = ?", (aside, item_id))
+        return aside
+
+    def feed_has_text(self, feed_id: int, text_hash: str) -> bool:
+        """Whether the feed stored an item with this normalised text, under any GUID."""
+        row = self._db.execute(
+            "SELECT 1 FROM items WHERE text_hash = ? AND feed_id = ? LIMIT 1",
+            (text_hash, feed_id),
+        ).fetchone()
+        return row is not None
 
     def known_items(
         self, feed_id: int, guids: Sequence[str], urls: Sequence[str]
