@@ -40,7 +40,9 @@ import sys
 import tempfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -58,7 +60,7 @@ def read_labels(path: Path) -> list[dict[str, object]]:
 
 def replay(
     mirror: Path, days: tuple[str, ...], work: Path, reverse: bool
-) -> tuple[dict[str, tuple[int, str | None, int | None]], dict[int, int]]:
+) -> tuple[dict[str, list[dict[str, Any]]], dict[int, int]]:
     """The window's items replayed as folder feeds: the story of each stored link, the
     rule that joined it to the story, and the story dedup found it related to; and
     the digest of the window: for each story it shows, the headline story it is
@@ -89,11 +91,27 @@ def replay(
             shown_under[int(story["story"])] = int(story["story"])
             for other in story["related"]:
                 shown_under.setdefault(int(other["story"]), int(story["story"]))
-    stories = {
-        record["url"]: (int(record["story"]), record["match"], record["related_to"])
-        for record in map(json.loads, exported.splitlines())
-    }
+    stories: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for record in map(json.loads, exported.splitlines()):
+        stories[record["url"]].append(record)
     return stories, shown_under
+
+
+def stored_as(
+    records: list[dict[str, Any]], title: str, time: str
+) -> tuple[int, str | None, int | None] | None:
+    """The story, rule and relation of the stored item an archived one became. A
+    link captured several times gives several versions under one GUID: each is
+    stored beside the others when it is another article, else replaces the one
+    before it, so a version no longer stored is the next one stored after it."""
+    if not records:
+        return None
+    chosen = next((r for r in records if r["title"] == title), None)
+    if chosen is None:
+        when = datetime.fromisoformat(time)
+        later = [r for r in records if datetime.fromisoformat(r["published"]) >= when]
+        chosen = min(later, key=lambda r: r["published"]) if later else records[-1]
+    return int(chosen["story"]), chosen["match"], chosen["related_to"]
 
 
 @dataclass
@@ -111,6 +129,16 @@ class Replayed:
     (one story, or a headline and its related coverage)."""
 
 
+def story_of(
+    archived: dict[str, dict[str, str]], stories: dict[str, list[dict[str, Any]]], path: str
+) -> tuple[int, str | None, int | None] | None:
+    """What the replay stored of the archived item at `path` (`stored_as`)."""
+    item = archived.get(path)
+    if item is None:
+        return None
+    return stored_as(stories.get(item["url"], []), item["title"], item["time"])
+
+
 def decisions(mirror: Path, labels: list[dict[str, object]], reverse: bool) -> Replayed:
     """What a replay of each labelled pair's window made of the pair."""
     by_window: dict[str, list[dict[str, object]]] = defaultdict(list)
@@ -119,13 +147,14 @@ def decisions(mirror: Path, labels: list[dict[str, object]], reverse: bool) -> R
     out = Replayed()
     for window, pairs in sorted(by_window.items()):
         days = tuple(window.split(":"))
-        links = {path: item["url"] for path, item in texts(mirror, days).items()}
+        archived = texts(mirror, days)
+        links = {path: item["url"] for path, item in archived.items()}
         with tempfile.TemporaryDirectory() as work:
             stories, shown_under = replay(mirror, days, Path(work), reverse)
+
         for pair in pairs:
             a, b = str(pair["a"]), str(pair["b"])
-            story_a = stories.get(links.get(a, ""))
-            story_b = stories.get(links.get(b, ""))
+            story_a, story_b = story_of(archived, stories, a), story_of(archived, stories, b)
             if story_a is None or story_b is None:
                 out.merged[(a, b)] = None
                 continue
