@@ -237,7 +237,9 @@ def test_a_version_6_database_gets_one_index_row_per_item(tmp_path: Path) -> Non
             item, _ = add(storage, feed, article("https://example.org/1"))
     db = sqlite3.connect(path)  # as version 6 left it: rows per sentence and per block
     db.executescript(
-        """DROP TABLE item_index;
+        """DROP INDEX items_related;
+           DROP INDEX stories_canonical;
+           DROP TABLE item_index;
            CREATE TABLE sentences (hash INTEGER NOT NULL, item_id INTEGER NOT NULL,
                length INTEGER NOT NULL, PRIMARY KEY (hash, item_id)) WITHOUT ROWID;
            CREATE TABLE simhash_blocks (block INTEGER NOT NULL, value INTEGER NOT NULL,

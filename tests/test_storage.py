@@ -361,3 +361,23 @@ def test_a_batch_of_any_size_finds_each_stored_item_by_its_blocks(
 def test_lists_are_stored_as_json_dumps_writes_them(values: list[str]) -> None:
     assert json_list(values) == json.dumps(values, ensure_ascii=False)
     assert json.loads(json_list(tuple(values))) == values
+
+
+def test_replacing_an_item_finds_its_storys_relations_and_heading_by_index(
+    tmp_path: Path,
+) -> None:
+    """Replacing an item (a teaser's full text, an edit) moves what relates to its
+    story and clears the story it heads: without an index, a scan of every item
+    and story for each one replaced."""
+    with Storage(tmp_path / "m.db") as storage:
+        relations = storage._db.execute(
+            "EXPLAIN QUERY PLAN UPDATE items SET related_to = 1 WHERE related_to = ? AND id != ?",
+            (2, 3),
+        ).fetchall()
+        heading = storage._db.execute(
+            "EXPLAIN QUERY PLAN UPDATE stories SET canonical_item_id = NULL "
+            "WHERE canonical_item_id = ?",
+            (2,),
+        ).fetchall()
+    assert "USING INDEX items_related" in str([tuple(row) for row in relations])
+    assert "USING INDEX stories_canonical" in str([tuple(row) for row in heading])

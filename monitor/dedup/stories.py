@@ -239,21 +239,38 @@ def assign_stories(
 
 
 def same_article(
-    storage: StoredItems, features: Features, stored_id: int, max_distance: int, feed_id: int
+    storage: StoredItems,
+    features: Features,
+    earlier: int | Features,
+    max_distance: int,
+    feed_id: int,
 ) -> bool:
-    """Whether `features`, a feed's new version of its stored item `stored_id` (the
-    same GUID), is still that article: a flash expanded, a headline rewritten, a
-    figure corrected. Outlets also put another article under an old link, or an
-    update with news of its own at the top; replacing the stored version would
-    lose an article no digest may have shown, so that takes the rules' evidence
-    of a copy (`rules.decide`) between the two versions, whenever fetched. Their
+    """Whether `features`, a feed's new version of its item `earlier` under the same
+    GUID (a stored item's id, or the features of one about to be stored), is
+    still that article: a flash expanded, a headline rewritten, a figure
+    corrected. Outlets also put another article under an old link, or an update
+    with news of its own at the top; replacing the earlier version would lose an
+    article no digest may have shown, so that takes the rules' evidence of a
+    copy (`rules.decide`) between the two versions, whenever fetched. Their
     figures do not keep them apart (a corrected count is the same article), and
-    texts too short to compare are taken for the same page."""
-    rows = storage.candidate_rows([stored_id], datetime.min.replace(tzinfo=UTC))
-    if stored_id not in rows:
+    texts too short to compare are taken for the same page. The fingerprints
+    are compared first: most versions differ by a few words."""
+    if isinstance(earlier, int):
+        rows = storage.candidate_rows([earlier], datetime.min.replace(tzinfo=UTC))
+        if earlier not in rows:
+            return True
+        bare = replace(storage.candidate(rows[earlier], False), figures={})
+    else:
+        bare = Candidate(
+            -1, 0, earlier.simhash, earlier.normalized_length, {}, None, earlier.title
+        )  # fmt: skip
+    if min(features.normalized_length, bare.normalized_length) < MIN_TEXT_CHARS:
         return True
-    stored = replace(storage.candidate(rows[stored_id], True), figures={})
-    if min(features.normalized_length, stored.normalized_length) < MIN_TEXT_CHARS:
+    if best_match(features, [bare], max_distance) is not None:
         return True
-    new = compared(features, storage.boilerplate(feed_id))
-    return best_match(new, [stored], max_distance) is not None
+    boilerplate = storage.boilerplate(feed_id)
+    if isinstance(earlier, int):
+        whole = replace(storage.candidate(rows[earlier], True), figures={})
+    else:
+        whole = replace(bare, shingles=compared(earlier, boilerplate).shingles)
+    return best_match(compared(features, boilerplate), [whole], max_distance) is not None

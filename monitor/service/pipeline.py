@@ -23,7 +23,7 @@ from ..config import Config, FeedConfig
 from ..errors import FetchError, MonitorError
 from ..fetch import Fetcher, Validators
 from ..models import FetchResult
-from ..store import FeedState, NewItem, Storage, StoredVersion
+from ..store import FeedState, NewItem, Storage, StoredVersion, guid_aside
 from ..words import counted
 from .clock import Clock, utcnow
 from .dbthread import DatabaseThread
@@ -428,7 +428,7 @@ def store_feed(
     report.repeats += prepared.known
     hints = replace(hints, ttl_minutes=prepared.ttl_minutes)
     report.next_fetch_at = next_fetch(feed.name, now, interval, config.fetch.min_interval, 0, hints)
-    from ..dedup import assign_stories
+    from ..dedup import assign_stories, same_article
     from .pages import failures
 
     with storage.dedup_transaction():
@@ -439,9 +439,10 @@ def store_feed(
                 state.id, [i.guid for i in items], [i.article.url for i in items if i.article.url]
             ),
         )
-        fresh, versions = [], []
+        fresh: list[PreparedItem] = []
         edits = storage.stored_versions(state.id, [i.guid for i in items if i.edited])
         texts: dict[str, set[str]] = {}
+        held: dict[str, int] = {}  # by GUID, the place in `fresh` of its latest version
         # Decided oldest first, whatever order the feed lists them in (most list the
         # newest first, some change their order between fetches): an item is compared
         # with those before it, so the order is part of the decision.
@@ -449,17 +450,25 @@ def store_feed(
             if item.guid in edits:
                 continue  # stored again below, in place of its stored version
             url, title, text = item.article.url, item.article.title, item.features.text_hash
-            if text not in texts.get(item.guid, (text,)):
-                # The feed gives its GUID twice, with another text: a later version
-                # (or another article), stored below as an edit of the first.
+            if item.guid in held and text not in texts[item.guid]:
+                # The feed gives a GUID twice, with another text: a later version,
+                # in the earlier's place, or another article, stored beside it.
                 texts[item.guid].add(text)
-                versions.append(item)
-                continue
-            if known.stored(item.guid, url, title, text):
+                at = held[item.guid]
+                earlier = fresh[at]
+                if same_article(
+                    storage, item.features, earlier.features, config.dedup.max_distance, state.id
+                ):
+                    fresh[at] = item
+                    report.edited += 1
+                    continue
+                fresh[at] = replace(earlier, guid=guid_aside(earlier.guid, earlier.features))
+            elif known.stored(item.guid, url, title, text):
                 report.repeats += 1
                 continue
             known.add(item.guid, url, title, text)
-            texts[item.guid] = {text}
+            texts.setdefault(item.guid, set()).add(text)
+            held[item.guid] = len(fresh)
             fresh.append(item)
         watched = run.watch(storage) if run is not None else None
         decisions = assign_stories(
@@ -492,10 +501,7 @@ def store_feed(
         by_guid = {item.guid: item_id for item, item_id in zip(fresh, ids, strict=True)}
         storage.record_page_failures(failures(fresh, by_guid, now))
         edited = sorted((i for i in items if i.guid in edits), key=publication_order)
-        edits.update(storage.stored_versions(state.id, [i.guid for i in versions]))
-        later, replaced = _store_edits(
-            config, storage, state, [*edited, *versions], edits, now, since, report
-        )
+        later, replaced = _store_edits(config, storage, state, edited, edits, now, since, report)
         # A teaser edited and completed from its page in this fetch needs no older try.
         _store_retried(
             config, storage, state, [i for i in retried if i.replaces not in replaced], now, since
@@ -589,7 +595,7 @@ def _store_edits(
             if storage.feed_has_text(state.id, item.features.text_hash):
                 report.repeats += 1
                 continue
-            storage.set_aside(item_id, item.guid)
+            storage.set_aside(item_id, guid_aside(item.guid, version.text_hash))
             stored_id = _store_beside(config, storage, state, item, now, since, report)
         else:
             longer = item.features.normalized_length >= 1.2 * version.length

@@ -12,7 +12,7 @@ is a `StorageError` naming the database.
 """
 
 from .feeds import FeedState
-from .items import NewItem, StoredVersion
+from .items import NewItem, StoredVersion, guid_aside
 from .leases import DAEMON_LEASE, HOLDER, daemon_holder
 from .pages import DuePage, PageFailure
 from .retention import Pruned
@@ -29,6 +29,7 @@ __all__ = [
     "Member",
     "NewItem",
     "StoredVersion",
+    "guid_aside",
     "PageFailure",
     "Pruned",
     "Storage",

@@ -24,6 +24,13 @@ ITEM_INSERT_COLUMNS = (
 )  # fmt: skip
 
 
+def guid_aside(guid: str, features: Features | str) -> str:
+    """The GUID a version of an item keeps when its feed gives another article under
+    its own: one no feed gives, and one for each of its texts."""
+    text_hash = features if isinstance(features, str) else features.text_hash
+    return f"{guid}#earlier-{text_hash[:16]}"
+
+
 @dataclass(frozen=True)
 class StoredVersion:
     """What an edit of a stored item is compared with (`service.pipeline`)."""
@@ -78,13 +85,10 @@ class ItemStore(IndexStore):
             for row in rows
         }
 
-    def set_aside(self, item_id: int, guid: str) -> str:
-        """Keep a stored item under a GUID of its own, its feed's `guid` freed for the
-        other article the feed now gives under it (`dedup.same_article`); the GUID
-        it keeps, which no feed gives."""
-        aside = f"{guid}#earlier-{item_id}"
-        self._db.execute("UPDATE items SET guid = ? WHERE id = ?", (aside, item_id))
-        return aside
+    def set_aside(self, item_id: int, guid: str) -> None:
+        """Keep a stored item under another GUID (`guid_aside`), its own freed for the
+        other article its feed now gives under it (`dedup.same_article`)."""
+        self._db.execute("UPDATE items SET guid = ? WHERE id = ?", (guid, item_id))
 
     def feed_has_text(self, feed_id: int, text_hash: str) -> bool:
         """Whether the feed stored an item with this normalised text, under any GUID."""

@@ -214,6 +214,13 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE items ADD COLUMN related_to INTEGER;
     ALTER TABLE items ADD COLUMN related_reason TEXT;
     """,
+    # 16: replacing an item (a teaser's full text, an edit) moves the items related
+    # to its story, and clears the story it headed: each a scan of its table
+    # without these, 7 ms an item at 10,000 items, and growing with them.
+    """
+    CREATE INDEX items_related ON items (related_to) WHERE related_to IS NOT NULL;
+    CREATE INDEX stories_canonical ON stories (canonical_item_id);
+    """,
 )
 # Tables in the order their rows can be copied (references first), and the
 # columns of each, for `copy_from`; leases belong to running processes, not data.
