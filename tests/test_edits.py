@@ -425,3 +425,58 @@ def test_versions_of_one_time_are_taken_shorter_first_in_any_order(
     assert "1 new item · 1 item edited" in run(feed.config, capsys)
     with backend.open() as storage:
         assert [i["title"] for i in storage.export_items()] == [REPORT[0]]
+
+
+def undated(*entries: tuple[str, tuple[str, str]]) -> bytes:
+    """A feed of (key, (headline, markup)) items without dates: keys may repeat."""
+    items = "".join(
+        f"<item><title>{title}</title><link>{LINK.format(key)}</link><guid>{LINK.format(key)}"
+        f"</guid><description><![CDATA[{markup}]]></description></item>"
+        for key, (title, markup) in entries
+    )
+    return (
+        "<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>t</title>"
+        f"{items}</channel></rss>"
+    ).encode()
+
+
+@pytest.mark.parametrize("listing", ["report first", "flash first", "undated"])
+def test_versions_in_one_document_are_known_on_later_fetches(
+    listing: str, feed: Feed, backend: Backend, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each version a document gives of a GUID is remembered by its own signature:
+    fetched again, in either order, none is taken for an edit of the one stored
+    (undated, each would look newer than it)."""
+    versions = [("a", REPORT, 20), ("a", FLASH, 20)]
+    if listing == "flash first":
+        versions.reverse()
+    for fetch in range(3):
+        if listing == "undated":
+            body = undated(*[(key, entry) for key, entry, _ in versions])
+        else:
+            body = document(*(versions if fetch % 2 == 0 else versions[::-1]))
+        feed.server.routes["/feed.xml"] = Response(body, etag=f'"{fetch}"')
+        said = run(feed.config, capsys)
+        if fetch:
+            assert "0 new items" in said and "edited" not in said, (fetch, said)
+    with backend.open() as storage:
+        assert [i["title"] for i in storage.export_items()] == [REPORT[0]]
+
+
+def test_versions_set_aside_under_one_guid_each_keep_a_guid_of_their_own(
+    feed: Feed, backend: Backend, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One GUID carries a report, another article, the report corrected, the report
+    again (stored already: nothing is stored) and a third article: each is set
+    aside under a GUID of its own, and every fetch is stored."""
+    corrected = (REPORT[0], REPORT[1].replace("3月初", "4月初").replace("12年来", "13年来"))
+    third = ("第三篇", "".join(f"<p>{p}</p>" for p in seed_texts()["004"].split("\n") if p))
+    for day, version in zip(range(20, 25), [REPORT, OTHER, corrected, REPORT, third], strict=True):
+        feed.server.routes["/feed.xml"] = Response(document(("a", version, day)), etag=f'"{day}"')
+        said = run(feed.config, capsys)
+        assert "0 feeds failed" in said, (day, said)
+    with backend.open() as storage:
+        guids = [row[0] for row in storage._db.execute("SELECT guid FROM items ORDER BY id")]
+        titles = sorted(str(i["title"]) for i in storage.export_items())
+    assert titles == sorted([OTHER[0], REPORT[0], corrected[0], third[0]])
+    assert len(set(guids)) == 4 and guids.count(LINK.format("a")) == 1

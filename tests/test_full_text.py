@@ -603,3 +603,34 @@ def test_rti_pages_are_read_from_their_article_box() -> None:
         "空軍今天未證實相關訊息，僅表示對於台灣周邊海、空域狀況均能全程掌握。",
     ]
     assert read.authors == ("蕭照平",)
+
+
+def test_a_teaser_due_again_whose_link_now_carries_another_article_keeps_both(
+    backend: Backend, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """The teaser whose page failed is set aside when its GUID brings another
+    article; its page is tried again later under the GUID it keeps, and the
+    feed goes on being stored meanwhile."""
+    (article,) = [a for a in sample_articles() if a.feed == "dw"]
+    paragraphs = list(article.paragraphs)
+    paragraphs[1] = paragraphs[1].replace("。", "，", 2)  # a teaser long enough to compare
+    article = replace(article, paragraphs=tuple(paragraphs))
+    other = replace(
+        next(a for a in sample_articles() if a.feed == "nytimes"),
+        feed="dw", guid=article.guid, url=article.url,
+        published=article.published + timedelta(hours=2),
+    )  # fmt: skip
+    serve_dw(feed_server, article, Response(b"busy", 503), '"1"')
+    loaded = load_config(dw_config(tmp_path, feed_server, backend))
+    start = datetime(2023, 3, 19, 8, 0, tzinfo=UTC)
+    with Storage.open(loaded) as storage:
+        (feed,) = ingest(loaded, storage, clock=lambda: start).feeds
+    assert (feed.new, feed.pages_failed) == (1, 1)
+    serve_dw(feed_server, other, Response(page_for(other).encode(), headers=HTML), '"2"')
+    for hours in (1, 2):
+        with Storage.open(loaded) as storage:
+            now = start + timedelta(hours=hours)
+            (feed,) = ingest(loaded, storage, clock=lambda: now).feeds  # noqa: B023
+            titles = sorted(str(i["title"]) for i in storage.export_items())
+        assert feed.error is None, feed.error
+    assert titles == sorted([article.title, other.title])

@@ -35,6 +35,12 @@ def signature(item: Item) -> str:
     return hashlib.blake2b(said, digest_size=8).hexdigest()
 
 
+def version_key(guid: str, mark: str) -> str:
+    """Where the signature of a later version of an item in one document is recorded,
+    beside its GUID's (which is its first version's)."""
+    return f"{guid}#version-{mark}"
+
+
 class Newest:
     """Takes a feed's items one at a time (`offer`) and keeps the newest new ones."""
 
@@ -65,21 +71,23 @@ class Newest:
     def offer(self, item: Item) -> None:
         guid = stored_guid(item.guid)
         mark = signature(item)
-        if guid in self.signatures:
+        first = guid not in self.signatures
+        if first:
+            self.signatures[guid] = mark
+        else:
             # The GUID again, saying something else: another version of the item, or
             # another article a feed put under it. Taken: storing tells them apart.
             if mark == self.signatures[guid] or (guid, mark) in self._versions:
                 self.repeats += 1
                 return
             self._versions.add((guid, mark))
-            if guid in self.known_guids:  # stored before: the store compares it with that
-                self.edited.add(guid)
-        else:
-            self.signatures[guid] = mark
-        if guid in self.known_guids and (guid, mark) not in self._versions:
+        if guid in self.known_guids:
+            # A version the feed gave before, under either of its keys, is known
+            # whatever the order of them in this document.
             stored = self.known_guids[guid]
-            if stored is None or stored == mark:
-                self.known.append(guid)
+            if stored in (None, mark) or version_key(guid, mark) in self.known_guids:
+                if first:
+                    self.known.append(guid)
                 return
             self.edited.add(guid)
         index = self._count
@@ -89,6 +97,11 @@ class Newest:
             heapq.heappush(self._kept, entry)
         else:
             self.over.append(stored_guid(heapq.heappushpop(self._kept, entry)[2].guid))
+
+    def versions(self) -> dict[str, str]:
+        """Each version offered of a GUID after its first, under its `version_key`: the
+        signatures to record, so that the next fetch knows them too."""
+        return {version_key(guid, mark): mark for guid, mark in self._versions}
 
     def settled(self, guid: str) -> str | None:
         """The signature to record for an item offered and not taken (stored, or

@@ -462,7 +462,7 @@ def store_feed(
                     fresh[at] = item
                     report.edited += 1
                     continue
-                fresh[at] = replace(earlier, guid=guid_aside(earlier.guid, earlier.features))
+                fresh[at] = replace(earlier, guid=guid_aside(earlier.guid))
             elif known.stored(item.guid, url, title, text):
                 report.repeats += 1
                 continue
@@ -575,7 +575,7 @@ def _store_edits(
     under the old GUID (`dedup.same_article`): it is stored beside it, as a new
     item, unless the feed stored its text already. The GUIDs of those left for
     the next fetch (teasers whose page failed: their stored full text stays
-    meanwhile), and the stored items replaced."""
+    meanwhile), and the stored items replaced or set aside."""
     from ..dedup import same_article
 
     later: list[str] = []
@@ -586,16 +586,20 @@ def _store_edits(
         if item.page is not None and item.page.error:
             later.append(item.guid)
             continue
-        same = version.text_hash == item.features.text_hash and title == item.article.title
-        if same or item.article.published < version.published:
-            # An older version the feed lists with the newer one is no edit.
+        text = item.features.text_hash
+        same = version.text_hash == text and title == item.article.title
+        if (
+            same
+            # An older version the feed lists with the newer one is no edit, nor a
+            # text it stored already (a version set aside, come back).
+            or item.article.published < version.published
+            or (version.text_hash != text and storage.feed_has_text(state.id, text))
+        ):
             report.repeats += 1
             continue
         if not same_article(storage, item.features, item_id, config.dedup.max_distance, state.id):
-            if storage.feed_has_text(state.id, item.features.text_hash):
-                report.repeats += 1
-                continue
-            storage.set_aside(item_id, guid_aside(item.guid, version.text_hash))
+            storage.set_aside(item_id, guid_aside(item.guid))
+            replaced.add(item_id)  # its page, if due, is tried under its new GUID later
             stored_id = _store_beside(config, storage, state, item, now, since, report)
         else:
             longer = item.features.normalized_length >= 1.2 * version.length

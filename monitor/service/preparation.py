@@ -140,6 +140,7 @@ def prepare_feed(
             settled[guid] = taken.signatures[guid]
     # The items skipped over the cap count as settled: the next fetch skips them too.
     settled.update((guid, taken.settled(guid)) for guid in taken.over)
+    settled.update(taken.versions())
     return PreparedFeed(items, known, problems, parsed.ttl_minutes, settled)
 
 

@@ -7,6 +7,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
+from uuid import uuid4
 
 from ..figures import figures_text
 from ..models import Article
@@ -24,11 +25,11 @@ ITEM_INSERT_COLUMNS = (
 )  # fmt: skip
 
 
-def guid_aside(guid: str, features: Features | str) -> str:
+def guid_aside(guid: str) -> str:
     """The GUID a version of an item keeps when its feed gives another article under
-    its own: one no feed gives, and one for each of its texts."""
-    text_hash = features if isinstance(features, str) else features.text_hash
-    return f"{guid}#earlier-{text_hash[:16]}"
+    its own: one no feed gives, and a new one each time (a text may come back under
+    the GUID, and be set aside again)."""
+    return f"{guid}#earlier-{uuid4().hex[:16]}"
 
 
 @dataclass(frozen=True)
