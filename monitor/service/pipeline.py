@@ -35,7 +35,7 @@ from .workers import POOL_MIN_FEEDS, BrokenPool, LazyPool
 # Parsing, adapting, deciding stories and rendering are imported where they are
 # used: a run where every feed answers 304 needs none of them, and starts sooner.
 if TYPE_CHECKING:
-    from ..dedup import Features
+    from ..dedup import Decision, Features
     from .preparation import PreparedFeed, PreparedItem
 
 log = logging.getLogger("monitor")
@@ -481,19 +481,7 @@ def store_feed(
         )
         ids = storage.insert_items(
             state.id,
-            [
-                NewItem(
-                    item.guid,
-                    item.article,
-                    item.features,
-                    item.topics,
-                    decision.story,
-                    decision.reason,
-                    decision.related,
-                    decision.related_reason,
-                )  # fmt: skip
-                for item, decision in zip(fresh, decisions, strict=True)
-            ],
+            [_new_item(item, decision) for item, decision in zip(fresh, decisions, strict=True)],
             now,
         )
         if run is not None and watched is not None:
@@ -619,6 +607,14 @@ def _store_edits(
     return later, replaced
 
 
+def _new_item(item: PreparedItem, decision: Decision) -> NewItem:
+    """A prepared item to store, in the story dedup decided for it."""
+    return NewItem(
+        item.guid, item.article, item.features, item.topics, decision.story, decision.reason,
+        decision.related, decision.related_reason,
+    )  # fmt: skip
+
+
 def _store_beside(
     config: Config,
     storage: Storage,
@@ -634,12 +630,7 @@ def _store_beside(
     (decision,) = assign_stories(
         storage, [item.features], since, config.dedup.max_distance, state.id
     )
-    (item_id,) = storage.insert_items(
-        state.id,
-        [NewItem(item.guid, item.article, item.features, item.topics, decision.story,
-                 decision.reason, decision.related, decision.related_reason)],
-        now,
-    )  # fmt: skip
+    (item_id,) = storage.insert_items(state.id, [_new_item(item, decision)], now)
     report.new += 1
     report.reposts += 1 if decision.reason else 0
     return item_id
