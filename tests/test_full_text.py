@@ -8,7 +8,9 @@ generic extractor (`fixtures/article_pages.py`).
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import threading
 import time
 from dataclasses import replace
@@ -634,3 +636,91 @@ def test_a_teaser_due_again_whose_link_now_carries_another_article_keeps_both(
             titles = sorted(str(i["title"]) for i in storage.export_items())
         assert feed.error is None, feed.error
     assert titles == sorted([article.title, other.title])
+
+
+@pytest.mark.parametrize("pages_fail_first", [False, True])
+def test_teasers_sharing_one_guid_each_get_the_text_of_their_own_page(
+    backend: Backend, tmp_path: Path, feed_server: FeedServer, pages_fail_first: bool
+) -> None:
+    """A feed that gives one GUID to every item, each linking to its own page: each
+    item is completed from its own page, at once or when its page is tried again,
+    and neither is lost, not even while both are short teasers."""
+    dw = next(a for a in sample_articles() if a.feed == "dw")
+    other = replace(
+        next(a for a in sample_articles() if a.feed == "nytimes"),
+        feed="dw", guid=dw.guid, published=dw.published + timedelta(hours=2),
+    )  # fmt: skip
+    entries = []
+    for number, article in enumerate((dw, other)):
+        path = f"/dw/article-{number}.html"
+        feed_server.routes[path] = Response(b"busy", 503)
+        if not pages_fail_first:
+            feed_server.routes[path] = Response(page_for(article).encode(), headers=HTML)
+        entries.append((article, feed_server.url(path)))
+    feed_server.routes["/dw.xml"] = Response(teaser_feed("dw", entries).encode(), headers=RSS)
+    loaded = load_config(dw_config(tmp_path, feed_server, backend))
+    start = datetime(2023, 3, 19, 8, 0, tzinfo=UTC)
+    with Storage.open(loaded) as storage:
+        (feed,) = ingest(loaded, storage, clock=lambda: start).feeds
+        assert feed.error is None, feed.error
+        assert (feed.new, feed.pages, feed.pages_failed) == (2, 2, 2 if pages_fail_first else 0)
+    if pages_fail_first:
+        for number, article in enumerate((dw, other)):
+            page = Response(page_for(article).encode(), headers=HTML)
+            feed_server.routes[f"/dw/article-{number}.html"] = page
+        later = start + timedelta(hours=1)
+        with Storage.open(loaded) as storage:
+            (feed,) = ingest(loaded, storage, clock=lambda: later).feeds
+            assert (feed.new, feed.pages, feed.pages_failed) == (0, 2, 0)
+    with Storage.open(loaded) as storage:
+        stored = dict(storage._db.execute("SELECT title, text FROM items").fetchall())
+    assert sorted(stored) == sorted([dw.title, other.title])
+    for article, another in ((dw, other), (other, dw)):
+        # the page's last paragraph is past the teaser: the text came from the page
+        assert last_words(article) in stored[article.title]
+        assert last_words(another) not in stored[article.title]
+
+
+def last_words(article: SampleArticle) -> str:
+    """The start of the article's last paragraph of text, as plain text."""
+    texts = [html.unescape(re.sub(r"<[^>]+>", "", p)).strip() for p in article.paragraphs]
+    return [text for text in texts if text][-1][:20]
+
+
+@pytest.mark.parametrize("status", [503, 404])
+def test_a_teaser_under_a_stored_guid_at_another_link_is_kept_whatever_its_page_does(
+    backend: Backend, tmp_path: Path, feed_server: FeedServer, status: int
+) -> None:
+    """A feed that gives one GUID to all its items lists a new one, at a link of its
+    own, whose page fails: it is stored with the text of its page when the page
+    comes, or as the teaser it is when the page is gone."""
+    dw = next(a for a in sample_articles() if a.feed == "dw")
+    other = replace(
+        next(a for a in sample_articles() if a.feed == "nytimes"),
+        feed="dw", guid=dw.guid, published=dw.published + timedelta(hours=2),
+    )  # fmt: skip
+    feed_server.routes["/dw/article-0.html"] = Response(page_for(dw).encode(), headers=HTML)
+    feed_server.routes["/dw/article-1.html"] = Response(b"no", status)
+    entries = [(dw, feed_server.url("/dw/article-0.html"))]
+    loaded = load_config(dw_config(tmp_path, feed_server, backend))
+    start = datetime(2023, 3, 19, 8, 0, tzinfo=UTC)
+    for hours in (0, 1, 2):
+        if hours == 1:
+            entries = [(other, feed_server.url("/dw/article-1.html")), entries[-1]]
+        if hours == 2 and status == 503:
+            page = Response(page_for(other).encode(), headers=HTML)
+            feed_server.routes["/dw/article-1.html"] = page
+        feed_server.routes["/dw.xml"] = Response(teaser_feed("dw", entries).encode(), headers=RSS)
+        now = start + timedelta(hours=hours)
+        with Storage.open(loaded) as storage:
+            (feed,) = ingest(loaded, storage, clock=lambda: now).feeds  # noqa: B023
+            assert feed.error is None, feed.error
+            stored = dict(storage._db.execute("SELECT title, text FROM items").fetchall())
+        expected = 2 if hours == 2 or (hours == 1 and status == 404) else 1
+        assert len(stored) == expected, hours
+    assert last_words(dw) in stored[dw.title]
+    if status == 503:
+        assert last_words(other) in stored[other.title]
+    else:
+        assert last_words(other) not in stored[other.title]
+        assert feed.pages == 0  # a page gone is not asked for again

@@ -244,6 +244,7 @@ def same_article(
     earlier: int | Features,
     max_distance: int,
     feed_id: int,
+    same_link: bool = True,
 ) -> bool:
     """Whether `features`, a feed's new version of its item `earlier` under the same
     GUID (a stored item's id, or the features of one about to be stored), is
@@ -253,8 +254,10 @@ def same_article(
     article no digest may have shown, so that takes the rules' evidence of a
     copy (`rules.decide`) between the two versions, whenever fetched. Their
     figures do not keep them apart (a corrected count is the same article), and
-    texts too short to compare are taken for the same page. The fingerprints
-    are compared first: most versions differ by a few words."""
+    texts too short to compare are taken for the same page when they are at the
+    same link (`same_link`): a feed that gives one GUID to all its items would
+    otherwise keep only the last of its teasers. The fingerprints are compared
+    first: most versions differ by a few words."""
     if isinstance(earlier, int):
         rows = storage.candidate_rows([earlier], datetime.min.replace(tzinfo=UTC))
         if earlier not in rows:
@@ -265,7 +268,7 @@ def same_article(
             -1, 0, earlier.simhash, earlier.normalized_length, {}, None, earlier.title
         )  # fmt: skip
     if min(features.normalized_length, bare.normalized_length) < MIN_TEXT_CHARS:
-        return True
+        return same_link
     if best_match(features, [bare], max_distance) is not None:
         return True
     boilerplate = storage.boilerplate(feed_id)

@@ -74,9 +74,10 @@ def due_items(due: Sequence[DuePage]) -> list[PreparedItem]:
 
 async def fetch_pages(
     fetcher: Fetcher, feed: FeedConfig, items: Sequence[PreparedItem]
-) -> tuple[list[PreparedItem], dict[str, tuple[str, str]]]:
-    """Fetch each item's page: the items with their `PageNote`, and the pages that
-    came (by GUID: address after redirects, markup)."""
+) -> tuple[list[PreparedItem], list[tuple[str, str] | None]]:
+    """Fetch each item's page: the items with their `PageNote`, and beside each the
+    page that came (address after redirects, markup), or None. Not by GUID: a feed
+    may give one GUID to items linking to pages of their own."""
     from ..parse import decoded
     from .preparation import PageNote
 
@@ -95,8 +96,7 @@ async def fetch_pages(
         return replace(item, page=PageNote(url, attempts=attempts)), (result.url, page)
 
     done = await asyncio.gather(*(one(item) for item in items))
-    pages = {item.guid: page for item, page in done if page is not None}
-    return [item for item, _ in done], pages
+    return [item for item, _ in done], [page for _, page in done]
 
 
 def failures(

@@ -283,11 +283,12 @@ async def _full_text(
         if item.page.error is not None:
             report.pages_failed += 1
             report.item_errors.append(item.page.error)
-    by_guid = {item.guid: item for item in done if item.replaces is None}
-    if prepared is not None and by_guid:
-        items = [by_guid.get(item.guid, item) for item in prepared.items]
-        prepared = replace(prepared, items=items)
-    return prepared, [item for item in done if item.replaces is not None]
+    completed, retried = done[: len(new)], done[len(new) :]
+    if prepared is not None and new:
+        # By place, not by GUID: a feed may give one GUID to items of different pages.
+        by_item = {id(item): item_done for item, item_done in zip(new, completed, strict=True)}
+        prepared = replace(prepared, items=[by_item.get(id(i), i) for i in prepared.items])
+    return prepared, retried
 
 
 async def fetch_feed(
@@ -457,8 +458,9 @@ def store_feed(
                 at = held[item.guid]
                 earlier = fresh[at]
                 if same_article(
-                    storage, item.features, earlier.features, config.dedup.max_distance, state.id
-                ):
+                    storage, item.features, earlier.features, config.dedup.max_distance,
+                    state.id, same_link=item.link == earlier.link,
+                ):  # fmt: skip
                     fresh[at] = item
                     report.edited += 1
                     continue
@@ -562,17 +564,21 @@ def _store_edits(
     is not. A new version that is not a copy of the stored one is another article
     under the old GUID (`dedup.same_article`): it is stored beside it, as a new
     item, unless the feed stored its text already. The GUIDs of those left for
-    the next fetch (teasers whose page failed: their stored full text stays
-    meanwhile), and the stored items replaced or set aside."""
+    the next fetch (teasers whose page failed for now: their stored full text
+    stays meanwhile), and the stored items replaced or set aside. A teaser whose
+    page is gone is compared as it is: at another link, a teaser too short to
+    compare is another article (a feed may give one GUID to all its items)."""
     from ..dedup import same_article
+    from .pages import failures
 
     later: list[str] = []
     replaced: set[int] = set()
     for item in edited:
         version = stored[item.guid]
         item_id, title = version.id, version.title
-        if item.page is not None and item.page.error:
-            later.append(item.guid)
+        failed = item.page is not None and item.page.error is not None
+        if failed and not (item.page and item.page.permanent):
+            later.append(item.guid)  # its page is tried again at the next fetch
             continue
         text = item.features.text_hash
         same = version.text_hash == text and title == item.article.title
@@ -585,10 +591,17 @@ def _store_edits(
         ):
             report.repeats += 1
             continue
-        if not same_article(storage, item.features, item_id, config.dedup.max_distance, state.id):
+        if not same_article(
+            storage, item.features, item_id, config.dedup.max_distance, state.id,
+            same_link=version.url in (item.article.url, item.link),
+        ):  # fmt: skip
             storage.set_aside(item_id, guid_aside(item.guid))
             replaced.add(item_id)  # its page, if due, is tried under its new GUID later
             stored_id = _store_beside(config, storage, state, item, now, since, report)
+            storage.record_page_failures(failures([item], {item.guid: stored_id}, now))
+        elif failed:
+            report.repeats += 1  # its page is gone: the stored text stays
+            continue
         else:
             longer = item.features.normalized_length >= 1.2 * version.length
             news = title != item.article.title or longer
@@ -602,7 +615,7 @@ def _store_edits(
             replaced.add(item_id)
         stored[item.guid] = StoredVersion(
             stored_id, item.features.text_hash, item.article.title,
-            item.features.normalized_length, item.article.published,
+            item.features.normalized_length, item.article.published, item.article.url,
         )  # fmt: skip
     return later, replaced
 

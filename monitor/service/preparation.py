@@ -53,6 +53,12 @@ class PreparedItem:
     edited: bool = False
     """Its GUID was stored before, and the feed now says something else of it."""
 
+    @property
+    def link(self) -> str:
+        """The link its feed gave: a page read gives the article the address the
+        page names for itself."""
+        return self.page.url if self.page else self.article.url
+
 
 @dataclass(frozen=True)
 class PreparedFeed:
@@ -147,7 +153,7 @@ def prepare_feed(
 def complete_items(
     feed_name: str,
     items: list[PreparedItem],
-    pages: dict[str, tuple[str, str]],
+    pages: list[tuple[str, str] | None],
     adapter: str | None,
     fetched: datetime,
     topics: tuple[TopicConfig, ...] = (),
@@ -155,8 +161,8 @@ def complete_items(
 ) -> list[PreparedItem]:
     """`items` with the text of their article pages.
 
-    `pages` holds, by GUID, each fetched page's address (after redirects) and
-    markup. The page is read by the item's adapter (`parse.page`); an item
+    `pages` holds, beside each item, its fetched page's address (after redirects)
+    and markup, or None. The page is read by the item's adapter (`parse.page`); an item
     whose page gives no longer text keeps its teaser, its fingerprint and
     topics, its page noted as failed.
     """
@@ -164,8 +170,7 @@ def complete_items(
 
     chosen = adapter_named(adapter) if adapter else None
     done: list[PreparedItem] = []
-    for item in items:
-        found = pages.get(item.guid)
+    for item, found in zip(items, pages, strict=True):
         if found is None or item.page is None:
             done.append(item)
             continue

@@ -42,6 +42,7 @@ class StoredVersion:
     length: int
     """Of the folded text."""
     published: datetime
+    url: str
 
 
 @dataclass(frozen=True)
@@ -75,13 +76,13 @@ class ItemStore(IndexStore):
             return {}
         member, value = self._db.member("guid", guids)
         rows = self._db.execute(
-            f"""SELECT guid, id, text_hash, title, text_length, published FROM items
+            f"""SELECT guid, id, text_hash, title, text_length, published, url FROM items
                 WHERE feed_id = ? AND {member}""",
             (feed_id, value),
         ).fetchall()
         return {
             row[0]: StoredVersion(
-                int(row[1]), row[2], row[3], int(row[4]), datetime.fromisoformat(row[5])
+                int(row[1]), row[2], row[3], int(row[4]), datetime.fromisoformat(row[5]), row[6]
             )
             for row in rows
         }
