@@ -31,11 +31,11 @@ from fixtures.article_pages import (
 from fixtures.make_samples import build
 
 from monitor.cli import main
-from monitor.config import load_config
+from monitor.config import Config, load_config
 from monitor.errors import ConfigError
 from monitor.parse import adapter_named
 from monitor.parse.page import page_article, read_page
-from monitor.service import ingest
+from monitor.service import FeedReport, ingest
 from monitor.store import Storage
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
@@ -724,3 +724,94 @@ def test_a_teaser_under_a_stored_guid_at_another_link_is_kept_whatever_its_page_
     else:
         assert last_words(other) not in stored[other.title]
         assert feed.pages == 0  # a page gone is not asked for again
+
+
+def fetch_dw(loaded: Config, hours: int) -> tuple[FeedReport, dict[str, str]]:
+    """One fetch of the DW feed, `hours` after the first; its report and the stored
+    texts by headline."""
+    now = datetime(2023, 3, 19, 8, 0, tzinfo=UTC) + timedelta(hours=hours)
+    with Storage.open(loaded) as storage:
+        (feed,) = ingest(loaded, storage, clock=lambda: now).feeds
+        assert feed.error is None, feed.error
+        stored = dict(storage._db.execute("SELECT title, text FROM items").fetchall())
+    return feed, stored
+
+
+def test_an_edit_whose_page_is_gone_keeps_the_full_text_under_its_headline(
+    backend: Backend, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """The feed edits a headline of an article whose page is then gone: the teaser
+    it gives now is the same article (its link differs from the address the page
+    named), so the stored full text stays, one item, and the page is not asked
+    for again."""
+    (dw,) = [a for a in sample_articles() if a.feed == "dw"]
+    link = feed_server.url("/dw/article-0.html")
+    feed_server.routes["/dw/article-0.html"] = Response(page_for(dw).encode(), headers=HTML)
+    feed_server.routes["/dw.xml"] = Response(teaser_feed("dw", [(dw, link)]).encode(), headers=RSS)
+    loaded = load_config(dw_config(tmp_path, feed_server, backend))
+    _, stored = fetch_dw(loaded, 0)
+    full = stored[dw.title]
+    edited = replace(dw, title=dw.title + "（更新）")
+    feed_server.routes["/dw/article-0.html"] = Response(b"gone", 404)
+    feed_server.routes["/dw.xml"] = Response(
+        teaser_feed("dw", [(edited, link)]).encode(), headers=RSS
+    )
+    for hours in (1, 2):
+        feed, stored = fetch_dw(loaded, hours)
+        assert stored == {dw.title: full}
+    assert feed_server.hits("/dw/article-0.html") == 2
+
+
+def test_a_headline_edit_of_a_teaser_whose_page_is_gone_is_stored(
+    backend: Backend, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """A stored teaser (its page gone) edited: the new headline replaces the old, as
+    the teaser loses nothing by it."""
+    (dw,) = [a for a in sample_articles() if a.feed == "dw"]
+    link = feed_server.url("/dw/article-0.html")
+    feed_server.routes["/dw/article-0.html"] = Response(b"gone", 404)
+    feed_server.routes["/dw.xml"] = Response(teaser_feed("dw", [(dw, link)]).encode(), headers=RSS)
+    loaded = load_config(dw_config(tmp_path, feed_server, backend))
+    fetch_dw(loaded, 0)
+    edited = replace(dw, title=dw.title + "（更新）")
+    feed_server.routes["/dw.xml"] = Response(
+        teaser_feed("dw", [(edited, link)]).encode(), headers=RSS
+    )
+    feed, stored = fetch_dw(loaded, 1)
+    assert (feed.edited, list(stored)) == (1, [edited.title])
+    feed, stored = fetch_dw(loaded, 2)
+    assert (feed.edited, list(stored)) == (0, [edited.title])
+    assert feed_server.hits("/dw/article-0.html") == 2
+
+
+def test_another_article_listed_after_a_stored_one_under_its_guid_waits_for_its_page(
+    backend: Backend, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """A feed that gives one GUID to all its items lists a new article after the
+    stored one; its page fails for now. The next fetches take it again until the
+    page comes, and it is stored with the page's text."""
+    dw = next(a for a in sample_articles() if a.feed == "dw")
+    other = replace(
+        next(a for a in sample_articles() if a.feed == "nytimes"),
+        feed="dw", guid=dw.guid, published=dw.published + timedelta(hours=2),
+    )  # fmt: skip
+    links = [feed_server.url(f"/dw/article-{number}.html") for number in (0, 1)]
+    feed_server.routes["/dw/article-0.html"] = Response(page_for(dw).encode(), headers=HTML)
+    feed_server.routes["/dw/article-1.html"] = Response(b"busy", 503)
+    feed_server.routes["/dw.xml"] = Response(
+        teaser_feed("dw", [(dw, links[0])]).encode(), headers=RSS
+    )
+    loaded = load_config(dw_config(tmp_path, feed_server, backend))
+    fetch_dw(loaded, 0)
+    feed_server.routes["/dw.xml"] = Response(
+        teaser_feed("dw", [(dw, links[0]), (other, links[1])]).encode(), headers=RSS
+    )
+    for hours in (1, 2):
+        _, stored = fetch_dw(loaded, hours)
+        assert list(stored) == [dw.title]
+    feed_server.routes["/dw/article-1.html"] = Response(page_for(other).encode(), headers=HTML)
+    for hours in (3, 4):
+        _, stored = fetch_dw(loaded, hours)
+        assert sorted(stored) == sorted([dw.title, other.title])
+    assert last_words(other) in stored[other.title]
+    assert feed_server.hits("/dw/article-1.html") == 3

@@ -12,7 +12,7 @@ items are read through the small `StoredItems` interface.
 from .boilerplate import RECENT, learned, without_boilerplate
 from .features import Features, Shingles, compared_many, shingles_of, warm_up
 from .index import DedupIndex
-from .rules import MIN_SHARED_SENTENCE_SHARE, Candidate, confirmable
+from .rules import MIN_SHARED_SENTENCE_SHARE, Candidate, confirmable, headlines_agree
 from .stories import Decision, StoredItems, assign_stories, same_article
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "assign_stories",
     "compared_many",
     "confirmable",
+    "headlines_agree",
     "learned",
     "same_article",
     "shingles_of",

@@ -169,6 +169,13 @@ def headline_share(a: str, b: str) -> float | None:
     return len(first & second) / len(first | second)
 
 
+def headlines_agree(title: str, other: str) -> bool:
+    """Whether two headlines are one article's: they share as much as a copy keeps
+    of its source's (`MIN_COPY_HEADLINE_SHARE`)."""
+    share = headline_share(title, other)
+    return share is not None and share >= MIN_COPY_HEADLINE_SHARE
+
+
 def headlines_overrule(apart: bool, contained: float, title: str, other: str) -> float | None:
     """The headlines' share (`headline_share`) when it turns what the texts say,
     else None.

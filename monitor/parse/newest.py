@@ -63,6 +63,7 @@ class Newest:
         self.repeats = 0
         """Items whose GUID came earlier in the same document, saying the same."""
         self._versions: set[tuple[str, str]] = set()
+        self._versioned: set[str] = set()
         self.over: list[str] = []
         """The GUIDs of new items left over the limit."""
         self._kept: list[tuple[tuple[datetime, int], int, Item]] = []
@@ -81,6 +82,7 @@ class Newest:
                 self.repeats += 1
                 return
             self._versions.add((guid, mark))
+            self._versioned.add(guid)
         if guid in self.known_guids:
             # A version the feed gave before, under either of its keys, is known
             # whatever the order of them in this document.
@@ -97,6 +99,15 @@ class Newest:
             heapq.heappush(self._kept, entry)
         else:
             self.over.append(stored_guid(heapq.heappushpop(self._kept, entry)[2].guid))
+
+    def version_of(self, item: Item) -> str | None:
+        """The key `item`'s signature is recorded under when it is a later version of
+        its GUID in the document (`version_key`); None for its first."""
+        guid = stored_guid(item.guid)
+        if guid not in self._versioned:
+            return None
+        mark = signature(item)
+        return None if mark == self.signatures[guid] else version_key(guid, mark)
 
     def versions(self) -> dict[str, str]:
         """Each version offered of a GUID after its first, under its `version_key`: the

@@ -511,15 +511,21 @@ def store_feed(
 
 
 def _settled(
-    settled: dict[str, str | None], later: Sequence[str], state: FeedState
+    settled: dict[str, str | None], later: Sequence[PreparedItem], state: FeedState
 ) -> Mapping[str, str | None]:
     """The signatures to record for the fetch's items, those of the edits left for
-    later (`_store_edits`) as they were before: the next fetch finds them edited
-    still."""
+    later (`_store_edits`) as they were before, a later version's not at all: the
+    next fetch finds them edited still."""
     if not later:
         return settled
     before = state.last_guids or {}
-    return {**settled, **{guid: before.get(guid) for guid in later}}
+    recorded = dict(settled)
+    for item in later:
+        if item.version is not None:
+            recorded.pop(item.version, None)
+        else:
+            recorded[item.guid] = before.get(item.guid)
+    return recorded
 
 
 def _store_retried(
@@ -556,7 +562,7 @@ def _store_edits(
     now: datetime,
     since: datetime,
     report: FeedReport,
-) -> tuple[list[str], set[int]]:
+) -> tuple[list[PreparedItem], set[int]]:
     """Items the feed edited in place (`PreparedItem.edited`), stored in place of
     their stored versions: where only the feed's markup changed, not what monitor
     keeps of them (the text and the headline), the stored version stays. A new
@@ -566,19 +572,20 @@ def _store_edits(
     item, unless the feed stored its text already. The GUIDs of those left for
     the next fetch (teasers whose page failed for now: their stored full text
     stays meanwhile), and the stored items replaced or set aside. A teaser whose
-    page is gone is compared as it is: at another link, a teaser too short to
-    compare is another article (a feed may give one GUID to all its items)."""
-    from ..dedup import same_article
+    page is gone is compared as it is: at another link and under another
+    headline, a teaser too short to compare is another article (a feed may give
+    one GUID to all its items); the same article's stored full text stays."""
+    from ..dedup import headlines_agree, same_article
     from .pages import failures
 
-    later: list[str] = []
+    later: list[PreparedItem] = []
     replaced: set[int] = set()
     for item in edited:
         version = stored[item.guid]
         item_id, title = version.id, version.title
         failed = item.page is not None and item.page.error is not None
         if failed and not (item.page and item.page.permanent):
-            later.append(item.guid)  # its page is tried again at the next fetch
+            later.append(item)  # its page is tried again at the next fetch
             continue
         text = item.features.text_hash
         same = version.text_hash == text and title == item.article.title
@@ -591,16 +598,19 @@ def _store_edits(
         ):
             report.repeats += 1
             continue
+        # A stored version read from its page has the address the page names, which
+        # a teaser whose page is gone cannot give: its headline may show it instead.
+        same_link = version.url in (item.article.url, item.link) or (
+            failed and headlines_agree(item.article.title, title)
+        )
         if not same_article(
-            storage, item.features, item_id, config.dedup.max_distance, state.id,
-            same_link=version.url in (item.article.url, item.link),
-        ):  # fmt: skip
+            storage, item.features, item_id, config.dedup.max_distance, state.id, same_link
+        ):
             storage.set_aside(item_id, guid_aside(item.guid))
             replaced.add(item_id)  # its page, if due, is tried under its new GUID later
             stored_id = _store_beside(config, storage, state, item, now, since, report)
-            storage.record_page_failures(failures([item], {item.guid: stored_id}, now))
-        elif failed:
-            report.repeats += 1  # its page is gone: the stored text stays
+        elif failed and version.length > item.features.normalized_length:
+            report.repeats += 1  # its page is gone: the stored, longer text stays
             continue
         else:
             longer = item.features.normalized_length >= 1.2 * version.length
@@ -613,6 +623,7 @@ def _store_edits(
             stored_id = found
             report.edited += 1
             replaced.add(item_id)
+        storage.record_page_failures(failures([item], {item.guid: stored_id}, now))
         stored[item.guid] = StoredVersion(
             stored_id, item.features.text_hash, item.article.title,
             item.features.normalized_length, item.article.published, item.article.url,

@@ -52,6 +52,9 @@ class PreparedItem:
     """The stored item (its teaser) this one is the full text of: a page fetch retried."""
     edited: bool = False
     """Its GUID was stored before, and the feed now says something else of it."""
+    version: str | None = None
+    """Where what the feed says of it is recorded when it is not the first item
+    under its GUID in the document (`parse.newest.version_key`); else under the GUID."""
 
     @property
     def link(self) -> str:
@@ -142,7 +145,12 @@ def prepare_feed(
             if nul:
                 article, guid = _without_nul(article), _without_nul(guid)
             matched = match_topics(article.title, article.text, topics, feed_topics)
-            items.append(PreparedItem(guid, article, found, matched, edited=guid in taken.edited))
+            items.append(
+                PreparedItem(
+                    guid, article, found, matched,
+                    edited=guid in taken.edited, version=taken.version_of(item),
+                )
+            )  # fmt: skip
             settled[guid] = taken.signatures[guid]
     # The items skipped over the cap count as settled: the next fetch skips them too.
     settled.update((guid, taken.settled(guid)) for guid in taken.over)
