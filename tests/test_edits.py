@@ -20,6 +20,7 @@ from dedup_corpus import seed_texts
 from test_known_guids import count_adapted
 
 from monitor.cli import main
+from monitor.config import load_config
 from monitor.store import Storage
 
 LINK = "https://news.example/{}.html"
@@ -480,3 +481,68 @@ def test_versions_set_aside_under_one_guid_each_keep_a_guid_of_their_own(
         titles = sorted(str(i["title"]) for i in storage.export_items())
     assert titles == sorted([OTHER[0], REPORT[0], corrected[0], third[0]])
     assert len(set(guids)) == 4 and guids.count(LINK.format("a")) == 1
+
+
+def fetched(feed: Feed, capsys: pytest.CaptureFixture[str], *documents: bytes) -> list[str]:
+    """Each document served in turn and fetched: the stored headlines, sorted."""
+    for number, body in enumerate(documents):
+        feed.server.routes["/feed.xml"] = Response(body, etag=f'"d{number}"')
+        said = run(feed.config, capsys)
+        assert "0 feeds failed" in said, (number, said)
+    with Storage.open(load_config(feed.config)) as storage:
+        return sorted(str(item["title"]) for item in storage.export_items())
+
+
+def test_an_edit_listed_after_its_stored_version_and_over_max_items_is_taken_later(
+    feed: Feed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The document lists the stored flash, then its expansion, which the limit
+    leaves over: a later fetch takes the expansion, as it would listed first."""
+    config = feed.config
+    config.write_text(config.read_text().replace("timeout = 5", "timeout = 5\nmax_items = 1"))
+    both = document(("a", FLASH, 20), ("a", REPORT, 21), ("b", OTHER, 22))
+    stored = fetched(feed, capsys, document(("a", FLASH, 20)), both, both, both)
+    assert stored == sorted([REPORT[0], OTHER[0]])
+
+
+@pytest.mark.parametrize("days", [(22, 21), (None, None)])
+def test_another_article_dated_before_the_stored_one_under_its_guid_is_stored(
+    feed: Feed, capsys: pytest.CaptureFixture[str], days: tuple[int | None, int | None]
+) -> None:
+    """Another article under a stored GUID is stored beside it, though dated before
+    it (and undated too): only an older version of the same article is no edit."""
+    if days[0] is None:
+        first, later = undated(("a", REPORT)), undated(("a", REPORT), ("a", OTHER))
+    else:
+        first = document(("a", REPORT, days[0]))
+        later = document(("a", REPORT, days[0]), ("a", OTHER, days[1]))
+    assert fetched(feed, capsys, first, later, later) == sorted([REPORT[0], OTHER[0]])
+
+
+def test_a_guid_back_after_a_fetch_without_it_is_taken_with_another_article(
+    feed: Feed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An item drops off the feed for a fetch and its GUID comes back with another
+    article: that is stored beside the stored one, and an edit of it replaces it."""
+    stored = fetched(
+        feed, capsys,
+        document(("a", REPORT, 20), ("b", FLASH, 20)),
+        document(("b", FLASH, 20)),
+        document(("a", OTHER, 22), ("b", FLASH, 20)),
+    )  # fmt: skip
+    assert stored == sorted([REPORT[0], OTHER[0], FLASH[0]])
+    corrected = ("菲律宾抗议（更新）", OTHER[1])
+    stored = fetched(
+        feed, capsys, document(("b", FLASH, 20)), document(("a", corrected, 23), ("b", FLASH, 20))
+    )
+    assert stored == sorted([REPORT[0], corrected[0], FLASH[0]])
+
+
+def test_a_flash_listed_beside_its_stored_expansion_at_one_time_replaces_nothing(
+    feed: Feed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A later fetch lists the stored report and its flash under one GUID, at one
+    time: the flash is the older version, as it is when both come in one fetch."""
+    both = document(("a", REPORT, 20), ("a", FLASH, 20))
+    assert fetched(feed, capsys, document(("a", REPORT, 20)), both, both) == [REPORT[0]]
+    assert fetched(feed, capsys, both) == [REPORT[0]]

@@ -64,9 +64,10 @@ class Newest:
         """Items whose GUID came earlier in the same document, saying the same."""
         self._versions: set[tuple[str, str]] = set()
         self._versioned: set[str] = set()
+        self._versions_left: set[tuple[str, str]] = set()
         self.over: list[str] = []
         """The GUIDs of new items left over the limit."""
-        self._kept: list[tuple[tuple[datetime, int], int, Item]] = []
+        self._kept: list[tuple[tuple[datetime, int], int, Item, str]] = []
         self._count = 0
 
     def offer(self, item: Item) -> None:
@@ -94,11 +95,17 @@ class Newest:
             self.edited.add(guid)
         index = self._count
         self._count += 1
-        entry = ((item.published or OLDEST, -index), index, item)
+        entry = ((item.published or OLDEST, -index), index, item, mark)
         if self.limit is None or len(self._kept) < self.limit:
             heapq.heappush(self._kept, entry)
-        else:
-            self.over.append(stored_guid(heapq.heappushpop(self._kept, entry)[2].guid))
+            return
+        _, _, left, left_mark = heapq.heappushpop(self._kept, entry)
+        left_guid = stored_guid(left.guid)
+        self.over.append(left_guid)
+        if left_guid in self.known_guids:
+            # An edit over the limit is taken by a later fetch, wherever the
+            # document lists it: its version is not recorded as known.
+            self._versions_left.add((left_guid, left_mark))
 
     def version_of(self, item: Item) -> str | None:
         """The key `item`'s signature is recorded under when it is a later version of
@@ -112,7 +119,9 @@ class Newest:
     def versions(self) -> dict[str, str]:
         """Each version offered of a GUID after its first, under its `version_key`: the
         signatures to record, so that the next fetch knows them too."""
-        return {version_key(guid, mark): mark for guid, mark in self._versions}
+        return {
+            version_key(guid, mark): mark for guid, mark in self._versions - self._versions_left
+        }
 
     def settled(self, guid: str) -> str | None:
         """The signature to record for an item offered and not taken (stored, or
@@ -124,4 +133,4 @@ class Newest:
 
     def items(self) -> list[Item]:
         """The new items kept, in the feed's order."""
-        return [item for _, _, item in sorted(self._kept, key=lambda entry: entry[1])]
+        return [entry[2] for entry in sorted(self._kept, key=lambda entry: entry[1])]

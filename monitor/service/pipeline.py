@@ -441,7 +441,11 @@ def store_feed(
             ),
         )
         fresh: list[PreparedItem] = []
-        edits = storage.stored_versions(state.id, [i.guid for i in items if i.edited])
+        # A GUID the feed's last fetch did not list may come back, edited or with
+        # another article: it is taken as an edit too.
+        edits = storage.stored_versions(
+            state.id, [i.guid for i in items if i.edited or i.guid in known.guids]
+        )
         texts: dict[str, set[str]] = {}
         held: dict[str, int] = {}  # by GUID, the place in `fresh` of its latest version
         # Decided oldest first, whatever order the feed lists them in (most list the
@@ -563,13 +567,14 @@ def _store_edits(
     since: datetime,
     report: FeedReport,
 ) -> tuple[list[PreparedItem], set[int]]:
-    """Items the feed edited in place (`PreparedItem.edited`), stored in place of
-    their stored versions: where only the feed's markup changed, not what monitor
-    keeps of them (the text and the headline), the stored version stays. A new
-    headline or a text a fifth longer is news (`_replace_item`); a corrected word
-    is not. A new version that is not a copy of the stored one is another article
-    under the old GUID (`dedup.same_article`): it is stored beside it, as a new
-    item, unless the feed stored its text already. The GUIDs of those left for
+    """Items the feed edited in place (`PreparedItem.edited`, or under a GUID it
+    stored before its last fetch), stored in place of their stored versions:
+    where only the feed's markup changed, not what monitor keeps of them (the
+    text and the headline), the stored version stays. A new headline or a text
+    a fifth longer is news (`_replace_item`); a corrected word is not. A new
+    version that is not a copy of the stored one is another article under the
+    old GUID (`dedup.same_article`): it is stored beside it, as a new item,
+    whatever its date, unless the feed stored its text already. Those left for
     the next fetch (teasers whose page failed for now: their stored full text
     stays meanwhile), and the stored items replaced or set aside. A teaser whose
     page is gone is compared as it is: at another link and under another
@@ -584,19 +589,14 @@ def _store_edits(
         version = stored[item.guid]
         item_id, title = version.id, version.title
         failed = item.page is not None and item.page.error is not None
+        length = item.features.normalized_length
         if failed and not (item.page and item.page.permanent):
             later.append(item)  # its page is tried again at the next fetch
             continue
         text = item.features.text_hash
         same = version.text_hash == text and title == item.article.title
-        if (
-            same
-            # An older version the feed lists with the newer one is no edit, nor a
-            # text it stored already (a version set aside, come back).
-            or item.article.published < version.published
-            or (version.text_hash != text and storage.feed_has_text(state.id, text))
-        ):
-            report.repeats += 1
+        if same or (version.text_hash != text and storage.feed_has_text(state.id, text)):
+            report.repeats += 1  # or a text it stored already: a version set aside, come back
             continue
         # A stored version read from its page has the address the page names, which
         # a teaser whose page is gone cannot give: its headline may show it instead.
@@ -609,11 +609,13 @@ def _store_edits(
             storage.set_aside(item_id, guid_aside(item.guid))
             replaced.add(item_id)  # its page, if due, is tried under its new GUID later
             stored_id = _store_beside(config, storage, state, item, now, since, report)
-        elif failed and version.length > item.features.normalized_length:
-            report.repeats += 1  # its page is gone: the stored, longer text stays
+        elif _older(item, version) or (failed and version.length > length):
+            # An older version the feed lists with the newer one is no edit; nor is a
+            # teaser whose page is gone, where the stored text is longer.
+            report.repeats += 1
             continue
         else:
-            longer = item.features.normalized_length >= 1.2 * version.length
+            longer = length >= 1.2 * version.length
             news = title != item.article.title or longer
             found = _replace_item(
                 config, storage, state, item, item_id, now, since, edited=True, news=news
@@ -629,6 +631,18 @@ def _store_edits(
             item.features.normalized_length, item.article.published, item.article.url,
         )  # fmt: skip
     return later, replaced
+
+
+def _older(item: PreparedItem, version: StoredVersion) -> bool:
+    """Whether `item` is an older version of the article than the one stored: dated
+    earlier, or at the same time shorter where the document lists another version
+    too (as versions in one document are taken, `publication_order`)."""
+    published = item.article.published
+    return published < version.published or (
+        published == version.published
+        and item.version is not None
+        and item.features.normalized_length < version.length
+    )
 
 
 def _new_item(item: PreparedItem, decision: Decision) -> NewItem:
