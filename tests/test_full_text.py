@@ -762,11 +762,12 @@ def test_an_edit_whose_page_is_gone_keeps_the_full_text_under_its_headline(
     assert feed_server.hits("/dw/article-0.html") == 2
 
 
+@pytest.mark.parametrize("shorter", [False, True])
 def test_a_headline_edit_of_a_teaser_whose_page_is_gone_is_stored(
-    backend: Backend, tmp_path: Path, feed_server: FeedServer
+    backend: Backend, tmp_path: Path, feed_server: FeedServer, shorter: bool
 ) -> None:
     """A stored teaser (its page gone) edited: the new headline replaces the old, as
-    the teaser loses nothing by it."""
+    the teaser loses nothing by it, even where the new teaser is a clause shorter."""
     (dw,) = [a for a in sample_articles() if a.feed == "dw"]
     link = feed_server.url("/dw/article-0.html")
     feed_server.routes["/dw/article-0.html"] = Response(b"gone", 404)
@@ -774,6 +775,11 @@ def test_a_headline_edit_of_a_teaser_whose_page_is_gone_is_stored(
     loaded = load_config(dw_config(tmp_path, feed_server, backend))
     fetch_dw(loaded, 0)
     edited = replace(dw, title=dw.title + "（更新）")
+    if shorter:
+        clause = "，并重新开展外交活动以对抗平壤"
+        paragraphs = tuple(p.replace(clause, "", 1) for p in edited.paragraphs)
+        assert paragraphs != edited.paragraphs
+        edited = replace(edited, paragraphs=paragraphs)
     feed_server.routes["/dw.xml"] = Response(
         teaser_feed("dw", [(edited, link)]).encode(), headers=RSS
     )

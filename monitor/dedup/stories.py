@@ -244,7 +244,8 @@ def same_article(
     earlier: int | Features,
     max_distance: int,
     feed_id: int,
-    same_link: bool = True,
+    *,
+    same_link: bool,
 ) -> bool:
     """Whether `features`, a feed's new version of its item `earlier` under the same
     GUID (a stored item's id, or the features of one about to be stored), is
@@ -254,9 +255,9 @@ def same_article(
     article no digest may have shown, so that takes the rules' evidence of a
     copy (`rules.decide`) between the two versions, whenever fetched. Their
     figures do not keep them apart (a corrected count is the same article), and
-    texts too short to compare are taken for the same page when they are at the
-    same link (`same_link`): a feed that gives one GUID to all its items would
-    otherwise keep only the last of its teasers. The fingerprints are compared
+    texts too short to compare are taken for the same page when the caller finds
+    them at the same link (`same_link`): a feed that gives one GUID to all its
+    items would otherwise keep only the last of its teasers. The fingerprints are compared
     first: most versions differ by a few words."""
     if isinstance(earlier, int):
         rows = storage.candidate_rows([earlier], datetime.min.replace(tzinfo=UTC))

@@ -107,6 +107,10 @@ class Newest:
             # document lists it: its version is not recorded as known.
             self._versions_left.add((left_guid, left_mark))
 
+    def has_versions(self, item: Item) -> bool:
+        """Whether the document gives `item`'s GUID more than one version."""
+        return stored_guid(item.guid) in self._versioned
+
     def version_of(self, item: Item) -> str | None:
         """The key `item`'s signature is recorded under when it is a later version of
         its GUID in the document (`version_key`); None for its first."""
@@ -133,4 +137,4 @@ class Newest:
 
     def items(self) -> list[Item]:
         """The new items kept, in the feed's order."""
-        return [entry[2] for entry in sorted(self._kept, key=lambda entry: entry[1])]
+        return [item for _, _, item, _ in sorted(self._kept, key=lambda entry: entry[1])]

@@ -441,11 +441,7 @@ def store_feed(
             ),
         )
         fresh: list[PreparedItem] = []
-        # A GUID the feed's last fetch did not list may come back, edited or with
-        # another article: it is taken as an edit too.
-        edits = storage.stored_versions(
-            state.id, [i.guid for i in items if i.edited or i.guid in known.guids]
-        )
+        edits = storage.stored_versions(state.id, [i.guid for i in items if i.edited])
         texts: dict[str, set[str]] = {}
         held: dict[str, int] = {}  # by GUID, the place in `fresh` of its latest version
         # Decided oldest first, whatever order the feed lists them in (most list the
@@ -567,8 +563,8 @@ def _store_edits(
     since: datetime,
     report: FeedReport,
 ) -> tuple[list[PreparedItem], set[int]]:
-    """Items the feed edited in place (`PreparedItem.edited`, or under a GUID it
-    stored before its last fetch), stored in place of their stored versions:
+    """Items the feed edited in place (`PreparedItem.edited`), stored in place of
+    their stored versions:
     where only the feed's markup changed, not what monitor keeps of them (the
     text and the headline), the stored version stays. A new headline or a text
     a fifth longer is news (`_replace_item`); a corrected word is not. A new
@@ -579,7 +575,8 @@ def _store_edits(
     stays meanwhile), and the stored items replaced or set aside. A teaser whose
     page is gone is compared as it is: at another link and under another
     headline, a teaser too short to compare is another article (a feed may give
-    one GUID to all its items); the same article's stored full text stays."""
+    one GUID to all its items); the same article's stored text, read from its
+    page, stays."""
     from ..dedup import headlines_agree, same_article
     from .pages import failures
 
@@ -588,11 +585,12 @@ def _store_edits(
     for item in edited:
         version = stored[item.guid]
         item_id, title = version.id, version.title
-        failed = item.page is not None and item.page.error is not None
-        length = item.features.normalized_length
-        if failed and not (item.page and item.page.permanent):
+        page = item.page
+        if page is not None and page.error is not None and not page.permanent:
             later.append(item)  # its page is tried again at the next fetch
             continue
+        failed = page is not None and page.error is not None  # its page is gone
+        length = item.features.normalized_length
         text = item.features.text_hash
         same = version.text_hash == text and title == item.article.title
         if same or (version.text_hash != text and storage.feed_has_text(state.id, text)):
@@ -604,14 +602,16 @@ def _store_edits(
             failed and headlines_agree(item.article.title, title)
         )
         if not same_article(
-            storage, item.features, item_id, config.dedup.max_distance, state.id, same_link
-        ):
+            storage, item.features, item_id, config.dedup.max_distance, state.id,
+            same_link=same_link,
+        ):  # fmt: skip
             storage.set_aside(item_id, guid_aside(item.guid))
             replaced.add(item_id)  # its page, if due, is tried under its new GUID later
             stored_id = _store_beside(config, storage, state, item, now, since, report)
-        elif _older(item, version) or (failed and version.length > length):
+        elif _older(item, version) or (failed and version.length >= 2 * length):
             # An older version the feed lists with the newer one is no edit; nor is a
-            # teaser whose page is gone, where the stored text is longer.
+            # teaser whose page is gone, where the stored text is fuller (read from
+            # its page: twice as long at least, where an edited teaser loses a clause).
             report.repeats += 1
             continue
         else:
@@ -628,19 +628,19 @@ def _store_edits(
         storage.record_page_failures(failures([item], {item.guid: stored_id}, now))
         stored[item.guid] = StoredVersion(
             stored_id, item.features.text_hash, item.article.title,
-            item.features.normalized_length, item.article.published, item.article.url,
+            length, item.article.published, item.article.url,
         )  # fmt: skip
     return later, replaced
 
 
 def _older(item: PreparedItem, version: StoredVersion) -> bool:
     """Whether `item` is an older version of the article than the one stored: dated
-    earlier, or at the same time shorter where the document lists another version
-    too (as versions in one document are taken, `publication_order`)."""
+    earlier, or at the same time shorter where the document lists other versions
+    of its GUID too (as versions in one document are taken, `publication_order`)."""
     published = item.article.published
     return published < version.published or (
         published == version.published
-        and item.version is not None
+        and item.versioned
         and item.features.normalized_length < version.length
     )
 

@@ -55,11 +55,13 @@ class PreparedItem:
     version: str | None = None
     """Where what the feed says of it is recorded when it is not the first item
     under its GUID in the document (`parse.newest.version_key`); else under the GUID."""
+    versioned: bool = False
+    """The document lists other versions of its GUID too."""
 
     @property
     def link(self) -> str:
-        """The link its feed gave: a page read gives the article the address the
-        page names for itself."""
+        """The link its feed gave (as the adapter made it canonical): a page read
+        gives the article the address the page names for itself."""
         return self.page.url if self.page else self.article.url
 
 
@@ -149,6 +151,7 @@ def prepare_feed(
                 PreparedItem(
                     guid, article, found, matched,
                     edited=guid in taken.edited, version=taken.version_of(item),
+                    versioned=taken.has_versions(item),
                 )
             )  # fmt: skip
             settled[guid] = taken.signatures[guid]
