@@ -257,8 +257,8 @@ def same_article(
     figures do not keep them apart (a corrected count is the same article), and
     texts too short to compare are taken for the same page when the caller finds
     them at the same link (`same_link`): a feed that gives one GUID to all its
-    items would otherwise keep only the last of its teasers. The fingerprints are compared
-    first: most versions differ by a few words."""
+    items would otherwise keep only the last of its teasers. The fingerprints
+    are compared first: most versions differ by a few words."""
     if isinstance(earlier, int):
         rows = storage.candidate_rows([earlier], datetime.min.replace(tzinfo=UTC))
         if earlier not in rows:

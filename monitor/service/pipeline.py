@@ -564,19 +564,17 @@ def _store_edits(
     report: FeedReport,
 ) -> tuple[list[PreparedItem], set[int]]:
     """Items the feed edited in place (`PreparedItem.edited`), stored in place of
-    their stored versions:
-    where only the feed's markup changed, not what monitor keeps of them (the
-    text and the headline), the stored version stays. A new headline or a text
-    a fifth longer is news (`_replace_item`); a corrected word is not. A new
-    version that is not a copy of the stored one is another article under the
-    old GUID (`dedup.same_article`): it is stored beside it, as a new item,
-    whatever its date, unless the feed stored its text already. Those left for
-    the next fetch (teasers whose page failed for now: their stored full text
-    stays meanwhile), and the stored items replaced or set aside. A teaser whose
-    page is gone is compared as it is: at another link and under another
-    headline, a teaser too short to compare is another article (a feed may give
-    one GUID to all its items); the same article's stored text, read from its
-    page, stays."""
+    their stored versions: where only the feed's markup changed, not what monitor
+    keeps of them (the text and the headline), the stored version stays. A new
+    headline or a text a fifth longer is news (`_replace_item`); a corrected word is
+    not. A new version that is not a copy of the stored one is another article under
+    the old GUID (`dedup.same_article`): it is stored beside it, as a new item,
+    whatever its date, unless the feed stored its text already. Those left for the
+    next fetch (teasers whose page failed for now: their stored full text stays
+    meanwhile), and the stored items replaced or set aside. A teaser whose page is
+    gone is compared as it is: at another link and under another headline, a teaser
+    too short to compare is another article (a feed may give one GUID to all its
+    items); the same article's stored text, read from its page, stays."""
     from ..dedup import headlines_agree, same_article
     from .pages import failures
 

@@ -173,9 +173,9 @@ def complete_items(
     """`items` with the text of their article pages.
 
     `pages` holds, beside each item, its fetched page's address (after redirects)
-    and markup, or None. The page is read by the item's adapter (`parse.page`); an item
-    whose page gives no longer text keeps its teaser, its fingerprint and
-    topics, its page noted as failed.
+    and markup, or None. The page is read by the item's adapter (`parse.page`);
+    an item whose page gives no longer text keeps its teaser, its fingerprint
+    and topics, its page noted as failed.
     """
     from ..parse import completed, page_article
 
