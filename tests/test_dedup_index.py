@@ -257,6 +257,7 @@ def test_a_version_6_database_gets_one_index_row_per_item(tmp_path: Path) -> Non
            ALTER TABLE items DROP COLUMN split_at;
            ALTER TABLE items DROP COLUMN related_to;
            ALTER TABLE items DROP COLUMN related_reason;
+           ALTER TABLE items DROP COLUMN signature;
            PRAGMA user_version = 6;"""
     )
     db.close()

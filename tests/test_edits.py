@@ -529,3 +529,73 @@ def test_a_flash_listed_beside_its_stored_expansion_at_one_time_replaces_nothing
     versions = [("a", REPORT, 20), ("a", FLASH, 20)]
     both = document(*(reversed(versions) if flash_first else versions))
     assert fetched(feed, capsys, document(("a", REPORT, 20)), both, both) == [REPORT[0]]
+
+
+def test_a_guid_back_after_a_fetch_without_it_is_taken_as_its_edit(
+    feed: Feed, backend: Backend, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A feed of the newest few drops a flash, then lists it again expanded (an
+    updated article comes back to the top): the expansion replaces the flash."""
+    feed.serve({"a": FLASH, "b": OTHER})
+    run(feed.config, capsys)
+    feed.serve({"b": OTHER})
+    assert "0 new items" in run(feed.config, capsys)
+    feed.serve({"a": REPORT, "b": OTHER})
+    said = run(feed.config, capsys)
+    assert "0 new items · 1 item edited ·" in said, said
+    with backend.open() as storage:
+        assert sorted(str(i["title"]) for i in storage.export_items()) == sorted(
+            [REPORT[0], OTHER[0]]
+        )
+    feed.serve({"b": OTHER})
+    run(feed.config, capsys)
+    feed.serve({"a": REPORT, "b": OTHER})  # back again, unchanged
+    said = run(feed.config, capsys)
+    assert "0 new items · 0 reposts" in said and "edited" not in said, said
+    # Back restyled: the same article, and its new markup is what it is known by.
+    query = "SELECT id, signature FROM items WHERE guid = ?"
+    with backend.open() as storage:
+        before = storage._db.execute(query, (LINK.format("a"),)).fetchone()
+    feed.serve({"b": OTHER})
+    run(feed.config, capsys)
+    feed.serve({"a": (REPORT[0], f"<div>{REPORT[1]}</div>"), "b": OTHER})
+    said = run(feed.config, capsys)
+    assert "0 new items · 0 reposts" in said and "edited" not in said, said
+    with backend.open() as storage:
+        after = storage._db.execute(query, (LINK.format("a"),)).fetchone()
+    assert after[0] == before[0] and after[1] != before[1]
+
+
+def test_a_guid_back_unchanged_is_its_stored_item_whatever_the_adapter_now_reads(
+    feed: Feed, backend: Backend, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What the feed says of a returning item decides, not what the adapters make of
+    it now: an adapter improved since would otherwise store every returning item
+    again. An item stored before signatures were kept is a repeat, as before."""
+    feed.serve({"a": REPORT, "b": OTHER})
+    run(feed.config, capsys)
+    with backend.open() as storage, storage.transaction():
+        # As an older adapter would have read it: another headline and text.
+        storage._db.execute(
+            "UPDATE items SET title = 'read otherwise', text_hash = 'x' WHERE guid = ?",
+            (LINK.format("a"),),
+        )
+        storage._db.execute("UPDATE items SET signature = NULL WHERE guid = ?", (LINK.format("b"),))
+    feed.serve({"c": FLASH})
+    run(feed.config, capsys)
+    feed.serve({"a": REPORT, "b": (OTHER[0] + "（更新）", OTHER[1])})
+    said = run(feed.config, capsys)
+    assert "0 new items · 0 reposts" in said and "edited" not in said, said
+    with backend.open() as storage:
+        titles = sorted(str(i["title"]) for i in storage.export_items())
+    assert titles == sorted(["read otherwise", OTHER[0], FLASH[0]])
+
+
+def test_another_article_under_a_guid_back_after_a_gap_is_stored_beside_it(
+    feed: Feed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    stored = fetched(
+        feed, capsys, document(("a", REPORT, 20)), document(("b", FLASH, 21)),
+        document(("a", OTHER, 22), ("b", FLASH, 21)),
+    )  # fmt: skip
+    assert stored == sorted([REPORT[0], OTHER[0], FLASH[0]])

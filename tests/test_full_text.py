@@ -821,3 +821,50 @@ def test_another_article_listed_after_a_stored_one_under_its_guid_waits_for_its_
         assert sorted(stored) == sorted([dw.title, other.title])
     assert last_words(other) in stored[other.title]
     assert feed_server.hits("/dw/article-1.html") == 3
+
+
+def test_a_teaser_back_after_a_gap_fetches_its_page_only_when_edited(
+    backend: Backend, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """A teaser feed drops an article and lists it again: unchanged, it is the stored
+    full text, and its page is not asked for; edited, with its page failing for
+    now, the edit is taken by the next fetch whose page comes, though that fetch
+    lists it without a gap."""
+    dw = next(a for a in sample_articles() if a.feed == "dw")
+    other = replace(
+        next(a for a in sample_articles() if a.feed == "nytimes"),
+        feed="dw", published=dw.published + timedelta(hours=2),
+    )  # fmt: skip
+    links = [feed_server.url(f"/dw/article-{number}.html") for number in (0, 1)]
+    feed_server.routes["/dw/article-0.html"] = Response(page_for(dw).encode(), headers=HTML)
+    feed_server.routes["/dw/article-1.html"] = Response(page_for(other).encode(), headers=HTML)
+
+    def serve(*listed: tuple[SampleArticle, str]) -> None:
+        feed_server.routes["/dw.xml"] = Response(
+            teaser_feed("dw", list(listed)).encode(), headers=RSS
+        )
+
+    loaded = load_config(dw_config(tmp_path, feed_server, backend))
+    serve((dw, links[0]))
+    _, stored = fetch_dw(loaded, 0)
+    full = stored[dw.title]
+    serve((other, links[1]))
+    fetch_dw(loaded, 1)
+    serve((dw, links[0]), (other, links[1]))
+    feed, stored = fetch_dw(loaded, 2)
+    assert (feed.new, feed.edited, feed.pages) == (0, 0, 0)
+    assert stored == {dw.title: full, other.title: stored[other.title]}
+    edited = replace(dw, title=dw.title + "（更新）")
+    serve((other, links[1]))
+    fetch_dw(loaded, 3)
+    feed_server.routes["/dw/article-0.html"] = Response(b"busy", 503)
+    serve((edited, links[0]), (other, links[1]))
+    feed, stored = fetch_dw(loaded, 4)
+    assert (feed.edited, feed.pages_failed, stored[dw.title]) == (0, 1, full)
+    feed_server.routes["/dw/article-0.html"] = Response(page_for(edited).encode(), headers=HTML)
+    feed, stored = fetch_dw(loaded, 5)
+    assert (feed.new, feed.edited) == (0, 1)
+    assert sorted(stored) == sorted([edited.title, other.title])
+    feed, stored = fetch_dw(loaded, 6)
+    assert (feed.edited, feed.pages) == (0, 0)
+    assert feed_server.hits("/dw/article-0.html") == 3

@@ -114,7 +114,7 @@ def test_a_new_guid_under_a_stored_link_is_the_stored_page_only_by_its_headline(
     a GUID renewed under the same headline (in any script) and text is the stored
     item, under a new text an item of its own."""
     link = "https://cna.example/1.aspx"
-    known = KnownItems(7, {"flash"}, {link: [(7, "黃之鋒又遭拘捕", "t1")]})
+    known = KnownItems(7, {"flash": None}, {link: [(7, "黃之鋒又遭拘捕", "t1")]})
     assert known.stored("flash", link, "a headline edited", "t9")
     assert known.stored("flash-2", link, "黄之锋 又遭拘捕", "t1")
     assert known.stored("flash-2", link, "黄之锋 又遭拘捕")  # text not known yet
@@ -124,15 +124,13 @@ def test_a_new_guid_under_a_stored_link_is_the_stored_page_only_by_its_headline(
 
     # From another feed, the one article under that link is the stored one, whatever
     # its text or headline there...
-    other = KnownItems(8, set(), {link: [(7, "黃之鋒又遭拘捕", "t1")]})
+    other = KnownItems(8, {}, {link: [(7, "黃之鋒又遭拘捕", "t1")]})
     assert other.stored("r", link, "黃之鋒又遭拘捕", "t5")
     assert other.stored("r", link, "another headline", "t5")
     # ...but a link its feed gave several items names none of them.
     known.add("report", link, "黃之鋒古思堯因非法集結罪被捕", "t3")
     assert known.stored("report-2", link, "黃之鋒古思堯因非法集結罪被捕", "t3")
-    shared = KnownItems(
-        8, set(), {link: [(7, "黃之鋒又遭拘捕", "t1"), (7, "黃之鋒古思堯被捕", "t3")]}
-    )
+    shared = KnownItems(8, {}, {link: [(7, "黃之鋒又遭拘捕", "t1"), (7, "黃之鋒古思堯被捕", "t3")]})
     assert not shared.stored("r", link, "another headline", "t5")
     assert shared.stored("r", link, "黃之鋒古思堯被捕", "t5")
 

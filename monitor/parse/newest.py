@@ -111,6 +111,12 @@ class Newest:
         """Whether the document gives `item`'s GUID more than one version."""
         return stored_guid(item.guid) in self._versioned
 
+    def signature_of(self, item: Item) -> str:
+        """`item`'s `signature`, hashed again only where the document lists other
+        versions of its GUID."""
+        guid = stored_guid(item.guid)
+        return signature(item) if guid in self._versioned else self.signatures[guid]
+
     def version_of(self, item: Item) -> str | None:
         """The key `item`'s signature is recorded under when it is a later version of
         its GUID in the document (`version_key`); None for its first."""

@@ -12,6 +12,12 @@ when one of the items stored under its link has its headline (and, in its own
 feed, its text: a column may title every item alike), or when the link came
 from other feeds only and names one article there (one headline). Otherwise
 it is stored, and the dedup rules decide its story by its text.
+
+A GUID stored before may come back after fetches that did not list it (a feed
+of the newest twenty lists an article again when it is updated). It is that
+item again, and an edit of it only when the feed now says something else of
+it than when it was stored (`changed`): its signature, not the adapters'
+reading, so that an adapter improved since reads no stored item as new.
 """
 
 from __future__ import annotations
@@ -29,7 +35,9 @@ class KnownItems:
     """What a feed's storing knows is stored, kept up to date as it stores items."""
 
     feed_id: int
-    guids: set[str] = field(default_factory=set)
+    guids: dict[str, str | None] = field(default_factory=dict)
+    """The feed's stored GUIDs, each with what the feed said of its item when it was
+    stored (`parse.newest.signature`; None where not known)."""
     links: dict[str, list[Stored]] = field(default_factory=dict)
     """By link, each item stored under it. Headlines are normalised only where a link
     is met again, seldom."""
@@ -58,6 +66,12 @@ class KnownItems:
             feed != self.feed_id for feed, _, _ in seen
         )
 
+    def changed(self, guid: str, signature: str | None) -> bool:
+        """Whether the feed stored an item under `guid` and now says something else of
+        it: an edit, whether or not the last fetch listed it."""
+        stored = self.guids.get(guid)
+        return stored is not None and signature is not None and stored != signature
+
     def shared(self, url: str, title: str) -> bool:
         """Whether this feed stored another item, under another headline, with this link:
         a page it links several items to."""
@@ -67,8 +81,10 @@ class KnownItems:
             for feed, stored, _ in self.links.get(url, ())
         )
 
-    def add(self, guid: str, url: str, title: str, text_hash: str) -> None:
+    def add(
+        self, guid: str, url: str, title: str, text_hash: str, signature: str | None = None
+    ) -> None:
         """Note an item stored (or about to be)."""
-        self.guids.add(guid)
+        self.guids[guid] = signature
         if url:
             self.links.setdefault(url, []).append((self.feed_id, title, text_hash))

@@ -67,6 +67,7 @@ def due_items(due: Sequence[DuePage]) -> list[PreparedItem]:
             d.topics,
             PageNote(d.url, attempts=d.attempts),
             replaces=d.item_id,
+            signature=d.signature,
         )
         for d in due
     ]

@@ -262,6 +262,7 @@ async def _full_text(
             i
             for i in new
             if i.edited
+            or known.changed(i.guid, i.signature)
             or not (
                 known.stored(i.guid, i.article.url, i.article.title)
                 or known.shared(i.article.url, i.article.title)
@@ -441,7 +442,10 @@ def store_feed(
             ),
         )
         fresh: list[PreparedItem] = []
-        edits = storage.stored_versions(state.id, [i.guid for i in items if i.edited])
+        # A stored GUID the last fetch did not list may come back edited (`known`).
+        edits = storage.stored_versions(
+            state.id, [i.guid for i in items if i.edited or known.changed(i.guid, i.signature)]
+        )
         texts: dict[str, set[str]] = {}
         held: dict[str, int] = {}  # by GUID, the place in `fresh` of its latest version
         # Decided oldest first, whatever order the feed lists them in (most list the
@@ -468,7 +472,7 @@ def store_feed(
             elif known.stored(item.guid, url, title, text):
                 report.repeats += 1
                 continue
-            known.add(item.guid, url, title, text)
+            known.add(item.guid, url, title, text, item.signature)
             texts.setdefault(item.guid, set()).add(text)
             held[item.guid] = len(fresh)
             fresh.append(item)
@@ -514,17 +518,17 @@ def _settled(
     settled: dict[str, str | None], later: Sequence[PreparedItem], state: FeedState
 ) -> Mapping[str, str | None]:
     """The signatures to record for the fetch's items, those of the edits left for
-    later (`_store_edits`) as they were before, a later version's not at all: the
-    next fetch finds them edited still."""
+    later (`_store_edits`) as they were before, a later version's or one the last
+    fetch did not list not at all: the next fetch finds them edited still."""
     if not later:
         return settled
     before = state.last_guids or {}
     recorded = dict(settled)
     for item in later:
-        if item.version is not None:
-            recorded.pop(item.version, None)
+        if item.version is None and item.guid in before:
+            recorded[item.guid] = before[item.guid]
         else:
-            recorded[item.guid] = before.get(item.guid)
+            recorded.pop(item.version or item.guid, None)
     return recorded
 
 
@@ -593,6 +597,8 @@ def _store_edits(
         same = version.text_hash == text and title == item.article.title
         if same or (version.text_hash != text and storage.feed_has_text(state.id, text)):
             report.repeats += 1  # or a text it stored already: a version set aside, come back
+            if same and item.signature is not None:
+                storage.record_signature(item_id, item.signature)  # its markup changed
             continue
         # A stored version read from its page has the address the page names, which
         # a teaser whose page is gone cannot give: its headline may show it instead.
@@ -647,7 +653,7 @@ def _new_item(item: PreparedItem, decision: Decision) -> NewItem:
     """A prepared item to store, in the story dedup decided for it."""
     return NewItem(
         item.guid, item.article, item.features, item.topics, decision.story, decision.reason,
-        decision.related, decision.related_reason,
+        decision.related, decision.related_reason, item.signature,
     )  # fmt: skip
 
 
@@ -715,7 +721,7 @@ def _replace_item(
     (item_id,) = storage.insert_items(
         state.id,
         [NewItem(item.guid, item.article, item.features, item.topics, story, reason,
-                 related, why)],
+                 related, why, item.signature)],
         now,
     )  # fmt: skip
     if place.free:

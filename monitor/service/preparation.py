@@ -57,6 +57,8 @@ class PreparedItem:
     under its GUID in the document (`parse.newest.version_key`); else under the GUID."""
     versioned: bool = False
     """The document lists other versions of its GUID too."""
+    signature: str | None = None
+    """What the feed says of it (`parse.newest.signature`); None where not known."""
 
     @property
     def link(self) -> str:
@@ -151,7 +153,7 @@ def prepare_feed(
                 PreparedItem(
                     guid, article, found, matched,
                     edited=guid in taken.edited, version=taken.version_of(item),
-                    versioned=taken.has_versions(item),
+                    versioned=taken.has_versions(item), signature=taken.signature_of(item),
                 )
             )  # fmt: skip
             settled[guid] = taken.signatures[guid]

@@ -21,7 +21,7 @@ ITEM_INSERT_COLUMNS = (
     "feed_id", "guid", "url", "title", "published", "fetched_at", "authors", "source",
     "original_source", "text", "images", "topics", "text_hash", "simhash",
     "text_length", "sentence_chars", "figures", "story_id", "match_reason", "related_to",
-    "related_reason",
+    "related_reason", "signature",
 )  # fmt: skip
 
 
@@ -58,6 +58,8 @@ class NewItem:
     related: int | None = None
     """The story it repeats under news of its own (a stored one's id, or -n)."""
     related_reason: str | None = None
+    signature: str | None = None
+    """What its feed said of it (`parse.newest.signature`); None where not known."""
 
 
 class ItemStore(IndexStore):
@@ -92,6 +94,10 @@ class ItemStore(IndexStore):
         other article its feed now gives under it (`dedup.same_article`)."""
         self._db.execute("UPDATE items SET guid = ? WHERE id = ?", (guid, item_id))
 
+    def record_signature(self, item_id: int, signature: str) -> None:
+        """What the feed now says of a stored item that it changed only in markup."""
+        self._db.execute("UPDATE items SET signature = ? WHERE id = ?", (signature, item_id))
+
     def feed_has_text(self, feed_id: int, text_hash: str) -> bool:
         """Whether the feed stored an item with this normalised text, under any GUID."""
         row = self._db.execute(
@@ -102,15 +108,16 @@ class ItemStore(IndexStore):
 
     def known_items(
         self, feed_id: int, guids: Sequence[str], urls: Sequence[str]
-    ) -> tuple[set[str], dict[str, list[tuple[int, str, str]]]]:
-        """Which of these GUIDs this feed has stored, and under each of these URLs the
-        items any feed has stored: their feed's id, headline and text hash."""
-        known_guids: set[str] = set()
+    ) -> tuple[dict[str, str | None], dict[str, list[tuple[int, str, str]]]]:
+        """Which of these GUIDs this feed has stored, each with what the feed said of
+        its item (`NewItem.signature`), and under each of these URLs the items any
+        feed has stored: their feed's id, headline and text hash."""
+        known_guids: dict[str, str | None] = {}
         links: dict[str, list[tuple[int, str, str]]] = {}
         if guids:
             member, value = self._db.member("guid", guids)
-            query = f"SELECT guid FROM items WHERE feed_id = ? AND {member}"
-            known_guids = {row[0] for row in self._db.execute(query, (feed_id, value))}
+            query = f"SELECT guid, signature FROM items WHERE feed_id = ? AND {member}"
+            known_guids = dict(self._db.execute(query, (feed_id, value)).fetchall())
         if urls:
             member, value = self._db.member("url", urls)
             query = f"SELECT url, feed_id, title, text_hash FROM items WHERE {member}"
@@ -195,6 +202,7 @@ class ItemStore(IndexStore):
                 item.match_reason,
                 related_to,
                 item.related_reason,
+                item.signature,
             )
             for item, story_id, related_to in zip(items, story_ids, related, strict=True)
         ]

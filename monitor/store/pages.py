@@ -64,6 +64,8 @@ class DuePage:
     attempts: int
     article: Article
     topics: tuple[str, ...]
+    signature: str | None
+    """What its feed said of it (`NewItem.signature`), kept with its full text."""
 
 
 class PageStore(ItemStore):
@@ -87,7 +89,7 @@ class PageStore(ItemStore):
         """The feed's failed pages whose time to try again has come."""
         rows = self._db.execute(
             """SELECT items.id, guid, pages.url, attempts, title, items.url, published,
-                      authors, text, images, source, original_source, topics
+                      authors, text, images, source, original_source, topics, signature
                FROM pages JOIN items ON items.id = pages.item_id
                WHERE items.feed_id = ? AND pages.retry_at IS NOT NULL AND pages.retry_at <= ?
                ORDER BY items.id""",
@@ -111,6 +113,7 @@ class PageStore(ItemStore):
                     original_source=row[11],
                 ),
                 topics=tuple(json.loads(row[12])),
+                signature=row[13],
             )
             for row in rows
         ]

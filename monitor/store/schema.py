@@ -221,6 +221,12 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX items_related ON items (related_to) WHERE related_to IS NOT NULL;
     CREATE INDEX stories_canonical ON stories (canonical_item_id);
     """,
+    # 17: what the feed said of each item when it was stored (`parse.newest.signature`):
+    # a GUID that comes back after fetches that did not list it is an edit only
+    # when that changed, whatever the adapters now make of it.
+    """
+    ALTER TABLE items ADD COLUMN signature TEXT;
+    """,
 )
 # Tables in the order their rows can be copied (references first), and the
 # columns of each, for `copy_from`; leases belong to running processes, not data.
@@ -240,7 +246,7 @@ TABLES: dict[str, tuple[str, ...]] = {
         "id", "feed_id", "guid", "url", "title", "published", "fetched_at", "authors", "source",
         "original_source", "text", "images", "topics", "text_hash", "simhash",
         "text_length", "sentence_chars", "story_id", "match_reason", "figures", "split_at",
-        "related_to", "related_reason",
+        "related_to", "related_reason", "signature",
     ),
     "item_index": ("item_id", "simhash", "sentences"),
     "deliveries": ("digest", "recipient", "story_id", "digest_id", "shown"),
