@@ -236,26 +236,81 @@ def test_a_failing_page_leaves_the_teaser_and_is_tried_again_three_times(
 def test_an_edited_teaser_whose_page_fails_keeps_the_stored_full_text(
     backend: Backend, tmp_path: Path, feed_server: FeedServer
 ) -> None:
+    """The edit waits for its page, asked for again on a stored teaser's back-off
+    (not at every fetch of the feed), and is taken by the fetch whose page comes."""
     (article,) = [a for a in sample_articles() if a.feed == "dw"]
     serve_dw(feed_server, article, Response(page_for(article).encode(), headers=HTML), '"1"')
-    config = dw_config(tmp_path, feed_server, backend)
-    assert main(["run", "--config", str(config), "--no-digest"]) == 0
-    full = stored_texts(config)[article.guid]
+    loaded = load_config(dw_config(tmp_path, feed_server, backend))
+    _, stored = fetch_dw(loaded, 0)
+    full = stored[article.title]
     assert len(full) > 500
     edited = replace(article, title=article.title + "（更新）")
     serve_dw(feed_server, edited, Response(b"busy", 503), '"2"')
-    loaded = load_config(config)
-    with Storage.open(loaded) as storage:
-        (feed,) = ingest(loaded, storage).feeds
+    feed, stored = fetch_dw(loaded, 1)
     assert (feed.pages, feed.pages_failed, feed.edited) == (1, 1, 0)
-    assert stored_texts(config) == {article.guid: full}
+    assert stored == {article.title: full}
+    feed, stored = fetch_dw(loaded, 1.1)  # 6 minutes later: not asked for yet
+    assert (feed.pages, feed.edited, stored) == (0, 0, {article.title: full})
     # The edit is taken by the next fetch whose page comes.
     serve_dw(feed_server, edited, Response(page_for(edited).encode(), headers=HTML), '"3"')
-    with Storage.open(loaded) as storage:
-        (feed,) = ingest(loaded, storage).feeds
-        ((title,),) = storage._db.execute("SELECT title FROM items").fetchall()
+    feed, stored = fetch_dw(loaded, 1.3)
     assert (feed.pages, feed.pages_failed, feed.edited) == (1, 0, 1)
-    assert title == edited.title
+    assert list(stored) == [edited.title]
+    with Storage.open(loaded) as storage:
+        assert storage.page_failures() == []
+
+
+@pytest.mark.parametrize("validated", [True, False])
+def test_an_edit_whose_page_keeps_failing_is_compared_as_its_teaser_after_three_retries(
+    backend: Backend, tmp_path: Path, feed_server: FeedServer, validated: bool
+) -> None:
+    """The edit's page is asked for 15 minutes, an hour and four hours after its
+    failures, as a stored teaser's is, whether or not the feed answers 304 between;
+    then the edit is compared as the teaser it is (the stored full text stays) and
+    its page is not asked for again."""
+    (article,) = [a for a in sample_articles() if a.feed == "dw"]
+    serve_dw(feed_server, article, Response(page_for(article).encode(), headers=HTML), '"1"')
+    loaded = load_config(dw_config(tmp_path, feed_server, backend))
+    _, stored = fetch_dw(loaded, 0)
+    full = stored[article.title]
+    edited = replace(article, title=article.title + "（更新）")
+    asked = []
+    for hours in (1, 1.2, 1.3, 2, 2.4, 5, 6.5, 8):
+        serve_dw(feed_server, edited, Response(b"busy", 503), '"2"' if validated else None)
+        feed, stored = fetch_dw(loaded, hours)
+        assert stored == {article.title: full}, hours
+        asked.append(feed.pages)
+    assert asked == [1, 0, 1, 0, 1, 0, 1, 0]
+    with Storage.open(loaded) as storage:
+        assert storage.page_failures() == []
+
+
+def test_an_edit_waiting_for_its_page_that_the_feed_lists_no_more_is_forgotten(
+    backend: Backend, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """Once the feed no longer gives the edit, nothing waits for its page: the feed
+    is validated again (a 304 when unchanged), and the stored full text stays."""
+    dw, nyt = (next(a for a in sample_articles() if a.feed == f) for f in ("dw", "nytimes"))
+    other = replace(nyt, feed="dw", published=dw.published + timedelta(hours=2))
+    serve_dw(feed_server, dw, Response(page_for(dw).encode(), headers=HTML), '"1"')
+    loaded = load_config(dw_config(tmp_path, feed_server, backend))
+    _, stored = fetch_dw(loaded, 0)
+    full = stored[dw.title]
+    serve_dw(feed_server, replace(dw, title=dw.title + "（更新）"), Response(b"busy", 503), '"2"')
+    fetch_dw(loaded, 1)
+    with Storage.open(loaded) as storage:
+        assert len(storage.page_failures()) == 1
+    feed_server.routes["/dw/article-1.html"] = Response(page_for(other).encode(), headers=HTML)
+    feed_server.routes["/dw.xml"] = Response(
+        teaser_feed("dw", [(other, feed_server.url("/dw/article-1.html"))]).encode(),
+        headers=RSS, etag='"3"',
+    )  # fmt: skip
+    for hours in (2, 3):
+        feed, stored = fetch_dw(loaded, hours)
+    assert feed.http_status == 304
+    assert stored == {dw.title: full, other.title: stored[other.title]}
+    with Storage.open(loaded) as storage:
+        assert storage.page_failures() == []
 
 
 def test_a_teaser_edited_while_its_page_was_due_again_is_stored_as_edited(
@@ -726,7 +781,7 @@ def test_a_teaser_under_a_stored_guid_at_another_link_is_kept_whatever_its_page_
         assert feed.pages == 0  # a page gone is not asked for again
 
 
-def fetch_dw(loaded: Config, hours: int) -> tuple[FeedReport, dict[str, str]]:
+def fetch_dw(loaded: Config, hours: float) -> tuple[FeedReport, dict[str, str]]:
     """One fetch of the DW feed, `hours` after the first; its report and the stored
     texts by headline."""
     now = datetime(2023, 3, 19, 8, 0, tzinfo=UTC) + timedelta(hours=hours)

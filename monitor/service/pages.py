@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from ..config import FeedConfig
 from ..errors import FetchError
 from ..fetch import Fetcher, retry_seconds
-from ..store import DuePage, PageFailure
+from ..store import DuePage, EditPage, PageFailure
 
 if TYPE_CHECKING:
     from .preparation import PageNote, PreparedItem
@@ -71,6 +71,27 @@ def due_items(due: Sequence[DuePage]) -> list[PreparedItem]:
         )
         for d in due
     ]
+
+
+def edit_tries(
+    items: Sequence[PreparedItem], tried: Mapping[str, EditPage], now: datetime
+) -> list[PreparedItem]:
+    """Each item, an edit whose page failed before (`tried`, by GUID) with that
+    page's note: its tries so far, and `waiting` until its next try has come. An
+    edit's page is tried on a stored teaser's back-off, not at every fetch of its
+    feed (`retry_at`)."""
+    from .preparation import PageNote
+
+    noted = []
+    for item in items:
+        page = tried.get(item.guid)
+        if page is None or page.signature != item.signature:
+            noted.append(item)  # another edit than the one that failed: a first try
+            continue
+        waiting = page.retry_at is not None and page.retry_at > now
+        note = PageNote(page.url, page.error, attempts=page.attempts, waiting=waiting)
+        noted.append(replace(item, page=note))
+    return noted
 
 
 async def fetch_pages(

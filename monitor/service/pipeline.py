@@ -23,7 +23,7 @@ from ..config import Config, FeedConfig
 from ..errors import FetchError, MonitorError
 from ..fetch import Fetcher, Validators
 from ..models import FetchResult
-from ..store import FeedState, NewItem, Storage, StoredVersion, guid_aside
+from ..store import FeedState, NewItem, PageFailure, Storage, StoredVersion, guid_aside
 from ..words import counted
 from .clock import Clock, utcnow
 from .dbthread import DatabaseThread
@@ -245,10 +245,12 @@ async def _full_text(
     report: FeedReport,
 ) -> tuple[PreparedFeed | None, list[PreparedItem]]:
     """The feed's teaser items completed from their article pages, and the stored
-    teasers whose failed pages were due again (`pages`)."""
-    from .pages import due_items, fetch_pages, wanted
+    teasers whose failed pages were due again (`pages`). An edit whose page failed
+    before is tried again only when its time has come (`edit_tries`)."""
+    from .pages import due_items, edit_tries, fetch_pages, wanted
 
     new = wanted(feed, prepared.items) if prepared is not None else []
+    noted = new
     if new:
         # Items stored already (by GUID, or by link through another feed) are not fetched,
         # nor a page the feed links other items to: it is none of theirs (`known`).
@@ -268,26 +270,35 @@ async def _full_text(
                 or known.shared(i.article.url, i.article.title)
             )
         ]
+        edits = [i.guid for i in new if i.edited or known.changed(i.guid, i.signature)]
+        tried = await call(storage.edit_pages, state.id, edits) if edits else {}
+        noted = edit_tries(new, tried, now) if tried else new
     due = due_items(await call(storage.pages_due, state.id, now)) if state.pages_pending else []
-    if not new and not due:
+    fetching = [i for i in noted if not (i.page and i.page.waiting)]
+    if not noted and not due:
         return prepared, []
-    fetched, pages = await fetch_pages(fetcher, feed, [*new, *due])
-    from .preparation import complete_items
+    done: list[PreparedItem] = []
+    if fetching or due:
+        fetched, pages = await fetch_pages(fetcher, feed, [*fetching, *due])
+        from .preparation import complete_items
 
-    done = await _in_pool(
-        pool, complete_items, feed.name, fetched, pages, feed.adapter, now, config.topics,
-        feed.topics,
-    )  # fmt: skip
+        done = await _in_pool(
+            pool, complete_items, feed.name, fetched, pages, feed.adapter, now, config.topics,
+            feed.topics,
+        )  # fmt: skip
     for item in done:
         assert item.page is not None
         report.pages += 1
         if item.page.error is not None:
             report.pages_failed += 1
             report.item_errors.append(item.page.error)
-    completed, retried = done[: len(new)], done[len(new) :]
+    completed, retried = iter(done[: len(fetching)]), done[len(fetching) :]
     if prepared is not None and new:
         # By place, not by GUID: a feed may give one GUID to items of different pages.
-        by_item = {id(item): item_done for item, item_done in zip(new, completed, strict=True)}
+        by_item = {
+            id(item): noted_item if noted_item.page and noted_item.page.waiting else next(completed)
+            for item, noted_item in zip(new, noted, strict=True)
+        }
         prepared = replace(prepared, items=[by_item.get(id(i), i) for i in prepared.items])
     return prepared, retried
 
@@ -324,6 +335,8 @@ async def fetch_feed(
         return report
     try:
         validators = Validators(state.etag, state.last_modified)
+        if state.edits_due is not None and state.edits_due <= clock():
+            validators = Validators()  # an edit's page is due: the feed gives the edit
         result = await fetcher.fetch(feed, validators, state.moved_to)
         report.http_status = result.status
         if result.moved_to and result.moved_to != state.moved_to:
@@ -496,6 +509,8 @@ def store_feed(
         storage.record_page_failures(failures(fresh, by_guid, now))
         edited = sorted((i for i in items if i.guid in edits), key=publication_order)
         later, replaced = _store_edits(config, storage, state, edited, edits, now, since, report)
+        if state.edits_due is not None:
+            storage.keep_edit_pages(state.id, [edits[item.guid].id for item in later])
         # A teaser edited and completed from its page in this fetch needs no older try.
         _store_retried(
             config, storage, state, [i for i in retried if i.replaces not in replaced], now, since
@@ -573,14 +588,16 @@ def _store_edits(
     headline or a text a fifth longer is news (`_replace_item`); a corrected word is
     not. A new version that is not a copy of the stored one is another article under
     the old GUID (`dedup.same_article`): it is stored beside it, as a new item,
-    whatever its date, unless the feed stored its text already. Those left for the
-    next fetch (teasers whose page failed for now: their stored full text stays
-    meanwhile), and the stored items replaced or set aside. A teaser whose page is
-    gone is compared as it is: at another link and under another headline, a teaser
-    too short to compare is another article (a feed may give one GUID to all its
-    items); the same article's stored text, read from its page, stays."""
+    whatever its date, unless the feed stored its text already. Those left for a
+    later fetch (teasers whose page failed for now, tried again on a stored
+    teaser's back-off: their stored full text stays meanwhile), and the stored
+    items replaced or set aside. A teaser whose page is gone, or failed as often as
+    a stored teaser's may (`PAGE_RETRIES`), is compared as it is: at another link
+    and under another headline, a teaser too short to compare is another article (a
+    feed may give one GUID to all its items); the same article's stored text, read
+    from its page, stays."""
     from ..dedup import headlines_agree, same_article
-    from .pages import failures
+    from .pages import failures, retry_at
 
     later: list[PreparedItem] = []
     replaced: set[int] = set()
@@ -588,10 +605,17 @@ def _store_edits(
         version = stored[item.guid]
         item_id, title = version.id, version.title
         page = item.page
-        if page is not None and page.error is not None and not page.permanent:
-            later.append(item)  # its page is tried again at the next fetch
+        again = retry_at(page, now) if page is not None and page.error is not None else None
+        if page is not None and again is not None:
+            # Its page is tried again when its time comes, the edit taken then.
+            later.append(item)
+            if not page.waiting and item.signature is not None:
+                storage.record_page_failures(
+                    [PageFailure(item_id, page.url, page.attempts, page.error or "",
+                                 again, item.signature)]
+                )  # fmt: skip
             continue
-        failed = page is not None and page.error is not None  # its page is gone
+        failed = page is not None and page.error is not None  # gone, or tried enough
         length = item.features.normalized_length
         text = item.features.text_hash
         same = version.text_hash == text and title == item.article.title

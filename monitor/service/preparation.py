@@ -38,6 +38,9 @@ class PageNote:
     """Not worth trying again: the page is gone, not HTML, or out of reach."""
     attempts: int = 1
     """Fetches of this page so far, this one included."""
+    waiting: bool = False
+    """Not fetched now: an edit's page that failed before, whose next try has not
+    come (`pages.edit_tries`); `error` is its last failure."""
 
 
 @dataclass(frozen=True)

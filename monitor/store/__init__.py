@@ -14,7 +14,7 @@ is a `StorageError` naming the database.
 from .feeds import FeedState
 from .items import NewItem, StoredVersion, guid_aside
 from .leases import DAEMON_LEASE, HOLDER, daemon_holder
-from .pages import DuePage, PageFailure
+from .pages import DuePage, EditPage, PageFailure
 from .retention import Pruned
 from .schema import SCHEMA_VERSION
 from .storage import Storage
@@ -25,6 +25,7 @@ __all__ = [
     "HOLDER",
     "SCHEMA_VERSION",
     "DuePage",
+    "EditPage",
     "FeedState",
     "Member",
     "NewItem",

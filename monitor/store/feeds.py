@@ -35,6 +35,9 @@ class FeedState:
     before signatures recorded it); None before a fetch recorded them."""
     pages_pending: bool = False
     """Whether some of its items' article pages failed and are to be tried again."""
+    edits_due: datetime | None = None
+    """When the first of its edits waiting for their page (`pages`) is due: the
+    feed is then fetched whole, not validated, so that it gives the edit again."""
 
     @property
     def validated(self) -> bool:
@@ -168,8 +171,12 @@ class FeedStore(StorageBase):
                 """SELECT id, url, etag, last_modified, error_count, next_fetch_at, gone,
                        moved_to, last_guids,
                        EXISTS (SELECT 1 FROM pages JOIN items ON items.id = pages.item_id
-                               WHERE items.feed_id = feeds.id AND pages.retry_at IS NOT NULL)
-                       AS pages_pending
+                               WHERE items.feed_id = feeds.id AND pages.retry_at IS NOT NULL
+                                     AND pages.signature IS NULL)
+                       AS pages_pending,
+                       (SELECT MIN(pages.retry_at) FROM pages JOIN items ON items.id = pages.item_id
+                        WHERE items.feed_id = feeds.id AND pages.signature IS NOT NULL)
+                       AS edits_due
                    FROM feeds WHERE name = ?""",
                 (name,),
             ).fetchone()
@@ -199,6 +206,7 @@ class FeedStore(StorageBase):
                 row["moved_to"],
                 _listed(row["last_guids"]),
                 bool(row["pages_pending"]),
+                datetime.fromisoformat(row["edits_due"]) if row["edits_due"] else None,
             )
 
     def record_move(self, feed_id: int, url: str) -> None:

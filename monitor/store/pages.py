@@ -52,6 +52,20 @@ class PageFailure:
     error: str
     retry_at: datetime | None
     """When to try again; None: never."""
+    signature: str | None = None
+    """Set when the page is not the stored item's own but that of an edit of it the
+    feed gave, this one (`NewItem.signature`): the edit waits for it."""
+
+
+@dataclass(frozen=True)
+class EditPage:
+    """The failed page of an edit its feed gave of a stored item (`PageFailure`)."""
+
+    signature: str
+    url: str
+    attempts: int
+    error: str
+    retry_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -77,21 +91,62 @@ class PageStore(ItemStore):
         self._db.execute(f"DELETE FROM pages WHERE {member}", (value,))
         self._insert_rows(
             "pages",
-            ("item_id", "url", "attempts", "error", "retry_at"),
+            ("item_id", "url", "attempts", "error", "retry_at", "signature"),
             [
-                (f.item_id, f.url, f.attempts, f.error, iso(f.retry_at) if f.retry_at else None)
+                (
+                    f.item_id,
+                    f.url,
+                    f.attempts,
+                    f.error,
+                    iso(f.retry_at) if f.retry_at else None,
+                    f.signature,
+                )  # fmt: skip
                 for f in failures
             ],
             ids=False,
         )
 
+    def edit_pages(self, feed_id: int, guids: Sequence[str]) -> dict[str, EditPage]:
+        """The failed pages of edits the feed gave of its items under these GUIDs."""
+        if not guids:
+            return {}
+        member, value = self._db.member("guid", guids)
+        rows = self._db.execute(
+            f"""SELECT guid, pages.signature, pages.url, attempts, error, retry_at
+                FROM pages JOIN items ON items.id = pages.item_id
+                WHERE items.feed_id = ? AND pages.signature IS NOT NULL AND {member}""",
+            (feed_id, value),
+        ).fetchall()
+        return {
+            row[0]: EditPage(
+                row[1],
+                row[2],
+                int(row[3]),
+                row[4],
+                datetime.fromisoformat(row[5]) if row[5] else None,
+            )  # fmt: skip
+            for row in rows
+        }
+
+    def keep_edit_pages(self, feed_id: int, item_ids: Sequence[int]) -> None:
+        """Forget the failed pages of the feed's edits but those of edits of these
+        stored items: the others were decided, or their feed lists them no more."""
+        query = """DELETE FROM pages WHERE signature IS NOT NULL
+                   AND item_id IN (SELECT id FROM items WHERE feed_id = ?)"""
+        if not item_ids:
+            self._db.execute(query, (feed_id,))
+            return
+        member, value = self._db.member("item_id", item_ids)
+        self._db.execute(f"{query} AND NOT {member}", (feed_id, value))
+
     def pages_due(self, feed_id: int, now: datetime) -> list[DuePage]:
         """The feed's failed pages whose time to try again has come."""
         rows = self._db.execute(
             """SELECT items.id, guid, pages.url, attempts, title, items.url, published,
-                      authors, text, images, source, original_source, topics, signature
+                      authors, text, images, source, original_source, topics, items.signature
                FROM pages JOIN items ON items.id = pages.item_id
                WHERE items.feed_id = ? AND pages.retry_at IS NOT NULL AND pages.retry_at <= ?
+                     AND pages.signature IS NULL
                ORDER BY items.id""",
             (feed_id, iso(now)),
         ).fetchall()

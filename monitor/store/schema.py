@@ -227,6 +227,11 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE items ADD COLUMN signature TEXT;
     """,
+    # 18: a failed page may be an edit's, not the stored item's own: the edit the
+    # feed gives of it (by its signature) waits for its page on the same back-off.
+    """
+    ALTER TABLE pages ADD COLUMN signature TEXT;
+    """,
 )
 # Tables in the order their rows can be copied (references first), and the
 # columns of each, for `copy_from`; leases belong to running processes, not data.
@@ -250,6 +255,6 @@ TABLES: dict[str, tuple[str, ...]] = {
     ),
     "item_index": ("item_id", "simhash", "sentences"),
     "deliveries": ("digest", "recipient", "story_id", "digest_id", "shown"),
-    "pages": ("item_id", "url", "attempts", "error", "retry_at"),
+    "pages": ("item_id", "url", "attempts", "error", "retry_at", "signature"),
 }  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)
