@@ -599,3 +599,26 @@ def test_another_article_under_a_guid_back_after_a_gap_is_stored_beside_it(
         document(("a", OTHER, 22), ("b", FLASH, 21)),
     )  # fmt: skip
     assert stored == sorted([REPORT[0], OTHER[0], FLASH[0]])
+
+
+def test_one_article_under_two_guids_corrected_is_stored_once_in_its_correction(
+    feed: Feed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A feed lists one article under two GUIDs (a section feed and its own), then
+    corrects it under both: the second GUID's correction is the stored article's
+    edit, not an item of its own beside a stale copy."""
+    corrected = (REPORT[0] + "（更正）", REPORT[1].replace("3月初", "4月初"))
+
+    def twice(entry: tuple[str, str]) -> bytes:
+        items = "".join(
+            f"<item><title>{entry[0]}</title><link>{LINK.format('a')}</link><guid>{guid}</guid>"
+            f"<pubDate>20 Nov 2026 08:00:00 +0000</pubDate>"
+            f"<description><![CDATA[{entry[1]}]]></description></item>"
+            for guid in ("section-17", "article-a")
+        )
+        return (
+            "<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>t"
+            f"</title>{items}</channel></rss>"
+        ).encode()
+
+    assert fetched(feed, capsys, twice(REPORT), twice(corrected)) == [corrected[0]]

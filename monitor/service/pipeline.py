@@ -459,6 +459,14 @@ def store_feed(
         edits = storage.stored_versions(
             state.id, [i.guid for i in items if i.edited or known.changed(i.guid, i.signature)]
         )
+        for item in items:
+            if item.guid in edits:
+                # What an edit will store, so that the same correction under another
+                # GUID of its link (a section's) is found stored, not stored again.
+                article = item.article
+                known.add(
+                    item.guid, article.url, article.title, item.features.text_hash, item.signature
+                )
         texts: dict[str, set[str]] = {}
         held: dict[str, int] = {}  # by GUID, the place in `fresh` of its latest version
         # Decided oldest first, whatever order the feed lists them in (most list the
