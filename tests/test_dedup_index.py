@@ -254,6 +254,7 @@ def test_a_version_6_database_gets_one_index_row_per_item(tmp_path: Path) -> Non
            ALTER TABLE deliveries DROP COLUMN shown;
            ALTER TABLE stories DROP COLUMN updated_at;
            DROP TABLE pages;
+           DROP TABLE edit_pages;
            ALTER TABLE items DROP COLUMN split_at;
            ALTER TABLE items DROP COLUMN related_to;
            ALTER TABLE items DROP COLUMN related_reason;

@@ -622,3 +622,18 @@ def test_one_article_under_two_guids_corrected_is_stored_once_in_its_correction(
         ).encode()
 
     assert fetched(feed, capsys, twice(REPORT), twice(corrected)) == [corrected[0]]
+
+
+def test_an_edit_back_after_a_gap_and_over_max_items_is_taken_later(
+    feed: Feed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The flash comes back expanded after a fetch without it, beside a newer item
+    that the limit takes first: a later fetch takes the expansion."""
+    config = feed.config
+    config.write_text(config.read_text().replace("timeout = 5", "timeout = 5\nmax_items = 1"))
+    third = ("第三篇", "".join(f"<p>{p}</p>" for p in seed_texts()["004"].split("\n") if p))
+    later = document(("a", REPORT, 20), ("c", third, 22))
+    stored = fetched(
+        feed, capsys, document(("a", FLASH, 20)), document(("b", OTHER, 21)), later, later
+    )
+    assert stored == sorted([REPORT[0], OTHER[0], third[0]])

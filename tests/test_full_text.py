@@ -257,7 +257,7 @@ def test_an_edited_teaser_whose_page_fails_keeps_the_stored_full_text(
     assert (feed.pages, feed.pages_failed, feed.edited) == (1, 0, 1)
     assert list(stored) == [edited.title]
     with Storage.open(loaded) as storage:
-        assert storage.page_failures() == []
+        assert storage.page_failure_counts() == {}
 
 
 @pytest.mark.parametrize("validated", [True, False])
@@ -282,7 +282,7 @@ def test_an_edit_whose_page_keeps_failing_is_compared_as_its_teaser_after_three_
         asked.append(feed.pages)
     assert asked == [1, 0, 1, 0, 1, 0, 1, 0]
     with Storage.open(loaded) as storage:
-        assert storage.page_failures() == []
+        assert storage.page_failure_counts() == {}
 
 
 def test_an_edit_waiting_for_its_page_that_the_feed_lists_no_more_is_forgotten(
@@ -299,7 +299,7 @@ def test_an_edit_waiting_for_its_page_that_the_feed_lists_no_more_is_forgotten(
     serve_dw(feed_server, replace(dw, title=dw.title + "（更新）"), Response(b"busy", 503), '"2"')
     fetch_dw(loaded, 1)
     with Storage.open(loaded) as storage:
-        assert len(storage.page_failures()) == 1
+        assert storage.page_failure_counts() == {"dw": (1, 0)}
     feed_server.routes["/dw/article-1.html"] = Response(page_for(other).encode(), headers=HTML)
     feed_server.routes["/dw.xml"] = Response(
         teaser_feed("dw", [(other, feed_server.url("/dw/article-1.html"))]).encode(),
@@ -310,7 +310,7 @@ def test_an_edit_waiting_for_its_page_that_the_feed_lists_no_more_is_forgotten(
     assert feed.http_status == 304
     assert stored == {dw.title: full, other.title: stored[other.title]}
     with Storage.open(loaded) as storage:
-        assert storage.page_failures() == []
+        assert storage.page_failure_counts() == {}
 
 
 def test_a_teaser_edited_while_its_page_was_due_again_is_stored_as_edited(
@@ -923,3 +923,107 @@ def test_a_teaser_back_after_a_gap_fetches_its_page_only_when_edited(
     feed, stored = fetch_dw(loaded, 6)
     assert (feed.edited, feed.pages) == (0, 0)
     assert feed_server.hits("/dw/article-0.html") == 3
+
+
+def shared_guid_articles(feed_server: FeedServer) -> tuple[list[SampleArticle], list[str]]:
+    """DW's article and two others the feed gives under its GUID, later each; and
+    the links of their pages."""
+    dw = next(a for a in sample_articles() if a.feed == "dw")
+    others = [
+        replace(
+            next(a for a in sample_articles() if a.feed == name),
+            feed="dw",
+            guid=dw.guid,
+            published=dw.published + timedelta(hours=hours),
+        )  # fmt: skip
+        for name, hours in (("nytimes", 2), ("rfi", 3))
+    ]
+    links = [feed_server.url(f"/dw/article-{number}.html") for number in range(3)]
+    return [dw, *others], links
+
+
+def serve_listed(feed_server: FeedServer, *listed: tuple[SampleArticle, str]) -> None:
+    feed_server.routes["/dw.xml"] = Response(teaser_feed("dw", list(listed)).encode(), headers=RSS)
+
+
+def test_two_edits_of_one_stored_item_waiting_for_their_pages_each_keep_their_tries(
+    backend: Backend, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """A feed gives two new articles under a stored item's GUID, and both pages
+    fail: each is asked for on its own back-off, four times at most, and each is
+    then kept as the teaser it is."""
+    (dw, b, c), links = shared_guid_articles(feed_server)
+    feed_server.routes["/dw/article-0.html"] = Response(page_for(dw).encode(), headers=HTML)
+    loaded = load_config(dw_config(tmp_path, feed_server, backend))
+    serve_listed(feed_server, (dw, links[0]))
+    fetch_dw(loaded, 0)
+    for number in (1, 2):
+        feed_server.routes[f"/dw/article-{number}.html"] = Response(b"busy", 503)
+    serve_listed(feed_server, (dw, links[0]), (b, links[1]), (c, links[2]))
+    for quarter in range(4, 40):
+        _, stored = fetch_dw(loaded, quarter / 4)
+    asked = [feed_server.hits(f"/dw/article-{number}.html") for number in (1, 2)]
+    assert asked == [4, 4]
+    assert sorted(stored) == sorted([dw.title, b.title, c.title])
+
+
+def test_a_stored_teasers_own_page_is_tried_again_after_an_edit_of_it_waited(
+    backend: Backend, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """The teaser's page failed; an edit of it fails too, then the feed lists it no
+    more: the teaser's own page is still tried again, and its full text stored."""
+    (dw, _, _), links = shared_guid_articles(feed_server)
+    feed_server.routes["/dw/article-0.html"] = Response(b"busy", 503)
+    loaded = load_config(dw_config(tmp_path, feed_server, backend))
+    serve_listed(feed_server, (dw, links[0]))
+    fetch_dw(loaded, 0)
+    serve_listed(feed_server, (replace(dw, title=dw.title + "（更新）"), links[0]))
+    fetch_dw(loaded, 0.1)
+    serve_listed(feed_server)
+    fetch_dw(loaded, 0.2)
+    feed_server.routes["/dw/article-0.html"] = Response(page_for(dw).encode(), headers=HTML)
+    for hours in (1, 2, 5, 9):
+        _, stored = fetch_dw(loaded, hours)
+    assert len(stored[dw.title]) > 500
+
+
+def test_a_shared_guid_back_after_a_gap_with_its_stored_article_stores_it_once(
+    backend: Backend, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """The stored article comes back unchanged, beside a new one under its GUID:
+    the new one is stored, the stored one is a repeat (its page not asked for)."""
+    (dw, b, c), links = shared_guid_articles(feed_server)
+    for number, article in enumerate((dw, b, c)):
+        route = f"/dw/article-{number}.html"
+        feed_server.routes[route] = Response(page_for(article).encode(), headers=HTML)
+    loaded = load_config(dw_config(tmp_path, feed_server, backend))
+    serve_listed(feed_server, (dw, links[0]))
+    _, stored = fetch_dw(loaded, 0)
+    full = stored[dw.title]
+    serve_listed(feed_server, (replace(c, guid="rfi-own"), links[2]))
+    fetch_dw(loaded, 1)
+    serve_listed(feed_server, (dw, links[0]), (b, links[1]))
+    feed, stored = fetch_dw(loaded, 2)
+    assert (feed.new, feed.repeats) == (1, 1)
+    assert sorted(stored) == sorted([dw.title, b.title, c.title])
+    assert stored[dw.title] == full and last_words(b) in stored[b.title]
+    assert feed_server.hits("/dw/article-0.html") == 1
+
+
+def test_an_edit_whose_page_is_gone_is_not_asked_for_again_after_a_gap(
+    backend: Backend, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    (dw, b, _), links = shared_guid_articles(feed_server)
+    feed_server.routes["/dw/article-0.html"] = Response(page_for(dw).encode(), headers=HTML)
+    loaded = load_config(dw_config(tmp_path, feed_server, backend))
+    serve_listed(feed_server, (dw, links[0]))
+    _, stored = fetch_dw(loaded, 0)
+    full = stored[dw.title]
+    feed_server.routes["/dw/article-0.html"] = Response(b"gone", 404)
+    edited = replace(dw, title=dw.title + "（更新）")
+    feed_server.routes["/dw/article-1.html"] = Response(page_for(b).encode(), headers=HTML)
+    for hours, listed in enumerate([[(edited, links[0])], [(replace(b, guid="b"), links[1])]] * 2):
+        _, stored = fetch_dw(loaded, hours + 1)
+        serve_listed(feed_server, *listed)
+    assert stored[dw.title] == full
+    assert feed_server.hits("/dw/article-0.html") == 2

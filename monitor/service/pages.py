@@ -74,21 +74,21 @@ def due_items(due: Sequence[DuePage]) -> list[PreparedItem]:
 
 
 def edit_tries(
-    items: Sequence[PreparedItem], tried: Mapping[str, EditPage], now: datetime
+    items: Sequence[PreparedItem], tried: Mapping[tuple[str, str], EditPage], now: datetime
 ) -> list[PreparedItem]:
-    """Each item, an edit whose page failed before (`tried`, by GUID) with that
-    page's note: its tries so far, and `waiting` until its next try has come. An
-    edit's page is tried on a stored teaser's back-off, not at every fetch of its
-    feed (`retry_at`)."""
+    """Each item, an edit whose page failed before (`tried`, by GUID and signature)
+    with that page's note: its tries so far, and `waiting` until its next try has
+    come. An edit's page is tried on a stored teaser's back-off, not at every fetch
+    of its feed (`retry_at`)."""
     from .preparation import PageNote
 
     noted = []
     for item in items:
-        page = tried.get(item.guid)
-        if page is None or page.signature != item.signature:
-            noted.append(item)  # another edit than the one that failed: a first try
+        page = tried.get((item.guid, item.signature or ""))
+        if page is None:
+            noted.append(item)  # a first try
             continue
-        waiting = page.retry_at is not None and page.retry_at > now
+        waiting = page.retry_at > now
         note = PageNote(page.url, page.error, attempts=page.attempts, waiting=waiting)
         noted.append(replace(item, page=note))
     return noted

@@ -23,7 +23,7 @@ from ..config import Config, FeedConfig
 from ..errors import FetchError, MonitorError
 from ..fetch import Fetcher, Validators
 from ..models import FetchResult
-from ..store import FeedState, NewItem, PageFailure, Storage, StoredVersion, guid_aside
+from ..store import EditPage, FeedState, NewItem, Storage, StoredVersion, guid_aside
 from ..words import counted
 from .clock import Clock, utcnow
 from .dbthread import DatabaseThread
@@ -448,25 +448,32 @@ def store_feed(
 
     with storage.dedup_transaction():
         items = prepared.items
+        listed = state.last_guids or {}
+        returning = [guid for guid in prepared.over if guid not in listed]
         known = KnownItems(
             state.id,
             *storage.known_items(
-                state.id, [i.guid for i in items], [i.article.url for i in items if i.article.url]
+                state.id,
+                [*(i.guid for i in items), *returning],
+                [i.article.url for i in items if i.article.url],
             ),
         )
         fresh: list[PreparedItem] = []
-        # A stored GUID the last fetch did not list may come back edited (`known`).
-        edits = storage.stored_versions(
-            state.id, [i.guid for i in items if i.edited or known.changed(i.guid, i.signature)]
-        )
-        for item in items:
-            if item.guid in edits:
-                # What an edit will store, so that the same correction under another
-                # GUID of its link (a section's) is found stored, not stored again.
-                article = item.article
-                known.add(
-                    item.guid, article.url, article.title, item.features.text_hash, item.signature
-                )
+        # A stored GUID the last fetch did not list may come back edited (`known`):
+        # an edit, where its other versions that the feed gave before are repeats.
+        editing = [i for i in items if i.edited or known.changed(i.guid, i.signature)]
+        edits = storage.stored_versions(state.id, [i.guid for i in editing])
+        editing = [i for i in editing if i.guid in edits]
+        # Such an edit left over max_items is taken by a later fetch, as others are.
+        unsettled = [g for g in returning if known.changed(g, prepared.settled.get(g))]
+        for item in editing:
+            # What an edit will store, so that the same correction under another GUID
+            # of its link (a section's) is found stored, not stored again.
+            article = item.article
+            known.add(
+                item.guid, article.url, article.title, item.features.text_hash, item.signature
+            )
+        compared = {id(item) for item in editing}
         texts: dict[str, set[str]] = {}
         held: dict[str, int] = {}  # by GUID, the place in `fresh` of its latest version
         # Decided oldest first, whatever order the feed lists them in (most list the
@@ -474,7 +481,10 @@ def store_feed(
         # with those before it, so the order is part of the decision.
         for item in sorted(items, key=publication_order):
             if item.guid in edits:
-                continue  # stored again below, in place of its stored version
+                # Stored again below, in place of its stored version; or a version the
+                # feed gave before, beside an edit of its GUID.
+                report.repeats += id(item) not in compared
+                continue
             url, title, text = item.article.url, item.article.title, item.features.text_hash
             if item.guid in held and text not in texts[item.guid]:
                 # The feed gives a GUID twice, with another text: a later version,
@@ -515,10 +525,11 @@ def store_feed(
             run.record(state.id, ids, fresh, watched)
         by_guid = {item.guid: item_id for item, item_id in zip(fresh, ids, strict=True)}
         storage.record_page_failures(failures(fresh, by_guid, now))
-        edited = sorted((i for i in items if i.guid in edits), key=publication_order)
+        edited = sorted(editing, key=publication_order)
         later, replaced = _store_edits(config, storage, state, edited, edits, now, since, report)
         if state.edits_due is not None:
-            storage.keep_edit_pages(state.id, [edits[item.guid].id for item in later])
+            waiting = {(edits[i.guid].id, i.signature) for i in later if i.signature is not None}
+            storage.keep_edit_pages(state.id, waiting)
         # A teaser edited and completed from its page in this fetch needs no older try.
         _store_retried(
             config, storage, state, [i for i in retried if i.replaces not in replaced], now, since
@@ -533,20 +544,26 @@ def store_feed(
             new_items=report.new,
             now=now,
             next_fetch_at=report.next_fetch_at,
-            guids=_settled(prepared.settled, later, state),
+            guids=_settled(prepared.settled, later, state, unsettled),
         )
 
 
 def _settled(
-    settled: dict[str, str | None], later: Sequence[PreparedItem], state: FeedState
+    settled: dict[str, str | None],
+    later: Sequence[PreparedItem],
+    state: FeedState,
+    unsettled: Sequence[str] = (),
 ) -> Mapping[str, str | None]:
     """The signatures to record for the fetch's items, those of the edits left for
     later (`_store_edits`) as they were before, a later version's or one the last
-    fetch did not list not at all: the next fetch finds them edited still."""
-    if not later:
+    fetch did not list not at all, nor those of `unsettled` GUIDs: the next fetch
+    finds them edited still."""
+    if not later and not unsettled:
         return settled
     before = state.last_guids or {}
     recorded = dict(settled)
+    for guid in unsettled:
+        recorded.pop(guid, None)
     for item in later:
         if item.version is None and item.guid in before:
             recorded[item.guid] = before[item.guid]
@@ -618,9 +635,9 @@ def _store_edits(
             # Its page is tried again when its time comes, the edit taken then.
             later.append(item)
             if not page.waiting and item.signature is not None:
-                storage.record_page_failures(
-                    [PageFailure(item_id, page.url, page.attempts, page.error or "",
-                                 again, item.signature)]
+                storage.record_edit_page(
+                    EditPage(item_id, item.signature, page.url, page.attempts,
+                             page.error or "", again)
                 )  # fmt: skip
             continue
         failed = page is not None and page.error is not None  # gone, or tried enough
@@ -629,8 +646,7 @@ def _store_edits(
         same = version.text_hash == text and title == item.article.title
         if same or (version.text_hash != text and storage.feed_has_text(state.id, text)):
             report.repeats += 1  # or a text it stored already: a version set aside, come back
-            if same and item.signature is not None:
-                storage.record_signature(item_id, item.signature)  # its markup changed
+            _decided(storage, item_id, item)
             continue
         # A stored version read from its page has the address the page names, which
         # a teaser whose page is gone cannot give: its headline may show it instead.
@@ -649,6 +665,7 @@ def _store_edits(
             # teaser whose page is gone, where the stored text is fuller (read from
             # its page: twice as long at least, where an edited teaser loses a clause).
             report.repeats += 1
+            _decided(storage, item_id, item)
             continue
         else:
             longer = length >= 1.2 * version.length
@@ -667,6 +684,14 @@ def _store_edits(
             length, item.article.published, item.article.url,
         )  # fmt: skip
     return later, replaced
+
+
+def _decided(storage: Storage, item_id: int, item: PreparedItem) -> None:
+    """An edit found to be no news of the stored item: what the feed says of it now
+    is recorded with the item, so that the GUID back after a gap, saying the same,
+    is not compared (nor its page asked for) again."""
+    if item.signature is not None:
+        storage.record_signature(item_id, item.signature)
 
 
 def _older(item: PreparedItem, version: StoredVersion) -> bool:

@@ -36,7 +36,7 @@ class FeedState:
     pages_pending: bool = False
     """Whether some of its items' article pages failed and are to be tried again."""
     edits_due: datetime | None = None
-    """When the first of its edits waiting for their page (`pages`) is due: the
+    """When the first of its edits waiting for their page (`edit_pages`) is due: the
     feed is then fetched whole, not validated, so that it gives the edit again."""
 
     @property
@@ -171,11 +171,11 @@ class FeedStore(StorageBase):
                 """SELECT id, url, etag, last_modified, error_count, next_fetch_at, gone,
                        moved_to, last_guids,
                        EXISTS (SELECT 1 FROM pages JOIN items ON items.id = pages.item_id
-                               WHERE items.feed_id = feeds.id AND pages.retry_at IS NOT NULL
-                                     AND pages.signature IS NULL)
+                               WHERE items.feed_id = feeds.id AND pages.retry_at IS NOT NULL)
                        AS pages_pending,
-                       (SELECT MIN(pages.retry_at) FROM pages JOIN items ON items.id = pages.item_id
-                        WHERE items.feed_id = feeds.id AND pages.signature IS NOT NULL)
+                       (SELECT MIN(edit_pages.retry_at)
+                        FROM edit_pages JOIN items ON items.id = edit_pages.item_id
+                        WHERE items.feed_id = feeds.id)
                        AS edits_due
                    FROM feeds WHERE name = ?""",
                 (name,),

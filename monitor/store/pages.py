@@ -10,7 +10,7 @@ place, so the append-only dedup index never holds a changed item.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -52,20 +52,22 @@ class PageFailure:
     error: str
     retry_at: datetime | None
     """When to try again; None: never."""
-    signature: str | None = None
-    """Set when the page is not the stored item's own but that of an edit of it the
-    feed gave, this one (`NewItem.signature`): the edit waits for it."""
 
 
 @dataclass(frozen=True)
 class EditPage:
-    """The failed page of an edit its feed gave of a stored item (`PageFailure`)."""
+    """The failed page of an edit its feed gave of a stored item: the edit waits for
+    it, on the back-off of a stored teaser's page."""
 
+    item_id: int
+    """The stored item the edit is of."""
     signature: str
+    """The edit's (`NewItem.signature`): an item may have several edits waiting (a
+    feed may give one GUID to several articles)."""
     url: str
     attempts: int
     error: str
-    retry_at: datetime | None
+    retry_at: datetime
 
 
 @dataclass(frozen=True)
@@ -91,53 +93,61 @@ class PageStore(ItemStore):
         self._db.execute(f"DELETE FROM pages WHERE {member}", (value,))
         self._insert_rows(
             "pages",
-            ("item_id", "url", "attempts", "error", "retry_at", "signature"),
+            ("item_id", "url", "attempts", "error", "retry_at"),
             [
-                (
-                    f.item_id,
-                    f.url,
-                    f.attempts,
-                    f.error,
-                    iso(f.retry_at) if f.retry_at else None,
-                    f.signature,
-                )  # fmt: skip
+                (f.item_id, f.url, f.attempts, f.error, iso(f.retry_at) if f.retry_at else None)
                 for f in failures
             ],
             ids=False,
         )
 
-    def edit_pages(self, feed_id: int, guids: Sequence[str]) -> dict[str, EditPage]:
-        """The failed pages of edits the feed gave of its items under these GUIDs."""
+    def record_edit_page(self, page: EditPage) -> None:
+        """Note (or update) the failed page of an edit."""
+        self._db.execute(
+            "DELETE FROM edit_pages WHERE item_id = ? AND signature = ?",
+            (page.item_id, page.signature),
+        )
+        self._db.execute(
+            """INSERT INTO edit_pages (item_id, signature, url, attempts, error, retry_at)
+               VALUES (?, ?, ?, ?, ?, ?)""",
+            (page.item_id, page.signature, page.url, page.attempts, page.error,
+             iso(page.retry_at)),
+        )  # fmt: skip
+
+    def edit_pages(self, feed_id: int, guids: Sequence[str]) -> dict[tuple[str, str], EditPage]:
+        """The failed pages of edits the feed gave of its items under these GUIDs, by
+        GUID and the edit's signature."""
         if not guids:
             return {}
         member, value = self._db.member("guid", guids)
         rows = self._db.execute(
-            f"""SELECT guid, pages.signature, pages.url, attempts, error, retry_at
-                FROM pages JOIN items ON items.id = pages.item_id
-                WHERE items.feed_id = ? AND pages.signature IS NOT NULL AND {member}""",
+            f"""SELECT guid, item_id, edit_pages.signature, edit_pages.url, attempts, error,
+                       retry_at
+                FROM edit_pages JOIN items ON items.id = edit_pages.item_id
+                WHERE items.feed_id = ? AND {member}""",
             (feed_id, value),
         ).fetchall()
         return {
-            row[0]: EditPage(
-                row[1],
-                row[2],
-                int(row[3]),
-                row[4],
-                datetime.fromisoformat(row[5]) if row[5] else None,
-            )  # fmt: skip
+            (row[0], row[2]): EditPage(
+                int(row[1]), row[2], row[3], int(row[4]), row[5], datetime.fromisoformat(row[6])
+            )
             for row in rows
         }
 
-    def keep_edit_pages(self, feed_id: int, item_ids: Sequence[int]) -> None:
-        """Forget the failed pages of the feed's edits but those of edits of these
-        stored items: the others were decided, or their feed lists them no more."""
-        query = """DELETE FROM pages WHERE signature IS NOT NULL
-                   AND item_id IN (SELECT id FROM items WHERE feed_id = ?)"""
-        if not item_ids:
-            self._db.execute(query, (feed_id,))
-            return
-        member, value = self._db.member("item_id", item_ids)
-        self._db.execute(f"{query} AND NOT {member}", (feed_id, value))
+    def keep_edit_pages(self, feed_id: int, kept: Collection[tuple[int, str]]) -> None:
+        """Forget the failed pages of the feed's edits but those of these (stored
+        item, edit signature): the others were decided, or the feed gives them no
+        more."""
+        rows = self._db.execute(
+            """SELECT item_id, signature FROM edit_pages
+               WHERE item_id IN (SELECT id FROM items WHERE feed_id = ?)""",
+            (feed_id,),
+        ).fetchall()
+        gone = [(int(item_id), signature) for item_id, signature in rows]
+        self._db.executemany(
+            "DELETE FROM edit_pages WHERE item_id = ? AND signature = ?",
+            [key for key in gone if key not in kept],
+        )
 
     def pages_due(self, feed_id: int, now: datetime) -> list[DuePage]:
         """The feed's failed pages whose time to try again has come."""
@@ -146,7 +156,6 @@ class PageStore(ItemStore):
                       authors, text, images, source, original_source, topics, items.signature
                FROM pages JOIN items ON items.id = pages.item_id
                WHERE items.feed_id = ? AND pages.retry_at IS NOT NULL AND pages.retry_at <= ?
-                     AND pages.signature IS NULL
                ORDER BY items.id""",
             (feed_id, iso(now)),
         ).fetchall()
@@ -189,11 +198,14 @@ class PageStore(ItemStore):
         ]
 
     def page_failure_counts(self) -> dict[str, tuple[int, int]]:
-        """By feed name: its failed pages still to be tried again, and those given up."""
+        """By feed name: its failed pages still to be tried again (edits' too), and
+        those given up."""
         rows = self._db.execute(
             """SELECT feeds.name, SUM(CASE WHEN retry_at IS NULL THEN 0 ELSE 1 END),
                       SUM(CASE WHEN retry_at IS NULL THEN 1 ELSE 0 END)
-               FROM pages JOIN items ON items.id = pages.item_id
+               FROM (SELECT item_id, retry_at FROM pages
+                     UNION ALL SELECT item_id, retry_at FROM edit_pages) AS failed
+               JOIN items ON items.id = failed.item_id
                JOIN feeds ON feeds.id = items.feed_id GROUP BY feeds.name"""
         ).fetchall()
         return {name: (int(retrying), int(given_up)) for name, retrying, given_up in rows}
@@ -247,6 +259,7 @@ class PageStore(ItemStore):
             "SELECT story_id FROM items WHERE id = ?", (item_id,)
         ).fetchone()[0]
         self._db.execute("DELETE FROM pages WHERE item_id = ?", (item_id,))
+        self._db.execute("DELETE FROM edit_pages WHERE item_id = ?", (item_id,))
         self._db.execute("DELETE FROM item_index WHERE item_id = ?", (item_id,))
         self._db.execute(
             "UPDATE stories SET canonical_item_id = NULL WHERE canonical_item_id = ?", (item_id,)

@@ -227,10 +227,18 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE items ADD COLUMN signature TEXT;
     """,
-    # 18: a failed page may be an edit's, not the stored item's own: the edit the
-    # feed gives of it (by its signature) waits for its page on the same back-off.
+    # 18: the failed pages of edits the feeds gave of stored items, each edit by its
+    # signature: it waits for its page on a stored teaser's back-off.
     """
-    ALTER TABLE pages ADD COLUMN signature TEXT;
+    CREATE TABLE edit_pages (
+        item_id INTEGER NOT NULL REFERENCES items (id),
+        signature TEXT NOT NULL,
+        url TEXT NOT NULL,
+        attempts INTEGER NOT NULL,
+        error TEXT NOT NULL,
+        retry_at TEXT NOT NULL,
+        PRIMARY KEY (item_id, signature)
+    );
     """,
 )
 # Tables in the order their rows can be copied (references first), and the
@@ -255,6 +263,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     ),
     "item_index": ("item_id", "simhash", "sentences"),
     "deliveries": ("digest", "recipient", "story_id", "digest_id", "shown"),
-    "pages": ("item_id", "url", "attempts", "error", "retry_at", "signature"),
+    "pages": ("item_id", "url", "attempts", "error", "retry_at"),
+    "edit_pages": ("item_id", "signature", "url", "attempts", "error", "retry_at"),
 }  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)
