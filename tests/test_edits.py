@@ -637,3 +637,18 @@ def test_an_edit_back_after_a_gap_and_over_max_items_is_taken_later(
         feed, capsys, document(("a", FLASH, 20)), document(("b", OTHER, 21)), later, later
     )
     assert stored == sorted([REPORT[0], OTHER[0], third[0]])
+
+
+def test_an_edit_back_after_a_gap_beside_its_stored_version_over_max_items_is_taken_later(
+    feed: Feed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Both versions come back under the GUID, and the limit leaves both over: the
+    expansion, not the stored flash, decides that a later fetch takes them."""
+    config = feed.config
+    config.write_text(config.read_text().replace("timeout = 5", "timeout = 5\nmax_items = 1"))
+    third = ("第三篇", "".join(f"<p>{p}</p>" for p in seed_texts()["004"].split("\n") if p))
+    later = document(("a", FLASH, 20), ("a", REPORT, 21), ("c", third, 22))
+    stored = fetched(
+        feed, capsys, document(("a", FLASH, 20)), document(("b", OTHER, 21)), later, later, later
+    )
+    assert stored == sorted([REPORT[0], OTHER[0], third[0]])

@@ -1027,3 +1027,26 @@ def test_an_edit_whose_page_is_gone_is_not_asked_for_again_after_a_gap(
         serve_listed(feed_server, *listed)
     assert stored[dw.title] == full
     assert feed_server.hits("/dw/article-0.html") == 2
+
+
+def test_an_edit_waiting_for_its_page_keeps_its_tries_when_another_article_takes_its_guid(
+    backend: Backend, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """A new article under the GUID sets the stored one aside while an edit waits
+    for its page: the edit's next try still waits for its time."""
+    (dw, b, c), links = shared_guid_articles(feed_server)
+    feed_server.routes["/dw/article-0.html"] = Response(page_for(dw).encode(), headers=HTML)
+    feed_server.routes["/dw/article-1.html"] = Response(b"busy", 503)
+    feed_server.routes["/dw/article-2.html"] = Response(page_for(c).encode(), headers=HTML)
+    loaded = load_config(dw_config(tmp_path, feed_server, backend))
+    serve_listed(feed_server, (dw, links[0]))
+    fetch_dw(loaded, 0)
+    serve_listed(feed_server, (dw, links[0]), (b, links[1]))
+    fetch_dw(loaded, 1)  # b's page fails: next try at 1.25
+    serve_listed(feed_server, (dw, links[0]), (b, links[1]), (c, links[2]))
+    for hours in (1.1, 1.15, 1.2):
+        _, stored = fetch_dw(loaded, hours)
+    assert feed_server.hits("/dw/article-1.html") == 1
+    assert sorted(stored) == sorted([dw.title, c.title])
+    _, stored = fetch_dw(loaded, 1.3)
+    assert feed_server.hits("/dw/article-1.html") == 2

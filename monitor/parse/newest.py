@@ -67,6 +67,8 @@ class Newest:
         self._versions_left: set[tuple[str, str]] = set()
         self.over: list[str] = []
         """The GUIDs of new items left over the limit."""
+        self.left: list[tuple[str, str]] = []
+        """Each item left over the limit: its GUID and its `signature`."""
         self._kept: list[tuple[tuple[datetime, int], int, Item, str]] = []
         self._count = 0
 
@@ -102,6 +104,7 @@ class Newest:
         _, _, left, left_mark = heapq.heappushpop(self._kept, entry)
         left_guid = stored_guid(left.guid)
         self.over.append(left_guid)
+        self.left.append((left_guid, left_mark))
         if left_guid in self.known_guids:
             # An edit over the limit is taken by a later fetch, wherever the
             # document lists it: its version is not recorded as known.

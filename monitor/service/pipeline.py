@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -449,12 +449,12 @@ def store_feed(
     with storage.dedup_transaction():
         items = prepared.items
         listed = state.last_guids or {}
-        returning = [guid for guid in prepared.over if guid not in listed]
+        returning = [(guid, mark) for guid, mark in prepared.over if guid not in listed]
         known = KnownItems(
             state.id,
             *storage.known_items(
                 state.id,
-                [*(i.guid for i in items), *returning],
+                [*(i.guid for i in items), *(guid for guid, _ in returning)],
                 [i.article.url for i in items if i.article.url],
             ),
         )
@@ -464,8 +464,9 @@ def store_feed(
         editing = [i for i in items if i.edited or known.changed(i.guid, i.signature)]
         edits = storage.stored_versions(state.id, [i.guid for i in editing])
         editing = [i for i in editing if i.guid in edits]
-        # Such an edit left over max_items is taken by a later fetch, as others are.
-        unsettled = [g for g in returning if known.changed(g, prepared.settled.get(g))]
+        # Such an edit left over max_items (any version of its GUID that the feed did
+        # not give before) is taken by a later fetch, as others are.
+        unsettled = {guid for guid, mark in returning if known.changed(guid, mark)}
         for item in editing:
             # What an edit will store, so that the same correction under another GUID
             # of its link (a section's) is found stored, not stored again.
@@ -528,7 +529,7 @@ def store_feed(
         edited = sorted(editing, key=publication_order)
         later, replaced = _store_edits(config, storage, state, edited, edits, now, since, report)
         if state.edits_due is not None:
-            waiting = {(edits[i.guid].id, i.signature) for i in later if i.signature is not None}
+            waiting = {(i.guid, i.signature) for i in later if i.signature is not None}
             storage.keep_edit_pages(state.id, waiting)
         # A teaser edited and completed from its page in this fetch needs no older try.
         _store_retried(
@@ -552,12 +553,13 @@ def _settled(
     settled: dict[str, str | None],
     later: Sequence[PreparedItem],
     state: FeedState,
-    unsettled: Sequence[str] = (),
+    unsettled: Collection[str] = (),
 ) -> Mapping[str, str | None]:
     """The signatures to record for the fetch's items, those of the edits left for
     later (`_store_edits`) as they were before, a later version's or one the last
-    fetch did not list not at all, nor those of `unsettled` GUIDs: the next fetch
-    finds them edited still."""
+    fetch did not list not at all, nor those of `unsettled` GUIDs (the next fetch
+    takes every version of a GUID it does not know): the next fetch finds them
+    edited still."""
     if not later and not unsettled:
         return settled
     before = state.last_guids or {}
@@ -636,8 +638,9 @@ def _store_edits(
             later.append(item)
             if not page.waiting and item.signature is not None:
                 storage.record_edit_page(
-                    EditPage(item_id, item.signature, page.url, page.attempts,
-                             page.error or "", again)
+                    state.id,
+                    EditPage(item.guid, item.signature, page.url, page.attempts,
+                             page.error or "", again),
                 )  # fmt: skip
             continue
         failed = page is not None and page.error is not None  # gone, or tried enough
@@ -646,7 +649,8 @@ def _store_edits(
         same = version.text_hash == text and title == item.article.title
         if same or (version.text_hash != text and storage.feed_has_text(state.id, text)):
             report.repeats += 1  # or a text it stored already: a version set aside, come back
-            _decided(storage, item_id, item)
+            if same:
+                _decided(storage, item_id, item)
             continue
         # A stored version read from its page has the address the page names, which
         # a teaser whose page is gone cannot give: its headline may show it instead.
@@ -660,12 +664,13 @@ def _store_edits(
             storage.set_aside(item_id, guid_aside(item.guid))
             replaced.add(item_id)  # its page, if due, is tried under its new GUID later
             stored_id = _store_beside(config, storage, state, item, now, since, report)
-        elif _older(item, version) or (failed and version.length >= 2 * length):
+        elif (older := _older(item, version)) or (failed and version.length >= 2 * length):
             # An older version the feed lists with the newer one is no edit; nor is a
             # teaser whose page is gone, where the stored text is fuller (read from
             # its page: twice as long at least, where an edited teaser loses a clause).
             report.repeats += 1
-            _decided(storage, item_id, item)
+            if not older:
+                _decided(storage, item_id, item)
             continue
         else:
             longer = length >= 1.2 * version.length
@@ -687,9 +692,10 @@ def _store_edits(
 
 
 def _decided(storage: Storage, item_id: int, item: PreparedItem) -> None:
-    """An edit found to be no news of the stored item: what the feed says of it now
-    is recorded with the item, so that the GUID back after a gap, saying the same,
-    is not compared (nor its page asked for) again."""
+    """An edit found to be the stored item (the same text and headline, or a teaser
+    whose page is gone): what the feed says of it now is recorded with the item, so
+    that the GUID back after a gap, saying the same, is not compared (nor its page
+    asked for) again."""
     if item.signature is not None:
         storage.record_signature(item_id, item.signature)
 

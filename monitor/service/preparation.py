@@ -83,8 +83,8 @@ class PreparedFeed:
     the feed's next fetch need not adapt any of them again unless that changed.
     An edit left over `max_items` keeps the signature stored before, so that a
     later fetch takes it."""
-    over: tuple[str, ...] = ()
-    """The GUIDs of the items left over `max_items`."""
+    over: tuple[tuple[str, str], ...] = ()
+    """Each item left over `max_items`: its GUID and what the feed said of it."""
 
 
 def prepare_feed(
@@ -165,7 +165,7 @@ def prepare_feed(
     # The items skipped over the cap count as settled: the next fetch skips them too.
     settled.update((guid, taken.settled(guid)) for guid in taken.over)
     settled.update(taken.versions())
-    return PreparedFeed(items, known, problems, parsed.ttl_minutes, settled, tuple(taken.over))
+    return PreparedFeed(items, known, problems, parsed.ttl_minutes, settled, tuple(taken.left))
 
 
 def complete_items(

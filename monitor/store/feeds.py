@@ -167,15 +167,16 @@ class FeedStore(StorageBase):
         A changed URL forgets the validators, which belong to the old address.
         """
         with self._errors("read feed"):
+            # CROSS JOIN: the few pages first, not all of the feed's items (which
+            # SQLite chose: 34 ms for a feed of 500,000 items, against microseconds).
             row = self._db.execute(
                 """SELECT id, url, etag, last_modified, error_count, next_fetch_at, gone,
                        moved_to, last_guids,
-                       EXISTS (SELECT 1 FROM pages JOIN items ON items.id = pages.item_id
-                               WHERE items.feed_id = feeds.id AND pages.retry_at IS NOT NULL)
+                       EXISTS (SELECT 1 FROM pages CROSS JOIN items
+                               WHERE items.id = pages.item_id AND items.feed_id = feeds.id
+                                     AND pages.retry_at IS NOT NULL)
                        AS pages_pending,
-                       (SELECT MIN(edit_pages.retry_at)
-                        FROM edit_pages JOIN items ON items.id = edit_pages.item_id
-                        WHERE items.feed_id = feeds.id)
+                       (SELECT MIN(retry_at) FROM edit_pages WHERE feed_id = feeds.id)
                        AS edits_due
                    FROM feeds WHERE name = ?""",
                 (name,),

@@ -59,8 +59,8 @@ class EditPage:
     """The failed page of an edit its feed gave of a stored item: the edit waits for
     it, on the back-off of a stored teaser's page."""
 
-    item_id: int
-    """The stored item the edit is of."""
+    guid: str
+    """The GUID of the stored item the edit is of."""
     signature: str
     """The edit's (`NewItem.signature`): an item may have several edits waiting (a
     feed may give one GUID to several articles)."""
@@ -101,16 +101,16 @@ class PageStore(ItemStore):
             ids=False,
         )
 
-    def record_edit_page(self, page: EditPage) -> None:
-        """Note (or update) the failed page of an edit."""
+    def record_edit_page(self, feed_id: int, page: EditPage) -> None:
+        """Note (or update) the failed page of an edit the feed gave."""
         self._db.execute(
-            "DELETE FROM edit_pages WHERE item_id = ? AND signature = ?",
-            (page.item_id, page.signature),
+            "DELETE FROM edit_pages WHERE feed_id = ? AND guid = ? AND signature = ?",
+            (feed_id, page.guid, page.signature),
         )
         self._db.execute(
-            """INSERT INTO edit_pages (item_id, signature, url, attempts, error, retry_at)
-               VALUES (?, ?, ?, ?, ?, ?)""",
-            (page.item_id, page.signature, page.url, page.attempts, page.error,
+            """INSERT INTO edit_pages (feed_id, guid, signature, url, attempts, error, retry_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?)""",
+            (feed_id, page.guid, page.signature, page.url, page.attempts, page.error,
              iso(page.retry_at)),
         )  # fmt: skip
 
@@ -121,32 +121,30 @@ class PageStore(ItemStore):
             return {}
         member, value = self._db.member("guid", guids)
         rows = self._db.execute(
-            f"""SELECT guid, item_id, edit_pages.signature, edit_pages.url, attempts, error,
-                       retry_at
-                FROM edit_pages JOIN items ON items.id = edit_pages.item_id
-                WHERE items.feed_id = ? AND {member}""",
+            f"""SELECT guid, signature, url, attempts, error, retry_at FROM edit_pages
+                WHERE feed_id = ? AND {member}""",
             (feed_id, value),
         ).fetchall()
         return {
-            (row[0], row[2]): EditPage(
-                int(row[1]), row[2], row[3], int(row[4]), row[5], datetime.fromisoformat(row[6])
+            (row[0], row[1]): EditPage(
+                row[0], row[1], row[2], int(row[3]), row[4], datetime.fromisoformat(row[5])
             )
             for row in rows
         }
 
-    def keep_edit_pages(self, feed_id: int, kept: Collection[tuple[int, str]]) -> None:
-        """Forget the failed pages of the feed's edits but those of these (stored
-        item, edit signature): the others were decided, or the feed gives them no
-        more."""
+    def keep_edit_pages(self, feed_id: int, kept: Collection[tuple[str, str]]) -> None:
+        """Forget the failed pages of the feed's edits but those of these (GUID, edit
+        signature): the others were decided, or the feed gives them no more."""
         rows = self._db.execute(
-            """SELECT item_id, signature FROM edit_pages
-               WHERE item_id IN (SELECT id FROM items WHERE feed_id = ?)""",
-            (feed_id,),
+            "SELECT guid, signature FROM edit_pages WHERE feed_id = ?", (feed_id,)
         ).fetchall()
-        gone = [(int(item_id), signature) for item_id, signature in rows]
         self._db.executemany(
-            "DELETE FROM edit_pages WHERE item_id = ? AND signature = ?",
-            [key for key in gone if key not in kept],
+            "DELETE FROM edit_pages WHERE feed_id = ? AND guid = ? AND signature = ?",
+            [
+                (feed_id, guid, signature)
+                for guid, signature in rows
+                if (guid, signature) not in kept
+            ],
         )
 
     def pages_due(self, feed_id: int, now: datetime) -> list[DuePage]:
@@ -203,10 +201,10 @@ class PageStore(ItemStore):
         rows = self._db.execute(
             """SELECT feeds.name, SUM(CASE WHEN retry_at IS NULL THEN 0 ELSE 1 END),
                       SUM(CASE WHEN retry_at IS NULL THEN 1 ELSE 0 END)
-               FROM (SELECT item_id, retry_at FROM pages
-                     UNION ALL SELECT item_id, retry_at FROM edit_pages) AS failed
-               JOIN items ON items.id = failed.item_id
-               JOIN feeds ON feeds.id = items.feed_id GROUP BY feeds.name"""
+               FROM (SELECT items.feed_id, retry_at FROM pages
+                     JOIN items ON items.id = pages.item_id
+                     UNION ALL SELECT feed_id, retry_at FROM edit_pages) AS failed
+               JOIN feeds ON feeds.id = failed.feed_id GROUP BY feeds.name"""
         ).fetchall()
         return {name: (int(retrying), int(given_up)) for name, retrying, given_up in rows}
 
@@ -259,7 +257,6 @@ class PageStore(ItemStore):
             "SELECT story_id FROM items WHERE id = ?", (item_id,)
         ).fetchone()[0]
         self._db.execute("DELETE FROM pages WHERE item_id = ?", (item_id,))
-        self._db.execute("DELETE FROM edit_pages WHERE item_id = ?", (item_id,))
         self._db.execute("DELETE FROM item_index WHERE item_id = ?", (item_id,))
         self._db.execute(
             "UPDATE stories SET canonical_item_id = NULL WHERE canonical_item_id = ?", (item_id,)

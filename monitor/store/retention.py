@@ -138,12 +138,17 @@ class RetentionStore(StorageBase):
                 (stories,),
             )
             self._db.execute(f"DELETE FROM deliveries WHERE {story_member}", (stories,))
-            for table in ("pages", "edit_pages"):
-                self._db.execute(
-                    f"""DELETE FROM {table} WHERE item_id IN
-                        (SELECT id FROM items WHERE {story_member})""",
-                    (stories,),
-                )
+            self._db.execute(
+                f"""DELETE FROM pages WHERE item_id IN
+                    (SELECT id FROM items WHERE {story_member})""",
+                (stories,),
+            )
+            self._db.execute(
+                f"""DELETE FROM edit_pages WHERE EXISTS
+                    (SELECT 1 FROM items WHERE items.feed_id = edit_pages.feed_id
+                     AND items.guid = edit_pages.guid AND {story_member})""",
+                (stories,),
+            )
             self._db.execute(
                 f"UPDATE stories SET canonical_item_id = NULL WHERE {id_member}", (same,)
             )

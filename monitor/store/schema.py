@@ -228,16 +228,18 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE items ADD COLUMN signature TEXT;
     """,
     # 18: the failed pages of edits the feeds gave of stored items, each edit by its
-    # signature: it waits for its page on a stored teaser's back-off.
+    # feed, GUID and signature (the stored item under the GUID may change while the
+    # edit waits): it waits for its page on a stored teaser's back-off.
     """
     CREATE TABLE edit_pages (
-        item_id INTEGER NOT NULL REFERENCES items (id),
+        feed_id INTEGER NOT NULL REFERENCES feeds (id),
+        guid TEXT NOT NULL,
         signature TEXT NOT NULL,
         url TEXT NOT NULL,
         attempts INTEGER NOT NULL,
         error TEXT NOT NULL,
         retry_at TEXT NOT NULL,
-        PRIMARY KEY (item_id, signature)
+        PRIMARY KEY (feed_id, guid, signature)
     );
     """,
 )
@@ -264,6 +266,6 @@ TABLES: dict[str, tuple[str, ...]] = {
     "item_index": ("item_id", "simhash", "sentences"),
     "deliveries": ("digest", "recipient", "story_id", "digest_id", "shown"),
     "pages": ("item_id", "url", "attempts", "error", "retry_at"),
-    "edit_pages": ("item_id", "signature", "url", "attempts", "error", "retry_at"),
+    "edit_pages": ("feed_id", "guid", "signature", "url", "attempts", "error", "retry_at"),
 }  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)
