@@ -126,7 +126,7 @@ class Newest:
         guid = stored_guid(item.guid)
         if guid not in self._versioned:
             return None
-        mark = signature(item)
+        mark = self.signature_of(item)
         return None if mark == self.signatures[guid] else version_key(guid, mark)
 
     def versions(self) -> dict[str, str]:

@@ -23,8 +23,12 @@ reading, so that an adapter improved since reads no stored item as new.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..textnorm import normalize
+
+if TYPE_CHECKING:
+    from .preparation import PreparedItem
 
 Stored = tuple[int, str, str]
 """An item stored under a link: its feed's id, its headline (as given) and its text's hash."""
@@ -65,6 +69,11 @@ class KnownItems:
         return len({stored for _, stored, _ in seen}) == 1 and all(
             feed != self.feed_id for feed, _, _ in seen
         )
+
+    def is_edit(self, item: PreparedItem) -> bool:
+        """Whether `item` is an edit of a stored one: its feed said something else of
+        its GUID at the last fetch (`PreparedItem.edited`), or when it was stored."""
+        return item.edited or self.changed(item.guid, item.signature)
 
     def changed(self, guid: str, signature: str | None) -> bool:
         """Whether the feed stored an item under `guid` and now says something else of

@@ -260,18 +260,18 @@ async def _full_text(
                 storage.known_items, state.id, [i.guid for i in new], [i.article.url for i in new]
             ),
         )
+        edits = [i for i in new if known.is_edit(i)]
         new = [
             i
             for i in new
-            if i.edited
-            or known.changed(i.guid, i.signature)
+            if known.is_edit(i)
             or not (
                 known.stored(i.guid, i.article.url, i.article.title)
                 or known.shared(i.article.url, i.article.title)
             )
         ]
-        edits = [i.guid for i in new if i.edited or known.changed(i.guid, i.signature)]
-        tried = await call(storage.edit_pages, state.id, edits) if edits else {}
+        guids = [i.guid for i in edits]
+        tried = await call(storage.edit_pages, state.id, guids) if guids else {}
         noted = edit_tries(new, tried, now) if tried else new
     due = due_items(await call(storage.pages_due, state.id, now)) if state.pages_pending else []
     fetching = [i for i in noted if not (i.page and i.page.waiting)]
@@ -461,7 +461,7 @@ def store_feed(
         fresh: list[PreparedItem] = []
         # A stored GUID the last fetch did not list may come back edited (`known`):
         # an edit, where its other versions that the feed gave before are repeats.
-        editing = [i for i in items if i.edited or known.changed(i.guid, i.signature)]
+        editing = [i for i in items if known.is_edit(i)]
         edits = storage.stored_versions(state.id, [i.guid for i in editing])
         editing = [i for i in editing if i.guid in edits]
         # Such an edit left over max_items (any version of its GUID that the feed did
