@@ -12,6 +12,7 @@ old GUID: it is stored beside it, and neither is lost.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -589,6 +590,36 @@ def test_a_guid_back_unchanged_is_its_stored_item_whatever_the_adapter_now_reads
     with backend.open() as storage:
         titles = sorted(str(i["title"]) for i in storage.export_items())
     assert titles == sorted(["read otherwise", OTHER[0], FLASH[0]])
+
+
+@pytest.mark.parametrize("listed_since", [True, False])
+def test_an_item_stored_before_signatures_learns_its_own_when_listed(
+    feed: Feed, backend: Backend, capsys: pytest.CaptureFixture[str], listed_since: bool
+) -> None:
+    """A database from before signatures were kept (schema 16): the first fetch
+    that lists an item records what its feed says of it, so that the item back
+    after a gap, edited, is taken as its edit. Not listed since, it has no
+    signature to tell an edit by, and stays a repeat."""
+    feed.serve({"a": FLASH, "b": OTHER})
+    run(feed.config, capsys)
+    with backend.open() as storage, storage.transaction():
+        storage._db.execute("UPDATE items SET signature = NULL")
+        guids = [LINK.format("a"), LINK.format("b")]
+        storage._db.execute("UPDATE feeds SET last_guids = ?", (json.dumps(guids),))
+    if listed_since:
+        feed.serve({"a": FLASH, "b": OTHER})
+        assert "0 new items · 0 reposts" in run(feed.config, capsys)
+    with backend.open() as storage:
+        known = storage._db.execute("SELECT COUNT(*) FROM items WHERE signature IS NOT NULL")
+        assert known.fetchone()[0] == (2 if listed_since else 0)
+    feed.serve({"b": OTHER})
+    run(feed.config, capsys)
+    feed.serve({"a": REPORT, "b": OTHER})
+    said = run(feed.config, capsys)
+    assert ("1 item edited" in said) is listed_since, said
+    with backend.open() as storage:
+        titles = sorted(str(i["title"]) for i in storage.export_items())
+    assert titles == sorted([REPORT[0] if listed_since else FLASH[0], OTHER[0]])
 
 
 def test_another_article_under_a_guid_back_after_a_gap_is_stored_beside_it(

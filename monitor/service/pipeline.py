@@ -537,6 +537,13 @@ def store_feed(
         )
         report.new += len(fresh)
         report.reposts += sum(1 for decision in decisions if decision.reason)
+        settled = _settled(prepared.settled, later, state, unsettled)
+        # An item stored before signatures were kept is known by what its feed says
+        # of it now, the first time it is listed since (`ItemStore.record_first_signatures`).
+        before = state.last_guids or {}
+        first = {guid: mark for guid, mark in settled.items() if mark and not before.get(guid)}
+        if first:
+            storage.record_first_signatures(state.id, first)
         storage.record_fetch(
             state.id,
             status=result.status,
@@ -545,7 +552,7 @@ def store_feed(
             new_items=report.new,
             now=now,
             next_fetch_at=report.next_fetch_at,
-            guids=_settled(prepared.settled, later, state, unsettled),
+            guids=settled,
         )
 
 

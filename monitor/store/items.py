@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
@@ -97,6 +97,15 @@ class ItemStore(IndexStore):
     def record_signature(self, item_id: int, signature: str) -> None:
         """What the feed now says of a stored item that it changed only in markup."""
         self._db.execute("UPDATE items SET signature = ? WHERE id = ?", (signature, item_id))
+
+    def record_first_signatures(self, feed_id: int, signatures: Mapping[str, str]) -> None:
+        """What the feed says now of its items stored before signatures were kept
+        (GUID → `signature`), where none is recorded: from then on, the GUID back
+        after a gap saying something else is an edit of it."""
+        self._db.executemany(
+            "UPDATE items SET signature = ? WHERE feed_id = ? AND guid = ? AND signature IS NULL",
+            [(signature, feed_id, guid) for guid, signature in signatures.items()],
+        )
 
     def feed_has_text(self, feed_id: int, text_hash: str) -> bool:
         """Whether the feed stored an item with this normalised text, under any GUID."""
