@@ -622,6 +622,23 @@ def test_an_item_stored_before_signatures_learns_its_own_when_listed(
     assert titles == sorted([REPORT[0] if listed_since else FLASH[0], OTHER[0]])
 
 
+def test_an_edit_at_a_feeds_new_address_is_taken(
+    feed: Feed, backend: Backend, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The feed's address changes in the config, and the first fetch from the new
+    one gives an edited item: the edit is known by what the feed said of the
+    item when it was stored, as the last fetch's list is another address's."""
+    feed.serve({"a": FLASH, "b": OTHER})
+    run(feed.config, capsys)
+    feed_server.routes["/new.xml"] = Response(rss({"a": REPORT, "b": OTHER}))
+    feed.config.write_text(feed.config.read_text().replace("/feed.xml", "/new.xml"))
+    said = run(feed.config, capsys)
+    assert "0 new items · 1 item edited" in said, said
+    assert "edited" not in run(feed.config, capsys)
+    with backend.open() as storage:
+        assert items(storage)[LINK.format("a")]["title"] == REPORT[0]
+
+
 def test_another_article_under_a_guid_back_after_a_gap_is_stored_beside_it(
     feed: Feed, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -347,11 +347,12 @@ async def fetch_feed(
             )
         prepared = None
         if not (result.not_modified or (result.content is None and not result.files)):
-            # The GUIDs of the last fetch: all of the feed's stored ones only before
-            # those were recorded (the rest are found stored when storing).
+            # The GUIDs of the last fetch: all of the feed's stored ones, with what the
+            # feed said of each when stored, before those were recorded or once its
+            # address changed (the rest are found stored when storing).
             known = state.last_guids
             if known is None:
-                known = dict.fromkeys(await call(storage.guids, state.id))
+                known = await call(storage.signatures, state.id)
             job = (
                 feed.name, result.content, result.files, result.content_type, feed.adapter,
                 clock(), known, config.topics, feed.topics, config.fetch.max_items,

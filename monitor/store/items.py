@@ -65,12 +65,11 @@ class NewItem:
 class ItemStore(IndexStore):
     """Items and stories: what a feed has stored already, and its new items written."""
 
-    def guids(self, feed_id: int) -> list[str]:
-        """Every GUID the feed has stored (its `last_guids` are enough once recorded)."""
-        return [
-            row[0]
-            for row in self._db.execute("SELECT guid FROM items WHERE feed_id = ?", (feed_id,))
-        ]
+    def signatures(self, feed_id: int) -> dict[str, str | None]:
+        """Every GUID the feed has stored, with what the feed said of its item
+        (`NewItem.signature`; its `last_guids` are enough once recorded)."""
+        query = "SELECT guid, signature FROM items WHERE feed_id = ?"
+        return {row[0]: row[1] for row in self._db.execute(query, (feed_id,))}
 
     def stored_versions(self, feed_id: int, guids: Sequence[str]) -> dict[str, StoredVersion]:
         """The feed's stored items under these GUIDs, by GUID."""
