@@ -94,11 +94,11 @@ def test_a_changed_feed_parses_only_what_its_last_fetch_lacked(
     assert stored(backend) == [guid("a"), guid("b")]
     assert last_guids(backend, feed_server) == [guid("a"), guid("b")]
 
-    def every_guid(self: Storage, feed_id: int) -> list[str]:
+    def every_guid(self: Storage, feed_id: int) -> dict[str, str | None]:
         raise AssertionError("every GUID the feed stored was read")
 
     adapted = count_adapted(monkeypatch)
-    monkeypatch.setattr(Storage, "guids", every_guid)
+    monkeypatch.setattr(Storage, "signatures", every_guid)
     serve(feed_server, 2, "b", "c")
     run(config)
     assert adapted == [guid("c")]
