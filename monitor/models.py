@@ -65,6 +65,10 @@ class Article:
     truncated: bool = False
     """The feed cut the text short and said so ("……more", "[…]", "阅读全文"): its
     page has the rest, however long the part the feed gave."""
+    dated: bool = True
+    """False when neither the feed nor the page gave a usable date: `published` is
+    then when the item was fetched, which orders no versions of it and which its
+    page's date replaces (`parse.completed`)."""
 
     @property
     def is_repost(self) -> bool:

@@ -259,6 +259,7 @@ def test_a_version_6_database_gets_one_index_row_per_item(tmp_path: Path) -> Non
            ALTER TABLE items DROP COLUMN related_to;
            ALTER TABLE items DROP COLUMN related_reason;
            ALTER TABLE items DROP COLUMN signature;
+           ALTER TABLE items DROP COLUMN undated;
            PRAGMA user_version = 6;"""
     )
     db.close()

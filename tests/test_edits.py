@@ -484,6 +484,21 @@ def test_versions_set_aside_under_one_guid_each_keep_a_guid_of_their_own(
     assert len(set(guids)) == 4 and guids.count(LINK.format("a")) == 1
 
 
+@pytest.mark.parametrize("flash_first", [False, True])
+def test_undated_versions_back_after_a_gap_keep_the_stored_expansion(
+    feed: Feed, capsys: pytest.CaptureFixture[str], flash_first: bool
+) -> None:
+    """An undated feed lists a flash and its expansion under one GUID, drops them,
+    then lists both again: the flash carries only the time it was fetched, which
+    makes it no newer than the stored expansion, and it replaces nothing."""
+    versions = [("a", FLASH), ("a", REPORT)]
+    if not flash_first:
+        versions.reverse()
+    both = undated(*versions, ("b", OTHER))
+    stored = fetched(feed, capsys, undated(*versions), undated(("b", OTHER)), both, both)
+    assert stored == sorted([REPORT[0], OTHER[0]])
+
+
 def fetched(feed: Feed, capsys: pytest.CaptureFixture[str], *documents: bytes) -> list[str]:
     """Each document served in turn and fetched: the stored headlines, sorted."""
     for number, body in enumerate(documents):

@@ -1050,3 +1050,63 @@ def test_an_edit_waiting_for_its_page_keeps_its_tries_when_another_article_takes
     assert sorted(stored) == sorted([dw.title, c.title])
     _, stored = fetch_dw(loaded, 1.3)
     assert feed_server.hits("/dw/article-1.html") == 2
+
+
+def undated_teasers(feed_server: FeedServer, *listed: tuple[SampleArticle, str]) -> None:
+    """DW's teaser feed of `listed`, without its items' dates."""
+    body = re.sub(r"<pubDate>.*?</pubDate>", "", teaser_feed("dw", list(listed)))
+    feed_server.routes["/dw.xml"] = Response(body.encode(), headers=RSS)
+
+
+@pytest.mark.parametrize("clock", ["running", "frozen"])
+@pytest.mark.parametrize("first_page", ["read", "failed"])
+def test_an_undated_teaser_takes_its_pages_date(
+    backend: Backend, tmp_path: Path, feed_server: FeedServer, clock: str, first_page: str
+) -> None:
+    """A teaser the feed gives no date has its page's date, whether the page is read
+    at once or at a later try, and whatever time passes between reading the
+    feed and its pages."""
+    dw = next(a for a in sample_articles() if a.feed == "dw")
+    link = feed_server.url("/dw/article-0.html")
+    good = Response(page_for(dw).encode(), headers=HTML)
+    feed_server.routes["/dw/article-0.html"] = (
+        good if first_page == "read" else Response(b"busy", 503)
+    )
+    undated_teasers(feed_server, (dw, link))
+    loaded = load_config(dw_config(tmp_path, feed_server, backend))
+    start = datetime(2023, 3, 19, 8, 0, tzinfo=UTC)
+    for hours in (0, 1):
+        ticks = iter(range(1000))
+        frozen = start + timedelta(hours=hours)
+
+        def now(frozen: datetime = frozen, ticks: object = ticks) -> datetime:
+            # A running clock moves on at every reading, as a real one does.
+            return frozen + timedelta(seconds=next(ticks)) if clock == "running" else frozen
+
+        with Storage.open(loaded) as storage:
+            (feed,) = ingest(loaded, storage, clock=now).feeds
+            assert feed.error is None, feed.error
+            (published,) = storage._db.execute("SELECT published FROM items").fetchone()
+        if hours == 0 and first_page == "failed":
+            assert datetime.fromisoformat(published) >= start  # when it was fetched
+            feed_server.routes["/dw/article-0.html"] = good
+    assert datetime.fromisoformat(published) == dw.published.replace(microsecond=0)
+
+
+def test_an_undated_teaser_whose_page_was_gone_is_replaced_by_its_edit(
+    backend: Backend, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """The stored teaser carries the time it was fetched; its edit, read from its
+    page, the page's date, earlier: that makes the edit no older version."""
+    dw = next(a for a in sample_articles() if a.feed == "dw")
+    link = feed_server.url("/dw/article-0.html")
+    feed_server.routes["/dw/article-0.html"] = Response(b"gone", 404)
+    undated_teasers(feed_server, (dw, link))
+    loaded = load_config(dw_config(tmp_path, feed_server, backend))
+    fetch_dw(loaded, 0)
+    edited = replace(dw, title=dw.title + "（更新）")
+    feed_server.routes["/dw/article-0.html"] = Response(page_for(edited).encode(), headers=HTML)
+    undated_teasers(feed_server, (edited, link))
+    feed, stored = fetch_dw(loaded, 1)
+    assert feed.edited == 1 and list(stored) == [edited.title], (feed, stored)
+    assert last_words(dw) in stored[edited.title]

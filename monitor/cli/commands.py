@@ -385,7 +385,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
         if item.guid in pages:
             url, page_html = pages[item.guid]
             page = page_article(page_html, url, forced or adapter_for(url), article.source, now)
-            article = completed(article, page, now)
+            article = completed(article, page)
         record = {"adapter": adapter.name, **article_record(article)}
         if args.json:
             sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")

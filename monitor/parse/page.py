@@ -145,7 +145,7 @@ def page_article(
     return replace(article, images=images)
 
 
-def completed(teaser: Article, page: Article, fetched: datetime) -> Article:
+def completed(teaser: Article, page: Article) -> Article:
     """One article from a feed's teaser and its page.
 
     The page gives the text, and the canonical address; the feed keeps what it
@@ -160,7 +160,8 @@ def completed(teaser: Article, page: Article, fetched: datetime) -> Article:
         title=teaser.title or page.title,
         url=page.url or teaser.url,
         # A teaser without a date got the time it was fetched (`plausible_date`).
-        published=page.published if teaser.published == fetched else teaser.published,
+        published=teaser.published if teaser.dated else page.published,
+        dated=teaser.dated or page.dated,
         authors=teaser.authors or page.authors,
         text=page.text,
         html=page.html if teaser.html is not None else None,

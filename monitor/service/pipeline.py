@@ -694,7 +694,7 @@ def _store_edits(
         storage.record_page_failures(failures([item], {item.guid: stored_id}, now))
         stored[item.guid] = StoredVersion(
             stored_id, item.features.text_hash, item.article.title,
-            length, item.article.published, item.article.url,
+            length, item.article.published, item.article.url, item.article.dated,
         )  # fmt: skip
     return later, replaced
 
@@ -711,13 +711,15 @@ def _decided(storage: Storage, item_id: int, item: PreparedItem) -> None:
 def _older(item: PreparedItem, version: StoredVersion) -> bool:
     """Whether `item` is an older version of the article than the one stored: dated
     earlier, or at the same time shorter where the document lists other versions
-    of its GUID too (as versions in one document are taken, `publication_order`)."""
+    of its GUID too (as versions in one document are taken, `publication_order`).
+    A version without a date of its own carries when it was fetched, which says
+    nothing of its age: then only the document's other versions tell, the
+    shorter being the older."""
     published = item.article.published
-    return published < version.published or (
-        published == version.published
-        and item.versioned
-        and item.features.normalized_length < version.length
-    )
+    shorter = item.versioned and item.features.normalized_length < version.length
+    if not (item.article.dated and version.dated):
+        return shorter
+    return published < version.published or (published == version.published and shorter)
 
 
 def _new_item(item: PreparedItem, decision: Decision) -> NewItem:

@@ -197,7 +197,7 @@ def complete_items(
         try:
             site = chosen or adapter_for(url)
             page = page_article(page_html, url, site, teaser.source, fetched)
-            article = completed(teaser, page, fetched)
+            article = completed(teaser, page)
             if article is teaser:
                 raise ValueError("it holds no more text than the feed's")
             features = Features.of(article.text or article.title, title=article.title)

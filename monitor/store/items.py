@@ -21,7 +21,7 @@ ITEM_INSERT_COLUMNS = (
     "feed_id", "guid", "url", "title", "published", "fetched_at", "authors", "source",
     "original_source", "text", "images", "topics", "text_hash", "simhash",
     "text_length", "sentence_chars", "figures", "story_id", "match_reason", "related_to",
-    "related_reason", "signature",
+    "related_reason", "signature", "undated",
 )  # fmt: skip
 
 
@@ -43,6 +43,8 @@ class StoredVersion:
     """Of the folded text."""
     published: datetime
     url: str
+    dated: bool = True
+    """False: `published` is when it was fetched (`Article.dated`)."""
 
 
 @dataclass(frozen=True)
@@ -77,14 +79,20 @@ class ItemStore(IndexStore):
             return {}
         member, value = self._db.member("guid", guids)
         rows = self._db.execute(
-            f"""SELECT guid, id, text_hash, title, text_length, published, url FROM items
-                WHERE feed_id = ? AND {member}""",
+            f"""SELECT guid, id, text_hash, title, text_length, published, url, undated
+                FROM items WHERE feed_id = ? AND {member}""",
             (feed_id, value),
         ).fetchall()
         return {
             row[0]: StoredVersion(
-                int(row[1]), row[2], row[3], int(row[4]), datetime.fromisoformat(row[5]), row[6]
-            )
+                int(row[1]),
+                row[2],
+                row[3],
+                int(row[4]),
+                datetime.fromisoformat(row[5]),
+                row[6],
+                not row[7],
+            )  # fmt: skip
             for row in rows
         }
 
@@ -211,6 +219,7 @@ class ItemStore(IndexStore):
                 related_to,
                 item.related_reason,
                 item.signature,
+                0 if item.article.dated else 1,
             )
             for item, story_id, related_to in zip(items, story_ids, related, strict=True)
         ]

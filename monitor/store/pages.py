@@ -151,7 +151,8 @@ class PageStore(ItemStore):
         """The feed's failed pages whose time to try again has come."""
         rows = self._db.execute(
             """SELECT items.id, guid, pages.url, attempts, title, items.url, published,
-                      authors, text, images, source, original_source, topics, items.signature
+                      authors, text, images, source, original_source, topics, items.signature,
+                      undated
                FROM pages JOIN items ON items.id = pages.item_id
                WHERE items.feed_id = ? AND pages.retry_at IS NOT NULL AND pages.retry_at <= ?
                ORDER BY items.id""",
@@ -173,6 +174,7 @@ class PageStore(ItemStore):
                     images=tuple(json.loads(row[9])),
                     source=row[10],
                     original_source=row[11],
+                    dated=not row[14],
                 ),
                 topics=tuple(json.loads(row[12])),
                 signature=row[13],

@@ -242,6 +242,12 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (feed_id, guid, signature)
     );
     """,
+    # 19: an item neither its feed nor its page dated (`Article.dated`): its date is
+    # when it was fetched, which its page's date replaces when a failed page comes
+    # later, and which orders none of its versions.
+    """
+    ALTER TABLE items ADD COLUMN undated INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 # Tables in the order their rows can be copied (references first), and the
 # columns of each, for `copy_from`; leases belong to running processes, not data.
@@ -261,7 +267,7 @@ TABLES: dict[str, tuple[str, ...]] = {
         "id", "feed_id", "guid", "url", "title", "published", "fetched_at", "authors", "source",
         "original_source", "text", "images", "topics", "text_hash", "simhash",
         "text_length", "sentence_chars", "story_id", "match_reason", "figures", "split_at",
-        "related_to", "related_reason", "signature",
+        "related_to", "related_reason", "signature", "undated",
     ),
     "item_index": ("item_id", "simhash", "sentences"),
     "deliveries": ("digest", "recipient", "story_id", "digest_id", "shown"),

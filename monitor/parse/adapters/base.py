@@ -110,10 +110,11 @@ class SiteAdapter:
             page.original_source or findings.original_source or boilerplate.original_from_text(text)
         )
         authors: Sequence[str] = page.authors or findings.authors or item.authors
+        published = plausible_date(page.published or item.published, fetched)
         return Article(
             title=short_title(visible(title or (lines[0] if lines else ""))),
             url=self.article_url(item.url) if item.url else "",
-            published=plausible_date(page.published or item.published, fetched),
+            published=published or fetched,
             authors=tuple(dict.fromkeys(visible(author) for author in authors)),
             text=text,
             html=html,
@@ -121,6 +122,7 @@ class SiteAdapter:
             source=self.outlet or item.source or source,
             original_source=original if original != self.outlet else None,
             truncated=truncated,
+            dated=published is not None,
         )
 
     def prepare(self, root: markup.Element, page: Page) -> None:
@@ -254,14 +256,14 @@ def short_title(title: str) -> str:
     return title if len(title) <= MAX_TITLE else title[: MAX_TITLE - 1] + "…"
 
 
-def plausible_date(published: datetime | None, fetched: datetime) -> datetime:
-    """The item's date, unless it is missing, a placeholder, or in the future."""
+def plausible_date(published: datetime | None, fetched: datetime) -> datetime | None:
+    """The item's date; None when it is missing, a placeholder, or in the future."""
     if published is None:
-        return fetched
+        return None
     if published.tzinfo is None:
         published = published.replace(tzinfo=UTC)
     if published < EARLIEST or published > fetched + timedelta(days=1):
-        return fetched
+        return None
     return published
 
 
