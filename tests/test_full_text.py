@@ -1110,3 +1110,49 @@ def test_an_undated_teaser_whose_page_was_gone_is_replaced_by_its_edit(
     feed, stored = fetch_dw(loaded, 1)
     assert feed.edited == 1 and list(stored) == [edited.title], (feed, stored)
     assert last_words(dw) in stored[edited.title]
+
+
+@pytest.mark.parametrize("limited", [False, True])
+def test_an_item_whose_edit_waits_for_its_page_after_a_gap_is_kept_by_retention(
+    backend: Backend, tmp_path: Path, feed_server: FeedServer, limited: bool
+) -> None:
+    """A delivered article comes back after a gap edited, and the edit's page fails
+    (or the edit is left over `max_items`): the feed lists the item still, so
+    pruning keeps it, and the edit's wait, however old its story."""
+    (dw, other, newer), links = shared_guid_articles(feed_server)
+    other, newer = replace(other, guid="other"), replace(newer, guid="newer")
+    for number, article in enumerate((dw, other, newer)):
+        path = f"/dw/article-{number}.html"
+        feed_server.routes[path] = Response(page_for(article).encode(), headers=HTML)
+    config = write(
+        tmp_path,
+        [f'name = "dw"\nurl = "{feed_server.url("/dw.xml")}"\nadapter = "dw"'],
+        fetch="page_delay = 0" + ("\nmax_items = 1" if limited else ""),
+        storage=backend.storage,
+    )
+    serve_listed(feed_server, (dw, links[0]))
+    assert main(["run", "--config", str(config)]) == 0  # delivered to the outbox
+    with Storage.open(load_config(config)) as storage, storage.transaction():
+        storage._db.execute("UPDATE stories SET created_at = '2020-01-01T00:00:00+00:00'")
+    serve_listed(feed_server, (other, links[1]))
+    assert main(["run", "--no-digest", "--config", str(config)]) == 0
+    edited = replace(dw, paragraphs=tuple(p.replace("周六", "周五") for p in dw.paragraphs))
+    if limited:  # a newer article takes the one place
+        page = Response(page_for(edited).encode(), headers=HTML)
+        feed_server.routes["/dw/article-0.html"] = page
+        serve_listed(feed_server, (edited, links[0]), (other, links[1]), (newer, links[2]))
+    else:
+        feed_server.routes["/dw/article-0.html"] = Response(b"busy", 503)
+        serve_listed(feed_server, (edited, links[0]), (other, links[1]))
+    assert main(["run", "--no-digest", "--config", str(config)]) == 0
+    assert main(["prune", "--config", str(config)]) == 0
+    with Storage.open(load_config(config)) as storage:
+        titles = [row[0] for row in storage._db.execute("SELECT title FROM items")]
+        waiting = storage._db.execute("SELECT COUNT(*) FROM edit_pages").fetchone()[0]
+    assert dw.title in titles and waiting == (0 if limited else 1), (titles, waiting)
+    if limited:  # the next fetch takes the edit, in place of the pruned-no-more item
+        assert main(["run", "--no-digest", "--config", str(config)]) == 0
+        with Storage.open(load_config(config)) as storage:
+            query = "SELECT text FROM items WHERE title = ?"
+            (text,) = storage._db.execute(query, (dw.title,)).fetchone()
+        assert "周五" in text and "周六" not in text

@@ -14,7 +14,7 @@ from .adapters import ADAPTERS, Adapter, adapter_for, adapter_named
 from .archive import archived_item_to_item, parse_archive, read_archived_item
 from .discover import feed_links, feed_title, looks_like_html
 from .feed import ParsedFeed, parse_feed
-from .newest import Newest
+from .newest import Newest, version_key
 from .page import completed, decoded, is_teaser, page_article
 
 __all__ = [
@@ -35,4 +35,5 @@ __all__ = [
     "parse_archive",
     "parse_feed",
     "read_archived_item",
+    "version_key",
 ]

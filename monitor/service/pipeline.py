@@ -467,7 +467,11 @@ def store_feed(
         editing = [i for i in editing if i.guid in edits]
         # Such an edit left over max_items (any version of its GUID that the feed did
         # not give before) is taken by a later fetch, as others are.
-        unsettled = {guid for guid, mark in returning if known.changed(guid, mark)}
+        unsettled = [(guid, mark) for guid, mark in returning if known.changed(guid, mark)]
+        # What the feed said of each when stored, kept for the edits left for later
+        # (`_settled`), before the edits' own are noted below.
+        pending = {i.guid for i in editing} | {guid for guid, _ in unsettled}
+        was = {guid: known.guids.get(guid) for guid in pending}
         for item in editing:
             # What an edit will store, so that the same correction under another GUID
             # of its link (a section's) is found stored, not stored again.
@@ -538,7 +542,7 @@ def store_feed(
         )
         report.new += len(fresh)
         report.reposts += sum(1 for decision in decisions if decision.reason)
-        settled = _settled(prepared.settled, later, state, unsettled)
+        settled = _settled(prepared.settled, later, state, unsettled, was)
         # An item stored before signatures were kept is known by what its feed says
         # of it now, the first time it is listed since (`ItemStore.record_first_signatures`).
         before = state.last_guids or {}
@@ -561,24 +565,38 @@ def _settled(
     settled: dict[str, str | None],
     later: Sequence[PreparedItem],
     state: FeedState,
-    unsettled: Collection[str] = (),
+    unsettled: Collection[tuple[str, str]] = (),
+    stored: Mapping[str, str | None] | None = None,
 ) -> Mapping[str, str | None]:
     """The signatures to record for the fetch's items, those of the edits left for
-    later (`_store_edits`) as they were before, a later version's or one the last
-    fetch did not list not at all, nor those of `unsettled` GUIDs (the next fetch
-    takes every version of a GUID it does not know): the next fetch finds them
-    edited still."""
+    later (`_store_edits`) and of `unsettled` GUIDs (edits left over max_items,
+    back after a gap, by GUID and signature) as they were: as the last fetch
+    listed them, or, back after a gap, as their items were stored (`stored`); a
+    later version's not at all. The next fetch finds them edited still, and
+    until then their items are listed, which retention keeps."""
     if not later and not unsettled:
         return settled
+    from ..parse import version_key
+
     before = state.last_guids or {}
+    stored = stored or {}
     recorded = dict(settled)
-    for guid in unsettled:
-        recorded.pop(guid, None)
-    for item in later:
-        if item.version is None and item.guid in before:
-            recorded[item.guid] = before[item.guid]
+
+    def as_it_was(guid: str) -> None:
+        was = before[guid] if guid in before else stored.get(guid)
+        if was is None:
+            recorded.pop(guid, None)
         else:
-            recorded.pop(item.version or item.guid, None)
+            recorded[guid] = was
+
+    for guid, mark in unsettled:
+        recorded.pop(version_key(guid, mark), None)
+        as_it_was(guid)
+    for item in later:
+        if item.version is None:
+            as_it_was(item.guid)
+        else:
+            recorded.pop(item.version, None)
     return recorded
 
 
