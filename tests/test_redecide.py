@@ -188,6 +188,39 @@ def test_redecide_takes_the_window_in_publication_order(
     assert after["report"][1] is None and after["flash"][1] is not None
 
 
+def test_redecide_sends_no_story_again_that_it_only_renumbered(
+    backend: Backend, tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The report came in one run and began the story; its flash, published an hour
+    before it, came in the next and joined it; a digest had the story. Decided
+    again in publication order, the flash begins a story and the report joins
+    it: the same story, which keeps its id and is not pending again."""
+    article = seed_texts()["000"]
+    texts = {"flash": "\n".join(paragraphs(article)[:4]), "report": article}
+    for hour, (name, text) in enumerate(texts.items(), start=8):
+        feed_server.routes[f"/{name}"] = Response(
+            rss([(name, text)], hour=hour), headers={"Content-Type": "application/rss+xml"}
+        )
+    for names in (["report"], ["report", "flash"]):
+        config = write_config(
+            tmp_path, [(name, feed_server.url(f"/{name}")) for name in names],
+            storage=backend.storage,
+        )  # fmt: skip
+        assert main(["run", "--config", str(config), "--no-digest", "--quiet"]) == 0
+    live = stories(backend)
+    assert live["flash"][0] == live["report"][0] and live["report"][1] is None
+    assert main(["digest", "--config", str(config)]) == 0
+    assert pending_titles(backend) == set()
+    capsys.readouterr()
+    assert main(["redecide", "--config", str(config), "--since", "1"]) == 0
+    said = capsys.readouterr().out
+    after = stories(backend)
+    assert after["flash"][0] == after["report"][0] == live["report"][0], (live, after)
+    assert after["flash"][1] is None and after["report"][1] is not None
+    assert pending_titles(backend) == set(), said
+    assert "0 moved" in said and "0 stories begun" in said, said
+
+
 def test_redecide_needs_a_positive_number_of_days(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

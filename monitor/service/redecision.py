@@ -81,7 +81,11 @@ class Placement:
 
     A story keeps its id as long as the item that began it begins it still; an
     item that now begins a story it did not gets a new one, pending for the
-    digests; an item split by hand stays on its own.
+    digests; an item split by hand stays on its own. Decided in publication
+    order, a copy published before the item that began its story begins a new
+    one, which that item then joins: the story is the same, and when its old
+    one is left with no item, it takes back the old id (`finish`), so that a
+    digest that had it does not send it again.
     """
 
     def __init__(self, storage: Storage, stories: Iterable[int], now: datetime) -> None:
@@ -90,6 +94,10 @@ class Placement:
         self._founders = storage.story_founders(sorted(set(stories)))
         self._kept: set[int] = set()
         """Old stories still begun by the item that began them."""
+        self._begun: dict[int, list[tuple[int, int]]] = {}
+        """Each story begun here: its items, each with the story it was in."""
+        self._founded: dict[int, list[int]] = {}
+        """Each story begun here: the old stories whose first item it now holds."""
         self.touched: set[int] = set()
         self.moved = self.new_stories = 0
 
@@ -106,8 +114,13 @@ class Placement:
                 else:
                     story = self._storage.new_story(self._now)
                     self.new_stories += 1
+                    self._begun[story] = []
                 started[decision.story] = story
                 self._kept.add(story)
+            if story in self._begun:
+                self._begun[story].append((item.item_id, item.story_id))
+                if self._founders.get(item.story_id) == item.item_id:
+                    self._founded.setdefault(story, []).append(item.story_id)
             related = decision.related
             if related is not None and related < 0:
                 related = started.get(related)
@@ -118,6 +131,21 @@ class Placement:
                 self.moved += story != item.story_id
                 self.touched |= {story, item.story_id}
         self._storage.move_items(moves)
+
+    def finish(self) -> None:
+        """Give a story begun here the id of an old story whose first item it holds,
+        when no item is left in that one (`Placement`)."""
+        old = sorted({story for stories in self._founded.values() for story in stories})
+        left = self._storage.stories_with_items(old)
+        for story, founded in self._founded.items():
+            empty = next((o for o in founded if o not in left and o not in self._kept), None)
+            if empty is None:
+                continue
+            self._storage.renumber_story(story, empty)
+            self._kept.add(empty)
+            self.new_stories -= 1
+            self.moved -= sum(1 for _, was in self._begun[story] if was == empty)
+            self.touched.add(empty)
 
 
 def redecide(config: Config, storage: Storage, days: float, now: datetime) -> Redecided:
@@ -130,6 +158,7 @@ def redecide(config: Config, storage: Storage, days: float, now: datetime) -> Re
         boilerplates = {feed: storage.boilerplate(feed) for feed in {f for _, _, f in window}}
         since = now - timedelta(days=config.dedup.window_days + days)
         decide_again(config, storage, [i for i, _, _ in window], boilerplates, placement, since)
+        placement.finish()
         storage.update_canonical(sorted(placement.touched))
     return Redecided(len(window), placement.moved, placement.new_stories)
 

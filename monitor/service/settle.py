@@ -278,6 +278,7 @@ async def _settle(
             )  # fmt: skip
     finally:
         ahead.cancel()
+    await db(placement.finish)
     touched = sorted(placement.touched)
     await db(storage.update_canonical, touched)
     await db(storage.drop_empty_stories, touched, log.started, log.after)

@@ -54,14 +54,24 @@ class WindowItem:
 
 
 class StoryStore(ItemStore):
+    def stories_with_items(self, story_ids: Sequence[int]) -> set[int]:
+        """Those of these stories that some item is in."""
+        if not story_ids:
+            return set()
+        member, value = self._db.member("story_id", story_ids)
+        query = f"SELECT DISTINCT story_id FROM items WHERE {member}"
+        return {int(row[0]) for row in self._db.execute(query, (value,))}
+
+    def renumber_story(self, story_id: int, to: int) -> None:
+        """Put the items of one story, and those related to it, in another."""
+        self._db.execute("UPDATE items SET story_id = ? WHERE story_id = ?", (to, story_id))
+        self._db.execute("UPDATE items SET related_to = ? WHERE related_to = ?", (to, story_id))
+
     def drop_empty_stories(self, story_ids: Sequence[int], since: datetime, after: int) -> None:
         """Delete those of these stories created since `since` that no item is in any
         more, nor one stored after the id `after` related to: made and left within
         one run, no digest had them."""
-        member, value = self._db.member("story_id", story_ids)
-        used = {row[0] for row in self._db.execute(
-            f"SELECT DISTINCT story_id FROM items WHERE {member}", (value,)
-        )}  # fmt: skip
+        used = self.stories_with_items(story_ids)
         related, also = self._db.member("related_to", story_ids)
         used.update(row[0] for row in self._db.execute(
             f"SELECT DISTINCT related_to FROM items WHERE id > ? AND {related}", (after, also)
