@@ -162,6 +162,68 @@ def test_redecide_leaves_an_item_split_by_hand_on_its_own(
     assert split["flash"][0] != split["report"][0] and split["flash"][1] is None
 
 
+def report_and_flash(
+    backend: Backend, tmp_path: Path, feed_server: FeedServer, flash_first: bool
+) -> Path:
+    """A report and its flash, each from its own feed, published an hour apart, the
+    flash first or last; stored in one run: one story."""
+    article = seed_texts()["000"]
+    texts = {"report": article, "flash": "\n".join(paragraphs(article)[:4])}
+    hours = {"report": 9, "flash": 8} if flash_first else {"report": 8, "flash": 9}
+    for name, text in texts.items():
+        feed_server.routes[f"/{name}"] = Response(
+            rss([(name, text)], hour=hours[name]), headers={"Content-Type": "application/rss+xml"}
+        )
+    config = write_config(
+        tmp_path, [(name, feed_server.url(f"/{name}")) for name in texts], storage=backend.storage
+    )
+    assert main(["run", "--config", str(config), "--no-digest", "--quiet"]) == 0
+    live = stories(backend)
+    assert live["flash"][0] == live["report"][0]
+    return config
+
+
+@pytest.mark.parametrize("flash_first", [False, True])
+@pytest.mark.parametrize("split", ["report", "flash"])
+def test_redecide_joins_nothing_to_an_item_split_by_hand(
+    backend: Backend, tmp_path: Path, feed_server: FeedServer, split: str, flash_first: bool
+) -> None:
+    """Whichever of the two was split out, and whichever began the story: decided
+    again, the other is compared with it and is a copy of it, but the hand's
+    choice stands and the two stay apart, in the stories the split left."""
+    config = report_and_flash(backend, tmp_path, feed_server, flash_first)
+    assert main(["split", "--config", str(config), URL + split]) == 0
+    apart = stories(backend)
+    assert main(["redecide", "--config", str(config), "--since", "1"]) == 0
+    after = stories(backend)
+    assert after["flash"][0] != after["report"][0], (apart, after)
+    assert {name: story for name, (story, _) in after.items()} == {
+        name: story for name, (story, _) in apart.items()
+    }
+
+
+def test_an_edit_decided_anew_does_not_join_an_item_split_from_it(
+    backend: Backend, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """The flash is split out of the report's story; the report is then corrected
+    (the same GUID), alone in its story and sent by no digest, so decided anew:
+    it is a copy of the flash, but stays apart from it."""
+    config = report_and_flash(backend, tmp_path, feed_server, flash_first=True)
+    assert main(["split", "--config", str(config), URL + "flash"]) == 0
+    corrected = seed_texts()["000"].replace("周六", "周五")
+    feed_server.routes["/report"] = Response(
+        rss([("report", corrected)], hour=9), headers={"Content-Type": "application/rss+xml"}
+    )
+    assert main(["run", "--config", str(config), "--no-digest"]) == 0
+    after = stories(backend)
+    assert len(after) == 2 and after["flash"][0] != after["report"][0], after
+    with backend.open() as storage:
+        (text,) = storage._db.execute(
+            "SELECT text FROM items WHERE url = ?", (URL + "report",)
+        ).fetchone()
+    assert "周五" in text
+
+
 def test_redecide_takes_the_window_in_publication_order(
     backend: Backend, tmp_path: Path, feed_server: FeedServer
 ) -> None:

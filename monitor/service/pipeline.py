@@ -809,6 +809,8 @@ def _replace_item(
         news = news and decision.story == story
         story, reason = decision.story, decision.reason
         related, why = decision.related, decision.related_reason
+        if story > 0 and story != place.story and storage.split_stories([story]):
+            story, reason = -1, None  # a hand split that story apart from this one
     (item_id,) = storage.insert_items(
         state.id,
         [NewItem(item.guid, item.article, item.features, item.topics, story, reason,

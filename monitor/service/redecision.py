@@ -81,7 +81,9 @@ class Placement:
 
     A story keeps its id as long as the item that began it begins it still; an
     item that now begins a story it did not gets a new one, pending for the
-    digests; an item split by hand stays on its own. Decided in publication
+    digests; an item split by hand stays on its own, and no item decided again
+    joins its story but those in it already (copies stored after the split), so
+    that what was split apart stays apart. Decided in publication
     order, a copy published before the item that began its story begins a new
     one, which that item then joins: the story is the same, and when its old
     one is left with no item, it takes back the old id (`finish`), so that a
@@ -98,6 +100,8 @@ class Placement:
         """Each story begun here: its items, each with the story it was in."""
         self._founded: dict[int, list[int]] = {}
         """Each story begun here: the old stories whose first item it now holds."""
+        self._split: set[int] = set()
+        """Stories of items split out by hand, which no item decided again joins."""
         self.touched: set[int] = set()
         self.moved = self.new_stories = 0
 
@@ -105,8 +109,14 @@ class Placement:
         """Put `batch` where `decisions` (`assign_stories`, for that batch) say."""
         started: dict[int, int] = {}  # the batch's new stories: -n → story id
         moves = []
+        joined = sorted({d.story for d in decisions if d.story > 0})
+        self._split.update(self._storage.split_stories(joined))
         for item, decision in zip(batch, decisions, strict=True):
             story, reason = _placed(item, decision.story, decision.reason, started)
+            if story in self._split and story != item.story_id:
+                story, reason = None, None  # a hand split it apart: it joins nothing there
+            if item.split_at is not None:
+                self._split.add(item.story_id)
             if story is None:
                 began = self._founders.get(item.story_id) == item.item_id
                 if began and item.story_id not in self._kept:

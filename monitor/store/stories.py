@@ -62,6 +62,14 @@ class StoryStore(ItemStore):
         query = f"SELECT DISTINCT story_id FROM items WHERE {member}"
         return {int(row[0]) for row in self._db.execute(query, (value,))}
 
+    def split_stories(self, story_ids: Sequence[int]) -> set[int]:
+        """Those of these stories that hold an item split out by hand (`split_item`)."""
+        if not story_ids:
+            return set()
+        member, value = self._db.member("story_id", story_ids)
+        query = f"SELECT DISTINCT story_id FROM items WHERE split_at IS NOT NULL AND {member}"
+        return {int(row[0]) for row in self._db.execute(query, (value,))}
+
     def renumber_story(self, story_id: int, to: int) -> None:
         """Put the items of one story, and those related to it, in another."""
         self._db.execute("UPDATE items SET story_id = ? WHERE story_id = ?", (to, story_id))
