@@ -84,3 +84,32 @@ def test_an_unknown_link_is_one_line_naming_it(
     error = capsys.readouterr().err.strip()
     assert "no stored item has the link https://example.org/none" in error
     assert "\n" not in error
+
+
+@pytest.mark.parametrize("headline", [True, False])
+def test_split_after_a_digest_sends_only_what_it_did_not_show_as_a_headline(
+    backend: Backend,
+    tmp_path: Path,
+    feed_server: FeedServer,
+    capsys: pytest.CaptureFixture[str],
+    headline: bool,
+) -> None:
+    """A digest had the story: its headline from DW, the aggregator's copy "also
+    carried by". Split out, the copy is news to the reader and is sent; the
+    original, split out, was that headline, and is not sent again."""
+    config = stored_samples(backend, tmp_path, feed_server)
+    assert main(["digest", "--config", str(config)]) == 0
+    (dw,) = [m for m in story_of(config, DW_COPY, capsys)["members"] if m["url"] != DW_COPY]  # type: ignore[attr-defined]
+    target = dw["url"] if headline else DW_COPY
+    capsys.readouterr()
+    assert main(["split", "--config", str(config), target]) == 0
+    said = capsys.readouterr().err
+    assert ("but those that showed it as that story's headline" in said) is headline, said
+    preview = tmp_path / "digest.json"
+    assert main(["digest", "--config", str(config), "--preview", str(preview)]) == 0
+    said = capsys.readouterr().err
+    if headline:
+        assert "no pending stories" in said and not preview.exists(), said
+    else:
+        entries = [e for s in json.loads(preview.read_text())["sections"] for e in s["stories"]]
+        assert [e["url"] for e in entries] == [target]

@@ -315,14 +315,17 @@ def cmd_split(args: argparse.Namespace) -> int:
     config = _load(args)
     with _open(config) as storage, storage.dedup_transaction():
         item_id, story_id = _stored_item(storage, args.url, canonical_url, args.guid)
-        new = storage.split_item(item_id, datetime.now(UTC))
-    if new is None:
+        split = storage.split_item(item_id, datetime.now(UTC))
+    if split is None:
         log.info("%s is the only item of story %d; nothing to split", args.url, story_id)
-    else:
-        log.info(
-            "%s taken out of story %d: now story %d, pending for the digests",
-            args.url, story_id, new,
-        )  # fmt: skip
+        return 0
+    new, headed = split
+    log.info(
+        "%s taken out of story %d: now story %d, %s",
+        args.url, story_id, new,
+        "pending for the digests but those that showed it as that story's headline"
+        if headed else "pending for the digests",
+    )  # fmt: skip
     return 0
 
 

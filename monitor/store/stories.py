@@ -221,9 +221,11 @@ class StoryStore(ItemStore):
             for r in rows
         ]
 
-    def split_item(self, item_id: int, now: datetime) -> int | None:
-        """Take the item out of its story into a new one of its own; its id, or None
-        when the item is alone in its story already."""
+    def split_item(self, item_id: int, now: datetime) -> tuple[int, bool] | None:
+        """Take the item out of its story into a new one of its own: its id, and
+        whether the item headed the story it leaves; None when the item is alone in
+        its story already. A digest that had the story showed its headline, and
+        has had the new story too: its deliveries are the new story's as well."""
         (story_id,) = self._db.execute(
             "SELECT story_id FROM items WHERE id = ?", (item_id,)
         ).fetchone()
@@ -232,11 +234,21 @@ class StoryStore(ItemStore):
         ).fetchone()
         if not others:
             return None
+        (head,) = self._db.execute(
+            "SELECT canonical_item_id FROM stories WHERE id = ?", (story_id,)
+        ).fetchone()
         new = self.new_story(now)
         self._recent_clauses.clear()  # learnt with its story as it was
         self._db.execute(
             "UPDATE items SET story_id = ?, match_reason = NULL, split_at = ? WHERE id = ?",
             (new, iso(now), item_id),
         )
+        if head == item_id:
+            self._db.execute(
+                """INSERT INTO deliveries (digest, recipient, story_id, digest_id, shown)
+                   SELECT digest, recipient, ?, digest_id, shown FROM deliveries
+                   WHERE story_id = ?""",
+                (new, story_id),
+            )
         self._update_canonical(sorted((int(story_id), new)))
-        return new
+        return new, head == item_id
