@@ -484,6 +484,20 @@ def test_versions_set_aside_under_one_guid_each_keep_a_guid_of_their_own(
     assert len(set(guids)) == 4 and guids.count(LINK.format("a")) == 1
 
 
+@pytest.mark.parametrize("newest_first", [True, False])
+def test_a_headline_rewritten_beside_its_first_version_in_one_document_is_taken(
+    feed: Feed, capsys: pytest.CaptureFixture[str], newest_first: bool
+) -> None:
+    """One document lists the GUID twice, the same text under a newer headline the
+    day after: the newer headline is the article's, in either order, and a
+    later fetch of the same document changes nothing."""
+    updated = (REPORT[0] + "（更新）", REPORT[1])
+    versions = [("a", updated, 21), ("a", REPORT, 20)]
+    if not newest_first:
+        versions.reverse()
+    assert fetched(feed, capsys, document(*versions), document(*versions)) == [updated[0]]
+
+
 @pytest.mark.parametrize("flash_first", [False, True])
 def test_undated_versions_back_after_a_gap_keep_the_stored_expansion(
     feed: Feed, capsys: pytest.CaptureFixture[str], flash_first: bool

@@ -480,7 +480,7 @@ def store_feed(
                 item.guid, article.url, article.title, item.features.text_hash, item.signature
             )
         compared = {id(item) for item in editing}
-        texts: dict[str, set[str]] = {}
+        versions: dict[str, set[tuple[str, str]]] = {}  # by GUID, each text and headline
         held: dict[str, int] = {}  # by GUID, the place in `fresh` of its latest version
         # Decided oldest first, whatever order the feed lists them in (most list the
         # newest first, some change their order between fetches): an item is compared
@@ -492,10 +492,10 @@ def store_feed(
                 report.repeats += id(item) not in compared
                 continue
             url, title, text = item.article.url, item.article.title, item.features.text_hash
-            if item.guid in held and text not in texts[item.guid]:
-                # The feed gives a GUID twice, with another text: a later version,
-                # in the earlier's place, or another article, stored beside it.
-                texts[item.guid].add(text)
+            if item.guid in held and (text, title) not in versions[item.guid]:
+                # The feed gives a GUID twice, with another text or headline: a later
+                # version, in the earlier's place, or another article, stored beside it.
+                versions[item.guid].add((text, title))
                 at = held[item.guid]
                 earlier = fresh[at]
                 if same_article(
@@ -510,7 +510,7 @@ def store_feed(
                 report.repeats += 1
                 continue
             known.add(item.guid, url, title, text, item.signature)
-            texts.setdefault(item.guid, set()).add(text)
+            versions.setdefault(item.guid, set()).add((text, title))
             held[item.guid] = len(fresh)
             fresh.append(item)
         watched = run.watch(storage) if run is not None else None
