@@ -3,6 +3,7 @@ digests' records kept true."""
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import pytest
@@ -281,6 +282,42 @@ def test_redecide_sends_no_story_again_that_it_only_renumbered(
     assert after["flash"][1] is None and after["report"][1] is not None
     assert pending_titles(backend) == set(), said
     assert "0 moved" in said and "0 stories begun" in said, said
+
+
+def undated_rss(link: str, text: str) -> bytes:
+    return (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        f"<item><title>{link}</title><link>{URL}{link}</link><guid>{link}</guid>"
+        f"<description>{html.escape(text)}</description></item></channel></rss>"
+    ).encode()
+
+
+@pytest.mark.parametrize("slow", ["report", "flash"])
+def test_redecide_right_after_a_run_of_undated_items_moves_nothing(
+    backend: Backend,
+    tmp_path: Path,
+    feed_server: FeedServer,
+    capsys: pytest.CaptureFixture[str],
+    slow: str,
+) -> None:
+    """Two feeds without dates, one answering a second later: the run settles their
+    items as of its start, by GUID, and so does `redecide` after it."""
+    article = seed_texts()["000"]
+    texts = {"report": ("zzz", article), "flash": ("aaa", "\n".join(paragraphs(article)[:4]))}
+    for name, (guid, text) in texts.items():
+        feed_server.routes[f"/{name}"] = Response(
+            undated_rss(guid, text), headers={"Content-Type": "application/rss+xml"},
+            delay=1.2 if name == slow else 0.0,
+        )  # fmt: skip
+    config = write_config(
+        tmp_path, [(name, feed_server.url(f"/{name}")) for name in texts], storage=backend.storage
+    )
+    assert main(["run", "--config", str(config), "--no-digest", "--quiet"]) == 0
+    live = stories(backend)
+    assert live["zzz"][0] == live["aaa"][0]
+    capsys.readouterr()
+    assert main(["redecide", "--config", str(config), "--since", "1"]) == 0
+    assert stories(backend) == live, capsys.readouterr().out
 
 
 def test_redecide_needs_a_positive_number_of_days(

@@ -160,7 +160,7 @@ def completed(teaser: Article, page: Article) -> Article:
         title=teaser.title or page.title,
         url=page.url or teaser.url,
         # A teaser without a date got the time it was fetched (`plausible_date`).
-        published=teaser.published if teaser.dated else page.published,
+        published=page.published if page.dated and not teaser.dated else teaser.published,
         dated=teaser.dated or page.dated,
         authors=teaser.authors or page.authors,
         text=page.text,

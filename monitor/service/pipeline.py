@@ -353,9 +353,12 @@ async def fetch_feed(
             known = state.last_guids
             if known is None:
                 known = await call(storage.signatures, state.id)
+            # An undated item is dated when fetched: in a run, when the run began, the
+            # time its settling orders it by (`settle`), and `redecide` after it too.
+            fetched = run.started if run is not None else clock()
             job = (
                 feed.name, result.content, result.files, result.content_type, feed.adapter,
-                clock(), known, config.topics, feed.topics, config.fetch.max_items,
+                fetched, known, config.topics, feed.topics, config.fetch.max_items,
                 result.url,
             )  # fmt: skip
             prepared = await _prepare(pool, job)
