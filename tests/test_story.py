@@ -6,12 +6,15 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import Backend, FeedServer, write_config
+from conftest import Backend, FeedServer, Response, write_config
+from dedup_corpus import seed_texts
 from test_end_to_end import serve_samples
+from test_story_rules import rss
 
 from monitor.cli import main
 
 DW_COPY = "https://www.qukanredian.com/news/20230319/dw-korea-japan.html"
+URL = "https://news.example.com/"
 
 
 def stored_samples(backend: Backend, tmp_path: Path, feed_server: FeedServer) -> Path:
@@ -113,3 +116,28 @@ def test_split_after_a_digest_sends_only_what_it_did_not_show_as_a_headline(
     else:
         entries = [e for s in json.loads(preview.read_text())["sections"] for e in s["stories"]]
         assert [e["url"] for e in entries] == [target]
+
+
+@pytest.mark.parametrize("order", [["a", "b"], ["b", "a"]])
+def test_the_headline_of_a_story_does_not_hang_on_the_feeds_order(
+    backend: Backend,
+    tmp_path: Path,
+    feed_server: FeedServer,
+    capsys: pytest.CaptureFixture[str],
+    order: list[str],
+) -> None:
+    """Two copies published at one time, from two feeds listed in either order: the
+    story, its first member and its headline are the same."""
+    article = seed_texts()["000"]
+    for name, text in {"a": article, "b": article.replace("周六", "星期六")}.items():
+        feed_server.routes[f"/{name}"] = Response(
+            rss([(name, text)], hour=8), headers={"Content-Type": "application/rss+xml"}
+        )
+    config = write_config(
+        tmp_path, [(name, feed_server.url(f"/{name}")) for name in order], storage=backend.storage
+    )
+    assert main(["run", "--config", str(config), "--no-digest", "--quiet"]) == 0
+    members = story_of(config, URL + "a", capsys)["members"]
+    assert isinstance(members, list) and len(members) == 2
+    (head,) = [m["url"] for m in members if m["canonical"]]
+    assert (head, members[0]["url"]) == (URL + "a", URL + "a")

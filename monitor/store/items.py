@@ -284,12 +284,16 @@ class ItemStore(IndexStore):
         self._db.execute(f"UPDATE deliveries SET shown = 2 WHERE shown = 1 AND {member}", (value,))
 
     def _update_canonical(self, story_ids: list[int]) -> None:
-        """Each story's canonical item: an original over a repost, then the earliest."""
+        """Each story's canonical item: an original over a repost, then the earliest, in
+        publication order (`service.settle.publication_order`), which the order the
+        feeds came in does not change."""
         member, value = self._db.member("id", story_ids)
         self._db.execute(
             f"""UPDATE stories SET canonical_item_id = (
                     SELECT id FROM items WHERE story_id = stories.id
-                    ORDER BY original_source IS NOT NULL, published, id LIMIT 1)
+                    ORDER BY original_source IS NOT NULL, published, guid, text_length,
+                             text_hash, id
+                    LIMIT 1)
                 WHERE {member}""",
             (value,),
         )
