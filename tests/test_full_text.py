@@ -1156,3 +1156,29 @@ def test_an_item_whose_edit_waits_for_its_page_after_a_gap_is_kept_by_retention(
             query = "SELECT text FROM items WHERE title = ?"
             (text,) = storage._db.execute(query, (dw.title,)).fetchone()
         assert "周五" in text and "周六" not in text
+
+
+@pytest.mark.parametrize("stored_first", [False, True])
+def test_versions_of_one_guid_in_a_teaser_feed_share_their_page(
+    backend: Backend, tmp_path: Path, feed_server: FeedServer, stored_first: bool
+) -> None:
+    """A teaser feed lists an article twice under its GUID and link, the update
+    an hour after the first version (first seen so, or beside the stored full
+    text): the page, the update's, is asked for once, and the article is
+    stored once, with the update's headline and the page's text."""
+    dw = next(a for a in sample_articles() if a.feed == "dw")
+    link = feed_server.url("/dw/article-0.html")
+    update = replace(dw, title=dw.title + "（更新）", published=dw.published + timedelta(hours=1))
+    loaded = load_config(dw_config(tmp_path, feed_server, backend))
+    if stored_first:
+        feed_server.routes["/dw/article-0.html"] = Response(page_for(dw).encode(), headers=HTML)
+        serve_listed(feed_server, (dw, link))
+        fetch_dw(loaded, 0)
+    feed_server.routes["/dw/article-0.html"] = Response(page_for(update).encode(), headers=HTML)
+    asked = feed_server.hits("/dw/article-0.html")
+    older = replace(dw, paragraphs=tuple(p.replace("周六", "周五") for p in dw.paragraphs))
+    serve_listed(feed_server, (update, link), (older if stored_first else dw, link))
+    feed, stored = fetch_dw(loaded, 1)
+    assert feed_server.hits("/dw/article-0.html") - asked == 1
+    assert list(stored) == [update.title], (feed, stored)
+    assert last_words(dw) in stored[update.title]

@@ -12,7 +12,6 @@ replacing the teaser (`store_pages`).
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -36,18 +35,28 @@ PERMANENT_STATUSES = frozenset({400, 401, 403, 404, 410, 451})
 
 def wanted(feed: FeedConfig, items: Sequence[PreparedItem]) -> list[PreparedItem]:
     """The items whose page the feed's `full_text` asks for: not those whose link
-    another of its items has too (a podcast's or a column's page is none of theirs,
-    and would give each of them its text)."""
+    an item under another GUID has too (a podcast's or a column's page is none of
+    theirs, and would give each of them its text). Versions of one GUID share
+    their page, which is the newest's: it is asked for once, for that one, and
+    the older versions, teasers still, are taken for older versions of it."""
     if not feed.fetches_pages:
         return []
     from ..parse import is_teaser
+    from .settle import publication_order
 
-    links = Counter(item.article.url for item in items)
+    guids: dict[str, set[str]] = {}
+    newest: dict[tuple[str, str], PreparedItem] = {}
+    for item in items:
+        guids.setdefault(item.article.url, set()).add(item.guid)
+        key = (item.guid, item.article.url)
+        if key not in newest or publication_order(item) > publication_order(newest[key]):
+            newest[key] = item
     return [
         item
         for item in items
         if item.article.url.startswith(("http://", "https://"))
-        and links[item.article.url] == 1
+        and len(guids[item.article.url]) == 1
+        and newest[(item.guid, item.article.url)] is item
         and (feed.full_text == "always" or is_teaser(item.article))
     ]
 

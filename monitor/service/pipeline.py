@@ -534,7 +534,7 @@ def store_feed(
             run.record(state.id, ids, fresh, watched)
         by_guid = {item.guid: item_id for item, item_id in zip(fresh, ids, strict=True)}
         storage.record_page_failures(failures(fresh, by_guid, now))
-        edited = sorted(editing, key=publication_order)
+        edited = _sharing_pages(sorted(editing, key=publication_order), report)
         later, replaced = _store_edits(config, storage, state, edited, edits, now, since, report)
         if state.edits_due is not None:
             waiting = {(i.guid, i.signature) for i in later if i.signature is not None}
@@ -718,6 +718,24 @@ def _store_edits(
             length, item.article.published, item.article.url, item.article.dated,
         )  # fmt: skip
     return later, replaced
+
+
+def _sharing_pages(edited: list[PreparedItem], report: FeedReport) -> list[PreparedItem]:
+    """The edits to compare with their stored versions: not a teaser whose page a
+    newer version of its GUID had (`pages.wanted`), which is that page's older
+    version (counted a repeat), whatever its link says."""
+    paged = {item.guid for item in edited if item.page is not None}
+    if not paged:
+        return edited
+    from ..parse import is_teaser
+
+    kept = []
+    for item in edited:
+        if item.guid in paged and item.page is None and is_teaser(item.article):
+            report.repeats += 1
+        else:
+            kept.append(item)
+    return kept
 
 
 def _decided(storage: Storage, item_id: int, item: PreparedItem) -> None:
