@@ -498,6 +498,16 @@ def test_a_headline_rewritten_beside_its_first_version_in_one_document_is_taken(
     assert fetched(feed, capsys, document(*versions), document(*versions)) == [updated[0]]
 
 
+def test_two_headlines_of_one_text_given_at_one_time_keep_the_first(
+    feed: Feed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Nothing tells which of two headlines given at one time is the newer: the
+    first the feed lists stays, and a later fetch changes nothing."""
+    updated = (REPORT[0] + "（更新）", REPORT[1])
+    both = document(("a", REPORT, 20), ("a", updated, 20))
+    assert fetched(feed, capsys, both, both) == [REPORT[0]]
+
+
 @pytest.mark.parametrize("flash_first", [False, True])
 def test_undated_versions_back_after_a_gap_keep_the_stored_expansion(
     feed: Feed, capsys: pytest.CaptureFixture[str], flash_first: bool

@@ -501,6 +501,13 @@ def store_feed(
                 versions[item.guid].add((text, title))
                 at = held[item.guid]
                 earlier = fresh[at]
+                if text == earlier.features.text_hash and (
+                    item.article.published <= earlier.article.published
+                ):
+                    # Another headline given at the same time: nothing tells which is
+                    # the newer, and the one taken first stays.
+                    report.repeats += 1
+                    continue
                 if same_article(
                     storage, item.features, earlier.features, config.dedup.max_distance,
                     state.id, same_link=item.link == earlier.link,
