@@ -35,12 +35,23 @@ def stored(backend: Backend, tmp_path: Path, feed_server: FeedServer) -> Path:
         "other": seed_texts()["003"],
     }
     hours = {"report": 8, "flash": 9, "follow-up": 10, "other": 7}
-    for name, text in feeds.items():
+    return run_feeds(backend, tmp_path, feed_server, feeds, hours)
+
+
+def run_feeds(
+    backend: Backend,
+    tmp_path: Path,
+    feed_server: FeedServer,
+    texts: dict[str, str],
+    hours: dict[str, int],
+) -> Path:
+    """Each text a feed of its own, published at its hour, stored in one run."""
+    for name, text in texts.items():
         feed_server.routes[f"/{name}"] = Response(
             rss([(name, text)], hour=hours[name]), headers={"Content-Type": "application/rss+xml"}
         )
     config = write_config(
-        tmp_path, [(name, feed_server.url(f"/{name}")) for name in feeds], storage=backend.storage
+        tmp_path, [(name, feed_server.url(f"/{name}")) for name in texts], storage=backend.storage
     )
     assert main(["run", "--config", str(config), "--no-digest", "--quiet"]) == 0
     return config
@@ -171,14 +182,7 @@ def report_and_flash(
     article = seed_texts()["000"]
     texts = {"report": article, "flash": "\n".join(paragraphs(article)[:4])}
     hours = {"report": 9, "flash": 8} if flash_first else {"report": 8, "flash": 9}
-    for name, text in texts.items():
-        feed_server.routes[f"/{name}"] = Response(
-            rss([(name, text)], hour=hours[name]), headers={"Content-Type": "application/rss+xml"}
-        )
-    config = write_config(
-        tmp_path, [(name, feed_server.url(f"/{name}")) for name in texts], storage=backend.storage
-    )
-    assert main(["run", "--config", str(config), "--no-digest", "--quiet"]) == 0
+    config = run_feeds(backend, tmp_path, feed_server, texts, hours)
     live = stories(backend)
     assert live["flash"][0] == live["report"][0]
     return config

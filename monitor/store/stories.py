@@ -54,21 +54,17 @@ class WindowItem:
 
 
 class StoryStore(ItemStore):
-    def stories_with_items(self, story_ids: Sequence[int]) -> set[int]:
-        """Those of these stories that some item is in."""
+    def stories_with_items(self, story_ids: Sequence[int], where: str = "TRUE") -> set[int]:
+        """Those of these stories that some item is in (of those `where` says)."""
         if not story_ids:
             return set()
         member, value = self._db.member("story_id", story_ids)
-        query = f"SELECT DISTINCT story_id FROM items WHERE {member}"
+        query = f"SELECT DISTINCT story_id FROM items WHERE {where} AND {member}"
         return {int(row[0]) for row in self._db.execute(query, (value,))}
 
     def split_stories(self, story_ids: Sequence[int]) -> set[int]:
         """Those of these stories that hold an item split out by hand (`split_item`)."""
-        if not story_ids:
-            return set()
-        member, value = self._db.member("story_id", story_ids)
-        query = f"SELECT DISTINCT story_id FROM items WHERE split_at IS NOT NULL AND {member}"
-        return {int(row[0]) for row in self._db.execute(query, (value,))}
+        return self.stories_with_items(story_ids, "split_at IS NOT NULL")
 
     def renumber_story(self, story_id: int, to: int) -> None:
         """Put the items of one story, and those related to it, in another."""
