@@ -4,6 +4,7 @@ digests' records kept true."""
 from __future__ import annotations
 
 import html
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -286,6 +287,92 @@ def test_redecide_sends_no_story_again_that_it_only_renumbered(
     assert after["flash"][1] is None and after["report"][1] is not None
     assert pending_titles(backend) == set(), said
     assert "0 moved" in said and "0 stories begun" in said, said
+
+
+def serve(feed_server: FeedServer, name: str, text: str, hour: int, title: str = "") -> None:
+    feed_server.routes[f"/{name}"] = Response(
+        rss([(name, text)], {name: title} if title else None, hour=hour),
+        headers={"Content-Type": "application/rss+xml"},
+    )
+
+
+@pytest.mark.parametrize("split", ["flash", "report"])
+def test_a_split_sends_what_no_digest_had_as_its_headline(
+    backend: Backend, tmp_path: Path, feed_server: FeedServer, split: str
+) -> None:
+    """A digest had the report; its flash, published before it, came after the
+    digest and heads the story now. Split out, the flash is sent (no digest showed
+    it); the report, split out, is not (a digest showed it as the headline)."""
+    article = seed_texts()["000"]
+    serve(feed_server, "report", article, 9)
+    serve(feed_server, "flash", "\n".join(paragraphs(article)[:4]), 8)
+    for names in (["report"], ["report", "flash"]):
+        config = write_config(
+            tmp_path, [(name, feed_server.url(f"/{name}")) for name in names],
+            storage=backend.storage,
+        )  # fmt: skip
+        assert main(["run", "--config", str(config), "--no-digest", "--quiet"]) == 0
+        if names == ["report"]:
+            assert main(["digest", "--config", str(config)]) == 0
+            with backend.open() as storage, storage.transaction():  # an hour before now
+                then = datetime.now(UTC) - timedelta(hours=1)
+                storage._db.execute("UPDATE items SET fetched_at = ?", (then.isoformat(),))
+                storage._db.execute("UPDATE digests SET created_at = ?", (then.isoformat(),))
+    live = stories(backend)
+    assert live["flash"][0] == live["report"][0] and pending_titles(backend) == set()
+    assert main(["split", "--config", str(config), URL + split]) == 0
+    assert pending_titles(backend) == ({"flash"} if split == "flash" else set())
+
+
+def test_a_split_headline_is_not_sent_again_for_another_members_update(
+    backend: Backend, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """A digest had the report with its flash; the flash then got a new headline,
+    which makes the story pending again. The report split out is nothing new: only
+    the updated story is sent."""
+    article = seed_texts()["000"]
+    flash = "\n".join(paragraphs(article)[:4])
+    serve(feed_server, "report", article, 8)
+    serve(feed_server, "flash", flash, 9)
+    config = write_config(
+        tmp_path, [(name, feed_server.url(f"/{name}")) for name in ("report", "flash")],
+        storage=backend.storage,
+    )  # fmt: skip
+    assert main(["run", "--config", str(config), "--quiet"]) == 0
+    serve(feed_server, "flash", flash, 9, title="flash updated")
+    assert main(["run", "--config", str(config), "--no-digest", "--quiet"]) == 0
+    assert pending_titles(backend) == {"report"}  # the story, under its headline
+    assert main(["split", "--config", str(config), URL + "report"]) == 0
+    assert pending_titles(backend) == {"flash updated"}
+
+
+def test_copies_of_a_split_item_stay_together_when_decided_again(
+    backend: Backend, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """A report and two copies of its flash, one story a digest had; the report is
+    split out, and fetched before the window decided again: both copies are
+    copies of it, kept apart from it, and together, with nothing sent again."""
+    article = seed_texts()["000"]
+    flash = "\n".join(paragraphs(article)[:4])
+    texts = {"report": article, "flash-a": flash, "flash-b": flash}
+    config = run_feeds(
+        backend, tmp_path, feed_server, texts, {"report": 8, "flash-a": 9, "flash-b": 10}
+    )
+    assert len({story for story, _ in stories(backend).values()}) == 1
+    assert main(["digest", "--config", str(config)]) == 0
+    assert main(["split", "--config", str(config), URL + "report"]) == 0
+    with backend.open() as storage, storage.transaction():
+        before = (datetime.now(UTC) - timedelta(days=1, hours=6)).isoformat()
+        storage._db.execute(
+            "UPDATE items SET fetched_at = ? WHERE url = ?", (before, URL + "report")
+        )
+    apart = stories(backend)
+    assert apart["flash-a"][0] == apart["flash-b"][0] != apart["report"][0]
+    assert pending_titles(backend) == set()
+    assert main(["redecide", "--config", str(config), "--since", "1"]) == 0
+    after = stories(backend)
+    assert after["flash-a"][0] == after["flash-b"][0] != after["report"][0], (apart, after)
+    assert pending_titles(backend) == set()
 
 
 def undated_rss(link: str, text: str) -> bytes:

@@ -554,9 +554,14 @@ def store_feed(
         report.reposts += sum(1 for decision in decisions if decision.reason)
         settled = _settled(prepared.settled, later, state, unsettled, was)
         # An item stored before signatures were kept is known by what its feed says
-        # of it now, the first time it is listed since (`ItemStore.record_first_signatures`).
+        # of it now, the first time it is listed since (`ItemStore.record_first_signatures`):
+        # the last fetch listed it without one (its list is from before them).
         before = state.last_guids or {}
-        first = {guid: mark for guid, mark in settled.items() if mark and not before.get(guid)}
+        first = {
+            guid: mark
+            for guid, mark in settled.items()
+            if mark and guid in before and before[guid] is None
+        }
         if first:
             storage.record_first_signatures(state.id, first)
         storage.record_fetch(

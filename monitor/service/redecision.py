@@ -102,6 +102,8 @@ class Placement:
         """Each story begun here: the old stories whose first item it now holds."""
         self._split: set[int] = set()
         """Stories of items split out by hand, which no item decided again joins."""
+        self._diverted: dict[int, int] = {}
+        """Such a story → the story the first item kept out of it went to."""
         self.touched: set[int] = set()
         self.moved = self.new_stories = 0
 
@@ -113,8 +115,13 @@ class Placement:
         self._split.update(self._storage.split_stories(joined))
         for item, decision in zip(batch, decisions, strict=True):
             story, reason = _placed(item, decision.story, decision.reason, started)
+            kept_from = None
             if story in self._split and story != item.story_id:
-                story, reason = None, None  # a hand split it apart: it joins nothing there
+                # A hand split that story apart: the item joins nothing there, but
+                # where the first of its other copies went.
+                kept_from = story
+                story = self._diverted.get(kept_from)
+                reason = reason if story is not None else None
             if item.split_at is not None:
                 self._split.add(item.story_id)
             if story is None:
@@ -127,6 +134,8 @@ class Placement:
                     self._begun[story] = []
                 started[decision.story] = story
                 self._kept.add(story)
+            if kept_from is not None:
+                self._diverted.setdefault(kept_from, story)
             if story in self._begun:
                 self._begun[story].append((item.item_id, item.story_id))
                 if self._founders.get(item.story_id) == item.item_id:

@@ -25,6 +25,13 @@ ITEM_INSERT_COLUMNS = (
 )  # fmt: skip
 
 
+CANONICAL_ORDER = (
+    "i.original_source IS NOT NULL, i.published, i.guid, i.text_length, i.text_hash, i.id"
+)
+"""Which of a story's items (``items i``) heads it: an original over a repost, then the
+earliest, in publication order (`service.settle.publication_order`)."""
+
+
 def guid_aside(guid: str) -> str:
     """The GUID a version of an item keeps when its feed gives another article under
     its own: one no feed gives, and a new one each time (a text may come back under
@@ -290,10 +297,8 @@ class ItemStore(IndexStore):
         member, value = self._db.member("id", story_ids)
         self._db.execute(
             f"""UPDATE stories SET canonical_item_id = (
-                    SELECT id FROM items WHERE story_id = stories.id
-                    ORDER BY original_source IS NOT NULL, published, guid, text_length,
-                             text_hash, id
-                    LIMIT 1)
+                    SELECT id FROM items i WHERE story_id = stories.id
+                    ORDER BY {CANONICAL_ORDER} LIMIT 1)
                 WHERE {member}""",
             (value,),
         )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .encoding import iso
-from .items import ItemStore
+from .items import CANONICAL_ORDER, ItemStore
 
 
 @dataclass(frozen=True)
@@ -219,9 +219,12 @@ class StoryStore(ItemStore):
 
     def split_item(self, item_id: int, now: datetime) -> tuple[int, bool] | None:
         """Take the item out of its story into a new one of its own: its id, and
-        whether the item headed the story it leaves; None when the item is alone in
-        its story already. A digest that had the story showed its headline, and
-        has had the new story too: its deliveries are the new story's as well."""
+        whether a digest had it as that story's headline; None when the item is
+        alone in its story already. Such a digest has had the new story too: its
+        deliveries are the new story's as well, shown (the story updated since by
+        another member is nothing new of this one). The headline a digest showed
+        is the story's canonical item (`_update_canonical`) among the members
+        stored before the digest was made."""
         (story_id,) = self._db.execute(
             "SELECT story_id FROM items WHERE id = ?", (item_id,)
         ).fetchone()
@@ -230,21 +233,22 @@ class StoryStore(ItemStore):
         ).fetchone()
         if not others:
             return None
-        (head,) = self._db.execute(
-            "SELECT canonical_item_id FROM stories WHERE id = ?", (story_id,)
-        ).fetchone()
         new = self.new_story(now)
+        headed = self._db.execute(
+            f"""INSERT INTO deliveries (digest, recipient, story_id, digest_id, shown)
+                SELECT d.digest, d.recipient, ?, d.digest_id,
+                       CASE WHEN d.shown = 2 THEN 1 ELSE d.shown END
+                FROM deliveries d JOIN digests g ON g.id = d.digest_id
+                WHERE d.story_id = ? AND ? = (
+                    SELECT i.id FROM items i
+                    WHERE i.story_id = d.story_id AND i.fetched_at <= g.created_at
+                    ORDER BY {CANONICAL_ORDER} LIMIT 1)""",
+            (new, story_id, item_id),
+        ).rowcount
         self._recent_clauses.clear()  # learnt with its story as it was
         self._db.execute(
             "UPDATE items SET story_id = ?, match_reason = NULL, split_at = ? WHERE id = ?",
             (new, iso(now), item_id),
         )
-        if head == item_id:
-            self._db.execute(
-                """INSERT INTO deliveries (digest, recipient, story_id, digest_id, shown)
-                   SELECT digest, recipient, ?, digest_id, shown FROM deliveries
-                   WHERE story_id = ?""",
-                (new, story_id),
-            )
         self._update_canonical(sorted((int(story_id), new)))
-        return new, head == item_id
+        return new, headed > 0
