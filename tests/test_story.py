@@ -141,3 +141,19 @@ def test_the_headline_of_a_story_does_not_hang_on_the_feeds_order(
     assert isinstance(members, list) and len(members) == 2
     (head,) = [m["url"] for m in members if m["canonical"]]
     assert (head, members[0]["url"]) == (URL + "a", URL + "a")
+
+
+@pytest.mark.parametrize(
+    "command", [["story", "https://example.org/a"], ["split", "https://example.org/a"], ["export"]]
+)
+def test_commands_about_stored_items_make_no_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    """Before the first run there is nothing stored to show, split or export: one
+    line names the database that is not there, and none is made."""
+    config = write_config(tmp_path, [])
+    database = tmp_path / "monitor.db"
+    capsys.readouterr()
+    assert main([command[0], "--config", str(config), *command[1:]]) == 1
+    assert capsys.readouterr().err == f"monitor: error: database {database}: no such file\n"
+    assert not database.exists()

@@ -40,12 +40,13 @@ def _warn_if_no_feeds(config: Config) -> None:
         )
 
 
-def _open(config: Config, *, to_read: bool = False) -> Storage:
+def _open(config: Config, *, to_read: bool = False, stored: bool = False) -> Storage:
     """The configured database; `to_read` for commands that only read it, which work
-    on a database this user may only read."""
+    on a database this user may only read; `stored` for those about items stored
+    already, which have nothing to do on a database not made yet, and make none."""
     from ..store import Storage
 
-    return Storage.open(config, to_read=to_read)
+    return Storage.open(config, to_read=to_read, create=not stored)
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -197,7 +198,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     config = _load(args)
-    with _open(config, to_read=True) as storage:
+    with _open(config, to_read=True, stored=True) as storage:
         out = sys.stdout
         for record in storage.export_items():
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -282,7 +283,7 @@ def cmd_story(args: argparse.Namespace) -> int:
     from ..words import counted
 
     config = _load(args)
-    with _open(config, to_read=True) as storage:
+    with _open(config, to_read=True, stored=True) as storage:
         item_id, story_id = _stored_item(storage, args.url, canonical_url, args.guid)
         members = storage.story_members(story_id)
     if args.json:
@@ -313,7 +314,7 @@ def cmd_split(args: argparse.Namespace) -> int:
     from ..urls import canonical_url
 
     config = _load(args)
-    with _open(config) as storage, storage.dedup_transaction():
+    with _open(config, stored=True) as storage, storage.dedup_transaction():
         item_id, story_id = _stored_item(storage, args.url, canonical_url, args.guid)
         split = storage.split_item(item_id, datetime.now(UTC))
     if split is None:

@@ -76,13 +76,22 @@ class Storage(
                 raise
 
     @classmethod
-    def open(cls, config: Config, *, migrate: bool | None = None, to_read: bool = False) -> Storage:
+    def open(
+        cls,
+        config: Config,
+        *,
+        migrate: bool | None = None,
+        to_read: bool = False,
+        create: bool = True,
+    ) -> Storage:
         """The configured database; `to_read`, for a command that only reads it: then
-        a SQLite file this user may not write is opened read-only."""
+        a SQLite file this user may not write is opened read-only. Without `create`,
+        a SQLite file must exist already."""
         return cls(
             config.storage.target,
             block_count=config.dedup.max_distance + 1,
             busy_timeout=config.storage.busy_timeout,
             migrate=migrate,
+            create=create,
             read_only=to_read and read_only_here(config.storage.target),
         )
