@@ -39,6 +39,13 @@ def stored(backend: Backend, tmp_path: Path, feed_server: FeedServer) -> Path:
     return run_feeds(backend, tmp_path, feed_server, feeds, hours)
 
 
+def serve(feed_server: FeedServer, name: str, text: str, hour: int, title: str = "") -> None:
+    feed_server.routes[f"/{name}"] = Response(
+        rss([(name, text)], {name: title} if title else None, hour=hour),
+        headers={"Content-Type": "application/rss+xml"},
+    )
+
+
 def run_feeds(
     backend: Backend,
     tmp_path: Path,
@@ -48,9 +55,7 @@ def run_feeds(
 ) -> Path:
     """Each text a feed of its own, published at its hour, stored in one run."""
     for name, text in texts.items():
-        feed_server.routes[f"/{name}"] = Response(
-            rss([(name, text)], hour=hours[name]), headers={"Content-Type": "application/rss+xml"}
-        )
+        serve(feed_server, name, text, hours[name])
     config = write_config(
         tmp_path, [(name, feed_server.url(f"/{name}")) for name in texts], storage=backend.storage
     )
@@ -256,6 +261,32 @@ def test_redecide_takes_the_window_in_publication_order(
     assert after["report"][1] is None and after["flash"][1] is not None
 
 
+def report_then_flash(
+    backend: Backend, tmp_path: Path, feed_server: FeedServer, *, digest_between: bool = False
+) -> Path:
+    """A report (9 o'clock) stored in one run, its flash (8 o'clock) in the next, where
+    it joins the report's story; with `digest_between`, a digest had the report,
+    an hour before the flash came."""
+    article = seed_texts()["000"]
+    serve(feed_server, "report", article, 9)
+    serve(feed_server, "flash", "\n".join(paragraphs(article)[:4]), 8)
+    for names in (["report"], ["report", "flash"]):
+        config = write_config(
+            tmp_path, [(name, feed_server.url(f"/{name}")) for name in names],
+            storage=backend.storage,
+        )  # fmt: skip
+        assert main(["run", "--config", str(config), "--no-digest", "--quiet"]) == 0
+        if digest_between and names == ["report"]:
+            assert main(["digest", "--config", str(config)]) == 0
+            with backend.open() as storage, storage.transaction():  # an hour before now
+                then = datetime.now(UTC) - timedelta(hours=1)
+                storage._db.execute("UPDATE items SET fetched_at = ?", (then.isoformat(),))
+                storage._db.execute("UPDATE digests SET created_at = ?", (then.isoformat(),))
+    live = stories(backend)
+    assert live["flash"][0] == live["report"][0] and live["report"][1] is None
+    return config
+
+
 def test_redecide_sends_no_story_again_that_it_only_renumbered(
     backend: Backend, tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -263,20 +294,8 @@ def test_redecide_sends_no_story_again_that_it_only_renumbered(
     before it, came in the next and joined it; a digest had the story. Decided
     again in publication order, the flash begins a story and the report joins
     it: the same story, which keeps its id and is not pending again."""
-    article = seed_texts()["000"]
-    texts = {"flash": "\n".join(paragraphs(article)[:4]), "report": article}
-    for hour, (name, text) in enumerate(texts.items(), start=8):
-        feed_server.routes[f"/{name}"] = Response(
-            rss([(name, text)], hour=hour), headers={"Content-Type": "application/rss+xml"}
-        )
-    for names in (["report"], ["report", "flash"]):
-        config = write_config(
-            tmp_path, [(name, feed_server.url(f"/{name}")) for name in names],
-            storage=backend.storage,
-        )  # fmt: skip
-        assert main(["run", "--config", str(config), "--no-digest", "--quiet"]) == 0
+    config = report_then_flash(backend, tmp_path, feed_server)
     live = stories(backend)
-    assert live["flash"][0] == live["report"][0] and live["report"][1] is None
     assert main(["digest", "--config", str(config)]) == 0
     assert pending_titles(backend) == set()
     capsys.readouterr()
@@ -289,13 +308,6 @@ def test_redecide_sends_no_story_again_that_it_only_renumbered(
     assert "0 moved" in said and "0 stories begun" in said, said
 
 
-def serve(feed_server: FeedServer, name: str, text: str, hour: int, title: str = "") -> None:
-    feed_server.routes[f"/{name}"] = Response(
-        rss([(name, text)], {name: title} if title else None, hour=hour),
-        headers={"Content-Type": "application/rss+xml"},
-    )
-
-
 @pytest.mark.parametrize("split", ["flash", "report"])
 def test_a_split_sends_what_no_digest_had_as_its_headline(
     backend: Backend, tmp_path: Path, feed_server: FeedServer, split: str
@@ -303,23 +315,8 @@ def test_a_split_sends_what_no_digest_had_as_its_headline(
     """A digest had the report; its flash, published before it, came after the
     digest and heads the story now. Split out, the flash is sent (no digest showed
     it); the report, split out, is not (a digest showed it as the headline)."""
-    article = seed_texts()["000"]
-    serve(feed_server, "report", article, 9)
-    serve(feed_server, "flash", "\n".join(paragraphs(article)[:4]), 8)
-    for names in (["report"], ["report", "flash"]):
-        config = write_config(
-            tmp_path, [(name, feed_server.url(f"/{name}")) for name in names],
-            storage=backend.storage,
-        )  # fmt: skip
-        assert main(["run", "--config", str(config), "--no-digest", "--quiet"]) == 0
-        if names == ["report"]:
-            assert main(["digest", "--config", str(config)]) == 0
-            with backend.open() as storage, storage.transaction():  # an hour before now
-                then = datetime.now(UTC) - timedelta(hours=1)
-                storage._db.execute("UPDATE items SET fetched_at = ?", (then.isoformat(),))
-                storage._db.execute("UPDATE digests SET created_at = ?", (then.isoformat(),))
-    live = stories(backend)
-    assert live["flash"][0] == live["report"][0] and pending_titles(backend) == set()
+    config = report_then_flash(backend, tmp_path, feed_server, digest_between=True)
+    assert pending_titles(backend) == set()
     assert main(["split", "--config", str(config), URL + split]) == 0
     assert pending_titles(backend) == ({"flash"} if split == "flash" else set())
 
