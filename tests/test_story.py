@@ -12,6 +12,7 @@ from test_end_to_end import serve_samples
 from test_story_rules import rss
 
 from monitor.cli import main
+from monitor.store import SCHEMA_VERSION
 
 DW_COPY = "https://www.qukanredian.com/news/20230319/dw-korea-japan.html"
 URL = "https://news.example.com/"
@@ -144,16 +145,44 @@ def test_the_headline_of_a_story_does_not_hang_on_the_feeds_order(
 
 
 @pytest.mark.parametrize(
-    "command", [["story", "https://example.org/a"], ["split", "https://example.org/a"], ["export"]]
+    "command",
+    [
+        ["story", "https://example.org/a"],
+        ["split", "https://example.org/a"],
+        ["export"],
+        ["prune"],
+        ["redecide", "--since", "2"],
+    ],
 )
 def test_commands_about_stored_items_make_no_database(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
 ) -> None:
-    """Before the first run there is nothing stored to show, split or export: one
-    line names the database that is not there, and none is made."""
+    """Before the first run there is nothing stored to show, split, export, prune
+    or decide again: one line names the database that is not there, and none is made."""
     config = write_config(tmp_path, [])
     database = tmp_path / "monitor.db"
     capsys.readouterr()
     assert main([command[0], "--config", str(config), *command[1:]]) == 1
     assert capsys.readouterr().err == f"monitor: error: database {database}: no such file\n"
     assert not database.exists()
+
+
+def test_status_before_the_first_run_lists_the_feeds_and_makes_no_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path, [("dw", "http://127.0.0.1:9/dw.xml")])
+    database = tmp_path / "monitor.db"
+    capsys.readouterr()
+    assert main(["status", "--json", "--config", str(config)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [(f["name"], f["state"], f["items"]) for f in report["feeds"]] == [("dw", "new", 0)]
+    assert report["database"] == {"location": str(database), "schema": None, "daemons": []}
+    assert [d["pending_stories"] for d in report["digests"]] == [0]
+    assert main(["status", "--config", str(config)]) == 0
+    text = capsys.readouterr().out
+    assert f"database {database}: not made yet (the first run makes it)\n" in text
+    assert not database.exists()
+    assert main(["run", "--no-digest", "--config", str(config)]) == 0  # its feed failed
+    capsys.readouterr()
+    assert main(["status", "--json", "--config", str(config)]) == 0
+    assert json.loads(capsys.readouterr().out)["database"]["schema"] == SCHEMA_VERSION

@@ -182,7 +182,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
     if days <= 0:
         print("keep_days is 0: every story is kept, nothing is removed")
         return 0
-    with _open(config) as storage:
+    with _open(config, stored=True) as storage:
         pruned = prune_old(config, storage, datetime.now(UTC), keep_days=days, dry_run=args.dry_run)
     assert pruned is not None
     verb = "would remove" if args.dry_run else "removed"
@@ -266,11 +266,16 @@ def cmd_export_opml(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from datetime import UTC
 
+    from ..store import Storage
     from .status import render_status, status_report
 
     config = _load(args)
-    with _open(config, to_read=True) as storage:
-        report = status_report(config, storage, zone=UTC if args.utc else None)
+    zone = UTC if args.utc else None
+    if not Storage.exists(config):  # told as it is before the first run, and not made
+        report = status_report(config, None, zone=zone)
+    else:
+        with _open(config, to_read=True) as storage:
+            report = status_report(config, storage, zone=zone)
     if args.json:
         sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
     else:
@@ -340,7 +345,7 @@ def cmd_redecide(args: argparse.Namespace) -> int:
     if not args.since > 0:
         raise ConfigError(f"--since {args.since:g}: give a number of days above 0")
     config = _load(args)
-    with _open(config) as storage:
+    with _open(config, stored=True) as storage:
         done = redecide(config, storage, args.since, datetime.now(UTC))
     days = f"{args.since:g} day" + ("" if args.since == 1 else "s")
     print(

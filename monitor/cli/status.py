@@ -7,14 +7,15 @@ from typing import Any
 
 from ..config import Config
 from ..service import next_digest_slot
-from ..store import Storage
+from ..store import DeliveryProblems, Storage
 from ..words import counted
 
 
 def status_report(
-    config: Config, storage: Storage, now: datetime | None = None, zone: tzinfo | None = None
+    config: Config, storage: Storage | None, now: datetime | None = None, zone: tzinfo | None = None
 ) -> dict[str, Any]:
-    """Feeds in config order (feeds never fetched included), then digests.
+    """Feeds in config order (feeds never fetched included), then digests; without
+    `storage` (no database made yet), as they are before the first run.
 
     Every time is in one zone, `zone` (by default the machine's own), in ISO
     8601 with its offset; the text shows the same times, and names the zone.
@@ -27,8 +28,8 @@ def status_report(
             return None
         return datetime.fromisoformat(value).astimezone(zone).isoformat(timespec="seconds")
 
-    stored = storage.feed_statuses()
-    pages = storage.page_failure_counts()
+    stored = storage.feed_statuses() if storage else {}
+    pages = storage.page_failure_counts() if storage else {}
     feeds = []
     for feed in config.feeds:
         row = stored.get(feed.name, {})
@@ -63,16 +64,17 @@ def status_report(
     since = now - timedelta(days=config.dedup.window_days)
     digests = []
     for digest in config.digests:
-        problems = storage.delivery_problems(digest.name)
-        pending: set[int] = set()
-        for recipient in digest.recipients or (digest.sender,):
-            pending |= storage.pending_story_ids(digest.name, recipient, since)
-        shown, left_out = storage.last_counts(digest.name)
+        problems, pending, (shown, left_out) = DeliveryProblems(0, None, ()), set[int](), (0, 0)
+        if storage is not None:
+            problems = storage.delivery_problems(digest.name)
+            for recipient in digest.recipients or (digest.sender,):
+                pending |= storage.pending_story_ids(digest.name, recipient, since)
+            shown, left_out = storage.last_counts(digest.name)
         digests.append(
             {
                 "name": digest.name,
                 "recipients": list(digest.recipients),
-                "last_delivered": local(storage.last_delivery(digest.name)),
+                "last_delivered": local(storage.last_delivery(digest.name) if storage else None),
                 "last_shown": shown,
                 "last_left_out": left_out,
                 "next_due": local(next_digest_slot(now, digest.send_at, digest.zone).isoformat()),
@@ -89,12 +91,15 @@ def status_report(
                 ],
             }
         )
-    database = {
-        "location": storage.name,
-        "schema": storage.schema_version(),
-        # Holders of live daemon leases: one on SQLite, each daemon sharing PostgreSQL.
-        "daemons": sorted(storage.live_leases("daemon", now)),
-    }
+    location = str(config.storage.target)
+    database: dict[str, Any] = {"location": location, "schema": None, "daemons": []}
+    if storage is not None:
+        database = {
+            "location": storage.name,
+            "schema": storage.schema_version(),
+            # Holders of live daemon leases: one on SQLite, each daemon sharing PostgreSQL.
+            "daemons": sorted(storage.live_leases("daemon", now)),
+        }
     zone_name = datetime.now(zone).strftime("%Z %z").strip()
     return {"zone": zone_name, "feeds": feeds, "digests": digests, "database": database}
 
@@ -161,9 +166,13 @@ def render_status(report: dict[str, Any]) -> str:
             )
     database = report["database"]
     daemons = ", ".join(database["daemons"]) or "none running"
-    lines.append(
-        f"database {database['location']}: schema version {database['schema']}; daemons: {daemons}"
-    )
+    if database["schema"] is None:
+        lines.append(f"database {database['location']}: not made yet (the first run makes it)")
+    else:
+        lines.append(
+            f"database {database['location']}: schema version {database['schema']}; "
+            f"daemons: {daemons}"
+        )
     lines.append(f"times in {report['zone']}")
     return "\n".join(lines) + "\n"
 

@@ -11,6 +11,7 @@ SQL lives in its own module (`feeds`, `items`, `index`, `digests`, `pages`,
 is a `StorageError` naming the database.
 """
 
+from .digests import DeliveryProblems
 from .feeds import FeedState
 from .items import NewItem, StoredVersion, guid_aside
 from .leases import DAEMON_LEASE, HOLDER, daemon_holder
@@ -24,6 +25,7 @@ __all__ = [
     "DAEMON_LEASE",
     "HOLDER",
     "SCHEMA_VERSION",
+    "DeliveryProblems",
     "DuePage",
     "EditPage",
     "FeedState",

@@ -28,6 +28,12 @@ def sqlite_path(target: str | Path) -> Path:
     return Path(target)
 
 
+def database_exists(target: str | Path) -> bool:
+    """Whether `target` names a database made already: a SQLite file that exists (a
+    PostgreSQL server's database is made by its owner, and is taken to be there)."""
+    return is_postgres(target) or sqlite_path(target).is_file()
+
+
 def connect(
     target: str | Path, *, busy_timeout: float = 30.0, create: bool = True, read_only: bool = False
 ) -> Database:

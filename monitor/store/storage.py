@@ -23,7 +23,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..config import Config
-from .connection import read_only_here
+from .connection import database_exists, read_only_here
 from .digests import DigestStore
 from .export import ExportStore
 from .feeds import FeedStore
@@ -74,6 +74,11 @@ class Storage(
             except BaseException:
                 self.close()
                 raise
+
+    @staticmethod
+    def exists(config: Config) -> bool:
+        """Whether the configured database has been made (`connection.database_exists`)."""
+        return database_exists(config.storage.target)
 
     @classmethod
     def open(
