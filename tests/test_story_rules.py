@@ -282,6 +282,40 @@ def test_stories_do_not_depend_on_the_feeds_order_or_which_answers_first(
     assert_related_apart(config, capsys, ("report", "flash"), "round-up")
 
 
+@pytest.mark.parametrize("listed", list(permutations(("report", "flash", "round-up"))))
+def test_an_edit_is_settled_with_the_run_whatever_the_feeds_order(
+    listed: tuple[str, ...], article: str, tmp_path: Path,
+    feed_server: FeedServer, capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """The flash, stored alone by the run before (the last item stored), comes back
+    edited beside the report it copies and a round-up that opens with it. The edit
+    is decided anew; stored before the report, it joined nothing, and the report
+    and the round-up then joined it. Settled with the run's new items, the flash
+    joins the report and the round-up is related to them, in any order: the edit,
+    stored in its old item's place, is one of the run's items though SQLite gives
+    it that item's id again."""
+    flash = "\n".join(paragraphs(article)[:4])
+    first = "\n".join(paragraphs(article)[:3]) + "\n这是一段较早版本的补充说明，稍后被编辑删去。"
+    texts = {"report": article, "flash": flash, "round-up": flash + "\n" + seed_texts()["003"]}
+    hours = {"report": 8, "flash": 9, "round-up": 10}
+
+    def serve(name: str, items: list[tuple[str, str]]) -> None:
+        feed_server.routes[f"/{name}"] = Response(
+            rss(items, hour=hours[name]), headers={"Content-Type": "application/rss+xml"}
+        )
+
+    for name in listed:
+        serve(name, [("flash", first)] if name == "flash" else [])
+    config = write_config(tmp_path, [(name, feed_server.url(f"/{name}")) for name in listed])
+    assert main(["run", "--config", str(config), "--no-digest", "--quiet"]) == 0
+    for name in listed:
+        serve(name, [(name, texts[name])])
+    capsys.readouterr()
+    assert main(["run", "--config", str(config), "--no-digest"]) == 0
+    assert "1 item edited" in capsys.readouterr().err
+    assert_related_apart(config, capsys, ("report", "flash"), "round-up")
+
+
 @pytest.mark.parametrize("kind", ["copy", "background"])
 def test_settling_decides_again_only_items_the_rules_could_join(
     kind: str, article: str, tmp_path: Path, feed_server: FeedServer,
@@ -414,7 +448,7 @@ def test_moving_items_relearns_their_feeds_boilerplate(
     )
     assert main(["run", "--config", str(path), "--no-digest", "--quiet"]) == 0
     with Storage(load_config(path).storage.target) as storage:
-        places = storage.stories_after(0)
+        places = storage.stories_of(range(1, 100))
         items = storage.items_by_id(sorted(places))
         feeds = sorted({item.feed_id for item in items})
         learnt = {feed: storage.boilerplate(feed) for feed in feeds}

@@ -29,7 +29,7 @@ from .clock import Clock, utcnow
 from .dbthread import DatabaseThread
 from .known import KnownItems
 from .schedule import ServerHints, next_fetch
-from .settle import Prepare, RunLog, Settled, publication_order, settle_run
+from .settle import Prepare, RunLog, Settled, Watched, publication_order, settle_run
 from .workers import POOL_MIN_FEEDS, BrokenPool, LazyPool
 
 # Parsing, adapting, deciding stories and rendering are imported where they are
@@ -123,7 +123,7 @@ async def _ingest(
     # changes them during a run: `monitor run` refuses to start while a daemon
     # works on the database.
     states = storage.feed_states([(feed.name, feed.url) for feed in feeds])
-    run = RunLog(storage.last_item_id(), clock())
+    run = RunLog(clock())
     pool = LazyPool(config.fetch.workers) if len(feeds) >= POOL_MIN_FEEDS else None
     unvalidated = sum(1 for state in states.values() if not state.validated)
     if pool is not None and unvalidated >= POOL_MIN_FEEDS:
@@ -432,7 +432,7 @@ def store_feed(
         )
         # Replacing teasers decides stories: under the dedup lock, as new items are.
         with storage.dedup_transaction() if retried else storage.transaction():
-            _store_retried(config, storage, state, retried, now, since)
+            _store_retried(config, storage, state, retried, now, since, run)
             storage.record_fetch(
                 state.id,
                 status=result.status,
@@ -447,7 +447,7 @@ def store_feed(
     report.repeats += prepared.known
     hints = replace(hints, ttl_minutes=prepared.ttl_minutes)
     report.next_fetch_at = next_fetch(feed.name, now, interval, config.fetch.min_interval, 0, hints)
-    from ..dedup import assign_stories, same_article
+    from ..dedup import same_article
     from .pages import failures
 
     with storage.dedup_transaction():
@@ -523,15 +523,7 @@ def store_feed(
             versions.setdefault(item.guid, set()).add((text, title))
             held[item.guid] = len(fresh)
             fresh.append(item)
-        watched = run.watch(storage) if run is not None else None
-        decisions = assign_stories(
-            watched or storage,
-            [i.features for i in fresh],
-            since,
-            config.dedup.max_distance,
-            state.id,
-            findings=watched.findings if watched is not None else None,
-        )
+        decisions, watched = _assign(config, storage, state, fresh, since, run)
         ids = storage.insert_items(
             state.id,
             [_new_item(item, decision) for item, decision in zip(fresh, decisions, strict=True)],
@@ -542,14 +534,17 @@ def store_feed(
         by_guid = {item.guid: item_id for item, item_id in zip(fresh, ids, strict=True)}
         storage.record_page_failures(failures(fresh, by_guid, now))
         edited = _sharing_pages(sorted(editing, key=publication_order), report)
-        later, replaced = _store_edits(config, storage, state, edited, edits, now, since, report)
+        later, replaced = _store_edits(
+            config, storage, state, edited, edits, now, since, report, run
+        )
         if state.edits_due is not None:
             waiting = {(i.guid, i.signature) for i in later if i.signature is not None}
             storage.keep_edit_pages(state.id, waiting)
         # A teaser edited and completed from its page in this fetch needs no older try.
         _store_retried(
-            config, storage, state, [i for i in retried if i.replaces not in replaced], now, since
-        )
+            config, storage, state, [i for i in retried if i.replaces not in replaced], now, since,
+            run,
+        )  # fmt: skip
         report.new += len(fresh)
         report.reposts += sum(1 for decision in decisions if decision.reason)
         settled = _settled(prepared.settled, later, state, unsettled, was)
@@ -622,6 +617,7 @@ def _store_retried(
     retried: Sequence[PreparedItem],
     now: datetime,
     since: datetime,
+    run: RunLog | None = None,
 ) -> None:
     """Replace stored teasers by the full texts their pages gave at last; note the
     pages that failed again. A teaser's story is decided anew only when it was the
@@ -637,7 +633,7 @@ def _store_retried(
     for item in retried:
         if item.page is None or item.page.error or item.replaces is None:
             continue
-        _replace_item(config, storage, state, item, item.replaces, now, since)
+        _replace_item(config, storage, state, item, item.replaces, now, since, run=run)
 
 
 def _store_edits(
@@ -649,6 +645,7 @@ def _store_edits(
     now: datetime,
     since: datetime,
     report: FeedReport,
+    run: RunLog | None,
 ) -> tuple[list[PreparedItem], set[int]]:
     """Items the feed edited in place (`PreparedItem.edited`), stored in place of
     their stored versions: where only the feed's markup changed, not what monitor
@@ -704,7 +701,7 @@ def _store_edits(
         ):  # fmt: skip
             storage.set_aside(item_id, guid_aside(item.guid))
             replaced.add(item_id)  # its page, if due, is tried under its new GUID later
-            stored_id = _store_beside(config, storage, state, item, now, since, report)
+            stored_id = _store_beside(config, storage, state, item, now, since, report, run)
         elif (older := _older(item, version)) or (failed and version.length >= 2 * length):
             # An older version the feed lists with the newer one is no edit; nor is a
             # teaser whose page is gone, where the stored text is fuller (read from
@@ -717,7 +714,7 @@ def _store_edits(
             longer = length >= 1.2 * version.length
             news = title != item.article.title or longer
             found = _replace_item(
-                config, storage, state, item, item_id, now, since, edited=True, news=news
+                config, storage, state, item, item_id, now, since, edited=True, news=news, run=run
             )
             if found is None:
                 continue
@@ -789,14 +786,13 @@ def _store_beside(
     now: datetime,
     since: datetime,
     report: FeedReport,
+    run: RunLog | None,
 ) -> int:
     """Store `item` as a new item of its feed, its story decided by the rules; its id."""
-    from ..dedup import assign_stories
-
-    (decision,) = assign_stories(
-        storage, [item.features], since, config.dedup.max_distance, state.id
-    )
+    (decision,), watched = _assign(config, storage, state, [item], since, run)
     (item_id,) = storage.insert_items(state.id, [_new_item(item, decision)], now)
+    if run is not None and watched is not None:
+        run.record(state.id, [item_id], [item], watched)
     report.new += 1
     report.reposts += 1 if decision.reason else 0
     return item_id
@@ -813,6 +809,7 @@ def _replace_item(
     *,
     edited: bool = False,
     news: bool = False,
+    run: RunLog | None = None,
 ) -> int | None:
     """Store `item` in place of the stored item `stored_id`: a teaser whose page came
     at last, or (`edited`) an item the feed edited; its new id, None when the
@@ -827,18 +824,15 @@ def _replace_item(
     one had of its place; with `news` (an edit worth telling) the story is marked
     updated, and a digest that had it shows it again.
     """
-    from ..dedup import assign_stories
-
     place = storage.item_place(stored_id, since)
     if place is None:  # removed meanwhile (`prune`)
         return None
     storage.remove_item(stored_id, with_story=place.free)
     story, reason = place.story, place.reason
     related, why = None, None
+    watched = None
     if place.free or (edited and place.recent_others and place.split_at is None):
-        (decision,) = assign_stories(
-            storage, [item.features], since, config.dedup.max_distance, state.id
-        )
+        (decision,), watched = _assign(config, storage, state, [item], since, run)
         news = news and decision.story == story
         story, reason = decision.story, decision.reason
         related, why = decision.related, decision.related_reason
@@ -859,7 +853,35 @@ def _replace_item(
         storage.keep_place(item_id, place.split_at, kept)
     if news and not place.free:
         storage.mark_updated([story], now)
+    if run is not None and watched is not None:
+        run.record(state.id, [item_id], [item], watched)
     return item_id
+
+
+def _assign(
+    config: Config,
+    storage: Storage,
+    state: FeedState,
+    items: Sequence[PreparedItem],
+    since: datetime,
+    run: RunLog | None,
+) -> tuple[list[Decision], Watched | None]:
+    """The stories the rules give `items` of a feed; in a run, with what they were
+    compared with, for `RunLog.record` once they are stored: settling the run
+    decides again those that met another feed's items of it, edits and other
+    articles under an old GUID as well as new items."""
+    from ..dedup import assign_stories
+
+    watched = run.watch(storage) if run is not None else None
+    decisions = assign_stories(
+        watched or storage,
+        [i.features for i in items],
+        since,
+        config.dedup.max_distance,
+        state.id,
+        findings=watched.findings if watched is not None else None,
+    )
+    return decisions, watched
 
 
 def prune_daily(config: Config, storage: Storage, now: datetime) -> int:

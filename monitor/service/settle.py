@@ -46,8 +46,6 @@ class _Entry:
 class RunLog:
     """The items a run stores, and which of them met another feed's (`settle_run`)."""
 
-    after: int
-    """The id of the last item stored before the run."""
     started: datetime
     """When the run began: an item dated later carries the time it was fetched."""
     entries: dict[int, _Entry] = field(default_factory=dict)
@@ -281,7 +279,7 @@ async def _settle(
     await db(placement.finish)
     touched = sorted(placement.touched)
     await db(storage.update_canonical, touched)
-    await db(storage.drop_empty_stories, touched, log.started, log.after)
+    await db(storage.drop_empty_stories, touched, log.started)
     return Settled(len(order), placement.moved, reposts)
 
 
@@ -289,7 +287,7 @@ def _plan(
     storage: Storage, log: RunLog, met: dict[int, set[int]], now: datetime
 ) -> tuple[list[int], Placement] | None:
     """The items to decide again, in publication order, and where they are now."""
-    places = storage.stories_after(log.after)
+    places = storage.stories_of(sorted(log.entries))
     chosen = log.unsettled(met, places)
     if not chosen:
         return None

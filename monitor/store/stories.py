@@ -71,14 +71,13 @@ class StoryStore(ItemStore):
         self._db.execute("UPDATE items SET story_id = ? WHERE story_id = ?", (to, story_id))
         self._db.execute("UPDATE items SET related_to = ? WHERE related_to = ?", (to, story_id))
 
-    def drop_empty_stories(self, story_ids: Sequence[int], since: datetime, after: int) -> None:
+    def drop_empty_stories(self, story_ids: Sequence[int], since: datetime) -> None:
         """Delete those of these stories created since `since` that no item is in any
-        more, nor one stored after the id `after` related to: made and left within
-        one run, no digest had them."""
+        more, nor related to: made and left within one run, no digest had them."""
         used = self.stories_with_items(story_ids)
         related, also = self._db.member("related_to", story_ids)
         used.update(row[0] for row in self._db.execute(
-            f"SELECT DISTINCT related_to FROM items WHERE id > ? AND {related}", (after, also)
+            f"SELECT DISTINCT related_to FROM items WHERE {related}", (also,)
         ))  # fmt: skip
         empty = [story for story in story_ids if story not in used]
         if empty:
@@ -87,11 +86,14 @@ class StoryStore(ItemStore):
                 f"DELETE FROM stories WHERE {member} AND created_at >= ?", (value, iso(since))
             )
 
-    def stories_after(self, after: int) -> dict[int, tuple[int, int | None]]:
-        """The story of each item stored after the id `after`, and the story it is
-        related to, by id: a run's items, read at once (`service.settle`)."""
+    def stories_of(self, item_ids: Sequence[int]) -> dict[int, tuple[int, int | None]]:
+        """The story of each of these items still stored, and the story it is related
+        to, by id: a run's items, read at once (`service.settle`). Not "the items
+        after the last id before the run": SQLite gives an item stored in place of
+        the last one (an edit) that one's id again."""
+        member, value = self._db.member("id", item_ids)
         rows = self._db.execute(
-            "SELECT id, story_id, related_to FROM items WHERE id > ?", (after,)
+            f"SELECT id, story_id, related_to FROM items WHERE {member}", (value,)
         ).fetchall()
         return {int(row[0]): (int(row[1]), row[2]) for row in rows}
 
@@ -151,11 +153,6 @@ class StoryStore(ItemStore):
             if int(story) not in founders or rank < founders[int(story)]:
                 founders[int(story)] = rank
         return {story: rank[1] for story, rank in founders.items()}
-
-    def last_item_id(self) -> int:
-        """The id of the last item stored (0 for none): a run's items come after it."""
-        row = self._db.execute("SELECT MAX(id) FROM items").fetchone()
-        return int(row[0] or 0)
 
     def move_items(self, moves: list[tuple[int, int, str | None, int | None, str | None]]) -> None:
         """Put items (id, story, reason, related story, why) in other stories, or
