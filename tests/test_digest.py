@@ -24,7 +24,7 @@ from monitor.digest.related import (
     title_bigrams,
 )
 from monitor.digest.render import render_text
-from monitor.digest.summary import ELLIPSIS, sentences, summarize
+from monitor.digest.summary import ELLIPSIS, sentences, summarize, width
 from monitor.digest.topics import Score, best_topic, topic_scores
 from monitor.errors import ConfigError
 from monitor.figures import figures_text, headline_figures, headlines_differ
@@ -104,6 +104,47 @@ def test_summary_drops_a_leading_outlet_tag() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "lead"),
+    [
+        ("路透华盛顿8月11日 - 美国总统周二表示，关系已经改变。", "美国总统周二表示"),
+        ("作者 马蓉路透北京8月11日 - 中国外交部周二表示。", "中国外交部周二表示"),
+        ("路透新加坡/北京11月17日 - 周三公布的数据显示。", "周三公布的数据显示"),
+        ("【大纪元2020年08月12日讯】（大纪元记者古清儿报导）美中关系恶化。", "美中关系恶化"),
+        ("（德国之声中文网）\n德国之声：您如何评价这一事件？", "德国之声：您如何评价"),
+        ("香港——作为第三号领导人物的长女，她在香港打造网络。", "作为第三号领导人物"),
+        ("2020年8月12日，本网获悉：著名人权律师遭强迫失踪3年多。", "著名人权律师"),
+        ("2020年 7月 17日\n调查发现，许多中国学生不敢来英国留学。", "调查发现"),
+        ("总统美智库演说：打造民主灯塔\n总统蔡英文今天在美国智库演说。", "总统蔡英文今天"),
+        ("微信吉祥物（视频截图）\n特朗普总统周四晚发布两项行政命令。", "特朗普总统周四晚"),
+    ],
+)
+def test_summary_opens_with_the_news_not_a_dateline_byline_or_heading(text: str, lead: str) -> None:
+    assert summarize(text, 120).startswith(lead)
+
+
+def test_summary_keeps_headings_when_they_are_all_the_text_has() -> None:
+    assert summarize("习近平同赞比亚总统通电话\n李克强同老挝总理举行视频会晤", 120) == (
+        "习近平同赞比亚总统通电话李克强同老挝总理举行视频会晤"
+    )
+
+
+def test_an_english_summary_holds_whole_sentences_and_twice_the_letters() -> None:
+    text = (
+        "IT WAS EVEN worse than expected. Mr. Smith of the U.S. Treasury said output fell by "
+        "20% in the quarter, the steepest fall on record. “It is grim.” Officials hope for a "
+        "rebound in the autumn, when schools reopen and offices fill again."
+    )
+    summary = summarize(text, 120)
+    assert summary == (
+        "IT WAS EVEN worse than expected. Mr. Smith of the U.S. Treasury said output fell by "
+        "20% in the quarter, the steepest fall on record. “It is grim.”"
+    )
+    assert width(summary) <= 120 < len(summary)
+    cut = summarize("word " * 100, 120)
+    assert cut.endswith("word" + ELLIPSIS) and width(cut) <= 120
+
+
 def test_summary_cuts_an_overlong_first_sentence_with_an_ellipsis() -> None:
     summary = summarize("很" * 300 + "长。", 120)
     assert len(summary) == 120 and summary.endswith(ELLIPSIS)
@@ -113,7 +154,7 @@ def test_summary_cuts_an_overlong_first_sentence_with_an_ellipsis() -> None:
 def test_seed_summaries_are_lead_sentences_without_furniture(prefix: str) -> None:
     text = seed_texts()[prefix]
     summary = summarize(text, 120)
-    assert 20 <= len(summary) <= 120
+    assert 20 <= width(summary) <= 120
     assert summary[-1] in "。！？”…"
     assert "德国之声中文网" not in summary and "人阅读" not in summary
 
