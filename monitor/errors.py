@@ -55,9 +55,18 @@ class StorageError(MonitorError):
 
 
 class DeliveryError(MonitorError):
-    """A digest was not accepted; its stories stay pending for the next run."""
+    """A digest was not accepted; its stories stay pending for the next run.
+
+    `permanent` when the server's answer says that trying again soon will not
+    help (a 5xx refusal, a login refused): the daemon then waits for the
+    digest's next scheduled send rather than asking again in minutes.
+    """
 
     exit_code = 3
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
 
 
 class DeliveryUncertain(DeliveryError):

@@ -127,12 +127,14 @@ class MailHandler:
         self.envelopes: list[tuple[str, list[str]]] = []
         self.refuse: str | None = None
         self.refuse_recipients: set[str] = set()
+        self.recipient_reply = "550 5.1.1 no such mailbox"
+        """What the server answers a recipient of `refuse_recipients`."""
 
     async def handle_RCPT(  # noqa: N802
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
     ) -> str:
         if address in self.refuse_recipients:
-            return "550 5.1.1 no such mailbox"
+            return self.recipient_reply
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

@@ -7,7 +7,7 @@ import ssl
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -30,6 +30,8 @@ from fixtures.make_samples import build
 
 from monitor.cli import main
 from monitor.config import load_config
+from monitor.errors import DeliveryError
+from monitor.service import send_digests
 from monitor.store import Storage
 
 
@@ -248,6 +250,50 @@ def test_a_refused_recipient_gets_it_later_and_the_others_only_once(
     assert smtp_server.handler.envelopes[1] == ("monitor@example.org", ["b@example.org"])
     assert main(["digest", "--config", str(config)]) == 0
     assert len(smtp_server.messages) == 2
+
+
+@pytest.mark.parametrize("reply", ["451 4.2.1 mailbox busy", "550 5.1.1 no such mailbox"])
+def test_a_scheduled_send_tried_again_goes_to_the_recipient_it_failed_for_alone(
+    reply: str, tmp_path: Path, feed_server: FeedServer, smtp_server: MailServer
+) -> None:
+    """b's mail server refuses b: a daemon tries the send of that slot again, and
+    meanwhile a story comes in. a, who got the slot's digest, gets nothing more
+    until the next slot; b gets everything once the server takes it. A 5xx
+    refusal is permanent (the daemon waits for the next slot), a 4xx is not."""
+    samples = build()
+    feed_server.routes["/dw.xml"] = Response(samples["dw.xml"].encode())
+    feeds = [("dw", feed_server.url("/dw.xml")), ("nyt", feed_server.url("/nyt.xml"))]
+    config = two_recipients(tmp_path, feeds, smtp_server.port)
+    handler = smtp_server.handler
+    handler.refuse_recipients, handler.recipient_reply = {"b@example.org"}, reply
+    sender = "monitor@example.org"
+    slot = datetime(2026, 12, 7, 7, tzinfo=UTC)
+    assert main(["run", "--no-digest", "--config", str(config)]) == 0
+    loaded = load_config(config)
+    with Storage.open(loaded) as storage:
+        with pytest.raises(DeliveryError, match=f"refused b@example.org: {reply}") as failed:
+            send_digests(loaded, storage, slot=slot)
+        assert failed.value.permanent == reply.startswith("5")
+    assert handler.envelopes == [(sender, ["a@example.org"])]
+    feed_server.routes["/nyt.xml"] = Response(samples["nytimes.xml"].encode())
+    assert main(["run", "--no-digest", "--config", str(config)]) == 0
+    with Storage.open(loaded) as storage:
+        with pytest.raises(DeliveryError, match="refused every recipient \\(b@example.org: "):
+            send_digests(loaded, storage, slot=slot)
+        assert handler.envelopes == [(sender, ["a@example.org"])]
+        handler.refuse_recipients = set()
+        (outcome,) = send_digests(loaded, storage, slot=slot)
+        assert outcome.recipients == ("b@example.org",)
+        assert send_digests(loaded, storage, slot=slot) == []
+        (outcome,) = send_digests(loaded, storage, slot=slot + timedelta(days=1))
+        assert outcome.recipients == ("a@example.org",)
+    assert [to for _, to in handler.envelopes] == [
+        ["a@example.org"],
+        ["b@example.org"],
+        ["a@example.org"],
+    ]
+    nyt = [m for m in handler.messages if "纽约时报" in text_part(m)]
+    assert [m["To"] for m in nyt] == ["b@example.org", "a@example.org"]
 
 
 def test_one_message_per_recipient(

@@ -22,6 +22,11 @@ class Delivery:
     accepted: list[str]
     refused: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def refused_for_good(self) -> bool:
+        """Whether the server refused each refused recipient permanently (5xx)."""
+        return all(why.startswith("5") for why in self.refused.values())
+
     def refused_message(self) -> str:
         reasons = "; ".join(f"{r}: {why}" for r, why in sorted(self.refused.items()))
         return f"{self.transport}: refused {reasons} (they get it with the next digest)"

@@ -58,16 +58,20 @@ def send_smtp(smtp: SmtpConfig, message: EmailMessage, recipients: list[str]) ->
                 client.login(smtp.username, smtp.password() or "")
             refused = client.send_message(message, to_addrs=recipients)
     except smtplib.SMTPAuthenticationError as e:
-        raise DeliveryError(f"{where}: login refused ({e.smtp_code})") from e
+        raise DeliveryError(f"{where}: login refused ({e.smtp_code})", permanent=True) from e
     except smtplib.SMTPRecipientsRefused as e:
-        raise DeliveryError(f"{where}: refused every recipient") from e
-    except smtplib.SMTPResponseException as e:
-        reason = (
-            e.smtp_error.decode(errors="replace")
-            if isinstance(e.smtp_error, bytes)
-            else e.smtp_error
+        reasons = "; ".join(
+            f"{recipient}: {code} {_text(reason)}"
+            for recipient, (code, reason) in sorted(e.recipients.items())
         )
-        raise DeliveryError(f"{where}: {e.smtp_code} {reason}") from e
+        permanent = all(code >= 500 for code, _ in e.recipients.values())
+        raise DeliveryError(
+            f"{where}: refused every recipient ({reasons})", permanent=permanent
+        ) from e
+    except smtplib.SMTPResponseException as e:
+        raise DeliveryError(
+            f"{where}: {e.smtp_code} {_text(e.smtp_error)}", permanent=e.smtp_code >= 500
+        ) from e
     except smtplib.SMTPNotSupportedError as e:
         raise DeliveryError(f"{where}: {e} (check smtp.security)") from e
     except (TimeoutError, smtplib.SMTPException, OSError) as e:

@@ -51,7 +51,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from ..config import Config, DigestConfig, FeedConfig, load_config
-from ..errors import ConfigError, MonitorError, StorageError
+from ..errors import ConfigError, DeliveryError, MonitorError, StorageError
 from ..fetch import Fetcher
 from ..store import DAEMON_LEASE, HOLDER, Storage
 from ..words import counted
@@ -300,6 +300,11 @@ class Daemon:
             self.retry_digest(name, now + BUSY_RETRY)
             return
         except MonitorError as e:
+            if isinstance(e, DeliveryError) and e.permanent:
+                # Asking again in minutes would get the same answer: the recipients
+                # it failed for get what is pending for them at the next send.
+                log.error("%s; not tried again before the next scheduled digest", e)
+                return
             retry = max(self.config.fetch.min_interval, timedelta(seconds=1))
             log.error("%s; trying again in %s", e, retry)
             self.retry_digest(name, now + retry)

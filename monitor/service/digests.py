@@ -82,6 +82,9 @@ def send_digest(
 
     A daemon passes the scheduled `slot`: it is checked and recorded under the
     lease, so of several daemons due at the same moment exactly one sends it.
+    When some recipients' messages failed, the slot is recorded as waiting for
+    them alone: sending it again (the daemon's retry) sends to them only, so
+    that the others do not get a digest of what came in since at each retry.
     """
     now = clock()
     lease = f"digest:{digest.name}"
@@ -91,14 +94,22 @@ def send_digest(
             f"digest {digest.name!r} is being sent by {holder}; nothing sent this time"
         )
     try:
+        waiting: set[str] | None = None
         if slot is not None:
             last = storage.get_meta(slot_key(digest.name))
             if last is not None and datetime.fromisoformat(last) >= slot:
                 return []
+            waiting = _waiting(storage.get_meta(waiting_key(digest.name)), slot)
         _send_unsettled(config, storage, digest, now)
-        outcomes = _send_pending(config, storage, digest, now)
+        outcomes, failures, failed = _send_pending(config, storage, digest, now, waiting)
         if slot is not None:
-            storage.set_meta(slot_key(digest.name), slot.isoformat())
+            if failed:
+                record = {"slot": slot.isoformat(), "recipients": sorted(failed)}
+                storage.set_meta(waiting_key(digest.name), json.dumps(record))
+            else:
+                storage.set_meta(slot_key(digest.name), slot.isoformat())
+        if failures:
+            raise failures[0]
         return outcomes
     finally:
         storage.release_lease(lease, HOLDER)
@@ -107,6 +118,23 @@ def send_digest(
 def slot_key(digest: str) -> str:
     """The meta key holding the last scheduled send of `digest` that was handled."""
     return f"digest_slot:{digest}"
+
+
+def waiting_key(digest: str) -> str:
+    """The meta key holding a scheduled send of `digest` that some recipients'
+    messages failed, and those recipients (`send_digest`)."""
+    return f"digest_waiting:{digest}"
+
+
+def _waiting(recorded: str | None, slot: datetime) -> set[str] | None:
+    """The recipients a send of `slot` still owes, when an earlier try of that very
+    slot failed for some; None when none did (every recipient is due)."""
+    if recorded is None:
+        return None
+    record = json.loads(recorded)
+    if datetime.fromisoformat(record["slot"]) != slot:
+        return None
+    return set(record["recipients"])
 
 
 class DigestBusy(DeliveryError):
@@ -154,13 +182,21 @@ def _send_unsettled(config: Config, storage: Storage, digest: DigestConfig, now:
 
 
 def _send_pending(
-    config: Config, storage: Storage, digest: DigestConfig, now: datetime
-) -> list[DigestOutcome]:
+    config: Config,
+    storage: Storage,
+    digest: DigestConfig,
+    now: datetime,
+    only: set[str] | None = None,
+) -> tuple[list[DigestOutcome], list[MonitorError], set[str]]:
+    """Send each recipient (of `only`, when given) what is pending for them; what
+    was sent, the failures, and the recipients whose messages failed."""
     from ..send import deliver
 
     since = now - timedelta(days=config.dedup.window_days)
     by_pending: dict[tuple[frozenset[int], frozenset[int], frozenset[int]], list[str]] = {}
     for recipient in digest.recipients or (digest.sender,):
+        if only is not None and recipient not in only:
+            continue
         pending = storage.pending_story_ids(digest.name, recipient, since)
         if pending:
             expired = frozenset(storage.expired_story_ids(digest.name, recipient, since))
@@ -168,6 +204,7 @@ def _send_pending(
             by_pending.setdefault((frozenset(pending), expired, updated), []).append(recipient)
     outcomes: list[DigestOutcome] = []
     failures: list[MonitorError] = []
+    failed: set[str] = set()
     for (story_ids, expired, updated), recipients in by_pending.items():
         stories = storage.stories(set(story_ids))
         for to in [[r] for r in recipients] if digest.per_recipient else [recipients]:
@@ -184,10 +221,12 @@ def _send_pending(
             except DeliveryUncertain as e:
                 storage.digest_uncertain(digest_id, str(e))
                 failures.append(e)
+                failed.update(to)
                 continue
             except MonitorError as e:
                 storage.digest_failed(digest_id, str(e))
                 failures.append(e)
+                failed.update(to)
                 continue
             storage.digest_delivered(
                 digest_id, digest.name, delivery.accepted, list(built.story_ids),
@@ -195,10 +234,11 @@ def _send_pending(
             )  # fmt: skip
             outcomes.append(DigestOutcome(built, delivery.transport, tuple(delivery.accepted)))
             if delivery.refused:
-                failures.append(DeliveryError(delivery.refused_message()))
-    if failures:
-        raise failures[0]
-    return outcomes
+                failures.append(
+                    DeliveryError(delivery.refused_message(), permanent=delivery.refused_for_good)
+                )
+                failed.update(delivery.refused)
+    return outcomes, failures, failed
 
 
 def _fitting(
