@@ -185,6 +185,49 @@ def dw_config(folder: Path, feed_server: FeedServer, backend: Backend) -> Path:
     )
 
 
+def test_a_page_whose_host_does_not_resolve_for_now_is_tried_again(
+    tmp_path: Path, feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failed name lookup (the resolver down for a while) is no verdict on the
+    page: it is tried again, as after a refused connection, and the line says the
+    name did not resolve. (The resolver is the one part faked: a name's lookup
+    failing for a while cannot be had on 127.0.0.1.)"""
+    import asyncio
+    import socket
+
+    page = "http://news.example.invalid/2026/article-1.html"
+    feed_server.routes["/teasers.xml"] = Response(
+        (
+            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
+            f"<item><title>朝鲜试射导弹</title><link>{page}</link><guid>{page}</guid>"
+            "<pubDate>Mon, 07 Dec 2026 08:00:00 +0000</pubDate>"
+            "<description>据韩国联合参谋本部消息，朝鲜周一上午向东部海域发射了一枚导弹。</description>"
+            "</item></channel></rss>"
+        ).encode(),
+        headers={"Content-Type": "application/rss+xml"},
+    )
+    real = asyncio.base_events.BaseEventLoop.getaddrinfo
+
+    async def resolver_down(self: object, host: str, *args: object, **kwargs: object) -> object:
+        if host == "news.example.invalid":
+            raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+        return await real(self, host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(asyncio.base_events.BaseEventLoop, "getaddrinfo", resolver_down)
+    config = write(tmp_path, [f'name = "t"\nurl = "{feed_server.url("/teasers.xml")}"'])
+    loaded = load_config(config)
+    start = datetime(2026, 12, 7, 9, tzinfo=UTC)
+    with Storage.open(loaded) as storage:
+        (feed,) = ingest(loaded, storage, clock=lambda: start).feeds
+        assert (feed.new, feed.pages_failed) == (1, 1)
+        (failure,) = storage.page_failures()
+    assert failure.retry_at == start + timedelta(minutes=15), failure.error
+    assert failure.error.endswith(
+        "cannot connect: news.example.invalid does not resolve "
+        "(temporary failure in name resolution)"
+    )
+
+
 def test_a_failing_page_leaves_the_teaser_and_is_tried_again_three_times(
     backend: Backend, tmp_path: Path, feed_server: FeedServer
 ) -> None:

@@ -96,7 +96,7 @@ def test_a_feed_is_not_redirected_to_another_private_host(feed_server: FeedServe
 def test_a_name_that_resolves_elsewhere_when_connecting_gains_nothing(
     feed_server: FeedServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def public(url: str) -> list[str]:
+    async def public(url: str, who: str) -> list[str]:
         return ["93.184.216.34"]  # what the name said when asked first
 
     monkeypatch.setattr(fetcher_module, "addresses_of", public)

@@ -127,7 +127,7 @@ class Fetcher:
         if not url.startswith(("http://", "https://")):
             raise FetchError(f"{who}: not an http(s) address")
         if not same_host(feed.url, url):
-            problem = page_problem(feed.url, url, await addresses_of(url))
+            problem = page_problem(feed.url, url, await addresses_of(url, who))
             if problem:
                 raise FetchError(f"{who}: {problem}")
         host = host_of(url)
@@ -234,7 +234,7 @@ class Fetcher:
                             raise FetchError(f"{who}: redirect loop at {url}")
                         if len(seen) > MAX_REDIRECTS:
                             raise FetchError(f"{who}: more than {MAX_REDIRECTS} redirects")
-                        problem = redirect_problem(feed.url, url, await addresses_of(url))
+                        problem = redirect_problem(feed.url, url, await addresses_of(url, who))
                         if problem:
                             raise FetchError(f"{who}: {problem}")
                         seen.append(url)

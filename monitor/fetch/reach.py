@@ -19,6 +19,8 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
+from ..errors import FetchError
+
 
 def is_public(address: str) -> bool:
     """Whether `address` is a global unicast address (an IPv4-mapped one as IPv4)."""
@@ -60,8 +62,9 @@ def page_problem(configured: str, page: str, addresses: list[str]) -> str | None
     return redirect_problem(configured, page, addresses, sent="the item links to")
 
 
-async def addresses_of(url: str) -> list[str]:
-    """The addresses the host of `url` resolves to (itself, if it is an address)."""
+async def addresses_of(url: str, who: str) -> list[str]:
+    """The addresses the host of `url` resolves to (itself, if it is an address);
+    a `FetchError` for `who` (the feed or page) when it does not resolve."""
     parts = urlsplit(url)
     host = (parts.hostname or "").rstrip(".")
     try:
@@ -73,6 +76,9 @@ async def addresses_of(url: str) -> list[str]:
         found = await asyncio.get_running_loop().getaddrinfo(
             host, parts.port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM
         )
-    except OSError:
-        return []
+    except OSError as e:
+        # Not "no address": a name that does not resolve now may tomorrow, and
+        # the page or feed behind it is tried again as after a refused connection.
+        reason = (e.strerror or str(e) or type(e).__name__).lower()
+        raise FetchError(f"{who}: cannot connect: {host} does not resolve ({reason})") from e
     return sorted({str(info[4][0]) for info in found})
