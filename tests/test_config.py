@@ -78,6 +78,23 @@ def test_bad_feed_url_names_file_line_and_key(tmp_path: Path, url: str, problem:
     )
 
 
+def test_a_misspelt_adapter_names_file_line_and_key(tmp_path: Path) -> None:
+    text = (
+        BASE + '\n[[feeds]]\nname = "three"\nurl = "https://example.org/3.xml"\nadapter = "dww"\n'
+    )
+    line = text.splitlines().index('adapter = "dww"') + 1
+    assert error_of(tmp_path, text).startswith(
+        f"{tmp_path / 'config.toml'}:{line}: feeds[2].adapter: no adapter named 'dww' (known: "
+    )
+
+
+def test_the_adapter_names_a_config_may_give_are_the_adapters() -> None:
+    from monitor.config.settings import ADAPTER_NAMES
+    from monitor.parse.adapters import ADAPTERS
+
+    assert sorted(ADAPTER_NAMES) == sorted(adapter.name for adapter in ADAPTERS)
+
+
 def test_unsupported_scheme(tmp_path: Path) -> None:
     message = error_of(tmp_path, BASE.replace("https://example.org/one.xml", "ftp://x/y"))
     assert "feeds[0].url: unsupported URL scheme 'ftp'" in message

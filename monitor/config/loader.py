@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ..errors import ConfigError
 from .keylines import KeyLines
 from .settings import (
+    ADAPTER_NAMES,
     DEFAULT_SUBJECT,
     FULL_TEXT,
     SMTP_SECURITY,
@@ -328,6 +329,11 @@ class _Builder:
             proxy=self.proxy(t, f"{t.prefix}.proxy"),
             full_text=t.text("full_text", "auto"),
         )
+        if config.adapter is not None and config.adapter not in ADAPTER_NAMES:
+            raise self.error(
+                f"{t.prefix}.adapter",
+                f"no adapter named {config.adapter!r} (known: {', '.join(ADAPTER_NAMES)})",
+            )
         if config.full_text not in FULL_TEXT:
             raise self.error(
                 f"{t.prefix}.full_text",

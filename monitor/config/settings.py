@@ -18,6 +18,13 @@ from ..errors import ConfigError
 DEFAULT_SUBJECT = "每日摘要 {date} · {stories} 条新闻 · {topics} 个主题"
 SMTP_SECURITY = ("starttls", "ssl", "none")
 FULL_TEXT = ("auto", "always", "never")
+ADAPTER_NAMES = (
+    "aggregator", "bbc", "bitterwinter", "cctv", "cdt", "cna", "cri", "dw", "economist",
+    "epochtimes", "ftchinese", "generic", "nytimes", "reuters", "rfi", "rfa", "rti", "voa",
+)  # fmt: skip
+"""The names a feed's `adapter` may give: the site adapters' (`parse.ADAPTERS`; a test
+keeps the two equal). Here, so that a misspelt one is a config error naming its
+line, without loading the adapters to read the config."""
 
 
 @dataclass(frozen=True)
