@@ -21,6 +21,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # Words Taiwan writes otherwise, in Simplified characters: folded in every text,
 # since a Simplified copy of a Taiwanese report keeps them.
@@ -59,6 +63,35 @@ def simplified_characters() -> dict[int, str]:
     }
     table.update((ord(old), new) for old, new in VARIANTS.items())
     return table
+
+
+@lru_cache(maxsize=1)
+def _simplified_table() -> np.ndarray:
+    """`simplified_characters` as a lookup of every BMP code point (a numpy array)."""
+    import numpy as np
+
+    table = np.arange(0x10000, dtype="<u4")
+    for code, char in simplified_characters().items():
+        table[code] = ord(char)
+    return table
+
+
+def simplified(text: str) -> str:
+    """`text` with its Traditional characters Simplified one by one (no NFKC, no
+    case): for matching words, where `fold`'s cost (a millisecond for a 4 kB
+    article, most of it `str.translate`) would be paid for every item stored;
+    by a lookup of the code points, ~30 µs."""
+    import numpy as np
+
+    table = _simplified_table()
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
+    inside = codes < 0x10000
+    if inside.all():
+        out = table[codes]
+    else:
+        out = codes.copy()
+        out[inside] = table[codes[inside]]
+    return bytes(out.tobytes()).decode("utf-32-le")
 
 
 def taiwan_words(text: str) -> str:

@@ -175,6 +175,22 @@ def test_best_topic_is_the_highest_score_and_exclusions_rule_out() -> None:
     assert topic_scores("无关", "无关", topics, defaults=("朝鲜半岛",)) == {"朝鲜半岛": Score(0, 1)}
 
 
+def test_topics_match_traditional_text_and_not_the_dateline() -> None:
+    topics = (
+        TopicConfig("香港", ("香港", "国安法")),
+        TopicConfig("台湾", ("台北", "台湾")),
+        TopicConfig("选举", (), patterns=(__import__("re").compile(r"选举|大选"),)),
+    )
+    order = [t.name for t in topics]
+    scores = topic_scores("港區國安法箝制新聞自由", "黃之鋒投書紐時。", topics)
+    assert best_topic(scores, order) == "香港"
+    floods = "（中央社記者張雄風台北10日電）長江現洪水，北京陷暴雨。"
+    assert topic_scores("長江現洪水", floods, topics) == {}
+    assert topic_scores("中國股市收跌", "路透香港8月12日 - 中国股市周三收跌。", topics) == {}
+    assert "台湾" in topic_scores("颱風來襲", "（中央社台北10日電）台灣東部海域地震。", topics)
+    assert "选举" in topic_scores("美國大選結果", "", topics)  # patterns too
+
+
 def test_sections_follow_topic_order_and_other_comes_last() -> None:
     stories = [
         Story(1, (stored(1, 1, "无主题", "没有关键词的文章。"),)),

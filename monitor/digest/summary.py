@@ -80,6 +80,13 @@ def summarize(text: str, max_chars: int, max_sentences: int = 3) -> str:
     return _cut(found[0], max_chars - 1) + ELLIPSIS
 
 
+def without_opening(text: str) -> str:
+    """`text` without the tag or dateline it opens with (`_OPENING`), if any: the
+    place an outlet writes from is not what its article is about."""
+    opened = _OPENING.match(text)
+    return text[opened.end() :] if opened is not None and opened.end() else text
+
+
 def width(text: str) -> float:
     """`text`'s length as summaries count it: ASCII characters count half."""
     ascii_chars = sum(1 for c in text if c < "\x80")

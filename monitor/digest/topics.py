@@ -5,6 +5,12 @@ words on, and 朝鲜 must match 朝鲜半岛 too) plus the topic's regular
 expressions; an `exclude` word anywhere rules the topic out; a feed's default
 topics always apply.
 
+Headlines, texts and keywords are compared in Simplified characters
+(`textnorm.simplified`), so that 港區國安法 matches the keyword 国安法, and the
+text without its opening tag or dateline (`summary.without_opening`): a report
+"（中央社記者…台北10日電）" on floods on the Yangtze is not about Taiwan, nor
+is "路透香港8月12日 - 中国股市收跌" about Hong Kong.
+
 The best topic is decided by the headline first, because it says what the
 story is about: the topic with the most distinct keywords in the title, then
 (when no title names a topic) in the text, and on a tie the topic configured
@@ -16,8 +22,11 @@ many keywords ("朝鲜", "韩国" …) swallow specific ones: on the seeds, NYT'
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..config import TopicConfig
+from ..textnorm import simplified
+from .summary import without_opening
 
 
 @dataclass(frozen=True, order=True)
@@ -32,21 +41,32 @@ def topic_scores(
     """Topic name → score for every topic the article matches, in config order."""
     if not topics:  # nothing to fold the text for (~4 µs an item)
         return {}
-    title_folded, text_folded = title.casefold(), text.casefold()
+    text = without_opening(text)
+    title_folded, text_folded = _folded(title), _folded(text)
     scores: dict[str, Score] = {}
     for topic in topics:
-        if any(e.casefold() in title_folded or e.casefold() in text_folded for e in topic.exclude):
+        excluded, words = _words(topic.exclude), _words(topic.keywords)
+        if any(e in title_folded or e in text_folded for e in excluded):
             continue
-        words = [k.casefold() for k in topic.keywords]
         in_title = sum(1 for w in words if w in title_folded)
-        in_title += sum(1 for p in topic.patterns if p.search(title))
+        in_title += sum(1 for p in topic.patterns if p.search(title) or p.search(title_folded))
         in_text = sum(1 for w in words if w in text_folded)
-        in_text += sum(1 for p in topic.patterns if p.search(text))
+        in_text += sum(1 for p in topic.patterns if p.search(text) or p.search(text_folded))
         if topic.name in defaults:
             in_text += 1
         if in_title or in_text:
             scores[topic.name] = Score(in_title, in_text)
     return scores
+
+
+def _folded(text: str) -> str:
+    return simplified(text).casefold()
+
+
+@lru_cache(maxsize=256)
+def _words(words: tuple[str, ...]) -> tuple[str, ...]:
+    """A topic's keywords (or exclusions) as the texts are compared (`_folded`)."""
+    return tuple(_folded(word) for word in words)
 
 
 def match_topics(
