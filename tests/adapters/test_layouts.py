@@ -165,3 +165,27 @@ def test_rti_reporter_section_number_and_cut_short_text() -> None:
     assert article.truncated and article.source == "RTI 中央廣播電臺"
     _, cue = adapt("https://www.rti.org.tw/news/view/id/1", "導言。#請聽以下專題報導#正文。")
     assert cue.authors == () and cue.text.split("\n") == ["導言。", "正文。"]
+
+
+@pytest.mark.parametrize(
+    "last",
+    [
+        "<p>聲明中並說：「港區國安法也直接影響到我國人民及企業。」（譯者：張佑之）1090804</p>",
+        "<p>此次大火尚未造成任何傷亡。（實習編譯：林岳鋒/核稿：楊昭彥）1090803</p>",
+        "<p>相關資訊可上以色列政府網站查詢。（編輯：謝佳珍）1091117</p>",
+        "<p>相關資訊可上以色列政府網站查詢。<br>（編輯：謝佳珍）1091117</p>",
+        "<p>新華社通稿文末並加註。（編輯；繆宗翰）1091130</p>",
+        "<p>一切靜待採檢結果。1090805</p>",
+    ],
+)
+def test_cna_credits_and_date_code_after_the_last_sentence_are_not_text(last: str) -> None:
+    name, article = adapt("https://www.cna.com.tw/news/aopl/202008040001.aspx", BODY + last)
+    assert name == "cna"
+    assert article.text.endswith(("。」", "。"))
+    assert not any(word in article.text for word in ("譯者", "核稿", "編輯", "109"))
+
+
+def test_cna_keeps_a_year_that_ends_its_sentence() -> None:
+    html = BODY + "<p>台積電去年營收達1070000億元，預計成長至1100000</p>"
+    _, article = adapt("https://www.cna.com.tw/news/afe/202008040001.aspx", html)
+    assert article.text.endswith("預計成長至1100000")

@@ -7,18 +7,23 @@ Infogram charts in ``.media``, and after the article a newsletter form
 (``.dictionary-box``: "黃鴻升（小鬼）小檔案", birthday, works, "看更多",
 "關閉"), a pop-up that sits in the middle of its sentence in the markup: 117
 of the 6,578 CNA items of July-November 2020 have one. The last paragraph
-ends with the editor and a date code, "（編輯：張均懋）1090803": a credit,
-not the article's words.
+ends with the credits and a date code (the Minguo year, month and day):
+"（編輯：張均懋）1090803", "（譯者：鄭詩韻/核稿：盧映孜）1090803", "（實習編譯：林岳鋒/
+核稿：楊昭彥）1090803", or the code alone after the last sentence: the
+desk's, not the article's words. Left in, a copy another outlet made of the
+article differed from it there.
 """
 
 from __future__ import annotations
 
 import re
 
-from . import markup
 from .base import Page, SiteAdapter
 
-EDITOR = re.compile(r"\s*[（(]編輯[:：][^）)]*[）)]\s*\d*\s*$")
+CREDITS = re.compile(
+    r"\s*[（(][^（()）:：；]{0,8}(?:編輯|編緝|編譯|譯者|核稿|校對)[:：；][^）)]*[）)]\s*\d{0,8}\s*$"
+    r"|(?<=[。！？」』”])\s*1\d{2}[01]\d[0-3]\d\s*$"
+)
 
 
 class CNAAdapter(SiteAdapter):
@@ -34,7 +39,13 @@ class CNAAdapter(SiteAdapter):
         r"^(?:訂閱《.*》電子報.*|感謝您的訂閱！|訂閱|請輸入正確的電子信箱格式|看更多|關閉)$"
     )
 
-    def prepare(self, root: markup.Element, page: Page) -> None:
-        for paragraph in root.iter("p"):
-            if paragraph.text and "編輯" in paragraph.text and len(paragraph) == 0:
-                paragraph.text = EDITOR.sub("", paragraph.text)
+    def furniture_lines_dropped(self, lines: list[str], page: Page) -> list[str]:
+        """The lines, the credits and date code after the last sentence left out."""
+        kept = super().furniture_lines_dropped(lines, page)
+        if kept:
+            last = CREDITS.sub("", kept[-1])
+            if last:
+                kept[-1] = last
+            else:
+                kept.pop()
+        return kept
