@@ -259,6 +259,19 @@ def test_status_shows_every_time_in_one_zone_and_no_next_fetch_when_paused(
     )
 
 
+def test_the_config_may_be_given_before_or_after_a_feeds_action(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = str(write_config(tmp_path, [("dw", "http://127.0.0.1:1/dw.xml")]))
+    listed = []
+    for args in (["feeds", "--config", config, "list"], ["feeds", "list", "--config", config],
+                 ["--config", config, "feeds", "list"]):  # fmt: skip
+        capsys.readouterr()
+        assert main(args) == 0
+        listed.append(capsys.readouterr().out)
+    assert listed == [listed[0]] * 3 and listed[0].startswith("dw\t")
+
+
 def test_feeds_alone_lists_its_actions_and_a_refused_connection_says_so(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -174,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     feeds = commands.add_parser(
         "feeds",
+        parents=[common],  # `monitor feeds --config X list` as well as `... list --config X`
         help="list, add, remove, pause or resume feeds in the config",
         description="Edit the feeds in the config file, keeping its comments and layout.",
         epilog=EPILOG_FEEDS,
@@ -193,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
     add.add_argument("url", metavar="URL")
-    add.add_argument("--name", help="the feed's name (default: the host)")
+    add.add_argument("--name", help="the feed's name (default: its own title, else its host)")
     add.add_argument("--topics", default="", help="default topics, comma-separated")
     add.add_argument("--adapter", help="force a site adapter")
     add.add_argument("--no-check", action="store_true", help="add without fetching it first")

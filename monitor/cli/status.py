@@ -150,7 +150,7 @@ def render_status(report: dict[str, Any]) -> str:
                 else ""
             )
             + f", next due {_when(digest['next_due'])}, "
-            f"{digest['pending_stories']} stories pending"
+            f"{counted(digest['pending_stories'], 'story', 'stories')} pending"
         )
         if digest["failed_since_delivered"]:
             failure = digest["last_failure"]
