@@ -88,6 +88,17 @@ def test_a_misspelt_adapter_names_file_line_and_key(tmp_path: Path) -> None:
     )
 
 
+def test_an_array_element_is_named_at_its_keys_line(tmp_path: Path) -> None:
+    text = (
+        BASE
+        + '\n[[feeds]]\nname = "three"\nurl = "https://example.org/3.xml"\n\ntopics = ["体育"]\n'
+    )
+    line = text.splitlines().index('topics = ["体育"]') + 1
+    assert error_of(tmp_path, text) == (
+        f"{tmp_path / 'config.toml'}:{line}: feeds[2].topics[0]: no [[topics]] named '体育'"
+    )
+
+
 def test_the_adapter_names_a_config_may_give_are_the_adapters() -> None:
     from monitor.config.settings import ADAPTER_NAMES
     from monitor.parse.adapters import ADAPTERS

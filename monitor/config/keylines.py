@@ -43,8 +43,13 @@ class KeyLines:
             in_multiline = quotes % 2 == 1
 
     def line(self, key: str) -> int | None:
+        """The line of `key`; of an array's element (``feeds[1].topics[1]``), its
+        array's key's; else its table's."""
         while key:
             if key in self.lines:
                 return self.lines[key]
+            element = re.fullmatch(r"(.+\.[^.\[]+)\[\d+\]", key)
+            if element and element.group(1) in self.lines:
+                return self.lines[element.group(1)]
             key = key.rpartition(".")[0]
         return None
