@@ -78,6 +78,31 @@ def test_a_copy_from_a_database_that_is_not_there_is_refused(
     assert not missing.parent.exists()
 
 
+def test_another_programs_sqlite_file_is_refused_and_left_as_it_was(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sqlite3
+
+    theirs = tmp_path / "notes.db"
+    with sqlite3.connect(theirs) as db:
+        db.execute("CREATE TABLE items (note TEXT)")
+        db.execute("INSERT INTO items VALUES ('mine')")
+    before = theirs.read_bytes()
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[storage]\npath = "{theirs.name}"\n[[feeds]]\nname = "a"\nurl = "a.xml"\n',
+        encoding="utf-8",
+    )
+    capsys.readouterr()
+    assert main(["run", "--no-digest", "--config", str(config)]) == 1
+    assert capsys.readouterr().err == (
+        f"monitor: error: database {theirs}: holds another program's tables (items); "
+        "give [storage] path a file of monitor's own\n"
+    )
+    assert theirs.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.toml", "notes.db"]
+
+
 @pytest.mark.parametrize(
     ("feeds", "state"),
     [

@@ -79,9 +79,10 @@ def test_a_new_database_has_16_kb_pages_and_an_older_one_keeps_its_own(tmp_path:
         assert storage._db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1024
     with sqlite3.connect(tmp_path / "new.db") as db:
         assert db.execute("PRAGMA page_size").fetchone()[0] == 16384
-    with sqlite3.connect(tmp_path / "old.db") as db:
-        db.execute("PRAGMA page_size = 4096")
-        db.execute("CREATE TABLE made_before (x)")
+    db = sqlite3.connect(tmp_path / "old.db")  # made with SQLite's own page size
+    db.execute("PRAGMA page_size = 4096")
+    db.execute("VACUUM")
+    db.close()
     with Storage(tmp_path / "old.db") as storage:
         item_id, _ = add(storage, storage.feed_state("f", "u").id, article("https://example.org/1"))
         # 16 MB of log between checkpoints, whatever the page size.

@@ -36,6 +36,7 @@ class SQLiteDatabase(Database):
         try:
             if path.parent and not path.parent.exists():
                 path.parent.mkdir(parents=True, exist_ok=True)
+            existed = path.exists() and path.stat().st_size > 0
             if create and not path.exists():
                 # Items and addresses are the owner's: made readable by nobody else.
                 # SQLite gives its -wal and -shm files the mode of the database.
@@ -46,8 +47,16 @@ class SQLiteDatabase(Database):
             self._db = sqlite3.connect(
                 path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
             )
+            foreign = self._foreign_tables() if existed else []
         except (sqlite3.Error, OSError) as e:
             raise StorageError(f"database {path}: cannot open: {self.explain(e)}") from e
+        if foreign:
+            self._db.close()
+            shown = ", ".join(foreign[:3]) + (", …" if len(foreign) > 3 else "")
+            raise StorageError(
+                f"database {path}: holds another program's tables ({shown}); "
+                "give [storage] path a file of monitor's own"
+            )
         self._db.row_factory = sqlite3.Row
         try:
             # Storing was 10% faster with 16 kB pages than with 4 kB when an item
@@ -72,6 +81,17 @@ class SQLiteDatabase(Database):
         except sqlite3.DatabaseError as e:
             self._db.close()
             raise StorageError(f"database {path}: open: {self.explain(e)}") from e
+
+    def _foreign_tables(self) -> list[str]:
+        """The tables of a database monitor never set up (no schema version of its
+        own), before anything in it is changed: another program's file, which
+        monitor would otherwise fill with its tables and turn to WAL mode."""
+        if int(self._db.execute("PRAGMA user_version").fetchone()[0]):
+            return []
+        rows = self._db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+        ).fetchall()
+        return [str(row[0]) for row in rows]
 
     @staticmethod
     def _read_only(path: Path, busy_timeout: float) -> sqlite3.Connection:
