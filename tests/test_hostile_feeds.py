@@ -111,7 +111,7 @@ def test_every_broken_feed_is_one_line_and_the_good_one_is_stored(
         "404": "HTTP 404 Not Found",
         "500": "HTTP 500 Internal Server Error",
         "503": "HTTP 503 Service Unavailable, retry after 3600",
-        "html": "not",
+        "html": "an HTML page, not a feed (monitor feeds add with the page's address",
         "empty": "empty response body",
         "broken": "not a readable feed",
         "loop-a": "redirect loop",

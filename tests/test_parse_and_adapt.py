@@ -56,7 +56,7 @@ def test_atom_items() -> None:
     [
         (b"", "empty response body"),
         (b"   \n", "empty response body"),
-        (b"<html><body><p>Not a feed</p></body></html>", "feed 'f': not"),
+        (b"<html><body><p>Not a feed</p></body></html>", "feed 'f': an HTML page, not a feed"),
         (b"<rss version='2.0'><chan", "feed 'f': not a readable feed"),
     ],
 )

@@ -147,6 +147,12 @@ def parse_feed(
     return replace(parsed, items=into.items())
 
 
+_HTML_PAGE = re.compile(
+    rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<!doctype html|<html[\s>]", re.I | re.S
+)
+"""A web page where a feed was expected: a site's home page, a login or error page."""
+
+
 def parse_with_feedparser(
     content: bytes, feed_name: str, content_type: str | None = None
 ) -> ParsedFeed:
@@ -179,6 +185,11 @@ def _with_feedparser(
     reason = str(parsed.get("bozo_exception", "")).strip().split("\n")[0]
     detail = f": {reason}" if reason else ""
     if not entries:
+        if _HTML_PAGE.search(content[:2048]):
+            raise ParseError(
+                f"feed {feed_name!r}: an HTML page, not a feed "
+                "(monitor feeds add with the page's address finds the feeds it links to)"
+            )
         if parsed.get("bozo"):
             raise ParseError(f"feed {feed_name!r}: not a readable feed{detail}")
         if not parsed.get("version"):
