@@ -186,3 +186,39 @@ def test_status_before_the_first_run_lists_the_feeds_and_makes_no_database(
     capsys.readouterr()
     assert main(["status", "--json", "--config", str(config)]) == 0
     assert json.loads(capsys.readouterr().out)["database"]["schema"] == SCHEMA_VERSION
+
+
+def test_status_leaves_out_a_daemon_of_this_machine_that_is_gone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Killed with kill -9, a daemon leaves its lease for up to a minute: status does
+    not name it as running meanwhile; a live holder it does."""
+    import subprocess
+    import sys
+    from datetime import UTC, datetime
+
+    from monitor.config import load_config
+    from monitor.store import DAEMON_LEASE, HOLDER, Storage
+
+    config = write_config(tmp_path, [("dw", "http://127.0.0.1:9/dw.xml")])
+    host = HOLDER.rsplit(" pid ", 1)[0]
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        with Storage.open(load_config(config)) as storage:
+            now = datetime.now(UTC)
+            storage.acquire_lease(DAEMON_LEASE, f"{host} pid {gone}", 60, now)
+            assert storage.live_leases(DAEMON_LEASE, now) == [f"{host} pid {gone}"]
+        capsys.readouterr()
+        assert main(["status", "--json", "--config", str(config)]) == 0
+        assert json.loads(capsys.readouterr().out)["database"]["daemons"] == []
+        with Storage.open(load_config(config)) as storage:
+            storage.release_lease(DAEMON_LEASE, f"{host} pid {gone}")
+            storage.acquire_lease(DAEMON_LEASE, f"{host} pid {alive.pid}", 60, datetime.now(UTC))
+        assert main(["status", "--json", "--config", str(config)]) == 0
+        daemons = json.loads(capsys.readouterr().out)["database"]["daemons"]
+        assert daemons == [f"{host} pid {alive.pid}"]
+    finally:
+        alive.kill()
+        alive.wait()

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..config import Config
 from ..service import next_digest_slot
-from ..store import DeliveryProblems, Storage
+from ..store import DAEMON_LEASE, DeliveryProblems, Storage, is_stale
 from ..words import counted
 
 
@@ -97,8 +97,11 @@ def status_report(
         database = {
             "location": storage.name,
             "schema": storage.schema_version(),
-            # Holders of live daemon leases: one on SQLite, each daemon sharing PostgreSQL.
-            "daemons": sorted(storage.live_leases("daemon", now)),
+            # Holders of live daemon leases: one on SQLite, each daemon sharing PostgreSQL;
+            # not one of this machine's that is gone (killed), whose lease has yet to expire.
+            "daemons": sorted(
+                holder for holder in storage.live_leases(DAEMON_LEASE, now) if not is_stale(holder)
+            ),
         }
     zone_name = datetime.now(zone).strftime("%Z %z").strip()
     return {"zone": zone_name, "feeds": feeds, "digests": digests, "database": database}

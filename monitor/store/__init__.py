@@ -14,7 +14,7 @@ is a `StorageError` naming the database.
 from .digests import DeliveryProblems
 from .feeds import FeedState
 from .items import NewItem, StoredVersion, guid_aside
-from .leases import DAEMON_LEASE, HOLDER, daemon_holder
+from .leases import DAEMON_LEASE, HOLDER, daemon_holder, is_stale
 from .pages import DuePage, EditPage, PageFailure
 from .retention import Pruned
 from .schema import SCHEMA_VERSION
@@ -38,4 +38,5 @@ __all__ = [
     "Storage",
     "WindowItem",
     "daemon_holder",
+    "is_stale",
 ]
