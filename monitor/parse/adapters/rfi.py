@@ -20,6 +20,9 @@ SHARE = re.compile(r"^分享\s*[:：]?$")
 AUTHOR = re.compile(r"^作者\s*[:：]\s*(.*)$")
 
 
+_DOUBLED = re.compile(r"^https?://((?:www\.)?rfi\.fr)//+")
+
+
 class RFIAdapter(SiteAdapter):
     name = "rfi"
     hosts = ("rfi.fr", "rfi.my")
@@ -40,6 +43,12 @@ class RFIAdapter(SiteAdapter):
         f".//*[{has_class('t-copyright')}]",
     )
     page_authors = (f"//a[{has_class('m-from-author__name')}]",)
+
+    def article_url(self, url: str) -> str:
+        """Its feeds have linked ``http://www.rfi.fr//cn/…`` (plain HTTP, the path's
+        slash doubled): the same page as ``https://www.rfi.fr/cn/…``, which a
+        reader's link should be, and another capture's link is."""
+        return super().article_url(_DOUBLED.sub(r"https://\1/", url))
 
     def prepare(self, root: markup.Element, page: Page) -> None:
         for block in markup.leaf_blocks(root):
