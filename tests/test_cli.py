@@ -284,3 +284,15 @@ def test_feeds_alone_lists_its_actions_and_a_refused_connection_says_so(
     config = write_config(tmp_path, [("closed", "http://127.0.0.1:1/feed.xml")])
     assert main(["run", "--no-digest", "--config", str(config)]) == 0
     assert "monitor: feed 'closed': cannot connect: connection refused\n" in capsys.readouterr().err
+
+
+def test_a_feeds_item_problems_are_logged_five_and_a_count_of_the_rest() -> None:
+    from monitor.service import FeedReport
+
+    report = FeedReport("t", item_errors=[f"feed 't': page {n}: HTTP 404" for n in range(9)])
+    assert report.problem_lines() == [
+        *(f"feed 't': page {n}: HTTP 404" for n in range(5)),
+        "feed 't': 4 more item problems like these",
+    ]
+    six = FeedReport("t", item_errors=[f"p{n}" for n in range(6)])
+    assert six.problem_lines() == [f"p{n}" for n in range(6)]  # a count would save no line

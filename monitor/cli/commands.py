@@ -108,7 +108,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 log.error("%s", feed.error)
             if pages := feed.pages_line():
                 log.info("%s", pages)
-            for problem in feed.item_errors:
+            for problem in feed.problem_lines():
                 log.warning("%s", problem)
         log.info("%s", report.summary())
         if not args.no_digest:

@@ -459,7 +459,7 @@ def log_fetch(report: FeedReport) -> None:
             extra={"fields": {"event": "pages", "feed": report.name, "pages": report.pages,
                               "failed": report.pages_failed}},
         )  # fmt: skip
-    for problem in report.item_errors:
+    for problem in report.problem_lines():
         log.warning("%s", problem, extra={"fields": {"event": "item", "feed": report.name}})
 
 

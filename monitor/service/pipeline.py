@@ -43,6 +43,10 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
+PROBLEMS_SHOWN = 5
+"""Item problems logged one by one for a feed's fetch (`FeedReport.problem_lines`)."""
+
+
 @dataclass
 class FeedReport:
     name: str
@@ -60,6 +64,18 @@ class FeedReport:
     pages_failed: int = 0
     edited: int = 0
     """Stored items the feed edited in place, stored again as their new version."""
+
+    def problem_lines(self, shown: int = PROBLEMS_SHOWN) -> list[str]:
+        """The feed's item problems to log, a line each: the first `shown`, then one
+        line counting the rest, so that a feed whose fifty article pages fail does
+        not fill a cron mail (`monitor status` counts its failed pages)."""
+        problems = self.item_errors
+        if len(problems) <= shown + 1:
+            return list(problems)
+        return [
+            *problems[:shown],
+            f"feed {self.name!r}: {len(problems) - shown:,} more item problems like these",
+        ]
 
     def pages_line(self) -> str | None:
         """ "feed 'x': 12 pages fetched, 1 failed", when the feed fetched any."""
