@@ -129,10 +129,14 @@ class MailHandler:
         self.refuse_recipients: set[str] = set()
         self.recipient_reply = "550 5.1.1 no such mailbox"
         """What the server answers a recipient of `refuse_recipients`."""
+        self.replies: dict[str, str] = {}
+        """What it answers these recipients instead (each its own)."""
 
     async def handle_RCPT(  # noqa: N802
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
     ) -> str:
+        if address in self.replies:
+            return self.replies[address]
         if address in self.refuse_recipients:
             return self.recipient_reply
         envelope.rcpt_tos.append(address)

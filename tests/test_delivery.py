@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.message
 import socket
 import ssl
 import subprocess
@@ -294,6 +295,83 @@ def test_a_scheduled_send_tried_again_goes_to_the_recipient_it_failed_for_alone(
     ]
     nyt = [m for m in handler.messages if "纽约时报" in text_part(m)]
     assert [m["To"] for m in nyt] == ["b@example.org", "a@example.org"]
+
+
+def test_a_send_is_permanent_only_when_each_of_its_failures_is(
+    tmp_path: Path, feeds: list[tuple[str, str]], smtp_server: MailServer
+) -> None:
+    """One message a recipient: a's server refuses for good (550), b's for now
+    (451). The send as a whole may work in minutes, for b: the daemon must not
+    wait a day for it; the error names both."""
+    config = two_recipients(tmp_path, feeds, smtp_server.port, extra="per_recipient = true")
+    smtp_server.handler.replies = {
+        "a@example.org": "550 5.1.1 no such mailbox",
+        "b@example.org": "451 4.2.1 mailbox busy",
+    }
+    assert main(["run", "--no-digest", "--config", str(config)]) == 0
+    loaded = load_config(config)
+    with Storage.open(loaded) as storage, pytest.raises(DeliveryError) as failed:
+        send_digests(loaded, storage, slot=datetime(2026, 12, 7, 7, tzinfo=UTC))
+    assert not failed.value.permanent
+    assert "a@example.org: 550 5.1.1" in str(failed.value)
+    assert "b@example.org: 451 4.2.1" in str(failed.value)
+
+
+def test_a_refused_resend_of_an_uncertain_digest_is_tried_again_soon(
+    tmp_path: Path, feeds: list[tuple[str, str]], smtp_server: MailServer
+) -> None:
+    """The server refuses for good the digest whose delivery was uncertain: it is
+    settled as failed, and the send is tried again in minutes (not a day later),
+    when the new digest goes out with what the old one held."""
+    config = two_recipients(tmp_path, feeds, smtp_server.port)
+    assert main(["run", "--no-digest", "--config", str(config)]) == 0
+    loaded = load_config(config)
+    now = datetime(2026, 12, 8, 7, tzinfo=UTC)
+    message = email.message.EmailMessage()
+    message["Message-ID"] = "<old@example.org>"
+    message.set_content("an earlier digest")
+    with Storage.open(loaded) as storage:
+        old = storage.begin_digest(
+            "daily", "old", "<old@example.org>", ["b@example.org"], now, 0, message.as_bytes()
+        )
+        storage.digest_uncertain(old, "no answer after the message")
+    smtp_server.handler.refuse_recipients = {"b@example.org"}
+    with Storage.open(loaded) as storage, pytest.raises(DeliveryError) as failed:
+        send_digests(loaded, storage, slot=now)
+    assert not failed.value.permanent and "refused every recipient" in str(failed.value)
+    smtp_server.handler.refuse_recipients = set()
+    with Storage.open(loaded) as storage:
+        (outcome,) = send_digests(loaded, storage, slot=now)
+    assert sorted(outcome.recipients) == ["a@example.org", "b@example.org"]
+
+
+@pytest.mark.parametrize(("code", "permanent"), [(454, False), (535, True)])
+def test_a_login_refused_for_now_is_no_final_answer(code: int, permanent: bool) -> None:
+    from email.message import EmailMessage
+
+    from monitor.config import SmtpConfig
+    from monitor.send.smtp import send_smtp
+
+    def handle(conn: socket.socket) -> None:
+        conn.sendall(b"220 picky ESMTP\r\n")
+        reader = conn.makefile("rb")
+        for line in reader:
+            if line.upper().startswith(b"EHLO"):
+                conn.sendall(b"250-picky\r\n250 AUTH PLAIN LOGIN\r\n")
+            elif line.upper().startswith(b"AUTH"):
+                conn.sendall(f"{code} 4.7.0 try another time\r\n".encode())
+            elif line.upper().startswith(b"QUIT"):
+                conn.sendall(b"221 bye\r\n")
+                break
+            else:
+                conn.sendall(b"503 no\r\n")
+        reader.close()
+
+    with socket_server(handle) as port:
+        smtp = SmtpConfig(host="127.0.0.1", port=port, security="none", username="monitor")
+        with pytest.raises(DeliveryError, match=f"login refused \\({code}\\)") as failed:
+            send_smtp(smtp, EmailMessage(), ["a@example.org"])
+    assert failed.value.permanent == permanent
 
 
 def test_one_message_per_recipient(

@@ -4,6 +4,7 @@ import email
 import email.policy
 import json
 import random
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -143,6 +144,16 @@ def test_an_english_summary_holds_whole_sentences_and_twice_the_letters() -> Non
     assert width(summary) <= 120 < len(summary)
     cut = summarize("word " * 100, 120)
     assert cut.endswith("word" + ELLIPSIS) and width(cut) <= 120
+
+
+def test_a_chinese_sentence_cut_inside_a_number_loses_the_number_not_the_sentence() -> None:
+    text = "美国 国务院周二表示，" + "美国将继续与盟友密切合作应对地区安全挑战并加强协调" * 4
+    text += "截至2020年底已有多国加入。"
+    for cap in range(100, 123):  # from 124 on, the whole sentence fits
+        summary = summarize(text, cap)
+        assert cap - 6 <= width(summary) <= cap and summary.endswith(ELLIPSIS), (cap, summary)
+        number = re.search(r"(\d+)…$", summary)
+        assert number is None or number.group(1) == "2020", summary  # whole, or none of it
 
 
 def test_summary_cuts_an_overlong_first_sentence_with_an_ellipsis() -> None:

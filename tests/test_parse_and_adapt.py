@@ -11,6 +11,7 @@ from monitor.errors import ConfigError, ParseError
 from monitor.models import Item
 from monitor.parse import adapter_for, adapter_named, parse_feed
 from monitor.parse.adapters import GENERIC
+from monitor.parse.feed import parse_with_feedparser
 from monitor.urls import ALREADY_CANONICAL, canonical_url, host_of, rebuilt_url, unwrap_image_proxy
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
@@ -63,6 +64,18 @@ def test_atom_items() -> None:
 def test_unusable_documents_raise_parse_error(body: bytes, message: str) -> None:
     with pytest.raises(ParseError, match=message):
         parse_feed(body, "f")
+
+
+def test_an_empty_feed_that_quotes_html_is_an_empty_feed_not_a_page() -> None:
+    atom = (
+        b'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        b"<title>t</title><subtitle><![CDATA[<html> soon]]></subtitle><id>x</id>"
+        b"<updated>2020-01-01T00:00:00Z</updated></feed>"
+    )
+    assert parse_with_feedparser(atom, "f").items == []
+    page = b"\xef\xbb\xbf<!-- cached -->\n<!DOCTYPE html><html><body>Welcome</body></html>"
+    with pytest.raises(ParseError, match="feed 'f': an HTML page, not a feed"):
+        parse_with_feedparser(page, "f")
 
 
 def test_recoverable_damage_keeps_the_items_with_a_warning() -> None:

@@ -121,8 +121,12 @@ def _cut(sentence: str, max_chars: float) -> str:
         length += 0.5 if c < "\x80" else 1
         if length > max_chars:
             cut = sentence[:end]
-            if c.isascii() and c.isalnum() and " " in cut:
-                cut = cut[: cut.rindex(" ")]
+            if c.isascii() and c.isalnum():
+                # Not inside a Latin word or a number: back to its start, if that
+                # leaves something.
+                word = re.search(r"[A-Za-z0-9]+$", cut)
+                if word is not None and word.start() > 0:
+                    cut = cut[: word.start()]
             return cut.rstrip(" ,;:-—")
     return sentence
 

@@ -148,7 +148,8 @@ def parse_feed(
 
 
 _HTML_PAGE = re.compile(
-    rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<!doctype html|<html[\s>]", re.I | re.S
+    rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*(?:<!doctype html|<html[\s>])",
+    re.I | re.S,
 )
 """A web page where a feed was expected: a site's home page, a login or error page."""
 

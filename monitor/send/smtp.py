@@ -58,7 +58,9 @@ def send_smtp(smtp: SmtpConfig, message: EmailMessage, recipients: list[str]) ->
                 client.login(smtp.username, smtp.password() or "")
             refused = client.send_message(message, to_addrs=recipients)
     except smtplib.SMTPAuthenticationError as e:
-        raise DeliveryError(f"{where}: login refused ({e.smtp_code})", permanent=True) from e
+        raise DeliveryError(
+            f"{where}: login refused ({e.smtp_code})", permanent=e.smtp_code >= 500
+        ) from e
     except smtplib.SMTPRecipientsRefused as e:
         reasons = "; ".join(
             f"{recipient}: {code} {_text(reason)}"

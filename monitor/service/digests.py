@@ -109,10 +109,19 @@ def send_digest(
             else:
                 storage.set_meta(slot_key(digest.name), slot.isoformat())
         if failures:
-            raise failures[0]
+            raise _one_error(failures)
         return outcomes
     finally:
         storage.release_lease(lease, HOLDER)
+
+
+def _one_error(failures: list[MonitorError]) -> MonitorError:
+    """The failures of a send as one error: permanent only when each of them is,
+    lest a recipient whose server may take the message in minutes wait a day."""
+    if len(failures) == 1:
+        return failures[0]
+    permanent = all(isinstance(f, DeliveryError) and f.permanent for f in failures)
+    return DeliveryError("; ".join(str(f) for f in failures), permanent=permanent)
 
 
 def slot_key(digest: str) -> str:
@@ -168,7 +177,9 @@ def _send_unsettled(config: Config, storage: Storage, digest: DigestConfig, now:
             raise
         except MonitorError as e:
             storage.digest_failed(unsettled.id, str(e))
-            raise
+            # Settled now: what it held waits for the next message, which a try in
+            # minutes sends, whatever the server said of this one.
+            raise DeliveryError(str(e)) from e
         storage.digest_delivered(
             unsettled.id, digest.name, delivery.accepted, list(unsettled.story_ids),
             delivery.transport, now, unsettled.left_out,
