@@ -82,9 +82,11 @@ def send_digest(
 
     A daemon passes the scheduled `slot`: it is checked and recorded under the
     lease, so of several daemons due at the same moment exactly one sends it.
-    When some recipients' messages failed, the slot is recorded as waiting for
-    them alone: sending it again (the daemon's retry) sends to them only, so
-    that the others do not get a digest of what came in since at each retry.
+    When some recipients' messages failed for now, the slot is recorded as
+    waiting for them alone: sending it again (the daemon's retry) sends to them
+    only, so that the others do not get a digest of what came in since at each
+    retry. Refused for good (each failure a 5xx), the slot is done: its
+    recipients get what waits for them at the next.
     """
     now = clock()
     lease = f"digest:{digest.name}"
@@ -102,14 +104,15 @@ def send_digest(
             waiting = _waiting(storage.get_meta(waiting_key(digest.name)), slot)
         _send_unsettled(config, storage, digest, now)
         outcomes, failures, failed = _send_pending(config, storage, digest, now, waiting)
+        error = _one_error(failures) if failures else None
         if slot is not None:
-            if failed:
+            if error is not None and not (isinstance(error, DeliveryError) and error.permanent):
                 record = {"slot": slot.isoformat(), "recipients": sorted(failed)}
                 storage.set_meta(waiting_key(digest.name), json.dumps(record))
-            else:
+            else:  # done, or refused for good: the next send_at sends what waits
                 storage.set_meta(slot_key(digest.name), slot.isoformat())
-        if failures:
-            raise _one_error(failures)
+        if error is not None:
+            raise error
         return outcomes
     finally:
         storage.release_lease(lease, HOLDER)
