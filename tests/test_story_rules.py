@@ -316,6 +316,51 @@ def test_an_edit_is_settled_with_the_run_whatever_the_feeds_order(
     assert_related_apart(config, capsys, ("report", "flash"), "round-up")
 
 
+def test_a_flash_as_close_to_two_stored_stories_joins_the_same_in_any_order(
+    article: str, tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A run stores a wire copy and a round-up that opens with the report's first
+    paragraphs (two stories); the next brings the report, its flash (all of it in
+    both stored stories) and another article. Which of the two equally good
+    stories the flash joins was the one stored first, so the first run's order of
+    feeds decided it; now the texts decide it, in all six orders."""
+    parts = paragraphs(article)
+    other, third = paragraphs(seed_texts()["003"]), paragraphs(seed_texts()["001"])
+    first = {"a": "（法新社首尔讯）\n" + "\n".join(parts[: len(parts) * 3 // 4]),
+             "c": "\n".join(parts[:4] + other)}  # fmt: skip
+    second = {"a": "\n".join(parts), "b": "\n".join(parts[:4]),
+              "c": "\n".join(third[:3] + parts[:2])}  # fmt: skip
+    hours = {("a", 1): 9, ("c", 1): 11, ("a", 2): 10, ("b", 2): 11, ("c", 2): 7}
+    found = set()
+    for number, listed in enumerate(permutations("abc")):
+        folder = tmp_path / str(number)
+        folder.mkdir()
+
+        def serve(feed: str, run: int, texts: dict[str, str], number: int = number) -> None:
+            items = [(f"{feed}{run}-{number}", texts[feed])] if feed in texts else []
+            if run == 2 and feed in first:  # the first run's item is listed still
+                items.append((f"{feed}1-{number}", first[feed]))
+            feed_server.routes[f"/{number}/{feed}"] = Response(
+                rss(items, hour=hours.get((feed, run), 8)),
+                headers={"Content-Type": "application/rss+xml"},
+            )
+
+        for feed in listed:
+            serve(feed, 1, first)
+        config = write_config(folder, [(f, feed_server.url(f"/{number}/{f}")) for f in listed])
+        assert main(["run", "--config", str(config), "--no-digest", "--quiet"]) == 0
+        for feed in listed:
+            serve(feed, 2, second)
+        assert main(["run", "--config", str(config), "--no-digest", "--quiet"]) == 0
+        found.add(
+            frozenset(
+                frozenset(url.rsplit("/", 1)[1].split("-")[0] for url in story)
+                for story in stories(config, capsys)
+            )
+        )
+    assert len(found) == 1, found
+
+
 @pytest.mark.parametrize("kind", ["copy", "background"])
 def test_settling_decides_again_only_items_the_rules_could_join(
     kind: str, article: str, tmp_path: Path, feed_server: FeedServer,

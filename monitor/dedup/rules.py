@@ -289,15 +289,19 @@ def decide(
     the other order (`settle`)."""
     if new.normalized_length < MIN_TEXT_CHARS:
         return None, None
-    best: tuple[float, Candidate, str] | None = None
-    related: tuple[float, Candidate, str] | None = None
+    # Candidates as good as each other are told apart by how much of them the new
+    # text shares, then by their fingerprints: never by the order they come in (the
+    # order the items were stored), so that the same items make the same stories
+    # whatever order their feeds were stored in (`settle`).
+    best: tuple[tuple[float, float, int], Candidate, str] | None = None
+    related: tuple[tuple[float, float, int], Candidate, str] | None = None
     for cand in candidates:
         if cand.normalized_length < MIN_TEXT_CHARS or figures_differ(new.figures, cand.figures):
             if verdicts is not None:
                 verdicts[cand.item_id] = False
             continue
         distance = hamming(new.simhash, cand.simhash)
-        score, reason = 0.0, ""
+        score, reason, whole = 0.0, "", 0.0
         if distance <= max_distance:
             score, reason = 2.0 - distance / FINGERPRINT_BITS, f"simhash distance {distance}"
         if verdicts is not None:
@@ -313,12 +317,13 @@ def decide(
                 if share is not None:
                     apart, evidence = not apart, f"{evidence}, headlines {share:.2f}"
                 if apart:
-                    if related is None or contained > related[0]:
-                        related = (contained, cand, evidence)
+                    key = (contained, whole, cand.simhash)
+                    if related is None or key > related[0]:
+                        related = (key, cand, evidence)
                 elif contained > score:
                     score, reason = contained, evidence
-        if reason and (best is None or score > best[0]):
-            best = (score, cand, reason)
+        if reason and (best is None or (score, whole, cand.simhash) > best[0]):
+            best = ((score, whole, cand.simhash), cand, reason)
     if best is not None:
         return Match(best[1].item_id, best[1].story_id, best[2]), None
     if related is not None:
