@@ -361,6 +361,56 @@ def test_a_flash_as_close_to_two_stored_stories_joins_the_same_in_any_order(
     assert len(found) == 1, found
 
 
+def test_items_that_went_by_an_edited_version_are_settled_with_the_edit(
+    article: str, tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A first run stores a round-up and the flash it opens with. The next brings
+    the report (published first), the flash edited into a wire copy, and another
+    outlet's copy. Stored before the edit, the report joined the flash's story
+    (the round-up's); stored after, the edit's. The report went by a version the
+    run replaced: it is decided again with the edit, in publication order, and
+    the stories are the same in all six orders."""
+    parts = paragraphs(article)
+    other = paragraphs(seed_texts()["003"])
+    flash, report = "\n".join(parts[:4]), "\n".join(parts)
+    roundup = "\n".join(parts[:4] + other)
+    copy = "（法新社首尔讯）\n" + "\n".join(parts[: len(parts) * 3 // 4])
+    first = {"f0": [("f0-a", roundup, 9)], "f1": [("f1-a", flash, 6)], "f2": []}
+    second = {"f0": [("f0-b", report, 6), ("f0-a", roundup, 9)], "f1": [("f1-a", copy, 11)],
+              "f2": [("f2-b", copy, 9)]}  # fmt: skip
+    found = set()
+    for number, listed in enumerate(permutations(("f0", "f1", "f2"))):
+        folder = tmp_path / str(number)
+        folder.mkdir()
+
+        def serve(items: dict[str, list[tuple[str, str, int]]], number: int = number) -> None:
+            for feed, entries in items.items():
+                body = b"".join(rss([(link, text)], hour=hour) for link, text, hour in entries)
+                feed_server.routes[f"/{number}/{feed}"] = Response(
+                    _one_channel(body), headers={"Content-Type": "application/rss+xml"}
+                )
+
+        serve(first)
+        config = write_config(folder, [(f, feed_server.url(f"/{number}/{f}")) for f in listed])
+        assert main(["run", "--config", str(config), "--no-digest", "--quiet"]) == 0
+        serve(second)
+        assert main(["run", "--config", str(config), "--no-digest", "--quiet"]) == 0
+        found.add(
+            frozenset(frozenset(u.rsplit("/", 1)[1] for u in s) for s in stories(config, capsys))
+        )
+    assert len(found) == 1, found
+
+
+def _one_channel(feeds: bytes) -> bytes:
+    """The items of several one-channel feeds (`rss`) in one channel."""
+    items = b"".join(part.split(b"</channel>")[0] for part in feeds.split(b"<title>t</title>")[1:])
+    return (
+        b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        + items
+        + (b"</channel></rss>")
+    )
+
+
 @pytest.mark.parametrize("kind", ["copy", "background"])
 def test_settling_decides_again_only_items_the_rules_could_join(
     kind: str, article: str, tmp_path: Path, feed_server: FeedServer,

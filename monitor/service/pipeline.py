@@ -871,6 +871,8 @@ def _replace_item(
         storage.mark_updated([story], now)
     if run is not None and watched is not None:
         run.record(state.id, [item_id], [item], watched)
+        if not place.free:
+            run.vacate(place.story, item_id)
     return item_id
 
 

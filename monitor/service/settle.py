@@ -54,6 +54,29 @@ class RunLog:
     the other way round)."""
     boilerplates: dict[int, frozenset[int]] = field(default_factory=dict)
     """Each feed's boilerplate as its items were decided (`dedup.boilerplate`)."""
+    vacated: list[tuple[int, int]] = field(default_factory=list)
+    """(story, item): an item of an earlier run in `story` replaced in the run by
+    its feed's edit, `item`, decided anew (`vacate`)."""
+
+    def vacate(self, story: int, item: int) -> None:
+        """Note that an edit, stored as `item`, left `story`, where its earlier version
+        was: the run's items stored before it that joined or are related to that
+        story went by a version that is gone, and are decided again (`_plan`)."""
+        self.vacated.append((story, item))
+
+    def went_by_edited(self, places: Mapping[int, tuple[int, int | None]]) -> set[int]:
+        """The run's items that joined or are related to a story an edit left
+        before the edit was stored, with those edits (`vacate`)."""
+        chosen: set[int] = set()
+        for story, edit in self.vacated:
+            hung = {
+                item
+                for item, (joined, related) in places.items()
+                if item < edit and item in self.entries and story in (joined, related)
+            }
+            if hung and edit in places:
+                chosen |= hung | {edit}
+        return chosen
 
     def watch(self, storage: Storage) -> Watched:
         """`storage` as `assign_stories` looks items up in it, noting what it finds."""
@@ -222,7 +245,7 @@ async def settle_run(
     processes sit idle otherwise, as the database thread works through the
     items alone."""
     met = log.meetings()
-    if not met:
+    if not met and not log.vacated:
         return Settled(0, 0)
     transaction = ExitStack()
     await db(transaction.enter_context, storage.dedup_transaction())
@@ -288,7 +311,7 @@ def _plan(
 ) -> tuple[list[int], Placement] | None:
     """The items to decide again, in publication order, and where they are now."""
     places = storage.stories_of(sorted(log.entries))
-    chosen = log.unsettled(met, places)
+    chosen = log.unsettled(met, places) | log.went_by_edited(places)
     if not chosen:
         return None
     # An item of the run that joined, or is related to, one of their stories
