@@ -63,7 +63,7 @@ def test_failing_feed_is_one_line_and_the_others_still_run(
     assert main(["run", "--config", str(config)]) == 0
     lines = capsys.readouterr().err.splitlines()
     assert "monitor: feed 'gone': HTTP 404 Not Found" in lines
-    assert any(line.startswith("monitor: feed 'page': not") for line in lines)
+    assert any(line.startswith("monitor: feed 'page': an HTML page, not a feed") for line in lines)
     assert any(line.startswith("monitor: feed 'missing file': no such file") for line in lines)
     assert (
         "monitor: 4 feeds · 1 new item · 0 reposts collapsed · 3 feeds failed (see the lines above)"
@@ -286,13 +286,19 @@ def test_feeds_alone_lists_its_actions_and_a_refused_connection_says_so(
     assert "monitor: feed 'closed': cannot connect: connection refused\n" in capsys.readouterr().err
 
 
-def test_a_feeds_item_problems_are_logged_five_and_a_count_of_the_rest() -> None:
+def test_a_feeds_failed_pages_are_logged_five_and_a_count_of_the_rest() -> None:
     from monitor.service import FeedReport
 
-    report = FeedReport("t", item_errors=[f"feed 't': page {n}: HTTP 404" for n in range(9)])
-    assert report.problem_lines() == [
-        *(f"feed 't': page {n}: HTTP 404" for n in range(5)),
-        "feed 't': 4 more item problems like these",
-    ]
-    six = FeedReport("t", item_errors=[f"p{n}" for n in range(6)])
-    assert six.problem_lines() == [f"p{n}" for n in range(6)]  # a count would save no line
+    over = "feed 't': 4,900 items over [fetch] max_items (100) skipped"
+    pages = [f"feed 't': page {n}: HTTP 404" for n in range(9)]
+    report = FeedReport("t", item_errors=[over], page_errors=pages)
+    assert (
+        report.problem_lines()
+        == [
+            over,  # every problem of the feed's items is told
+            *pages[:5],
+            "feed 't': 4 more article pages failed",
+        ]
+    )
+    six = FeedReport("t", page_errors=pages[:6])
+    assert six.problem_lines() == pages[:6]  # a count would save no line

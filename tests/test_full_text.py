@@ -242,7 +242,7 @@ def test_a_failing_page_leaves_the_teaser_and_is_tried_again_three_times(
         assert (feed.new, feed.pages, feed.pages_failed) == (1, 1, 1)
         assert feed.pages_line() == "feed 'dw': 1 page fetched, 1 failed"
         assert any(
-            "HTTP 503" in problem and "article-0.html" in problem for problem in feed.item_errors
+            "HTTP 503" in problem and "article-0.html" in problem for problem in feed.page_errors
         )
         (failure,) = storage.page_failures()
         # The server asked for 20 minutes, more than the first back-off (15).

@@ -41,7 +41,11 @@ def test_a_question_mark_in_a_dw_slug_stays_in_the_path(url: str) -> None:
     assert link_target(cleaned) == cleaned
 
 
-@pytest.mark.parametrize("url", [RFI, NYT, CNA])
+def test_rfis_doubled_slash_over_plain_http_is_its_https_address() -> None:
+    assert article_url(RFI) == "https://www.rfi.fr/cn/" + RFI.split("//cn/", 1)[1]
+
+
+@pytest.mark.parametrize("url", [NYT, CNA])
 def test_clean_article_urls_are_kept_as_the_item_gave_them(url: str) -> None:
     assert article_url(url) == url
     assert link_target(article_url(url)) == url

@@ -56,6 +56,8 @@ class FeedReport:
     repeats: int = 0
     error: str | None = None
     item_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    """The article pages that failed, a line each (`problem_lines`)."""
     seconds: float = 0.0
     http_status: int | None = None
     next_fetch_at: datetime | None = None
@@ -66,16 +68,15 @@ class FeedReport:
     """Stored items the feed edited in place, stored again as their new version."""
 
     def problem_lines(self, shown: int = PROBLEMS_SHOWN) -> list[str]:
-        """The feed's item problems to log, a line each: the first `shown`, then one
-        line counting the rest, so that a feed whose fifty article pages fail does
-        not fill a cron mail (`monitor status` counts its failed pages)."""
-        problems = self.item_errors
-        if len(problems) <= shown + 1:
-            return list(problems)
-        return [
-            *problems[:shown],
-            f"feed {self.name!r}: {len(problems) - shown:,} more item problems like these",
-        ]
+        """The feed's problems to log, a line each: every item problem, and the first
+        `shown` failed pages, then one line counting the rest, so that a feed whose
+        fifty article pages fail does not fill a cron mail (`monitor status`
+        counts its failed pages)."""
+        pages = self.page_errors
+        if len(pages) > shown + 1:
+            more = f"feed {self.name!r}: {len(pages) - shown:,} more article pages failed"
+            pages = [*pages[:shown], more]
+        return [*self.item_errors, *pages]
 
     def pages_line(self) -> str | None:
         """ "feed 'x': 12 pages fetched, 1 failed", when the feed fetched any."""
@@ -307,7 +308,7 @@ async def _full_text(
         report.pages += 1
         if item.page.error is not None:
             report.pages_failed += 1
-            report.item_errors.append(item.page.error)
+            report.page_errors.append(item.page.error)
     completed, retried = iter(done[: len(fetching)]), done[len(fetching) :]
     if prepared is not None and new:
         # By place, not by GUID: a feed may give one GUID to items of different pages.
