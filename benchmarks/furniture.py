@@ -87,13 +87,7 @@ def main() -> None:
     args = parser.parse_args()
     months = tuple(m.strip() for m in args.months.split(",") if m.strip())
     outlets: dict[str, Outlet] = defaultdict(Outlet)
-    # The archive often holds an article more than once (captured again on a later
-    # day): its lines would recur without being furniture. The last capture counts.
-    latest: dict[str, ArchivedFile] = {}
-    for archived in items(args.mirror, months):
-        if not args.outlet or archived.outlet == args.outlet:
-            latest[_url_of(archived.text) or archived.path] = archived
-    for archived in latest.values():
+    for archived in latest_captures(args.mirror, months, args.outlet):
         outlet = outlets[archived.outlet]
         outlet.items += 1
         try:
@@ -120,6 +114,19 @@ def main() -> None:
                 outlet.short.append(f"{archived.path}: {article.text[:60]!r}")
     failed = report(outlets, args.show)
     sys.exit(1 if failed else 0)
+
+
+def latest_captures(
+    mirror: Path, months: tuple[str, ...], outlet: str | None = None
+) -> list[ArchivedFile]:
+    """The items of `months` (of `outlet` only, when given), each article once: the
+    archive often holds one more than once (captured again on a later day), whose
+    lines would recur without being furniture. The last capture counts."""
+    latest: dict[str, ArchivedFile] = {}
+    for archived in items(mirror, months):
+        if not outlet or archived.outlet == outlet:
+            latest[_url_of(archived.text) or archived.path] = archived
+    return list(latest.values())
 
 
 def _url_of(text: str) -> str:

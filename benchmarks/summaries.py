@@ -32,8 +32,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from archive import DEVELOPMENT_MONTHS, ArchivedFile, items  # noqa: E402
-from furniture import LATEST, _url_of  # noqa: E402
+from archive import DEVELOPMENT_MONTHS  # noqa: E402
+from furniture import LATEST, latest_captures  # noqa: E402
 
 from monitor.digest.summary import ELLIPSIS, summarize  # noqa: E402
 from monitor.errors import ParseError  # noqa: E402
@@ -77,13 +77,9 @@ def main() -> None:
     parser.add_argument("--show", type=int, default=2, help="examples shown per outlet and kind")
     args = parser.parse_args()
     months = tuple(m.strip() for m in args.months.split(",") if m.strip())
-    latest: dict[str, ArchivedFile] = {}
-    for archived in items(args.mirror, months):
-        if not args.outlet or archived.outlet == args.outlet:
-            latest[_url_of(archived.text) or archived.path] = archived
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     examples: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for archived in latest.values():
+    for archived in latest_captures(args.mirror, months, args.outlet):
         try:
             item = archived_item_to_item(archived.path, read_archived_item(archived.text))
         except ParseError:

@@ -68,12 +68,15 @@ class RunLog:
         """The run's items that joined or are related to a story an edit left
         before the edit was stored, with those edits (`vacate`)."""
         chosen: set[int] = set()
+        if not self.vacated:
+            return chosen
+        in_story: dict[int, set[int]] = {}  # read once, not once a vacated story
+        for item, (joined, related) in places.items():
+            if item in self.entries:
+                for story in (joined,) if related is None else (joined, related):
+                    in_story.setdefault(story, set()).add(item)
         for story, edit in self.vacated:
-            hung = {
-                item
-                for item, (joined, related) in places.items()
-                if item < edit and item in self.entries and story in (joined, related)
-            }
+            hung = {item for item in in_story.get(story, ()) if item < edit}
             if hung and edit in places:
                 chosen |= hung | {edit}
         return chosen
