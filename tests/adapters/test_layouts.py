@@ -117,6 +117,14 @@ def test_the_generic_adapter_leaves_plain_bodies_to_themselves(
     )
     article = GENERIC.adapt(item, "feed", FETCHED)
     assert extracted == [] and len(article.text.split("\n")) == 11
+    # Blogger's: a "read more" anchor, images linked to their full size, a pasted
+    # <header> with the headline. None of them makes a page.
+    anchors = "".join(f'<a name="more{i}"></a>' for i in range(6))
+    pictures = "".join(f'<a href="/full/{i}.jpg"><img src="/{i}.jpg"></a>' for i in range(6))
+    header = '<header class="entry-header"><h1>标题</h1></header>'
+    for blog in (anchors + body, pictures + body, header + body):
+        GENERIC.adapt(replace(item, html=blog), "feed", FETCHED)
+    assert extracted == []
     links = "".join(f"<li><a href='/r{i}'>其他新闻{i}</a></li>" for i in range(6))
     for page in (f"<nav><a href='/'>首页</a></nav>{body}", f"{body}<ul>{links}</ul>"):
         GENERIC.adapt(replace(item, html=page), "feed", FETCHED)

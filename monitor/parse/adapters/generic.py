@@ -17,8 +17,12 @@ from .base import Page, SiteAdapter
 # Below this many block elements a fragment is an article body already:
 # trafilatura's main-content scoring needs a page to compare against.
 MIN_BLOCKS_FOR_EXTRACTION = 8
-# Elements only a whole page has around its article.
-PAGE_TAGS = ("nav", "aside", "header", "footer", "main", "menu")
+# Elements only a whole page has around its article. An article's own markup
+# may have a <header> (its headline block) or a <main>: the 51 real items of
+# the development months that went to trafilatura for a pasted <header>, for
+# Blogger's "read more" anchors or for images linked to their full size, came
+# back with nothing found, and took its import (about 0.3 s) into each worker.
+PAGE_TAGS = ("nav", "aside", "footer", "menu")
 # A plain run of paragraphs is an article body: trafilatura (2-4 ms an item) would
 # only confirm it. So it runs on a fragment with page elements, or with link
 # lists: at least this many links, in at least this share of its blocks. Counting
@@ -53,12 +57,18 @@ def _looks_like_a_page(root: markup.Element, blocks: list[markup.Element]) -> bo
     # Element-tree iteration filtered by tag runs in C; `find` parses its path each call.
     if next(root.iter("body", "html", *PAGE_TAGS), None) is not None:
         return True
-    links = list(root.iter("a"))
+    # A link has an address and words: an anchor without an address marks a place,
+    # an image linked to its full size is a picture.
+    links = [a for a in root.iter("a") if a.get("href") and _has_words(a)]
     if len(links) < MIN_LINKS:
         return False
     holding_links = {link.getparent() for link in links}
     page_like = sum(1 for b in blocks if b.tag in ("li", "td") or b in holding_links)
     return page_like >= MIN_PAGE_SHARE * len(blocks)
+
+
+def _has_words(element: markup.Element) -> bool:
+    return any(not chunk.isspace() for chunk in element.itertext())
 
 
 def main_content(html: str) -> str | None:
