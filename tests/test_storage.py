@@ -19,6 +19,7 @@ from monitor.figures import figures_of
 from monitor.models import Article
 from monitor.store import SCHEMA_VERSION, Storage
 from monitor.store.encoding import json_list
+from monitor.store.sqlite import dumped_version
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 TEXT = "据韩国媒体报道，韩国国防部3月17日着手进入恢复《韩日军事情报保护协定》正常化所需程序。" * 3
@@ -255,6 +256,66 @@ def test_unwritable_location_is_a_storage_error(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(StorageError, match="cannot open"):
         Storage(blocker / "sub" / "m.db")
+
+
+def restored_from_a_dump(source: Path, path: Path) -> Path:
+    """`source` backed up as SQL text and read back into `path`, as
+    ``sqlite3 SOURCE .dump | sqlite3 PATH`` does: without the schema version."""
+    with sqlite3.connect(source) as db:
+        dump = "\n".join(db.iterdump())
+    with sqlite3.connect(path) as db:
+        db.executescript(dump)
+    db.close()
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 0
+    return path
+
+
+def test_a_database_restored_from_an_sql_dump_is_known_by_its_tables(tmp_path: Path) -> None:
+    with Storage(tmp_path / "m.db") as storage:
+        (item_id,) = add_all(storage, [TEXT])
+    restored = restored_from_a_dump(tmp_path / "m.db", tmp_path / "restored.db")
+    with Storage(restored) as storage:
+        assert storage.schema_version() == SCHEMA_VERSION
+        (found,) = storage.candidates(Features.of(TEXT), since=NOW, max_distance=3)
+        assert found.item_id == item_id
+
+
+def test_an_older_versions_dump_is_restored_at_its_version_and_migrated(tmp_path: Path) -> None:
+    from monitor.store.schema import MIGRATIONS
+
+    old = tmp_path / "old.db"
+    with sqlite3.connect(old) as db:
+        for step in MIGRATIONS[:6]:
+            db.executescript(step)
+        db.execute("INSERT INTO feeds (id, name, url) VALUES (1, 'kept', 'u')")
+    db.close()
+    restored = restored_from_a_dump(old, tmp_path / "restored.db")
+    with sqlite3.connect(restored) as db:
+        assert dumped_version(db) == 6
+    db.close()
+    with Storage(restored) as storage:
+        assert storage.schema_version() == SCHEMA_VERSION
+        assert storage.feed_state("kept", "u").id == 1
+    columns = {row[1] for row in sqlite3.connect(restored).execute("PRAGMA table_info(items)")}
+    assert "undated" in columns  # the last step was taken
+
+
+def test_tables_like_monitors_of_no_known_version_are_refused_untouched(tmp_path: Path) -> None:
+    with Storage(tmp_path / "m.db"):
+        pass
+    restored = restored_from_a_dump(tmp_path / "m.db", tmp_path / "restored.db")
+    with sqlite3.connect(restored) as db:
+        db.execute("ALTER TABLE items ADD COLUMN from_a_newer_monitor TEXT")
+    db.close()
+    before = restored.read_bytes()
+    with pytest.raises(StorageError) as refused:
+        Storage(restored)
+    assert str(refused.value) == (
+        f"database {restored}: holds tables named like monitor's (deliveries, digests, "
+        "edit_pages, …) but of no schema version this monitor knows, and no version number "
+        "(an SQL dump of a newer monitor?); restore it with that monitor"
+    )
+    assert restored.read_bytes() == before
 
 
 def test_a_version_1_database_is_migrated_and_its_features_recomputed(tmp_path: Path) -> None:

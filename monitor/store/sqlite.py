@@ -12,6 +12,7 @@ from typing import Any
 
 from ..errors import StorageError
 from .backend import Cursor, Database
+from .schema import MIGRATIONS
 
 # The page size of a new database, and how much log is copied into it at a time.
 PAGE_SIZE = 16384
@@ -48,11 +49,21 @@ class SQLiteDatabase(Database):
                 path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
             )
             foreign = self._foreign_tables() if existed else []
+            restored = dumped_version(self._db) if foreign else None
+            if restored is not None:
+                self._db.execute(f"PRAGMA user_version = {restored}")
+                foreign = []
         except (sqlite3.Error, OSError) as e:
             raise StorageError(f"database {path}: cannot open: {self.explain(e)}") from e
         if foreign:
             self._db.close()
             shown = ", ".join(foreign[:3]) + (", …" if len(foreign) > 3 else "")
+            if set(foreign) >= {"feeds", "items", "stories"}:
+                raise StorageError(
+                    f"database {path}: holds tables named like monitor's ({shown}) but "
+                    "of no schema version this monitor knows, and no version number "
+                    "(an SQL dump of a newer monitor?); restore it with that monitor"
+                )
             raise StorageError(
                 f"database {path}: holds another program's tables ({shown}); "
                 "give [storage] path a file of monitor's own"
@@ -166,3 +177,34 @@ def writable(path: Path) -> bool:
     if not os.access(folder, os.W_OK | os.X_OK):
         return False
     return not path.exists() or os.access(path, os.W_OK)
+
+
+def tables_of(db: sqlite3.Connection) -> dict[str, tuple[str, ...]]:
+    """Each table's name and its columns in order (SQLite's own tables left out)."""
+    names = db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'"
+    ).fetchall()
+    return {
+        str(name): tuple(str(column[1]) for column in db.execute(f'PRAGMA table_info("{name}")'))
+        for (name,) in names
+    }
+
+
+def dumped_version(db: sqlite3.Connection) -> int | None:
+    """The schema version whose tables `db` holds, column for column; None if none.
+
+    An SQL dump (``sqlite3 FILE .dump``, Python's ``iterdump``) leaves the schema
+    version (``user_version``) out, so a backup restored from one would look like
+    another program's file. Its tables tell the version: each version's are made
+    in memory until one matches.
+    """
+    found = tables_of(db)
+    made = sqlite3.connect(":memory:")
+    try:
+        for version, step in enumerate(MIGRATIONS, start=1):
+            made.executescript(step)
+            if tables_of(made) == found:
+                return version
+    finally:
+        made.close()
+    return None
