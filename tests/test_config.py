@@ -125,6 +125,7 @@ def test_invalid_toml_names_the_line(tmp_path: Path) -> None:
         ('recipients = ["a@example.org"]', 'send_at = "25:00"', "digest.send_at: not a time of day"),
         ('keywords = ["朝鲜"]', 'keywords = "朝鲜"', "topics[0].keywords: must be an array of strings, not a string"),
         ('keywords = ["朝鲜"]', 'keywords = ["朝鲜"]\npatterns = ["("]', "topics[0].patterns[0]: bad regular expression"),
+        ('keywords = ["朝鲜"]', 'keywords = ["朝鲜"]\nmin_mentions = 0', "topics[0].min_mentions: must be >= 1, not 0"),
         ('name = "two"', 'name = "one"', "feeds[1].name: duplicate feed name 'one'"),
         ('url = "feeds/two.xml"', 'url = "feeds/two.xml"\ntopics = ["体育"]', "feeds[1].topics[0]: no [[topics]] named '体育'"),
     ],
@@ -186,3 +187,9 @@ def test_a_login_in_clear_to_this_machine_is_allowed(tmp_path: Path, host: str) 
     smtp = f'[smtp]\nhost = "{host}"\nsecurity = "none"\nusername = "me"\npassword_env = "P"\n'
     config = load_config(write(tmp_path, BASE + smtp))
     assert config.smtp is not None and config.smtp.host == host
+
+
+def test_a_topic_may_ask_for_more_or_fewer_mentions(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, BASE)).topics[0].min_mentions == 2
+    text = BASE.replace('keywords = ["朝鲜"]', 'keywords = ["朝鲜"]\nmin_mentions = 1')
+    assert load_config(write(tmp_path, text)).topics[0].min_mentions == 1

@@ -202,6 +202,28 @@ def test_topics_match_traditional_text_and_not_the_dateline() -> None:
     assert "选举" in topic_scores("美國大選結果", "", topics)  # patterns too
 
 
+def test_a_topic_named_once_further_down_is_a_mention_in_passing() -> None:
+    topics = (
+        TopicConfig("日本", ("日本", "东京")),
+        TopicConfig("选举", (), patterns=(__import__("re").compile(r"选举|大选"),)),
+    )
+    lead = "白俄罗斯总统选举后爆发抗议，警方拘留数千人。欧盟表示将考虑制裁。"
+    later = "\n".join(f"第{n}段，抗议者在明斯克街头聚集，要求重新计票。" for n in range(4))
+    listed = lead + "\n" + later + "\n美国、日本和英国呼吁各方保持克制。"
+    assert "日本" not in topic_scores("白俄罗斯抗议持续", listed, topics)
+    assert "选举" in topic_scores("白俄罗斯抗议持续", listed, topics)  # in the lead
+    twice = listed + "\n日本外务省另召见白俄罗斯大使。"
+    assert topic_scores("白俄罗斯抗议持续", twice, topics)["日本"] == Score(0, 1)
+    in_lead = "日本外务省表示关切。" + listed
+    assert "日本" in topic_scores("白俄罗斯抗议持续", in_lead, topics)
+    assert "日本" in topic_scores("日本表态", listed, topics)  # in the headline
+    every = (replace(topics[0], min_mentions=1),)
+    assert "日本" in topic_scores("白俄罗斯抗议持续", listed, every)
+    vote = (replace(topics[1], min_mentions=1),)
+    assert "选举" not in topic_scores("抗议", later + "\n另有选举。", topics[1:])
+    assert "选举" in topic_scores("抗议", later + "\n另有选举。", vote)
+
+
 def test_sections_follow_topic_order_and_other_comes_last() -> None:
     stories = [
         Story(1, (stored(1, 1, "无主题", "没有关键词的文章。"),)),

@@ -305,6 +305,7 @@ class _Builder:
             keywords=keywords,
             exclude=t.texts("exclude", ()),
             patterns=tuple(patterns),
+            min_mentions=t.integer("min_mentions", TopicConfig.min_mentions, minimum=1),
         )
         t.done()
         return config

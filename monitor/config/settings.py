@@ -156,6 +156,9 @@ class TopicConfig:
     exclude: tuple[str, ...] = ()
     patterns: tuple[re.Pattern[str], ...] = ()
     """Regular expressions that also match the topic."""
+    min_mentions: int = 2
+    """Mentions a text needs when neither its headline nor its first two
+    sentences name the topic (`digest.topics`)."""
 
 
 @dataclass(frozen=True)

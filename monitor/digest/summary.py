@@ -49,13 +49,16 @@ HEADING_CHARS = 40
 ELLIPSIS = "…"
 
 
-def sentences(text: str) -> list[str]:
+def sentences(text: str, limit: int | None = None) -> list[str]:
+    """The text's sentences, in order; the first `limit` of them only, if given."""
     found: list[str] = []
     for paragraph in text.split("\n"):
         for match in _SENTENCE.finditer(paragraph.strip()):
             sentence = match.group(0).strip()
             if sentence:
                 found.append(sentence)
+                if len(found) == limit:
+                    return found
     return found
 
 
