@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -69,29 +70,63 @@ def test_prune_removes_old_stories_every_digest_has_had(
     assert capsys.readouterr().out == ""
 
 
-def test_prune_keeps_stories_not_yet_sent_and_items_their_feed_still_lists(
+def test_prune_keeps_stories_a_digest_may_still_send_and_items_their_feed_still_lists(
     tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = write_config(tmp_path, samples(feed_server))
     assert main(["run", "--no-digest", "--config", str(config)]) == 0
     stories, items, _ = counts(config)
+    age(config, days=800, still_listed=True)
+    with Storage(load_config(config).storage.target) as storage, storage.transaction():
+        # A more complete version of one came today: pending again, for a digest to send.
+        storage._db.execute(
+            "UPDATE stories SET updated_at = ? WHERE id = (SELECT MIN(id) FROM stories)",
+            (datetime.now(UTC).isoformat(),),
+        )
+    capsys.readouterr()
+    assert main(["prune", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert f"kept 1 not yet sent by every digest and {stories - 1:,} still listed" in out
+    assert counts(config)[:2] == (stories, items)
+    age(config, days=800, still_listed=False)
+    assert main(["prune", "--config", str(config)]) == 0
+    assert capsys.readouterr().out.startswith(f"removed {stories - 1} stories")
+    assert counts(config)[0] == 1
+    assert main(["digest", "--config", str(config)]) == 0  # the one left is sent
+    age(config, days=800, still_listed=False)
+    assert main(["prune", "--config", str(config)]) == 0
+    assert counts(config) == (0, 0, 0)
+
+
+def test_stories_a_digest_never_sends_do_not_stay_for_ever(
+    backend: Backend,
+    tmp_path: Path,
+    feed_server: FeedServer,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A digest limited to a topic never has the other stories, nor a recipient
+    added later the stories before: past the dedup window, nobody will have them."""
+    topics = '[[topics]]\nname = "俄朝关系"\nkeywords = ["普京", "俄朝"]\n'
+    config = write_config(
+        tmp_path,
+        samples(feed_server),
+        extra='topics = ["俄朝关系"]',
+        topics=topics,
+        storage=backend.storage,
+    )
+    assert main(["run", "--config", str(config)]) == 0
+    stories, _, _ = counts(config)
+    with Storage(load_config(config).storage.target) as storage:
+        had = storage._db.execute("SELECT COUNT(DISTINCT story_id) FROM deliveries").fetchone()[0]
+    assert 0 < had < stories  # the others are not the digest's
+    text = config.read_text(encoding="utf-8")
+    more = '["reader@example.org", "new@example.org"]'
+    config.write_text(text.replace('["reader@example.org"]', more), encoding="utf-8")
     age(config, days=800, still_listed=False)
     capsys.readouterr()
     assert main(["prune", "--config", str(config)]) == 0
-    assert f"kept {stories:,} not yet sent by every digest" in capsys.readouterr().out
-    assert counts(config)[:2] == (stories, items)
-    with Storage(load_config(config).storage.target) as storage, storage.transaction():
-        # One story is new: its digest counts the others as expired, which settles them.
-        storage._db.execute(
-            "UPDATE stories SET created_at = '2030-01-01T00:00:00+00:00' "
-            "WHERE id = (SELECT MIN(id) FROM stories)"
-        )
-    assert main(["digest", "--config", str(config)]) == 0
-    age(config, days=800, still_listed=True)
-    capsys.readouterr()
-    assert main(["prune", "--config", str(config)]) == 0
-    assert f"and {stories:,} still listed by their feeds" in capsys.readouterr().out
-    assert counts(config)[:2] == (stories, items)
+    assert capsys.readouterr().out.startswith(f"removed {stories} stories")
+    assert counts(config) == (0, 0, 0)
 
 
 def test_keep_days_may_not_undercut_the_dedup_window(tmp_path: Path) -> None:

@@ -127,12 +127,13 @@ def build_parser() -> argparse.ArgumentParser:
     prune = commands.add_parser(
         "prune",
         parents=[common],
-        help="remove stories older than [storage] keep_days that every digest has had",
+        help="remove stories older than [storage] keep_days that no digest will send",
         description=(
-            "Remove the stories created more than keep_days ago that every recipient of "
-            "every digest has had (or had counted as left out), with their items, index "
-            "rows and delivery records, in short batches. A story whose feed still lists "
-            "one of its items stays. The daemon and monitor run do this once a day."
+            "Remove the stories created more than keep_days ago that no digest will send "
+            "any more (not updated within [dedup] window_days, or had by every recipient "
+            "of every digest), with their items, index rows and delivery records, in short "
+            "batches. A story whose feed still lists one of its items stays. The daemon "
+            "and monitor run do this once a day."
         ),
         epilog=EPILOG_PRUNE,
         formatter_class=argparse.RawDescriptionHelpFormatter,

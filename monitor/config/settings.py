@@ -35,7 +35,7 @@ class StorageConfig:
     url: str | None = None
     """A ``postgresql://user@host/db`` database instead of the SQLite file at `path`."""
     keep_days: int = 365
-    """Stories older than this, once every digest has had them, are removed; 0 keeps all."""
+    """Stories older than this, once no digest will send them, are removed; 0 keeps all."""
 
     @property
     def target(self) -> Path | str:

@@ -20,8 +20,9 @@ def prune_old(
     keep_days: int | None = None,
     dry_run: bool = False,
 ) -> Pruned | None:
-    """Remove the stories older than `keep_days` (the config's by default) that every
-    digest's every recipient has had; None when nothing is to be removed (0 days)."""
+    """Remove the stories older than `keep_days` (the config's by default) that no
+    digest sends any more, being past the dedup window, or that every digest's every
+    recipient has had; None when nothing is to be removed (0 days)."""
     days = config.storage.keep_days if keep_days is None else keep_days
     if not days:
         return None
@@ -30,7 +31,10 @@ def prune_old(
         for digest in config.digests
         for recipient in digest.recipients or (digest.sender,)
     ]
-    pruned = storage.prune_before(now - timedelta(days=days), recipients, dry_run=dry_run)
+    window_start = now - timedelta(days=config.dedup.window_days)
+    pruned = storage.prune_before(
+        now - timedelta(days=days), recipients, window_start, dry_run=dry_run
+    )
     if pruned.stories and not dry_run:
         log.info(
             "retention: removed %s (%s) older than %s",

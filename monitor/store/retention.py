@@ -2,9 +2,13 @@
 
 Without it a daemon following a few hundred feeds adds gigabytes a year, for
 ever. A story goes with its items, their dedup index rows and its delivery
-records, once it is both old and settled: every digest's every recipient has
-had it (or had it counted as left out), and no item of it is still listed by
-its feed. A feed still listing an item would bring it back as new the moment
+records, once it is both old and settled: past the dedup window, where no
+digest sends it any more (a digest sends only stories created or updated
+within the window), or had by every digest's every recipient (or counted as
+left out for them); and no item of it is still listed by its feed. Past the
+window counts whoever has had it: a digest limited to some topics never has
+the others, nor a recipient added later the stories before, and waiting for
+them kept those stories for ever. A feed still listing an item would bring it back as new the moment
 its record went, so such stories stay until the feed drops the item. The old
 digests keep their record but lose the stored message, sent long ago.
 
@@ -34,7 +38,7 @@ class Pruned:
     kept_listed: int = 0
     """Old, settled stories kept because their feed still lists one of their items."""
     kept_unsettled: int = 0
-    """Old stories kept because some digest has not had them."""
+    """Old stories updated within the dedup window that some digest has not had."""
     messages: int = 0
     """Old digests whose stored message was dropped."""
 
@@ -44,13 +48,15 @@ class RetentionStore(StorageBase):
         self,
         before: datetime,
         recipients: Sequence[tuple[str, str]],
+        window_start: datetime,
         *,
         dry_run: bool = False,
         batch: int = BATCH,
     ) -> Pruned:
-        """Remove the stories created before `before` that each (digest, recipient)
-        of `recipients` has had, with all that belongs to them; with `dry_run`,
-        only count them."""
+        """Remove the stories created before `before` that no digest sends any more
+        (neither created nor updated since `window_start`) or that each (digest,
+        recipient) of `recipients` has had, with all that belongs to them; with
+        `dry_run`, only count them."""
         pruned = Pruned()
         listed = self._listed_guids()
         after = 0
@@ -65,7 +71,7 @@ class RetentionStore(StorageBase):
                 break
             ids = [int(row[0]) for row in rows]
             after = ids[-1]
-            settled = self._settled(ids, recipients)
+            settled = self._settled(ids, recipients, window_start)
             pruned.kept_unsettled += len(ids) - len(settled)
             removable = self._not_listed(settled, listed)
             pruned.kept_listed += len(settled) - len(removable)
@@ -93,18 +99,28 @@ class RetentionStore(StorageBase):
             for row in rows
         }
 
-    def _settled(self, ids: list[int], recipients: Sequence[tuple[str, str]]) -> list[int]:
-        settled = set(ids)
-        member, value = self._db.member("story_id", ids)
+    def _settled(
+        self, ids: list[int], recipients: Sequence[tuple[str, str]], window_start: datetime
+    ) -> list[int]:
+        past, value = self._db.member("id", ids)
+        with self._errors("read stories"):
+            rows = self._db.execute(
+                f"""SELECT id FROM stories WHERE {past} AND created_at < ?
+                    AND (updated_at IS NULL OR updated_at < ?)""",
+                (value, iso(window_start), iso(window_start)),
+            ).fetchall()
+        gone = {int(row[0]) for row in rows}
+        settled = set(ids) - gone
+        member, value = self._db.member("story_id", sorted(settled))
         with self._errors("read deliveries"):
-            for digest, recipient in recipients:
+            for digest, recipient in recipients if settled else ():
                 had = self._db.execute(
                     f"""SELECT DISTINCT story_id FROM deliveries
                         WHERE digest = ? AND recipient IN (?, ?) AND shown != 2 AND {member}""",
                     (digest, recipient, ALL_RECIPIENTS, value),
                 ).fetchall()
                 settled &= {int(row[0]) for row in had}
-        return sorted(settled)
+        return sorted(settled | gone)
 
     def _not_listed(self, ids: list[int], listed: dict[int, frozenset[str] | None]) -> list[int]:
         if not ids:
