@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.message
+import json
 import socket
 import ssl
 import subprocess
@@ -246,9 +247,16 @@ def test_a_refused_recipient_gets_it_later_and_the_others_only_once(
     assert main(["run", "--config", str(config)]) == 3
     assert "refused b@example.org: 550 5.1.1 no such mailbox" in capsys.readouterr().err
     assert smtp_server.handler.envelopes == [("monitor@example.org", ["a@example.org"])]
+    # a has had it all: the preview is what b gets next.
+    preview = tmp_path / "next.json"
+    assert main(["digest", "--preview", str(preview), "--config", str(config)]) == 0
+    sections = json.loads(preview.read_text(encoding="utf-8"))["sections"]
+    previewed = [entry["url"] for section in sections for entry in section["stories"]]
     smtp_server.handler.refuse_recipients = set()
     assert main(["digest", "--config", str(config)]) == 0
     assert smtp_server.handler.envelopes[1] == ("monitor@example.org", ["b@example.org"])
+    sent = text_part(smtp_server.messages[1])
+    assert previewed and all(url in sent for url in previewed)
     assert main(["digest", "--config", str(config)]) == 0
     assert len(smtp_server.messages) == 2
 

@@ -98,6 +98,33 @@ def test_prune_keeps_stories_a_digest_may_still_send_and_items_their_feed_still_
     assert counts(config) == (0, 0, 0)
 
 
+def limited_digest(tmp_path: Path, feed_server: FeedServer, storage: str) -> Path:
+    """The samples' config with a digest of one topic only."""
+    topics = '[[topics]]\nname = "俄朝关系"\nkeywords = ["普京", "俄朝"]\n'
+    return write_config(
+        tmp_path,
+        samples(feed_server),
+        extra='topics = ["俄朝关系"]',
+        topics=topics,
+        storage=storage,
+    )
+
+
+def test_status_counts_as_pending_only_what_a_limited_digest_sends(
+    tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = limited_digest(tmp_path, feed_server, 'path = "monitor.db"')
+    assert main(["run", "--no-digest", "--config", str(config)]) == 0
+    capsys.readouterr()
+    assert main(["status", "--json", "--config", str(config)]) == 0
+    (pending,) = [d["pending_stories"] for d in json.loads(capsys.readouterr().out)["digests"]]
+    assert 0 < pending < counts(config)[0]
+    assert main(["digest", "--config", str(config)]) == 0
+    assert f"{pending} stories" in capsys.readouterr().err
+    assert main(["status", "--json", "--config", str(config)]) == 0
+    assert json.loads(capsys.readouterr().out)["digests"][0]["pending_stories"] == 0
+
+
 def test_stories_a_digest_never_sends_do_not_stay_for_ever(
     backend: Backend,
     tmp_path: Path,
@@ -106,14 +133,7 @@ def test_stories_a_digest_never_sends_do_not_stay_for_ever(
 ) -> None:
     """A digest limited to a topic never has the other stories, nor a recipient
     added later the stories before: past the dedup window, nobody will have them."""
-    topics = '[[topics]]\nname = "俄朝关系"\nkeywords = ["普京", "俄朝"]\n'
-    config = write_config(
-        tmp_path,
-        samples(feed_server),
-        extra='topics = ["俄朝关系"]',
-        topics=topics,
-        storage=backend.storage,
-    )
+    config = limited_digest(tmp_path, feed_server, backend.storage)
     assert main(["run", "--config", str(config)]) == 0
     stories, _, _ = counts(config)
     with Storage(load_config(config).storage.target) as storage:

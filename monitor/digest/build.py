@@ -40,6 +40,26 @@ class _Group:
         return len({item.source for story in stories for item in story.items})
 
 
+def homes(
+    stories: list[Story], config: Config, digest: DigestConfig
+) -> list[tuple[Story, str | None]]:
+    """The stories `digest` shows, each with the topic it goes under (None: the last
+    heading); a digest limited to some topics leaves out the stories of none."""
+    order = [t.name for t in config.topics if not digest.topics or t.name in digest.topics]
+    feed_topics = {feed.name: feed.topics for feed in config.feeds}
+    found: list[tuple[Story, str | None]] = []
+    for story in stories:
+        canonical = story.canonical
+        scores = topic_scores(
+            canonical.title, canonical.text, config.topics, feed_topics.get(canonical.feed, ())
+        )
+        home = best_topic(scores, order)
+        if digest.topics and home is None:
+            continue
+        found.append((story, home))
+    return found
+
+
 def build_digest(
     stories: list[Story],
     config: Config,
@@ -50,17 +70,7 @@ def build_digest(
     """The digest of `stories` for `digest`, or None when none of them belong in it;
     the `updated` ones were sent before and are marked so."""
     order = [t.name for t in config.topics if not digest.topics or t.name in digest.topics]
-    feed_topics = {feed.name: feed.topics for feed in config.feeds}
-    scored: list[tuple[Story, str | None]] = []
-    for story in stories:
-        canonical = story.canonical
-        scores = topic_scores(
-            canonical.title, canonical.text, config.topics, feed_topics.get(canonical.feed, ())
-        )
-        home = best_topic(scores, order)
-        if digest.topics and home is None:
-            continue
-        scored.append((story, home))
+    scored = homes(stories, config, digest)
     if not scored:
         return None
     scored.sort(key=lambda pair: (-_outlets(pair[0]), -pair[0].canonical.published.timestamp()))

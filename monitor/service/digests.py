@@ -301,22 +301,26 @@ def preview_digest(
     *,
     form: Literal["html", "text", "json"] = "html",
 ) -> str | None:
-    """The pending digest of the first recipient as the email's HTML, its plain
-    text (`form` "text": what a mail reader that shows text only shows) or the data
-    `digest_data` gives (`form` "json"); nothing is delivered or marked."""
+    """The next digest of the first recipient who has one pending, as the email's
+    HTML, its plain text (`form` "text": what a mail reader that shows text only
+    shows) or the data `digest_data` gives (`form` "json"); nothing is delivered or
+    marked. After a send refused for some recipients, the first may have had
+    everything: the preview is then of what the next send gives the others."""
     from ..digest import digest_data
 
     now = clock()
     since = now - timedelta(days=config.dedup.window_days)
-    recipient = (digest.recipients or (digest.sender,))[0]
-    story_ids = storage.pending_story_ids(digest.name, recipient, since)
-    if not story_ids:
-        return None
-    expired = frozenset(storage.expired_story_ids(digest.name, recipient, since))
-    updated = frozenset(storage.updated_story_ids(digest.name, recipient, story_ids))
-    stories = storage.stories(story_ids)
-    fitted = _fitting(config, digest, stories, now, [recipient], expired, updated)
-    if fitted is None:
+    for recipient in digest.recipients or (digest.sender,):
+        story_ids = storage.pending_story_ids(digest.name, recipient, since)
+        if not story_ids:
+            continue
+        expired = frozenset(storage.expired_story_ids(digest.name, recipient, since))
+        updated = frozenset(storage.updated_story_ids(digest.name, recipient, story_ids))
+        stories = storage.stories(story_ids)
+        fitted = _fitting(config, digest, stories, now, [recipient], expired, updated)
+        if fitted is not None:
+            break
+    else:
         return None
     built, message, html = fitted
     if form == "json":
