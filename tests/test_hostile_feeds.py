@@ -298,6 +298,42 @@ def test_charsets_declared_or_not(
     assert [r["title"] for r in export(config, capsys)] == [title]
 
 
+@pytest.mark.parametrize(
+    ("encoding", "declared", "content_type"),
+    [
+        ("gbk", "utf-8", "application/xml"),  # a template's declaration
+        ("gbk", None, "text/xml; charset=utf-8"),  # a server's default charset
+        ("big5", "utf-8", "application/rss+xml; charset=UTF-8"),
+        ("gb18030", "utf8", "application/xml; charset=utf-8"),
+        ("big5", "gbk", "application/xml; charset=gbk"),
+    ],
+)
+def test_a_wrongly_declared_charset_is_detected(
+    tmp_path: Path,
+    feed_server: FeedServer,
+    capsys: pytest.CaptureFixture[str],
+    encoding: str,
+    declared: str | None,
+    content_type: str,
+) -> None:
+    """Declared UTF-8 (or another encoding the document does not read in), it was
+    read as windows-1252: mojibake in every title, summary and digest."""
+    title = "韩国总统尹锡悦访问日本" if encoding != "big5" else "韓國總統尹錫悅訪問日本"
+    text = "韩国总统尹锡悦周四抵达东京，与日本首相举行会谈，双方同意恢复军事情报共享协定。"
+    if encoding == "big5":
+        text = "韓國總統尹錫悅週四抵達東京，與日本首相舉行會談，雙方同意恢復軍事情報共享協定。"
+    items = "".join(
+        f"<item><title>{title}{n}</title><link>https://x.org/{n}</link>"
+        f"<description>{text * 3}{n}</description></item>"
+        for n in range(3)
+    )
+    body = rss(items, declared or "", declared is not None).encode(encoding)
+    feed_server.routes["/feed"] = Response(body, headers={"Content-Type": content_type})
+    config = write_config(tmp_path, [("feed", feed_server.url("/feed"))])
+    run(config, capsys)
+    assert sorted(r["title"] for r in export(config, capsys)) == [f"{title}{n}" for n in range(3)]
+
+
 def test_odd_items_are_stored_sanely(
     tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -33,20 +33,26 @@ class ParsedFeed:
     """The feed's RSS <ttl>: how long it may be cached."""
 
 
-_XML_ENCODING = re.compile(rb"^\s*<\?xml[^>]*\bencoding\s*=", re.IGNORECASE)
 # The encoding feedparser reads: from any processing instruction first ("<?\x00ml" too).
 _FEEDPARSER_ENCODING = re.compile(rb"^<\?.*encoding=['\"](?P<name>.*?)['\"].*\?>")
 _XML_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
-_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+_DECLARED = re.compile(rb"^\s*<\?xml[^>]*\bencoding\s*=\s*['\"]([^'\"]*)['\"]", re.IGNORECASE)
+_CHARSET = re.compile(rb"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+_CHARSET_PARAMETER = re.compile(r";\s*charset\s*=\s*[\"']?[\w.:-]+[\"']?", re.IGNORECASE)
 
 
 def as_utf8(content: bytes, content_type: str | None = None) -> bytes:
-    """The feed as UTF-8 when it is in another encoding that nothing declares.
+    """The feed as UTF-8 when it is in another encoding that nothing declares
+    truly; else `content` itself.
 
-    Feeds in GBK, GB18030 or Big5 often declare nothing; XML then means UTF-8
-    and feedparser, finding it is not, falls back to windows-1252, which turns
-    Chinese into mojibake. A declared encoding (BOM, XML declaration, HTTP
-    charset) is left to feedparser; an undeclared one is detected.
+    Feeds in GBK, GB18030 or Big5 often declare nothing, or declare UTF-8 (a
+    template's XML declaration, a server's default charset); XML then means
+    UTF-8 and feedparser, finding it is not, falls back to windows-1252, which
+    turns Chinese into mojibake. An encoding declared (BOM, XML declaration,
+    HTTP charset) in which the document reads is left to feedparser; otherwise
+    the encoding is detected, and the result carries no declaration (the HTTP
+    charset no longer applies: `without_charset`). UTF-8 with a few broken
+    bytes stays UTF-8, the broken ones replaced.
     """
     if content.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
         return content
@@ -54,20 +60,37 @@ def as_utf8(content: bytes, content_type: str | None = None) -> bytes:
     if mangled and not _known_encoding(mangled.group("name")):
         # A mangled declaration ("\x80tf-8") would crash feedparser: detect instead.
         content = content[mangled.end() :]
-    if _XML_ENCODING.match(content) or (content_type and _CHARSET.search(content_type)):
+    declared = [
+        found.group(1)
+        for found in (
+            _DECLARED.match(content),
+            _CHARSET.search(content_type.encode("latin-1", "replace")) if content_type else None,
+        )
+        if found
+    ]
+    if any(_reads_as(content, name) for name in [*declared, b"utf-8"]):
         return content
-    try:
-        content.decode("utf-8")
-        return content
-    except UnicodeDecodeError:
-        pass
     from charset_normalizer import from_bytes
 
     best = from_bytes(content[:200_000]).best()
-    if best is None or not best.encoding or best.encoding in ("utf_8", "ascii"):
+    if best is None or not best.encoding:
         return content
-    text = content.decode(best.encoding, errors="replace")
+    encoding = "utf-8" if best.encoding in ("utf_8", "ascii") else best.encoding
+    text = content.decode(encoding, errors="replace")
     return _XML_DECLARATION.sub(b"", text.encode("utf-8"), count=1)
+
+
+def without_charset(content_type: str | None) -> str | None:
+    """`content_type` without its charset: of a document `as_utf8` converted."""
+    return _CHARSET_PARAMETER.sub("", content_type) if content_type else content_type
+
+
+def _reads_as(content: bytes, name: bytes) -> bool:
+    try:
+        content.decode(name.decode("ascii"))
+    except (UnicodeDecodeError, LookupError, ValueError):
+        return False
+    return True
 
 
 def _known_encoding(name: bytes) -> bool:
@@ -119,7 +142,7 @@ def parse_feed(
             else:
                 into.offer(item)
 
-    def plain(document: bytes) -> str | None:
+    def plain(document: bytes, content_type: str | None) -> str | None:
         try:
             return stream_rss(document, content_type, take)
         except NotPlain:
@@ -130,11 +153,12 @@ def parse_feed(
 
     # lxml reads only well-formed UTF-8, which `as_utf8` would leave as it is:
     # checking that first cost a decoding of the whole document.
-    ttl = plain(content)
+    ttl = plain(content, content_type)
     if ttl is None:
         converted = as_utf8(content, content_type)
         if converted is not content:
-            ttl = plain(converted)
+            content_type = without_charset(content_type)
+            ttl = plain(converted, content_type)
         content = converted
     if ttl is not None:
         return ParsedFeed(into.items() if into is not None else read, None, _ttl(ttl))
@@ -160,7 +184,10 @@ def parse_with_feedparser(
     """`parse_feed` by feedparser alone, for every format and every damage."""
     if not content.strip():
         raise ParseError(f"feed {feed_name!r}: empty response body")
-    return _with_feedparser(as_utf8(content, content_type), feed_name, content_type)
+    converted = as_utf8(content, content_type)
+    if converted is not content:
+        content_type = without_charset(content_type)
+    return _with_feedparser(converted, feed_name, content_type)
 
 
 def _with_feedparser(
