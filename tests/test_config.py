@@ -111,6 +111,20 @@ def test_unsupported_scheme(tmp_path: Path) -> None:
     assert "feeds[0].url: unsupported URL scheme 'ftp'" in message
 
 
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("http://127.0.0.1:99999/x", "not a URL: Port out of range 0-65535"),
+        ("http://127.0.0.1:0/x", "not a URL: port 0"),
+        (" https://example.org/one.xml", "not a URL: space before or after it"),
+        ("samples/dw.xml ", "not a URL: space before or after it"),
+    ],
+)
+def test_a_feed_url_that_cannot_be_fetched_is_named(tmp_path: Path, url: str, problem: str) -> None:
+    message = error_of(tmp_path, BASE.replace("https://example.org/one.xml", url))
+    assert message.endswith(f"feeds[0].url: {problem}")
+
+
 def test_invalid_toml_names_the_line(tmp_path: Path) -> None:
     message = error_of(tmp_path, BASE + "\n[digest\n")
     assert message.startswith(f"{tmp_path / 'config.toml'}:{BASE.count(chr(10)) + 2}: invalid TOML")

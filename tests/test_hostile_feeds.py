@@ -262,6 +262,21 @@ def test_the_authorities_of_ssl_cert_file_are_trusted(
     ), line
 
 
+def test_a_redirect_to_a_port_out_of_range_fails_its_feed_alone(
+    tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed_server.routes["/moved"] = Response(
+        b"", status=301, headers={"Location": "http://127.0.0.1:99999/feed"}
+    )
+    item = "<item><title>韩国国防部恢复军情协定</title><link>https://x.org/1</link></item>"
+    feed_server.routes["/fine"] = Response(rss(item).encode())
+    feeds = [("moved", feed_server.url("/moved")), ("fine", feed_server.url("/fine"))]
+    config = write_config(tmp_path, feeds)
+    lines = run(config, capsys)
+    assert lines[0] == "monitor: feed 'moved': cannot connect: port 99999 is out of range"
+    assert [r["feed"] for r in export(config, capsys)] == ["fine"]
+
+
 def test_unknown_host(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = write_config(tmp_path, [("nowhere", "http://no-such-host.invalid/feed.xml")])
     lines = run(config, capsys)

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ..config import FeedConfig, FetchConfig, local_path
+from ..config import FeedConfig, FetchConfig, local_path, url_problem
 from ..errors import FetchError, ParseError
 from ..fetch import Fetcher, Validators
 from ..models import FetchResult, Item
@@ -31,6 +31,9 @@ _XML_START = re.compile(rb"^\s*(?:\xef\xbb\xbf)?\s*<(?:\?xml|rss|feed|rdf:RDF)\b
 
 def load_items(target: str) -> tuple[str, list[Item]]:
     """The items at `target` and a name for their source (host or file name)."""
+    problem = url_problem(target)
+    if problem:
+        raise FetchError(f"{target}: {problem}")
     feed = FeedConfig(name=target, url=target)
     path = local_path(target, Path.cwd())
     result = asyncio.run(_fetch(feed))

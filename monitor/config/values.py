@@ -49,16 +49,20 @@ def url_problem(url: str) -> str | None:
     """
     if any(c in url for c in "\r\n\t\0"):
         return "not a URL: contains control characters"
+    if url != url.strip():
+        return "not a URL: space before or after it"
     if "://" not in url and not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", url):
         return None
     try:
         parts = urlsplit(url)
-        hostname = parts.hostname
-    except ValueError as e:  # "Invalid IPv6 URL"
+        hostname, port = parts.hostname, parts.port
+    except ValueError as e:  # "Invalid IPv6 URL", "Port out of range 0-65535"
         return f"not a URL: {e}"
     if parts.scheme in ("http", "https"):
         if not hostname:
             return "not a URL: no host"
+        if port == 0:
+            return "not a URL: port 0"
         return None
     if parts.scheme == "file":
         return None

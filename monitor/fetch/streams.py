@@ -245,6 +245,8 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: typing.Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.AsyncNetworkStream:
+        if not 0 < port < 65536:  # asyncio fails on one with an IndexError
+            raise httpcore.ConnectError(f"port {port} is out of range")
         loop = asyncio.get_running_loop()
         local = (local_address, 0) if local_address else None
         try:
