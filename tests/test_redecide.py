@@ -408,9 +408,24 @@ def test_redecide_right_after_a_run_of_undated_items_moves_nothing(
     assert stories(backend) == live, capsys.readouterr().out
 
 
-def test_redecide_needs_a_positive_number_of_days(
+@pytest.mark.parametrize("days", ["0", "-1", "nan", "inf", "100000000"])
+def test_redecide_needs_a_number_of_days_the_calendar_holds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], days: str
+) -> None:
+    config = write_config(tmp_path, [])
+    assert main(["redecide", "--config", str(config), "--since", days]) == ConfigError.exit_code
+    shown = f"{float(days):g}"
+    assert capsys.readouterr().err == (
+        f"monitor: error: --since {shown}: give a number of days from 0 to 36,500\n"
+    )
+
+
+def test_prune_needs_a_number_of_days_the_calendar_holds(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = write_config(tmp_path, [])
-    assert main(["redecide", "--config", str(config), "--since", "0"]) == ConfigError.exit_code
-    assert capsys.readouterr().err == ("monitor: error: --since 0: give a number of days above 0\n")
+    args = ["prune", "--config", str(config), "--keep-days", "99999999"]
+    assert main(args) == ConfigError.exit_code
+    assert capsys.readouterr().err == (
+        "monitor: error: --keep-days 99999999: give at most 36,500 days\n"
+    )

@@ -168,12 +168,15 @@ def _deliver(config: Config, storage: Storage, names: tuple[str, ...] = ()) -> N
 def cmd_prune(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
+    from ..config import MAX_DAYS
     from ..errors import ConfigError
     from ..service import prune_old
     from ..words import counted
 
     config = _load(args)
     days = config.storage.keep_days if args.keep_days is None else args.keep_days
+    if days > MAX_DAYS:
+        raise ConfigError(f"--keep-days {days}: give at most {MAX_DAYS:,} days")
     if days and days < config.dedup.window_days:
         raise ConfigError(
             f"--keep-days {days} is shorter than [dedup] window_days "
@@ -338,12 +341,13 @@ def cmd_split(args: argparse.Namespace) -> int:
 def cmd_redecide(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
+    from ..config import MAX_DAYS
     from ..errors import ConfigError
     from ..service import redecide
     from ..words import counted
 
-    if not args.since > 0:
-        raise ConfigError(f"--since {args.since:g}: give a number of days above 0")
+    if not 0 < args.since <= MAX_DAYS:
+        raise ConfigError(f"--since {args.since:g}: give a number of days from 0 to {MAX_DAYS:,}")
     config = _load(args)
     with _open(config, stored=True) as storage:
         done = redecide(config, storage, args.since, datetime.now(UTC))

@@ -9,6 +9,7 @@ by `cli`, which keeps the user's comments.
 from .files import CONFIG_ENV, find_config, user_config_path, user_data_dir
 from .loader import load_config
 from .settings import (
+    MAX_DAYS,
     Config,
     DedupConfig,
     DigestConfig,
@@ -22,6 +23,7 @@ from .values import feed_location_problem, local_path, outside_roots, url_proble
 
 __all__ = [
     "CONFIG_ENV",
+    "MAX_DAYS",
     "Config",
     "DedupConfig",
     "DigestConfig",

@@ -24,6 +24,7 @@ from .settings import (
     ADAPTER_NAMES,
     DEFAULT_SUBJECT,
     FULL_TEXT,
+    MAX_DAYS,
     SMTP_SECURITY,
     Config,
     DedupConfig,
@@ -114,7 +115,9 @@ class _Builder:
             path=self.path_value(path),
             busy_timeout=storage.number("busy_timeout", StorageConfig.busy_timeout, minimum=0.1),
             url=url or None,
-            keep_days=storage.integer("keep_days", StorageConfig.keep_days, minimum=0),
+            keep_days=storage.integer(
+                "keep_days", StorageConfig.keep_days, minimum=0, maximum=MAX_DAYS
+            ),
         )
         storage.done()
 
@@ -142,7 +145,9 @@ class _Builder:
             max_distance=dedup.integer(
                 "max_distance", DedupConfig.max_distance, minimum=0, maximum=15
             ),
-            window_days=dedup.integer("window_days", DedupConfig.window_days, minimum=1),
+            window_days=dedup.integer(
+                "window_days", DedupConfig.window_days, minimum=1, maximum=MAX_DAYS
+            ),
         )
         dedup.done()
         keep = storage_config.keep_days
@@ -419,8 +424,10 @@ class _Table:
             seconds = float(found.group(1)) * _UNITS[found.group(2) or "s"]
         else:
             raise self._error(key, f"not a duration (such as 90s, 30m, 2h): {value!r}")
-        if seconds <= 0:
+        if not seconds > 0:
             raise self._error(key, f"must be positive, not {value!r}")
+        if seconds > MAX_DAYS * 86400:
+            raise self._error(key, f"must be at most {MAX_DAYS:,} days, not {value!r}")
         return timedelta(seconds=seconds)
 
     def boolean(self, key: str, default: bool) -> bool:

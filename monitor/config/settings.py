@@ -27,6 +27,11 @@ keeps the two equal). Here, so that a misspelt one is a config error naming its
 line, without loading the adapters to read the config."""
 
 
+MAX_DAYS = 36_500
+"""The longest span a day count or duration may give (a hundred years): a date
+further back than that from now would leave the calendar Python counts in."""
+
+
 @dataclass(frozen=True)
 class StorageConfig:
     path: Path
