@@ -41,6 +41,29 @@ def test_init_writes_a_working_config_and_says_what_next(tmp_path: Path) -> None
     assert cli("init", "starter.toml", "--force", cwd=tmp_path).returncode == 0
 
 
+def test_init_given_a_folder_writes_its_config_and_a_failure_leaves_nothing(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "starter"
+    folder.mkdir()
+    done = cli("init", "starter", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert f"next: monitor run --config {Path('starter') / 'config.toml'}" in done.stderr
+    assert sorted(p.name for p in folder.iterdir()) == ["config.toml", "samples"]
+    assert cli("init", "starter", cwd=tmp_path).returncode == 2
+    (tmp_path / "a-file").write_text("")
+    blocked = cli("init", "a-file/sub/config.toml", cwd=tmp_path)
+    assert blocked.returncode == 2 and blocked.stderr == (
+        "monitor: error: a-file/sub/config.toml: cannot write: a-file is a file, not a folder\n"
+    )
+    # The samples cannot be copied: the config written first goes again.
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "samples").write_text("in the way")
+    failed = cli("init", "other/config.toml", cwd=tmp_path)
+    assert failed.returncode == 2 and "other/config.toml: cannot write:" in failed.stderr
+    assert sorted(p.name for p in (tmp_path / "other").iterdir()) == ["samples"]
+
+
 def test_init_and_run_in_the_platform_folders(tmp_path: Path) -> None:
     env = {
         "XDG_CONFIG_HOME": str(tmp_path / "cfg"),

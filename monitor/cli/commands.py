@@ -212,7 +212,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     from .manage import init
 
     path = init(Path(args.path) if args.path else None, args.force)
-    follow = "monitor run" if not args.path else f"monitor run --config {args.path}"
+    follow = "monitor run" if not args.path else f"monitor run --config {path}"
     log.info("wrote %s with the sample feeds; next: %s", path, follow)
     return 0
 

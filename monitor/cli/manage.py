@@ -31,20 +31,43 @@ def example_config() -> str:
 
 
 def init(target: Path | None, force: bool) -> Path:
-    """Write a starter config with the sample feeds copied beside it."""
+    """Write a starter config with the sample feeds copied beside it; given a
+    folder, its ``config.toml``. What fails to be written leaves nothing behind."""
     path = target or user_config_path()
+    if path.is_dir():
+        path = path / "config.toml"
     if path.exists() and not force:
         raise ConfigError(f"{path}: exists already (use --force to replace it)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    samples = path.parent / "samples"
-    shutil.copytree(PACKAGE / "samples", samples, dirs_exist_ok=True)
+    if path.is_dir():
+        raise ConfigError(f"{path}: a folder, not a file")
     text = example_config().replace('"monitor/samples/', '"samples/')
-    if target is None:  # the platform's folders: data apart from the config
-        data = user_data_dir()
-        data.mkdir(parents=True, exist_ok=True)
-        text = text.replace('path = "monitor.db"', f'path = "{(data / "monitor.db").as_posix()}"')
-        text = text.replace('outbox = "outbox"', f'outbox = "{(data / "outbox").as_posix()}"')
-    path.write_text(text, encoding="utf-8")
+    made: list[Path] = []
+    try:
+        if target is None:  # the platform's folders: data apart from the config
+            data = user_data_dir()
+            data.mkdir(parents=True, exist_ok=True)
+            database, outbox = (data / "monitor.db").as_posix(), (data / "outbox").as_posix()
+            text = text.replace('path = "monitor.db"', f'path = "{database}"')
+            text = text.replace('outbox = "outbox"', f'outbox = "{outbox}"')
+        path.parent.mkdir(parents=True, exist_ok=True)
+        existed = path.exists()
+        path.write_text(text, encoding="utf-8")
+        if not existed:
+            made.append(path)
+        samples = path.parent / "samples"
+        if not samples.exists():
+            made.append(samples)
+        shutil.copytree(PACKAGE / "samples", samples, dirs_exist_ok=True)
+    except OSError as e:
+        for done in reversed(made):
+            if done.is_dir():
+                shutil.rmtree(done, ignore_errors=True)
+            else:
+                done.unlink(missing_ok=True)
+        blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+        if blocker is not None:
+            raise ConfigError(f"{path}: cannot write: {blocker} is a file, not a folder") from e
+        raise ConfigError(f"{path}: cannot write: {e.strerror or e}") from e
     return path
 
 
