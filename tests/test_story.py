@@ -167,6 +167,23 @@ def test_commands_about_stored_items_make_no_database(
     assert not database.exists()
 
 
+@pytest.mark.parametrize(
+    ("command", "said"),
+    [
+        (["digest", "--preview", "next.html"], "nothing to preview"),
+        (["digest"], "no digest sent"),
+    ],
+)
+def test_a_digest_before_the_first_run_has_nothing_and_makes_no_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str], said: str
+) -> None:
+    config = write_config(tmp_path, [])
+    capsys.readouterr()
+    assert main([command[0], "--config", str(config), *command[1:]]) == 0
+    assert f"monitor: no pending stories; {said}" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.toml"]
+
+
 def test_status_before_the_first_run_lists_the_feeds_and_makes_no_database(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -126,7 +126,15 @@ def cmd_daemon(args: argparse.Namespace) -> int:
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
+    from ..store import Storage
+
     config = _load(args)
+    for name in args.name or ():
+        config.digest_named(name)
+    if not Storage.exists(config):  # nothing stored, nothing to send: made by the first run
+        nothing = "nothing to preview" if args.preview else "no digest sent"
+        log.info("no pending stories; %s", nothing)
+        return 0
     with _open(config, to_read=bool(args.preview)) as storage:
         if args.preview:
             from ..service import preview_digest
@@ -143,8 +151,6 @@ def cmd_digest(args: argparse.Namespace) -> int:
             write_output(Path(args.preview), written)
             log.info("digest preview written to %s (nothing delivered)", args.preview)
             return 0
-        for name in args.name or ():
-            config.digest_named(name)
         _deliver(config, storage, tuple(args.name or ()))
     return 0
 
