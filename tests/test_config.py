@@ -140,6 +140,7 @@ def test_invalid_toml_names_the_line(tmp_path: Path) -> None:
         ('keywords = ["朝鲜"]', 'keywords = "朝鲜"', "topics[0].keywords: must be an array of strings, not a string"),
         ('keywords = ["朝鲜"]', 'keywords = ["朝鲜"]\npatterns = ["("]', "topics[0].patterns[0]: bad regular expression"),
         ('keywords = ["朝鲜"]', 'keywords = ["朝鲜"]\nmin_mentions = 0', "topics[0].min_mentions: must be >= 1, not 0"),
+        ('recipients = ["a@example.org"]', 'recipients = ["a@example.org"]\ntemplates = "nowhere"', "nowhere is not a folder (of digest.html.j2"),
         ('path = "data/monitor.db"', 'path = "m.db"\nkeep_days = 99999999', "storage.keep_days: must be between 0 and 36500, not 99999999"),
         ('url = "feeds/two.xml"', 'url = "feeds/two.xml"\ninterval = 1e300', "feeds[1].interval: must be at most 36,500 days, not 1e+300"),
         ('url = "feeds/two.xml"', 'url = "feeds/two.xml"\ninterval = nan', "feeds[1].interval: must be positive, not nan"),

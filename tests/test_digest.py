@@ -343,6 +343,24 @@ def test_a_broken_template_is_a_config_error(tmp_path: Path) -> None:
         render_text(cfg, custom, build([hostile()], cfg))
 
 
+@pytest.mark.parametrize(
+    ("expression", "error"),
+    [
+        ("{{ digest.subject + 1 }}", 'TypeError: can only concatenate str (not "int") to str'),
+        ("{{ 1 / 0 }}", "ZeroDivisionError: division by zero"),
+    ],
+)
+def test_a_template_that_fails_as_it_runs_is_named_by_its_line(
+    tmp_path: Path, expression: str, error: str
+) -> None:
+    (tmp_path / "digest.txt.j2").write_text(f"第一行\n{expression}\n", encoding="utf-8")
+    cfg = config()
+    custom = replace(cfg.digest, templates=tmp_path)
+    with pytest.raises(ConfigError) as failed:
+        render_text(cfg, custom, build([hostile()], cfg))
+    assert str(failed.value) == f"{tmp_path / 'digest.txt.j2'}:2: digest template error: {error}"
+
+
 @pytest.mark.parametrize("with_rarity", [False, True], ids=["plain", "rarity"])
 @pytest.mark.parametrize("common", [4, related_module.COMMON])
 def test_related_heads_group_as_comparing_every_head_in_turn_does(

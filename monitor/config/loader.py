@@ -238,6 +238,12 @@ class _Builder:
                 f"bad placeholder {e} (use {{date}}, {{stories}}, {{topics}})",
             ) from e
         templates = t.text("templates", "")
+        if templates and not self.path_value(templates).is_dir():
+            raise self.error(
+                f"{t.prefix}.templates",
+                f"{self.path_value(templates)} is not a folder (of digest.html.j2 and "
+                "digest.txt.j2 to use instead of the shipped ones)",
+            )
         topics = t.texts("topics", ())
         for index, topic in enumerate(topics):
             if topic not in topic_names:

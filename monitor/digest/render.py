@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import email.utils
 import re
+import traceback
 from collections import Counter
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -83,6 +84,17 @@ def _render(digest_config: DigestConfig, digest: Digest, name: str, *, html: boo
     except jinja2.TemplateError as e:
         where = f"{getattr(e, 'filename', None) or name}:{getattr(e, 'lineno', '?')}"
         raise ConfigError(f"{where}: digest template error: {e.message}") from e
+    except Exception as e:  # noqa: BLE001 - an expression of a template failed as it ran
+        failed = f"{type(e).__name__}: {e}"
+        raise ConfigError(f"{_template_line(e, name)}: digest template error: {failed}") from e
+
+
+def _template_line(error: BaseException, name: str) -> str:
+    """FILE:LINE of the template expression that raised `error` (jinja2 gives the
+    template's frames its file and line), else `name`."""
+    frames = traceback.extract_tb(error.__traceback__)
+    found = next((f for f in reversed(frames) if f.filename.endswith(".j2")), None)
+    return f"{found.filename}:{found.lineno}" if found else name
 
 
 def render_html(config: Config, digest_config: DigestConfig, digest: Digest) -> str:
