@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import shutil
 import subprocess
@@ -177,6 +178,25 @@ def test_parse_a_feed_over_http_with_a_forced_adapter(
     assert done.stdout.count("adapter: aggregator") == 2
     assert "original_source: 国际在线" in done.stdout
     assert "关闭广告" not in done.stdout
+
+
+def test_parse_of_a_file_that_is_no_feed_nor_page_is_an_error(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    rng = random.Random(7)
+    junk = bytes(rng.randrange(256) for _ in range(5000))
+    assert b"<" in junk
+    feed_server.routes["/junk"] = Response(
+        junk, headers={"Content-Type": "application/octet-stream"}
+    )
+    feed_server.routes["/junk.html"] = Response(
+        b"\0\0" + junk, headers={"Content-Type": "text/html"}
+    )
+    for path in ("/junk", "/junk.html"):
+        done = monitor("parse", feed_server.url(path), cwd=tmp_path)
+        assert done.returncode == 1, done.stdout
+        assert done.stdout == ""
+        assert done.stderr.startswith(f"monitor: error: feed '{feed_server.url(path)}': ")
 
 
 def test_parse_an_unknown_adapter_is_a_clear_error(tmp_path: Path) -> None:

@@ -52,10 +52,19 @@ def load_items(target: str) -> tuple[str, list[Item]]:
     try:
         return host, parse_feed(content, target, result.content_type, base_url=result.url).items
     except ParseError:
-        if b"<" not in content:
+        if b"<" not in content or not _could_be_a_page(content, result.content_type):
             raise
         page = Item(guid=result.url, url=result.url, title="", published=None, authors=(), html="")
         return host, [_page_item(page, content)]
+
+
+def _could_be_a_page(content: bytes, content_type: str | None) -> bool:
+    """Whether a response that is no feed may be a web page: not served as another
+    kind of file, and no binary bytes at its start."""
+    kind = (content_type or "").partition(";")[0].strip().lower()
+    if kind and not (kind.startswith("text/") or "html" in kind or "xml" in kind):
+        return False
+    return b"\0" not in content[:4096]
 
 
 def load_pages(target: str, items: list[Item]) -> dict[str, tuple[str, str]]:
