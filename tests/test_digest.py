@@ -24,7 +24,7 @@ from monitor.digest.related import (
     related,
     title_bigrams,
 )
-from monitor.digest.render import render_text
+from monitor.digest.render import list_id, render_text
 from monitor.digest.summary import ELLIPSIS, sentences, summarize, width
 from monitor.digest.topics import Score, best_topic, topic_scores
 from monitor.errors import ConfigError
@@ -324,6 +324,24 @@ def test_email_is_multipart_alternative_with_headers_and_inlined_css() -> None:
     assert "prefers-color-scheme: dark" in html
     assert "http" not in html.split("<body")[0]  # nothing to fetch to read it
     assert render_text(cfg, cfg.digest, digest).startswith("每日摘要 2026-11-23")
+
+
+@pytest.mark.parametrize("name", ["daily", "russia desk", "团队 a/b", "研究", "a.b"])
+def test_the_list_id_is_one_mail_filters_can_read_whatever_the_digest_is_named(
+    name: str,
+) -> None:
+    cfg = config()
+    digest = replace(build([hostile()], cfg), name=name)
+    message, _ = compose(cfg, replace(cfg.digest, name=name), digest, ["a@example.org"])
+    raw = message.as_bytes().split(b"\n\n", 1)[0].decode("ascii")
+    (header,) = [line for line in raw.splitlines() if line.startswith("List-Id: ")]
+    found = re.fullmatch(
+        r"List-Id: (monitor [A-Za-z0-9 _-]+ )?<([a-z0-9-]+)\.digest\.monitor\.example\.org>", header
+    )
+    assert found, header
+    assert (found.group(2) == name) == (name == "daily")
+    others = {list_id(other, "example.org") for other in ("团队 a/b", "团队 a-b", "研究", "研究院")}
+    assert len(others) == 4
 
 
 def test_templates_can_be_overridden_one_file_at_a_time(tmp_path: Path) -> None:

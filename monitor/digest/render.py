@@ -11,6 +11,7 @@ clients that honour it (dark mode, narrow screens).
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import re
 import traceback
 from collections import Counter
@@ -127,11 +128,28 @@ def compose(
     message["To"] = ", ".join(recipients)
     message["Date"] = email.utils.format_datetime(digest.generated)
     message["Message-ID"] = email.utils.make_msgid("digest", domain=sender_domain)
-    message["List-Id"] = f"monitor {digest.name} <{digest.name}.digest.monitor.{sender_domain}>"
+    message["List-Id"] = list_id(digest.name, sender_domain)
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(render_text(config, digest_config, digest))
     message.add_alternative(html, subtype="html")
     return message, html
+
+
+def list_id(name: str, domain: str) -> str:
+    """The List-Id header of the digest `name` (RFC 2919), by which mail filters sort
+    it: its id is ASCII letters, digits and hyphens, so a name of other characters
+    ("团队 a/b") gets a hyphenated ASCII part and a short hash of itself, and is the
+    header's readable phrase only when it is plain ASCII."""
+    label = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower()
+    if label != name.lower():
+        tag = hashlib.sha1(name.encode("utf-8")).hexdigest()[:8]
+        label = f"{label}-{tag}" if label else tag
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        domain = "localhost"
+    phrase = f"monitor {name} " if re.fullmatch(r"[A-Za-z0-9 _-]+", name) else ""
+    return f"{phrase}<{label}.digest.monitor.{domain}>"
 
 
 def _one_line(text: str) -> str:
