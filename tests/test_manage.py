@@ -238,6 +238,44 @@ def test_opml_styles_import_and_round_trip(
     assert len(load_config(config).feeds) == len(expected)
 
 
+def test_local_feeds_leave_by_their_absolute_address_and_come_back_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    assert cli("init", "home/config.toml", cwd=tmp_path).returncode == 0
+    exported = tmp_path / "feeds.opml"
+    assert main(["export-opml", str(exported), "--config", str(home / "config.toml")]) == 0
+    urls = [f.url for f in read_opml(exported.read_bytes(), "feeds.opml")]
+    assert urls and all(url.startswith("file:///") for url in urls)
+    assert (home / "samples" / "dw.xml").resolve().as_uri() in urls
+    capsys.readouterr()
+    assert main(["import-opml", str(exported), "--config", str(home / "config.toml")]) == 0
+    assert "imported 0 feeds" in capsys.readouterr().err  # the same files
+    # Another config, allowed to read the samples where they are: the feeds work.
+    other = tmp_path / "other"
+    other.mkdir()
+    config = other / "config.toml"
+    folders = f'[fetch]\nlocal_folders = ["{(home / "samples").as_posix()}"]\n'
+    config.write_text('[storage]\npath = "monitor.db"\n' + folders, encoding="utf-8")
+    assert main(["import-opml", str(exported), "--config", str(config)]) == 0
+    assert f"imported {len(urls)} feeds" in capsys.readouterr().err
+    assert main(["run", "--no-digest", "--config", str(config)]) == 0
+    assert "0 feeds failed" in capsys.readouterr().err
+    # A file that is not there is imported with a warning.
+    (home / "samples" / "dw.xml").rename(home / "samples" / "gone.xml")
+    again = tmp_path / "again"
+    again.mkdir()
+    (again / "config.toml").write_text(
+        '[storage]\npath = "monitor.db"\n' + folders, encoding="utf-8"
+    )
+    assert main(["import-opml", str(exported), "--config", str(again / "config.toml")]) == 0
+    dw = (home / "samples" / "dw.xml").resolve()
+    assert (
+        f"warning: feed 'DW 中文': no such file {dw}; imported as it is" in capsys.readouterr().err
+    )
+
+
 def test_progress_bar_in_a_terminal_plain_lines_otherwise(tmp_path: Path) -> None:
     assert cli("init", "c.toml", cwd=tmp_path).returncode == 0
     master, slave = pty.openpty()

@@ -239,7 +239,7 @@ def import_opml(config: Config, path: Path, check: bool = True) -> str:
     names = set(editor.feed_names())
     topics = set(editor.topic_names())
     added = skipped = 0
-    from ..config import feed_location_problem
+    from ..config import feed_location_problem, local_path
 
     for feed in feeds:
         problem = feed_location_problem(feed.url, config.base_dir, config.fetch.local_folders)
@@ -252,19 +252,29 @@ def import_opml(config: Config, path: Path, check: bool = True) -> str:
         remote = [(f.url, f.name) for f in feeds if urlsplit(f.url).scheme in ("http", "https")]
         found = check_feeds(config, remote)
     canonical = {canonical_url(url) for url in urls}
+    files = {where.resolve() for url in urls if (where := local_path(url, config.base_dir))}
     for feed in feeds:
         checked = found.get(feed.url)
         page = feed.url
         if isinstance(checked, Checked) and checked.found_on:
             feed = replace(feed, url=checked.url)
-        if feed.url in urls or canonical_url(feed.url) in canonical:
+        local = local_path(feed.url, config.base_dir)
+        if (
+            feed.url in urls
+            or canonical_url(feed.url) in canonical
+            or (local is not None and local.resolve() in files)
+        ):
             skipped += 1
             continue
         if isinstance(checked, MonitorError):
             report(f"warning: feed {feed.name!r} ({feed.url}): {checked}; imported as it is")
+        elif check and local is not None and not local.exists():
+            report(f"warning: feed {feed.name!r}: no such file {local}; imported as it is")
         elif page != feed.url:
             report(f"feed {feed.name!r}: {feed.url}, found on the page {page}")
         canonical.add(canonical_url(feed.url))
+        if local is not None:
+            files.add(local.resolve())
         name = feed.name
         number = 2
         while name in names:
@@ -282,7 +292,15 @@ def import_opml(config: Config, path: Path, check: bool = True) -> str:
 
 
 def export_opml(config: Config) -> str:
-    feeds = [OpmlFeed(f.name, f.url, f.topics) for f in config.feeds]
+    """The config's feeds as OPML; a local feed by its absolute ``file://`` address,
+    which reads the same from any other folder (its path is the config's own)."""
+    from ..config import local_path
+
+    feeds = []
+    for f in config.feeds:
+        path = local_path(f.url, config.base_dir)
+        url = path.resolve().as_uri() if path is not None else f.url
+        feeds.append(OpmlFeed(f.name, url, f.topics))
     return write_opml(feeds)
 
 
