@@ -334,6 +334,17 @@ def test_sighup_reloads_the_feeds(
     os.kill(daemon.process.pid, signal.SIGHUP)
     wait_for(lambda: len(stored_urls(config)) == 2)
     assert "configuration reloaded: 2 feeds (1 added, 0 removed)" in daemon.text()
+    # A feed renamed keeps its row: its items are not stored again under the new name.
+    config.write_text(
+        config.read_text(encoding="utf-8").replace('name = "nyt"', 'name = "NYT"'),
+        encoding="utf-8",
+    )
+    os.kill(daemon.process.pid, signal.SIGHUP)
+    wait_for(lambda: "feed 'NYT' was 'nyt': its items and history stay with it" in daemon.text())
+    db = sqlite3.connect(config.parent / "monitor.db")
+    names = [row[0] for row in db.execute("SELECT name FROM feeds ORDER BY id")]
+    db.close()
+    assert names == ["dw", "NYT"]
     assert daemon.stop(signal.SIGINT) == 0
 
 

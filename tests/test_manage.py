@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import subprocess
@@ -274,6 +275,33 @@ def test_local_feeds_leave_by_their_absolute_address_and_come_back_once(
     assert (
         f"warning: feed 'DW 中文': no such file {dw}; imported as it is" in capsys.readouterr().err
     )
+
+
+def test_a_feed_renamed_in_the_config_keeps_its_items_and_history(
+    tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    samples = build()
+    for name in ("dw.xml", "nytimes.xml"):
+        feed_server.routes[f"/{name}"] = Response(samples[name].encode(), etag=f'"{name}"')
+    feeds = [("DW 中文", feed_server.url("/dw.xml")), ("NYT", feed_server.url("/nytimes.xml"))]
+    config = write_config(tmp_path, feeds)
+    assert main(["run", "--no-digest", "--config", str(config)]) == 0
+    capsys.readouterr()
+    assert main(["export", "--config", str(config)]) == 0
+    before = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    text = config.read_text(encoding="utf-8").replace('name = "DW 中文"', 'name = "DW"')
+    config.write_text(text, encoding="utf-8")
+    assert main(["run", "--no-digest", "--config", str(config)]) == 0
+    err = capsys.readouterr().err
+    assert "feed 'DW' was 'DW 中文': its items and history stay with it" in err
+    assert "0 new items" in err
+    asked = [headers for path, headers in feed_server.requests if path == "/dw.xml"]
+    assert asked[-1].get("If-None-Match") == '"dw.xml"'  # its validators kept
+    assert main(["export", "--config", str(config)]) == 0
+    after = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(after) == len(before)
+    renamed = {r["url"]: r["feed"] for r in after}
+    assert {r["url"]: "DW" if r["feed"] == "DW 中文" else r["feed"] for r in before} == renamed
 
 
 def test_progress_bar_in_a_terminal_plain_lines_otherwise(tmp_path: Path) -> None:

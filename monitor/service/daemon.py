@@ -58,7 +58,7 @@ from ..words import counted
 from .clock import utcnow
 from .dbthread import DatabaseThread
 from .digests import DigestBusy, DigestOutcome, send_digests, slot_key
-from .pipeline import FeedReport, fetch_feed, prune_daily
+from .pipeline import FeedReport, fetch_feed, follow_renames, prune_daily
 from .schedule import digest_due, digest_slot
 from .workers import POOL_MIN_FEEDS, LazyPool
 
@@ -101,6 +101,7 @@ class Daemon:
 
     async def run(self) -> int:
         take_daemon_lease(self.storage, self.config)
+        follow_renames(self.config, self.storage)
         self.storage.ensure_feeds([(f.name, f.url) for f in self.config.active_feeds])
         loop = asyncio.get_running_loop()
         for number in (signal.SIGTERM, signal.SIGINT):
@@ -388,6 +389,7 @@ class Daemon:
             log.warning("reload: [storage] changed; restart the daemon to use the new database")
             config = _with_storage(config, self.config)
         try:
+            await self.db(follow_renames, config, self.storage)
             await self.db(self.storage.ensure_feeds, [(f.name, f.url) for f in config.active_feeds])
         except StorageError as e:
             log.error("reload failed, keeping the running configuration: %s", e)

@@ -120,6 +120,12 @@ class RunReport:
         )
 
 
+def follow_renames(config: Config, storage: Storage) -> None:
+    """Keep the history of the feeds the config renamed (`Storage.follow_renames`)."""
+    for old, new in storage.follow_renames([(feed.name, feed.url) for feed in config.feeds]):
+        log.info("feed %r was %r: its items and history stay with it", new, old)
+
+
 def ingest(
     config: Config,
     storage: Storage,
@@ -134,6 +140,7 @@ async def _ingest(
     config: Config, storage: Storage, clock: Clock, on_feed: Callable[[FeedReport], None] | None
 ) -> RunReport:
     feeds = config.active_feeds
+    follow_renames(config, storage)
     # Read at once, before the database thread exists (so that the workers can be
     # forked from a process with one thread, `LazyPool.start`), rather than each
     # feed waiting its turn on the database while others are stored. Nothing else

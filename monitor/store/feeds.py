@@ -56,6 +56,29 @@ class FeedStore(StorageBase):
                 feeds,
             )
 
+    def follow_renames(self, feeds: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Give a feed the config renamed its row back: a configured (name, url) with
+        no row of its name takes the row of the one feed at the same address that
+        the config no longer names, with its items, validators and history (else
+        the renamed feed would start again: every item stored twice, every cache
+        lost). The (old, new) names of the rows renamed."""
+        names = {name for name, _ in feeds}
+        renamed: list[tuple[str, str]] = []
+        with self.transaction():
+            rows = self._db.execute("SELECT id, name, url FROM feeds").fetchall()
+            stored = {str(row[1]) for row in rows}
+            left: dict[str, list[tuple[int, str]]] = {}
+            for row in rows:
+                if row[1] not in names:
+                    left.setdefault(str(row[2]), []).append((int(row[0]), str(row[1])))
+            for name, url in feeds:
+                if name in stored or len(left.get(url, ())) != 1:
+                    continue
+                ((row_id, old),) = left.pop(url)
+                self._db.execute("UPDATE feeds SET name = ? WHERE id = ?", (name, row_id))
+                renamed.append((old, name))
+        return renamed
+
     def claim_due_feeds(
         self, names: set[str], holder: str, now: datetime, seconds: float, limit: int
     ) -> list[str]:
