@@ -120,3 +120,43 @@ def test_a_run_with_nothing_to_fetch_says_so(
         f"monitor: warning: {config}: no feeds to fetch ({state}); add one with monitor feeds add URL"
         in capsys.readouterr().err.splitlines()
     )
+
+
+def test_a_folder_or_file_in_the_wrong_place_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file where a folder belongs (the outbox), a folder where a file belongs
+    (the database, the password file): one line that says which."""
+    samples = tmp_path / "samples"
+    shutil.copytree(SAMPLES, samples)
+    feed = f'[[feeds]]\nname = "dw"\nurl = "{(samples / "dw.xml").as_posix()}"\n'
+    (tmp_path / "taken").write_text("")
+    (tmp_path / "a-folder").mkdir()
+    config = tmp_path / "config.toml"
+    cases = [
+        ('[storage]\npath = "a-folder"\n', f"database {tmp_path / 'a-folder'}: a folder; "),
+        (
+            '[storage]\npath = "m.db"\n[digest]\noutbox = "taken/box"\n',
+            f"outbox {tmp_path / 'taken' / 'box'}: cannot write: {tmp_path / 'taken'} is a file",
+        ),
+        (
+            '[storage]\npath = "m.db"\n[smtp]\nhost = "127.0.0.1"\nport = 9\n'
+            'username = "u"\npassword_file = "a-folder"\n',
+            f"smtp.password_file: {tmp_path / 'a-folder'} is a folder; give the file",
+        ),
+    ]
+    for table, said in cases:
+        config.write_text(table + feed, encoding="utf-8")
+        capsys.readouterr()
+        assert main(["run", "--config", str(config)]) != 0
+        err = capsys.readouterr().err
+        assert said in err, err
+        assert "Traceback" not in err
+
+
+def test_feeds_remove_finds_a_local_feed_however_its_path_is_spelt(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["init", str(tmp_path / "c.toml")]) == 0
+    assert main(["feeds", "remove", "./samples/dw.xml", "--config", str(tmp_path / "c.toml")]) == 0
+    assert "removed feed 'DW 中文'" in capsys.readouterr().err

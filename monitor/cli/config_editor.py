@@ -13,7 +13,7 @@ from typing import Any
 import tomlkit
 from tomlkit.items import AoT, Table
 
-from ..config import load_config
+from ..config import load_config, local_path
 from ..errors import ConfigError
 from ..urls import canonical_url
 
@@ -46,11 +46,14 @@ class ConfigEditor:
         if name_or_url in names:
             return name_or_url
         wanted = canonical_url(name_or_url)
+        base = self.path.parent
+        here = local_path(name_or_url, base)
         at = [
             str(table.get("name", ""))
             for table in self._array("feeds")
             if str(table.get("url", "")) in (name_or_url, wanted)
             or canonical_url(str(table.get("url", ""))) == wanted
+            or (here is not None and _same_file(here, local_path(str(table.get("url", "")), base)))
         ]
         if len(at) == 1:
             return at[0]
@@ -120,3 +123,10 @@ class ConfigEditor:
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
+
+
+def _same_file(one: Path, other: Path | None) -> bool:
+    """Whether two local feed paths ("samples/dw.xml", "./samples/dw.xml") are one."""
+    return other is not None and os.path.normpath(one.absolute()) == os.path.normpath(
+        other.absolute()
+    )

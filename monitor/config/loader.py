@@ -291,6 +291,9 @@ class _Builder:
             ca_file=self.path_value(ca_file) if (ca_file := t.text("ca_file", "")) else None,
             password_file=self.path_value(pw) if (pw := t.text("password_file", "")) else None,
         )
+        for key, path in (("ca_file", config.ca_file), ("password_file", config.password_file)):
+            if path is not None and path.is_dir():
+                raise self.error(f"smtp.{key}", f"{path} is a folder; give the file")
         plaintext = t.boolean("allow_plaintext_login", False)
         if security == "none" and config.username and not plaintext and not is_loopback(host):
             raise self.error(

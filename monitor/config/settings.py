@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 from pathlib import Path
@@ -134,6 +135,11 @@ class SmtpConfig:
         if self.password_file is not None:
             try:
                 mode = self.password_file.stat().st_mode
+                if stat.S_ISDIR(mode):
+                    raise ConfigError(
+                        f"smtp.password_file: {self.password_file} is a folder; "
+                        "give the file that holds the password"
+                    )
                 if mode & 0o077:
                     raise ConfigError(
                         f"smtp.password_file: {self.password_file} can be read by others; "

@@ -25,7 +25,10 @@ def write_outbox(outbox: Path, message: EmailMessage, html: str, now: datetime) 
         _write_atomic(eml.with_suffix(".html"), html.encode("utf-8"))
         _write_atomic(eml, message.as_bytes())
     except OSError as e:
-        raise DeliveryError(f"outbox {outbox}: cannot write: {e.strerror or e}") from e
+        places = (outbox, *outbox.parents)
+        blocker = next((p for p in places if p.exists() and not p.is_dir()), None)
+        why = f"{blocker} is a file, not a folder" if blocker else (e.strerror or str(e))
+        raise DeliveryError(f"outbox {outbox}: cannot write: {why}") from e
     return eml
 
 

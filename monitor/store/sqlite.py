@@ -29,6 +29,8 @@ class SQLiteDatabase(Database):
         self.path = path
         self.name = str(path)
         self.busy_timeout = busy_timeout
+        if path.is_dir():
+            raise StorageError(f"database {path}: a folder; give [storage] path a file in it")
         if (read_only or not create) and not path.is_file():
             raise StorageError(f"database {path}: no such file")
         if read_only:
