@@ -304,6 +304,30 @@ def test_a_feed_renamed_in_the_config_keeps_its_items_and_history(
     assert {r["url"]: "DW" if r["feed"] == "DW 中文" else r["feed"] for r in before} == renamed
 
 
+def test_feeds_add_names_a_feed_by_its_title_as_text_and_keeps_tables_apart(
+    tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    atom = (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        '<title type="html">&lt;b&gt;金正恩&lt;/b&gt; 视察 &amp;amp; 讲话</title>'
+        "<entry><title>一条</title><id>urn:1</id><link href='https://x.org/1'/>"
+        "<updated>2026-11-22T08:00:00Z</updated><content>正文。</content></entry></feed>"
+    )
+    feed_server.routes["/atom.xml"] = Response(atom.encode())
+    feed_server.routes["/again.xml"] = Response(atom.encode())
+    config = tmp_path / "config.toml"
+    config.write_text(COMMENTED.format(url=feed_server.url("/dw.xml")), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["feeds", "add", feed_server.url("/atom.xml"), "--config", str(config)]) == 0
+    said = capsys.readouterr().err
+    assert "added feed '金正恩 视察 & 讲话'" in said and ": 1 item, newest: 一条" in said
+    text = config.read_text(encoding="utf-8")
+    assert '\n\n[[feeds]]\nname = "金正恩 视察 & 讲话"' in text
+    # Another feed of the same title: the name is taken, and --name is the way out.
+    assert main(["feeds", "add", feed_server.url("/again.xml"), "--config", str(config)]) == 2
+    assert "give this one another with --name" in capsys.readouterr().err
+
+
 def test_progress_bar_in_a_terminal_plain_lines_otherwise(tmp_path: Path) -> None:
     assert cli("init", "c.toml", cwd=tmp_path).returncode == 0
     master, slave = pty.openpty()

@@ -83,7 +83,14 @@ class ConfigEditor:
         for key, value in values.items():
             if value not in (None, (), []):
                 table[key] = list(value) if isinstance(value, tuple) else value
-        self._array("feeds").append(table)
+        self._append("feeds", table)
+
+    def _append(self, key: str, table: Table) -> None:
+        """`table` at the end of the array of tables `key`, a blank line before it."""
+        tables = self._array(key)
+        if len(tables) and not tables[-1].as_string().endswith("\n\n"):
+            tables[-1].add(tomlkit.nl())
+        tables.append(table)
 
     def remove_feed(self, name: str) -> None:
         self.feed(name)  # says which feeds there are when the name is wrong
@@ -102,7 +109,7 @@ class ConfigEditor:
         table = tomlkit.table()
         table["name"] = name
         table["keywords"] = []
-        self._array("topics").append(table)
+        self._append("topics", table)
 
     def save(self) -> None:
         """Write atomically, but only a config that loads."""

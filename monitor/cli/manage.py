@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from ..config import Config, FeedConfig, FetchConfig, user_config_path, user_data_dir
 from ..errors import ConfigError, MonitorError
 from ..urls import canonical_url
+from ..words import counted
 from .config_editor import ConfigEditor
 from .opml import OpmlFeed, read_opml, write_opml
 
@@ -182,6 +183,7 @@ def add_feed(
     if name:
         editor.refuse_taken(name)
     _refuse_twice(config, url)
+    given = name
     checked = check_feed(config, url, name or default_name(url)) if check else None
     if checked is not None and checked.url != url:
         _refuse_twice(config, checked.url)
@@ -191,7 +193,12 @@ def add_feed(
     if checked is not None:
         if checked.found_on:
             message += f", found on {checked.found_on}"
-        message += f": {checked.items} items, newest: {checked.newest}"
+        message += f": {counted(checked.items, 'item')}, newest: {checked.newest}"
+    if not given and name in editor.feed_names():
+        raise ConfigError(
+            f"{config.path}: a feed named {name!r} (the feed's own title) exists already; "
+            "give this one another with --name"
+        )
     editor.add_feed({"name": name, "url": url, "topics": tuple(topics), "adapter": adapter})
     editor.save()
     return message

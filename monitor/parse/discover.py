@@ -8,6 +8,7 @@ feed is taken. This is what Miniflux, FreshRSS and most readers do.
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from urllib.parse import urljoin, urlsplit
@@ -18,6 +19,7 @@ from .jsonfeed import JSON_TYPES, looks_like_json_feed, read_json_feed
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", *JSON_TYPES)
 USUAL_PATHS = ("/feed", "/rss", "/feed.xml", "/rss.xml", "/atom.xml", "/index.xml", "/feed.json")
+_TAG = re.compile(r"<[^>]*>")
 _HTML = re.compile(
     rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta)\b", re.I | re.S
 )
@@ -60,4 +62,7 @@ def feed_title(content: bytes, content_type: str | None) -> str:
     import feedparser
 
     parsed = feedparser.parse(io.BytesIO(content), sanitize_html=False, resolve_relative_uris=False)
-    return " ".join(str(parsed.get("feed", {}).get("title") or "").split())
+    title = str(parsed.get("feed", {}).get("title") or "")
+    if parsed.get("feed", {}).get("title_detail", {}).get("type") == "text/html":
+        title = html.unescape(_TAG.sub("", title))  # an Atom title of type="html"
+    return " ".join(title.split())
