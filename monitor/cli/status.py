@@ -70,7 +70,7 @@ def status_report(
             for recipient in digest.recipients or (digest.sender,):
                 pending |= storage.pending_story_ids(digest.name, recipient, since)
             if digest.topics and pending:
-                from ..digest.build import homes  # noqa: PLC0415 - only for limited digests
+                from ..digest import homes  # noqa: PLC0415 - only for limited digests
 
                 shown_ids = {s.id for s, _ in homes(storage.stories(pending), config, digest)}
                 pending &= shown_ids
