@@ -300,6 +300,23 @@ def test_an_older_versions_dump_is_restored_at_its_version_and_migrated(tmp_path
     assert "undated" in columns  # the last step was taken
 
 
+def test_every_schema_version_is_told_by_its_tables_and_indexes(tmp_path: Path) -> None:
+    from monitor.store.schema import MIGRATIONS
+
+    for version in range(1, len(MIGRATIONS) + 1):
+        made = tmp_path / f"v{version}.db"
+        with sqlite3.connect(made) as db:
+            for step in MIGRATIONS[:version]:
+                db.executescript(step)
+        db.close()
+        restored = restored_from_a_dump(made, tmp_path / f"r{version}.db")
+        with sqlite3.connect(restored) as db:
+            assert dumped_version(db) == version
+        db.close()
+        with Storage(restored) as storage:  # and migrated from there
+            assert storage.schema_version() == SCHEMA_VERSION
+
+
 def test_tables_like_monitors_of_no_known_version_are_refused_untouched(tmp_path: Path) -> None:
     with Storage(tmp_path / "m.db"):
         pass

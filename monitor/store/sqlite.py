@@ -182,13 +182,18 @@ def writable(path: Path) -> bool:
 
 
 def tables_of(db: sqlite3.Connection) -> dict[str, tuple[str, ...]]:
-    """Each table's name and its columns in order (SQLite's own tables left out)."""
-    names = db.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'"
+    """Each table's name and its columns in order, and each index's name with no
+    columns (SQLite's own tables and indexes left out): a step of the schema may
+    add only indexes."""
+    rows = db.execute(
+        "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'index') "
+        "AND name NOT LIKE 'sqlite%'"
     ).fetchall()
     return {
         str(name): tuple(str(column[1]) for column in db.execute(f'PRAGMA table_info("{name}")'))
-        for (name,) in names
+        if kind == "table"
+        else ()
+        for kind, name in rows
     }
 
 
@@ -197,8 +202,9 @@ def dumped_version(db: sqlite3.Connection) -> int | None:
 
     An SQL dump (``sqlite3 FILE .dump``, Python's ``iterdump``) leaves the schema
     version (``user_version``) out, so a backup restored from one would look like
-    another program's file. Its tables tell the version: each version's are made
-    in memory until one matches.
+    another program's file. Its tables and indexes tell the version: each
+    version's are made in memory until one matches (no two versions have the
+    same, a test holds).
     """
     found = tables_of(db)
     made = sqlite3.connect(":memory:")
