@@ -57,12 +57,17 @@ def test_init_given_a_folder_writes_its_config_and_a_failure_leaves_nothing(
     assert blocked.returncode == 2 and blocked.stderr == (
         "monitor: error: a-file/sub/config.toml: cannot write: a-file is a file, not a folder\n"
     )
-    # The samples cannot be copied: the config written first goes again.
+    # The samples cannot be copied: a config replaced by --force stays as it was.
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "samples").write_text("in the way")
-    failed = cli("init", "other/config.toml", cwd=tmp_path)
-    assert failed.returncode == 2 and "other/config.toml: cannot write:" in failed.stderr
-    assert sorted(p.name for p in (tmp_path / "other").iterdir()) == ["samples"]
+    (tmp_path / "other" / "config.toml").write_text("# mine\n")
+    failed = cli("init", "other/config.toml", "--force", cwd=tmp_path)
+    assert failed.returncode == 2 and failed.stderr == (
+        "monitor: error: other/config.toml: cannot write: "
+        f"{Path('other') / 'samples'} is a file, not a folder\n"
+    )
+    assert sorted(p.name for p in (tmp_path / "other").iterdir()) == ["config.toml", "samples"]
+    assert (tmp_path / "other" / "config.toml").read_text() == "# mine\n"
 
 
 def test_init_and_run_in_the_platform_folders(tmp_path: Path) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import sys
+import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,6 +44,10 @@ def init(target: Path | None, force: bool) -> Path:
     if path.is_dir():
         raise ConfigError(f"{path}: a folder, not a file")
     text = example_config().replace('"monitor/samples/', '"samples/')
+    samples = path.parent / "samples"
+    blocker = next((p for p in (samples, *path.parents) if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise ConfigError(f"{path}: cannot write: {blocker} is a file, not a folder")
     made: list[Path] = []
     try:
         if target is None:  # the platform's folders: data apart from the config
@@ -51,23 +57,23 @@ def init(target: Path | None, force: bool) -> Path:
             text = text.replace('path = "monitor.db"', f'path = "{database}"')
             text = text.replace('outbox = "outbox"', f'outbox = "{outbox}"')
         path.parent.mkdir(parents=True, exist_ok=True)
-        existed = path.exists()
-        path.write_text(text, encoding="utf-8")
-        if not existed:
-            made.append(path)
-        samples = path.parent / "samples"
         if not samples.exists():
             made.append(samples)
         shutil.copytree(PACKAGE / "samples", samples, dirs_exist_ok=True)
+        # Last, and whole or not at all: a config replaced (--force) is never half
+        # written, nor lost to a failure before.
+        with tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
+        ) as new:
+            made.append(Path(new.name))
+            new.write(text)
+        os.replace(new.name, path)
     except OSError as e:
         for done in reversed(made):
             if done.is_dir():
                 shutil.rmtree(done, ignore_errors=True)
             else:
                 done.unlink(missing_ok=True)
-        blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
-        if blocker is not None:
-            raise ConfigError(f"{path}: cannot write: {blocker} is a file, not a folder") from e
         raise ConfigError(f"{path}: cannot write: {e.strerror or e}") from e
     return path
 
