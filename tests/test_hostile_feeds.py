@@ -345,7 +345,8 @@ def test_a_wrongly_declared_charset_is_detected(
     body = rss(items, declared or "", declared is not None).encode(encoding)
     feed_server.routes["/feed"] = Response(body, headers={"Content-Type": content_type})
     config = write_config(tmp_path, [("feed", feed_server.url("/feed"))])
-    run(config, capsys)
+    lines = run(config, capsys)
+    assert not [line for line in lines if "damaged" in line or "warning" in line], lines
     assert sorted(r["title"] for r in export(config, capsys)) == [f"{title}{n}" for n in range(3)]
 
 

@@ -51,7 +51,7 @@ def as_utf8(content: bytes, content_type: str | None = None) -> bytes:
     turns Chinese into mojibake. An encoding declared (BOM, XML declaration,
     HTTP charset) in which the document reads is left to feedparser; otherwise
     the encoding is detected, and the result carries no declaration (the HTTP
-    charset no longer applies: `without_charset`). UTF-8 with a few broken
+    charset no longer applies: `as_utf8_type`). UTF-8 with a few broken
     bytes stays UTF-8, the broken ones replaced.
     """
     if content.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
@@ -80,9 +80,12 @@ def as_utf8(content: bytes, content_type: str | None = None) -> bytes:
     return _XML_DECLARATION.sub(b"", text.encode("utf-8"), count=1)
 
 
-def without_charset(content_type: str | None) -> str | None:
-    """`content_type` without its charset: of a document `as_utf8` converted."""
-    return _CHARSET_PARAMETER.sub("", content_type) if content_type else content_type
+def as_utf8_type(content_type: str | None) -> str | None:
+    """`content_type` of a document `as_utf8` converted: its charset UTF-8 (without
+    one, feedparser takes text/xml for US-ASCII, RFC 3023)."""
+    if not content_type:
+        return content_type
+    return _CHARSET_PARAMETER.sub("", content_type) + "; charset=utf-8"
 
 
 def _reads_as(content: bytes, name: bytes) -> bool:
@@ -157,7 +160,7 @@ def parse_feed(
     if ttl is None:
         converted = as_utf8(content, content_type)
         if converted is not content:
-            content_type = without_charset(content_type)
+            content_type = as_utf8_type(content_type)
             ttl = plain(converted, content_type)
         content = converted
     if ttl is not None:
@@ -186,7 +189,7 @@ def parse_with_feedparser(
         raise ParseError(f"feed {feed_name!r}: empty response body")
     converted = as_utf8(content, content_type)
     if converted is not content:
-        content_type = without_charset(content_type)
+        content_type = as_utf8_type(content_type)
     return _with_feedparser(converted, feed_name, content_type)
 
 
