@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from monitor.config import MAX_DAYS
 from monitor.service import next_digest_slot
 from monitor.service.schedule import (
     JITTER,
@@ -49,6 +50,13 @@ def test_failures_back_off_exponentially_up_to_a_cap() -> None:
     assert abs(delays[2] - 4 * HOUR) <= 4 * HOUR * JITTER
     assert max(delays) <= MAX_BACKOFF * (1 + JITTER)
     assert abs(delays[-1] - MAX_BACKOFF) <= MAX_BACKOFF * JITTER
+
+
+def test_the_longest_interval_allowed_backs_off_without_leaving_the_calendar() -> None:
+    longest = timedelta(days=MAX_DAYS)
+    for errors in (1, 16, 21, 1000):
+        delay = next_fetch("feed", NOW, longest, FIVE_MINUTES, errors) - NOW
+        assert delay <= MAX_BACKOFF * (1 + JITTER)
 
 
 def test_retry_after_seconds_and_date() -> None:

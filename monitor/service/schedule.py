@@ -86,7 +86,8 @@ def next_fetch(
     """When to fetch feed `name` next, after a fetch at `now` that left `errors` in a row."""
     base = max(interval, min_interval)
     if errors > 0:
-        base = min(base * 2 ** min(errors - 1, 20), MAX_BACKOFF)
+        # Capped first: a long interval doubled 20 times leaves timedelta's range.
+        base = min(min(base, MAX_BACKOFF) * 2 ** min(errors - 1, 20), MAX_BACKOFF)
     delay = max(base + jitter(name, base), min_interval)
     asked = server_delay(hints, now)
     if asked is not None:
