@@ -222,6 +222,12 @@ def test_a_topic_named_once_further_down_is_a_mention_in_passing() -> None:
     vote = (replace(topics[1], min_mentions=1),)
     assert "选举" not in topic_scores("抗议", later + "\n另有选举。", topics[1:])
     assert "选举" in topic_scores("抗议", later + "\n另有选举。", vote)
+    # One place that two keywords name is one mention; a pattern in the lead as written.
+    law = (TopicConfig("香港", ("国安法", "港区国安法")),)
+    assert topic_scores("抗议", later + "\n另提及港区国安法。", law) == {}
+    assert "香港" in topic_scores("抗议", later + "\n港区国安法与国安法。", law)
+    taiwan = (TopicConfig("台湾", (), patterns=(__import__("re").compile("臺灣"),)),)
+    assert "台湾" in topic_scores("抗议", "臺灣外交部表示關切。" + later, taiwan)
 
 
 def test_sections_follow_topic_order_and_other_comes_last() -> None:
