@@ -372,6 +372,8 @@ def test_a_broken_template_is_a_config_error(tmp_path: Path) -> None:
     [
         ("{{ digest.subject + 1 }}", 'TypeError: can only concatenate str (not "int") to str'),
         ("{{ 1 / 0 }}", "ZeroDivisionError: division by zero"),
+        ("{{ digest.nosuch }}", "'monitor.models.Digest object' has no attribute 'nosuch'"),
+        ("{{ nosuch }}", "'nosuch' is undefined"),
     ],
 )
 def test_a_template_that_fails_as_it_runs_is_named_by_its_line(

@@ -330,7 +330,13 @@ def test_feeds_add_names_a_feed_by_its_title_as_text_and_keeps_tables_apart(
     assert '\n\n[[feeds]]\nname = "金正恩 视察 & 讲话"' in text
     # Another feed of the same title: the name is taken, and --name is the way out.
     assert main(["feeds", "add", feed_server.url("/again.xml"), "--config", str(config)]) == 2
-    assert "give this one another with --name" in capsys.readouterr().err
+    assert (
+        "'金正恩 视察 & 讲话' (its own title) exists already; give this one another with --name"
+        in (capsys.readouterr().err)
+    )
+    for path in ("/a.xml", "/b.xml"):  # unchecked, each named after its address
+        main(["feeds", "add", "--no-check", feed_server.url(path), "--config", str(config)])
+    assert "(named after its address) exists already" in capsys.readouterr().err
 
 
 def test_progress_bar_in_a_terminal_plain_lines_otherwise(tmp_path: Path) -> None:

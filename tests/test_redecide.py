@@ -416,7 +416,7 @@ def test_redecide_needs_a_number_of_days_the_calendar_holds(
     assert main(["redecide", "--config", str(config), "--since", days]) == ConfigError.exit_code
     shown = f"{float(days):g}"
     assert capsys.readouterr().err == (
-        f"monitor: error: --since {shown}: give a number of days from 0 to 36,500\n"
+        f"monitor: error: --since {shown}: give a number of days above 0 and at most 36,500\n"
     )
 
 

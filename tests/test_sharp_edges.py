@@ -152,6 +152,10 @@ def test_a_folder_or_file_in_the_wrong_place_is_named(
         err = capsys.readouterr().err
         assert said in err, err
         assert "Traceback" not in err
+    config.write_text(cases[0][0] + feed, encoding="utf-8")
+    for command in (["digest"], ["status"], ["digest", "--preview", "x.html"]):
+        assert main([*command, "--config", str(config)]) == 1
+        assert cases[0][1] in capsys.readouterr().err
 
 
 def test_feeds_remove_finds_a_local_feed_however_its_path_is_spelt(

@@ -353,7 +353,9 @@ def cmd_redecide(args: argparse.Namespace) -> int:
     from ..words import counted
 
     if not 0 < args.since <= MAX_DAYS:
-        raise ConfigError(f"--since {args.since:g}: give a number of days from 0 to {MAX_DAYS:,}")
+        raise ConfigError(
+            f"--since {args.since:g}: give a number of days above 0 and at most {MAX_DAYS:,}"
+        )
     config = _load(args)
     with _open(config, stored=True) as storage:
         done = redecide(config, storage, args.since, datetime.now(UTC))

@@ -201,8 +201,9 @@ def add_feed(
             message += f", found on {checked.found_on}"
         message += f": {counted(checked.items, 'item')}, newest: {checked.newest}"
     if not given and name in editor.feed_names():
+        whence = "its own title" if checked and checked.title else "named after its address"
         raise ConfigError(
-            f"{config.path}: a feed named {name!r} (the feed's own title) exists already; "
+            f"{config.path}: a feed named {name!r} ({whence}) exists already; "
             "give this one another with --name"
         )
     editor.add_feed({"name": name, "url": url, "topics": tuple(topics), "adapter": adapter})

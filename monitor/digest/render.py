@@ -83,7 +83,11 @@ def _render(digest_config: DigestConfig, digest: Digest, name: str, *, html: boo
     except jinja2.TemplateNotFound as e:
         raise ConfigError(f"digest.templates: template {e.name} not found") from e
     except jinja2.TemplateError as e:
-        where = f"{getattr(e, 'filename', None) or name}:{getattr(e, 'lineno', '?')}"
+        # A syntax error carries its place; an undefined name, met as the template
+        # runs, has it in the traceback.
+        lineno = getattr(e, "lineno", None)
+        filename = getattr(e, "filename", None)
+        where = f"{filename or name}:{lineno}" if lineno else _template_line(e, name)
         raise ConfigError(f"{where}: digest template error: {e.message}") from e
     except Exception as e:  # noqa: BLE001 - an expression of a template failed as it ran
         failed = f"{type(e).__name__}: {e}"

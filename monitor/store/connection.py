@@ -30,8 +30,9 @@ def sqlite_path(target: str | Path) -> Path:
 
 def database_exists(target: str | Path) -> bool:
     """Whether `target` names a database made already: a SQLite file that exists (a
-    PostgreSQL server's database is made by its owner, and is taken to be there)."""
-    return is_postgres(target) or sqlite_path(target).is_file()
+    PostgreSQL server's database is made by its owner, and is taken to be there).
+    A folder in its place counts, so that opening it says what is wrong."""
+    return is_postgres(target) or sqlite_path(target).exists()
 
 
 def connect(
