@@ -333,7 +333,7 @@ def test_sighup_reloads_the_feeds(
     assert daemon.process is not None
     os.kill(daemon.process.pid, signal.SIGHUP)
     wait_for(lambda: len(stored_urls(config)) == 2)
-    assert "configuration reloaded: 2 feeds (1 added, 0 removed)" in daemon.text()
+    assert "configuration reloaded: 2 feeds (1 added, 0 removed, 0 renamed)" in daemon.text()
     # A feed renamed keeps its row: its items are not stored again under the new name.
     config.write_text(
         config.read_text(encoding="utf-8").replace('name = "nyt"', 'name = "NYT"'),
@@ -341,6 +341,7 @@ def test_sighup_reloads_the_feeds(
     )
     os.kill(daemon.process.pid, signal.SIGHUP)
     wait_for(lambda: "feed 'NYT' was 'nyt': its items and history stay with it" in daemon.text())
+    wait_for(lambda: "2 feeds (0 added, 0 removed, 1 renamed)" in daemon.text())
     db = sqlite3.connect(config.parent / "monitor.db")
     names = [row[0] for row in db.execute("SELECT name FROM feeds ORDER BY id")]
     db.close()

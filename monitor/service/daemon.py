@@ -389,7 +389,7 @@ class Daemon:
             log.warning("reload: [storage] changed; restart the daemon to use the new database")
             config = _with_storage(config, self.config)
         try:
-            await self.db(follow_renames, config, self.storage)
+            renamed = await self.db(follow_renames, config, self.storage)
             await self.db(self.storage.ensure_feeds, [(f.name, f.url) for f in config.active_feeds])
         except StorageError as e:
             log.error("reload failed, keeping the running configuration: %s", e)
@@ -402,12 +402,14 @@ class Daemon:
             )
         added = {f.name for f in config.feeds} - {f.name for f in self.config.feeds}
         removed = {f.name for f in self.config.feeds} - {f.name for f in config.feeds}
+        added -= {new for _, new in renamed}
+        removed -= {old for old, _ in renamed}
         self.config = config
         self.quiet_until = None  # added feeds are due at once
         self.schedule_digests()
         log.info(
-            "configuration reloaded: %d feeds (%d added, %d removed)",
-            len(config.feeds), len(added), len(removed),
+            "configuration reloaded: %d feeds (%d added, %d removed, %d renamed)",
+            len(config.feeds), len(added), len(removed), len(renamed),
         )  # fmt: skip
 
 

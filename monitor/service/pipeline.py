@@ -120,10 +120,13 @@ class RunReport:
         )
 
 
-def follow_renames(config: Config, storage: Storage) -> None:
-    """Keep the history of the feeds the config renamed (`Storage.follow_renames`)."""
-    for old, new in storage.follow_renames([(feed.name, feed.url) for feed in config.feeds]):
+def follow_renames(config: Config, storage: Storage) -> list[tuple[str, str]]:
+    """Keep the history of the feeds the config renamed (`Storage.follow_renames`);
+    their (old, new) names."""
+    renamed = storage.follow_renames([(feed.name, feed.url) for feed in config.feeds])
+    for old, new in renamed:
         log.info("feed %r was %r: its items and history stay with it", new, old)
+    return renamed
 
 
 def ingest(
