@@ -2,15 +2,16 @@
 
 Without it a daemon following a few hundred feeds adds gigabytes a year, for
 ever. A story goes with its items, their dedup index rows and its delivery
-records, once it is both old and settled: past the dedup window, where no
-digest sends it any more (a digest sends only stories created or updated
-within the window), or had by every digest's every recipient (or counted as
-left out for them); and no item of it is still listed by its feed. Past the
-window counts whoever has had it: a digest limited to some topics never has
-the others, nor a recipient added later the stories before, and waiting for
-them kept those stories for ever. A feed still listing an item would bring it back as new the moment
-its record went, so such stories stay until the feed drops the item. The old
-digests keep their record but lose the stored message, sent long ago.
+records, once it is both old and settled, and no item of it is still listed
+by its feed. Settled is past the dedup window, where no digest sends it any
+more (a digest sends only stories created or updated within the window),
+whoever has had it; or had by every digest's every recipient (or counted as
+left out for them). Waiting for every recipient alone kept some stories for
+ever: a digest limited to some topics never has the others, nor a recipient
+added later the stories before. A feed still listing an item would bring it
+back as new the moment its record went, so such stories stay until the feed
+drops the item. The old digests keep their record but lose the stored
+message, sent long ago.
 
 Each batch of stories is one short transaction: a daemon working on the same
 database waits at most for one batch.
