@@ -68,7 +68,9 @@ def as_utf8(content: bytes, content_type: str | None = None) -> bytes:
         )
         if found
     ]
-    if any(_reads_as(content, name) for name in [*declared, b"utf-8"]):
+    # Each name once: a document declared UTF-8 that is not is decoded once, not twice.
+    names = dict.fromkeys(name.lower().replace(b"_", b"-") for name in [*declared, b"utf-8"])
+    if any(_reads_as(content, name) for name in names):
         return content
     from charset_normalizer import from_bytes
 

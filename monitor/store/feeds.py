@@ -64,6 +64,10 @@ class FeedStore(StorageBase):
         lost). The (old, new) names of the rows renamed."""
         names = {name for name, _ in feeds}
         renamed: list[tuple[str, str]] = []
+        with self._errors("read feeds"):
+            stored = {str(row[0]) for row in self._db.execute("SELECT name FROM feeds")}
+        if names <= stored:
+            return renamed  # as on nearly every start: no write lock taken
         with self.transaction():
             rows = self._db.execute("SELECT id, name, url FROM feeds").fetchall()
             stored = {str(row[1]) for row in rows}
